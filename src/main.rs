@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(dbos_gitops::run(std::env::args_os()));
+}
