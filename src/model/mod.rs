@@ -1,0 +1,532 @@
+//! The resolved model: declarations with every default applied and every derived value (hosts,
+//! URLs, the active and newest versions, what is autoscaled) computed once. Pure: no I/O.
+//! Renderers read only this.
+
+use crate::error::Error;
+use crate::spec::{
+    ConductorConnection, EnvName, EnvSpec, Namespace, Oidc, RepoSpec, Routing, TriggerKind,
+    VersionName, VersionsSpec,
+};
+
+/// What the loader read from disk for one environment.
+#[derive(Clone, Debug)]
+pub struct EnvInput {
+    pub name: EnvName,
+    pub spec: EnvSpec,
+    pub versions: VersionsSpec,
+    /// File names under `secrets/` (SealedSecrets), sorted.
+    pub secret_files: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Repo {
+    pub repo_url: String,
+    pub revision: String,
+    pub argocd_namespace: Namespace,
+    pub project: Namespace,
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: EnvName,
+    pub namespace: Namespace,
+    pub cluster: String,
+    pub domain: String,
+    pub routing: Routing,
+    pub oidc: Oidc,
+    pub ingress_class: String,
+    pub hosts: Vec<Host>,
+    pub conductor_image: String,
+    pub conductor_replicas: u32,
+    pub console_image: String,
+    pub console_replicas: u32,
+    pub app_name: Option<String>,
+    pub conductor_connection: ConductorConnection,
+    /// What the app's `DBOS_CONDUCTOR_URL` is set to.
+    pub app_conductor_url: String,
+    /// `None` when there is no version and no declared migrate image: no migrate Job then.
+    pub migrate_image: Option<String>,
+    pub app_role: String,
+    pub versions: Vec<Version>,
+    /// `None` while the environment has no application version yet.
+    pub active: Option<VersionName>,
+    pub newest: Option<VersionName>,
+    pub autoscaling: Option<Autoscaling>,
+    pub secret_files: Vec<String>,
+}
+
+/// One host the ingress serves and the Service behind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub host: String,
+    pub service: &'static str,
+    pub port: u16,
+    /// Path-routing regex (the guide's rewrite rules); `None` with host routing.
+    pub path: Option<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub name: VersionName,
+    pub image: String,
+    pub active: bool,
+    /// `None` when KEDA owns the replica count (autoscaled Deployments carry no `replicas`).
+    pub replicas: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Autoscaling {
+    pub trigger: TriggerKind,
+    pub queue: String,
+    pub worker_concurrency: u32,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+}
+
+impl Environment {
+    pub fn version(&self, name: &VersionName) -> Option<&Version> {
+        self.versions.iter().find(|version| &version.name == name)
+    }
+
+    pub fn deployment_name(version: &VersionName) -> String {
+        format!("dbos-app-{version}")
+    }
+
+    pub fn service_host(&self, service: &str) -> Option<&str> {
+        self.hosts
+            .iter()
+            .find(|host| host.service == service)
+            .map(|host| host.host.as_str())
+    }
+
+    /// Every distinct host name the ingress serves, in rule order.
+    pub fn host_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for host in &self.hosts {
+            if !names.contains(&host.host) {
+                names.push(host.host.clone());
+            }
+        }
+        names
+    }
+
+    /// The external base URL of a service (`https://console.<domain>` or `https://<domain>/x`).
+    pub fn external_url(&self, service: &str) -> String {
+        match self.routing {
+            Routing::Host => format!("https://{}", self.service_host(service).unwrap_or("")),
+            Routing::Path => match service {
+                "console" => format!("https://{}", self.domain),
+                "dbos-app" => format!("https://{}/app", self.domain),
+                other => format!("https://{}/{other}", self.domain),
+            },
+        }
+    }
+}
+
+pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
+    let environments = inputs
+        .into_iter()
+        .map(resolve_env)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Repo {
+        repo_url: repo.repo_url.clone(),
+        revision: repo.revision.clone(),
+        argocd_namespace: repo.argocd.namespace.clone(),
+        project: repo.argocd.project.clone(),
+        environments,
+    })
+}
+
+fn env_error(env: &EnvName, file: &str, message: String) -> Error {
+    Error::input(format!("environments/{env}/{file}: {message}"))
+}
+
+/// A DNS subdomain (RFC 1123) of at least two labels.
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|character| {
+                character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+            })
+    };
+    if domain.len() > 240 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "domain `{domain}` is not a lowercase DNS name such as `dbos.example.com`"
+        ));
+    }
+    Ok(())
+}
+
+/// Container image references: no spaces, no uppercase in the repository part, not empty.
+pub fn check_image(image: &str) -> Result<(), String> {
+    let repository = image.split(['@']).next().unwrap_or("");
+    let repository = match repository.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => repository,
+    };
+    if image.is_empty()
+        || image
+            .chars()
+            .any(|character| character.is_whitespace() || character.is_control())
+        || repository.is_empty()
+        || repository
+            .chars()
+            .any(|character| character.is_ascii_uppercase())
+    {
+        return Err(format!(
+            "image `{image}` is not a valid image reference such as `ghcr.io/acme/app:v1`"
+        ));
+    }
+    Ok(())
+}
+
+fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
+    let EnvInput {
+        name,
+        spec,
+        versions,
+        secret_files,
+    } = input;
+    check_domain(&spec.domain).map_err(|message| env_error(&name, "env.yaml", message))?;
+    for (field, image) in [
+        ("conductor.image", &spec.conductor.image),
+        ("console.image", &spec.console.image),
+    ] {
+        check_image(image)
+            .map_err(|message| env_error(&name, "env.yaml", format!("{field}: {message}")))?;
+    }
+    if spec.conductor.replicas == 0 || spec.console.replicas == 0 {
+        return Err(env_error(
+            &name,
+            "env.yaml",
+            "conductor.replicas and console.replicas must be at least 1".to_string(),
+        ));
+    }
+    if !spec.cluster.starts_with("https://") {
+        return Err(env_error(
+            &name,
+            "env.yaml",
+            format!(
+                "cluster `{}` must be an https:// API server URL",
+                spec.cluster
+            ),
+        ));
+    }
+    let mut seen: Vec<&VersionName> = Vec::new();
+    for version in &versions.versions {
+        if seen.contains(&&version.name) {
+            return Err(env_error(
+                &name,
+                "versions.yaml",
+                format!("version `{}` is declared twice", version.name),
+            ));
+        }
+        seen.push(&version.name);
+        check_image(&version.image).map_err(|message| {
+            env_error(
+                &name,
+                "versions.yaml",
+                format!("version `{}`: {message}", version.name),
+            )
+        })?;
+    }
+    match &versions.active {
+        Some(active) if !seen.contains(&active) => {
+            return Err(env_error(
+                &name,
+                "versions.yaml",
+                format!("the active version `{active}` is not declared"),
+            )
+            .hint("set `active:` to one of the listed versions"));
+        }
+        None if !versions.versions.is_empty() => {
+            return Err(env_error(
+                &name,
+                "versions.yaml",
+                "versions are declared but none is `active:`".to_string(),
+            )
+            .hint("set `active:` to one of the listed versions"));
+        }
+        _ => {}
+    }
+    let newest = versions.versions.last().cloned();
+
+    let autoscaling = match &spec.app.autoscaling {
+        None => None,
+        Some(autoscaling) => {
+            let min_default = match autoscaling.trigger {
+                TriggerKind::MetricsApi => 1,
+                TriggerKind::Postgresql => 0,
+            };
+            let min_replicas = autoscaling.min_replicas.unwrap_or(min_default);
+            if autoscaling.trigger == TriggerKind::MetricsApi && min_replicas == 0 {
+                return Err(env_error(
+                    &name,
+                    "env.yaml",
+                    "app.autoscaling.min-replicas is 0, but the metrics-api trigger polls the app itself and needs a running pod".to_string(),
+                )
+                .hint("use `min-replicas: 1`, or `trigger: postgresql` for scale-to-zero"));
+            }
+            if autoscaling.worker_concurrency == 0 || autoscaling.max_replicas < min_replicas.max(1)
+            {
+                return Err(env_error(
+                    &name,
+                    "env.yaml",
+                    "app.autoscaling: worker-concurrency must be at least 1 and max-replicas at least min-replicas (and 1)".to_string(),
+                ));
+            }
+            let queue_ok = !autoscaling.queue.is_empty()
+                && autoscaling.queue.chars().all(|character| {
+                    character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.')
+                });
+            if !queue_ok {
+                return Err(env_error(
+                    &name,
+                    "env.yaml",
+                    format!(
+                        "app.autoscaling.queue `{}` must be a plain queue name (letters, digits, `_`, `-`, `.`)",
+                        autoscaling.queue
+                    ),
+                ));
+            }
+            Some(Autoscaling {
+                trigger: autoscaling.trigger,
+                queue: autoscaling.queue.clone(),
+                worker_concurrency: autoscaling.worker_concurrency,
+                min_replicas,
+                max_replicas: autoscaling.max_replicas,
+            })
+        }
+    };
+
+    // Old versions keep at least one replica: only a live pod of the same version recovers a
+    // dead pod's workflows.
+    let fixed_replicas = spec.app.replicas.unwrap_or(1).max(1);
+    let resolved_versions = versions
+        .versions
+        .iter()
+        .map(|version| {
+            let active = Some(&version.name) == versions.active.as_ref();
+            Version {
+                name: version.name.clone(),
+                image: version.image.clone(),
+                active,
+                replicas: if active && autoscaling.is_some() {
+                    None
+                } else {
+                    Some(fixed_replicas)
+                },
+            }
+        })
+        .collect();
+
+    let hosts = hosts(&spec, !versions.versions.is_empty());
+    let namespace = spec.namespace.clone();
+    let app_conductor_url = match spec.app.conductor {
+        ConductorConnection::InCluster => {
+            format!("ws://conductor.{namespace}.svc.cluster.local:8090")
+        }
+        ConductorConnection::External => match spec.routing {
+            Routing::Host => format!("wss://conductor.{}/", spec.domain),
+            Routing::Path => format!("wss://{}/conductor/", spec.domain),
+        },
+    };
+    let migrate_image = spec
+        .app
+        .migrate
+        .image
+        .clone()
+        .or_else(|| newest.as_ref().map(|version| version.image.clone()));
+    if let Some(image) = &migrate_image {
+        check_image(image).map_err(|message| {
+            env_error(&name, "env.yaml", format!("app.migrate.image: {message}"))
+        })?;
+    }
+
+    Ok(Environment {
+        name,
+        namespace,
+        cluster: spec.cluster.clone(),
+        domain: spec.domain.clone(),
+        routing: spec.routing,
+        oidc: spec.oidc,
+        ingress_class: spec.ingress.class.clone(),
+        hosts,
+        conductor_image: spec.conductor.image.clone(),
+        conductor_replicas: spec.conductor.replicas,
+        console_image: spec.console.image.clone(),
+        console_replicas: spec.console.replicas,
+        app_name: spec.app.name.clone(),
+        conductor_connection: spec.app.conductor,
+        app_conductor_url,
+        migrate_image,
+        app_role: spec.app.migrate.app_role.clone(),
+        versions: resolved_versions,
+        active: versions.active.clone(),
+        newest: newest.map(|version| version.name),
+        autoscaling,
+        secret_files,
+    })
+}
+
+fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
+    let dex = spec.oidc == Oidc::Dex;
+    match spec.routing {
+        Routing::Host => {
+            let mut hosts = vec![
+                Host {
+                    host: format!("console.{}", spec.domain),
+                    service: "console",
+                    port: 80,
+                    path: None,
+                },
+                Host {
+                    host: format!("conductor.{}", spec.domain),
+                    service: "conductor",
+                    port: 8090,
+                    path: None,
+                },
+                Host {
+                    host: format!("app.{}", spec.domain),
+                    service: "dbos-app",
+                    port: 8080,
+                    path: None,
+                },
+            ];
+            if !has_app {
+                hosts.retain(|host| host.service != "dbos-app");
+            }
+            if dex {
+                hosts.push(Host {
+                    host: format!("dex.{}", spec.domain),
+                    service: "dex",
+                    port: 5556,
+                    path: None,
+                });
+            }
+            hosts
+        }
+        Routing::Path => {
+            // The guide's rules: a regex per prefix, rewritten to `/$2`; Dex keeps its `/dex`
+            // prefix and must come before the catch-all Console rule.
+            let mut hosts = vec![
+                Host {
+                    host: spec.domain.clone(),
+                    service: "conductor",
+                    port: 8090,
+                    path: Some("/conductor(/|$)(.*)"),
+                },
+                Host {
+                    host: spec.domain.clone(),
+                    service: "dbos-app",
+                    port: 8080,
+                    path: Some("/app(/|$)(.*)"),
+                },
+            ];
+            if dex {
+                hosts.push(Host {
+                    host: spec.domain.clone(),
+                    service: "dex",
+                    port: 5556,
+                    path: Some("/()(dex/.*)"),
+                });
+            }
+            hosts.push(Host {
+                host: spec.domain.clone(),
+                service: "console",
+                port: 80,
+                path: Some("/()(.*)"),
+            });
+            if !has_app {
+                hosts.retain(|host| host.service != "dbos-app");
+            }
+            hosts
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::VersionSpec;
+    use std::path::Path;
+
+    fn input(env_yaml: &str, active: &str, versions: &[(&str, &str)]) -> EnvInput {
+        EnvInput {
+            name: EnvName::new("prod").unwrap(),
+            spec: crate::spec::parse_env(Path::new("env.yaml"), env_yaml).unwrap(),
+            versions: VersionsSpec {
+                active: Some(VersionName::new(active).unwrap()),
+                versions: versions
+                    .iter()
+                    .map(|(name, image)| VersionSpec {
+                        name: VersionName::new(name).unwrap(),
+                        image: image.to_string(),
+                    })
+                    .collect(),
+            },
+            secret_files: vec![],
+        }
+    }
+
+    #[test]
+    fn autoscaled_active_version_has_no_replicas_and_old_ones_keep_one() {
+        let env = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\napp:\n  autoscaling:\n    queue: q\n    worker-concurrency: 2\n",
+            "v2",
+            &[("v1", "app:v1"), ("v2", "app:v2")],
+        ))
+        .unwrap();
+        assert_eq!(env.versions[0].replicas, Some(1));
+        assert_eq!(env.versions[1].replicas, None);
+        assert_eq!(env.newest.unwrap().as_str(), "v2");
+        assert_eq!(env.migrate_image.as_deref(), Some("app:v2"));
+        assert_eq!(env.autoscaling.unwrap().min_replicas, 1);
+    }
+
+    #[test]
+    fn path_routing_puts_dex_before_the_catch_all() {
+        let env = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\nrouting: path\noidc: dex\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        let services: Vec<&str> = env.hosts.iter().map(|host| host.service).collect();
+        assert_eq!(services, ["conductor", "dbos-app", "dex", "console"]);
+        assert_eq!(env.host_names(), ["d.example.com"]);
+    }
+
+    #[test]
+    fn inconsistent_declarations_are_refused() {
+        let unknown_active = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\n",
+            "v9",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(unknown_active.to_string().contains("`v9` is not declared"));
+        let bad_domain = resolve_env(input(
+            "namespace: dbos\ndomain: Not_A_Domain\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(bad_domain.to_string().contains("domain `Not_A_Domain`"));
+        let scale_to_zero = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\napp:\n  autoscaling:\n    queue: q\n    worker-concurrency: 2\n    min-replicas: 0\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(scale_to_zero.to_string().contains("metrics-api"));
+        assert!(check_image("Bad/Image:v1").is_err());
+        assert!(check_image("localhost:5000/app:v1").is_ok());
+        assert!(check_image("ghcr.io/acme/app@sha256:abc").is_ok());
+    }
+}

@@ -1,0 +1,67 @@
+//! One overlay per application version over the base workload template: the Deployment
+//! `dbos-app-<v>` with `DBOS__APPVERSION=<v>`, a selector of name + version only (selectors are
+//! immutable), and no `replicas` when KEDA scales it.
+
+use serde_json::{json, Value};
+
+use crate::model::{Environment, Version};
+use crate::spec::ConductorConnection;
+
+pub fn version_kustomization(version: &Version) -> Value {
+    json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": ["../../../../base/app-version"],
+        "nameSuffix": format!("-{}", version.name),
+        "labels": [ {
+            "pairs": { "app.kubernetes.io/version": version.name.as_str() },
+            "includeSelectors": true,
+            "includeTemplates": true,
+        } ],
+        "patches": [ { "path": "deployment.yaml" } ],
+    })
+}
+
+pub fn version_patch(env: &Environment, version: &Version) -> Value {
+    let mut environment = vec![
+        json!({ "name": "DBOS__APPVERSION", "value": version.name.as_str() }),
+        json!({ "name": "DBOS_CONDUCTOR_URL", "value": env.app_conductor_url }),
+    ];
+    let mut container = json!({ "name": "dbos-app", "image": version.image });
+    let mut pod_spec = json!({});
+    if env.conductor_connection == ConductorConnection::External {
+        // The guide's trust setup for a self-signed certificate: an init container appends the
+        // ingress certificate to the system CA bundle, and the app reads that bundle.
+        environment.push(json!({ "name": "SSL_CERT_FILE", "value": "/certs/ca-certificates.crt" }));
+        container["volumeMounts"] =
+            json!([ { "name": "ca-certs", "mountPath": "/certs", "readOnly": true } ]);
+        pod_spec["initContainers"] = json!([ {
+            "name": "setup-certs",
+            "image": "alpine:3.20",
+            "command": ["sh", "-c",
+                "cp /etc/ssl/certs/ca-certificates.crt /certs/ca-certificates.crt && cat /tls/tls.crt >> /certs/ca-certificates.crt"],
+            "volumeMounts": [
+                { "name": "tls-cert", "mountPath": "/tls", "readOnly": true },
+                { "name": "ca-certs", "mountPath": "/certs" },
+            ],
+        } ]);
+        pod_spec["volumes"] = json!([
+            { "name": "tls-cert", "secret": { "secretName": super::ingress::TLS_SECRET,
+                "items": [ { "key": "tls.crt", "path": "tls.crt" } ] } },
+            { "name": "ca-certs", "emptyDir": {} },
+        ]);
+    }
+    container["env"] = Value::Array(environment);
+    pod_spec["containers"] = json!([container]);
+    // `replicas: null` deletes the field in a strategic-merge patch: KEDA owns the count.
+    let replicas = match version.replicas {
+        Some(count) => json!(count),
+        None => Value::Null,
+    };
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": "dbos-app" },
+        "spec": { "replicas": replicas, "template": { "spec": pod_spec } },
+    })
+}

@@ -1,0 +1,153 @@
+//! Load: find the repository and read its declarations into the inputs of `model::resolve`.
+
+use std::path::{Path, PathBuf};
+
+use super::fs;
+use super::ownership::{self, Record, RECORD_FILE};
+use crate::error::Error;
+use crate::model::EnvInput;
+use crate::spec::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
+
+#[derive(Debug)]
+pub struct LoadedRepo {
+    pub root: PathBuf,
+    pub spec: RepoSpec,
+    pub environments: Vec<EnvInput>,
+    pub record: Record,
+}
+
+impl LoadedRepo {
+    pub fn env_names(&self) -> Vec<&EnvName> {
+        self.environments.iter().map(|env| &env.name).collect()
+    }
+
+    /// The env named by `--env`, or the only one when there is exactly one.
+    pub fn select_env(&self, name: Option<&str>) -> Result<&EnvInput, Error> {
+        select_env(&self.environments, name)
+    }
+
+    pub fn env_dir(&self, name: &EnvName) -> PathBuf {
+        self.root.join("environments").join(name.as_str())
+    }
+}
+
+pub fn select_env<'a>(
+    environments: &'a [EnvInput],
+    name: Option<&str>,
+) -> Result<&'a EnvInput, Error> {
+    let known = || {
+        environments
+            .iter()
+            .map(|env| format!("`{}`", env.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(name) => environments
+            .iter()
+            .find(|env| env.name.as_str() == name)
+            .ok_or_else(|| {
+                Error::input(format!("no environment `{name}` in this repository")).hint(
+                    if environments.is_empty() {
+                        format!("create it with `dbos-gitops init env {name}`")
+                    } else {
+                        format!("known environments: {}", known())
+                    },
+                )
+            }),
+        None => match environments {
+            [only] => Ok(only),
+            [] => Err(Error::input("this repository has no environments yet")
+                .hint("create one with `dbos-gitops init env NAME`")),
+            _ => Err(Error::input(
+                "this repository has several environments; say which with `--env`",
+            )
+            .hint(format!("known environments: {}", known()))),
+        },
+    }
+}
+
+/// Walks up from `start` to the nearest directory holding `dbos-gitops.yaml`.
+pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
+    let mut current = Some(start);
+    while let Some(dir) = current {
+        if dir.join(REPO_FILE).is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        current = dir.parent();
+    }
+    Err(Error::input(format!(
+        "no `{REPO_FILE}` in `{}` or any parent directory",
+        start.display()
+    ))
+    .hint("run `dbos-gitops init` first, or pass `--repo DIR`"))
+}
+
+pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
+    let repo_path = root.join(REPO_FILE);
+    let spec = spec::parse_repo(Path::new(REPO_FILE), &fs::read_to_string(&repo_path)?)?;
+    let record = match fs::read_optional(&root.join(RECORD_FILE))? {
+        Some(bytes) => ownership::parse(Path::new(RECORD_FILE), &String::from_utf8_lossy(&bytes))?,
+        None => Record::new(),
+    };
+    let mut environments = Vec::new();
+    let environments_dir = root.join("environments");
+    if environments_dir.is_dir() {
+        let mut names = Vec::new();
+        let entries = std::fs::read_dir(&environments_dir)
+            .map_err(|source| Error::io(&environments_dir, "list", source))?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::io(&environments_dir, "list", source))?;
+            if entry.path().join(ENV_FILE).is_file() {
+                names.push(entry.file_name().to_string_lossy().to_string());
+            }
+        }
+        names.sort();
+        for name in names {
+            environments.push(load_env(root, &name)?);
+        }
+    }
+    Ok(LoadedRepo {
+        root: root.to_path_buf(),
+        spec,
+        environments,
+        record,
+    })
+}
+
+fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
+    let relative = PathBuf::from("environments").join(name);
+    let env_name = EnvName::new(name).map_err(|error| {
+        Error::input(format!("`{}`: {error}", relative.display()))
+            .hint("rename the directory to a DNS-1123 label such as `prod-eu`")
+    })?;
+    let dir = root.join(&relative);
+    let env_file = relative.join(ENV_FILE);
+    let spec = spec::parse_env(&env_file, &fs::read_to_string(&root.join(&env_file))?)?;
+    let versions_file = relative.join(VERSIONS_FILE);
+    // No versions file: Conductor and Console only, until `version add` declares the app.
+    let versions = match fs::read_optional(&root.join(&versions_file))? {
+        Some(text) => spec::parse_versions(&versions_file, &String::from_utf8_lossy(&text))?,
+        None => spec::VersionsSpec::default(),
+    };
+    let mut secret_files = Vec::new();
+    let secrets_dir = dir.join("secrets");
+    if secrets_dir.is_dir() {
+        let entries = std::fs::read_dir(&secrets_dir)
+            .map_err(|source| Error::io(&secrets_dir, "list", source))?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::io(&secrets_dir, "list", source))?;
+            let file = entry.file_name().to_string_lossy().to_string();
+            if (file.ends_with(".yaml") || file.ends_with(".yml")) && !file.starts_with('.') {
+                secret_files.push(file);
+            }
+        }
+        secret_files.sort();
+    }
+    Ok(EnvInput {
+        name: env_name,
+        spec,
+        versions,
+        secret_files,
+    })
+}

@@ -1,0 +1,11 @@
+//! The repository on disk: finding it, loading its declarations, and reconciling the generated
+//! tree with what is there (plan, ownership record, atomic writes, diffs). The only module of the
+//! compiler pipeline that touches the filesystem.
+
+pub mod fs;
+pub mod load;
+pub mod ownership;
+pub mod plan;
+
+pub use load::{find_root, load_repo, LoadedRepo};
+pub use plan::{Plan, WriteOptions};

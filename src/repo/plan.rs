@@ -1,0 +1,248 @@
+//! Plan and apply: compare the generated tree with the disk and the ownership record, decide
+//! what to create, update and remove, refuse to overwrite what a human edited, then write.
+//!
+//! Nothing is written until the whole plan is known and conflict-free, so an error or a refusal
+//! leaves the tree byte-identical. A second run over an unchanged tree writes nothing at all (no
+//! file is even rewritten, so mtimes stay).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::fs;
+use super::ownership::{self, Record, RECORD_FILE};
+use crate::error::Error;
+use crate::render::Tree;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Delete,
+}
+
+#[derive(Debug)]
+pub struct Change {
+    pub path: String,
+    pub kind: ChangeKind,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Conflict {
+    pub path: String,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions {
+    /// Overwrite or remove generated files even when they were edited by hand.
+    pub force: bool,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    root: PathBuf,
+    /// Files the tool writes but does not own (declarations, certificates): written before the
+    /// generated files, only when their content differs.
+    declarations: Vec<(String, Vec<u8>, bool)>,
+    pub changes: Vec<Change>,
+    pub conflicts: Vec<Conflict>,
+    record: Record,
+    record_text: String,
+    record_changed: bool,
+}
+
+impl Plan {
+    /// `in_scope` limits which generated paths this plan may touch (`build --env`).
+    pub fn compute(
+        root: &Path,
+        desired: &Tree,
+        old_record: &Record,
+        in_scope: &dyn Fn(&str) -> bool,
+        options: WriteOptions,
+    ) -> Result<Plan, Error> {
+        let mut changes = Vec::new();
+        let mut conflicts = Vec::new();
+        let mut record = Record::new();
+        for (path, hash) in old_record {
+            if !in_scope(path) {
+                record.insert(path.clone(), hash.clone());
+            }
+        }
+        for (path, text) in desired.iter().filter(|(path, _)| in_scope(path)) {
+            record.insert(path.clone(), ownership::digest(text.as_bytes()));
+            let on_disk = fs::read_optional(&root.join(path))?;
+            match on_disk {
+                None => changes.push(Change {
+                    path: path.clone(),
+                    kind: ChangeKind::Create,
+                    old: None,
+                    new: Some(text.clone()),
+                }),
+                Some(bytes) if bytes == text.as_bytes() => {}
+                Some(bytes) => {
+                    let owned_and_untouched =
+                        old_record.get(path) == Some(&ownership::digest(&bytes));
+                    if !owned_and_untouched && !options.force {
+                        conflicts.push(Conflict {
+                            path: path.clone(),
+                            reason: if old_record.contains_key(path) {
+                                "generated, then edited by hand"
+                            } else {
+                                "exists but was not written by dbos-gitops"
+                            },
+                        });
+                    }
+                    changes.push(Change {
+                        path: path.clone(),
+                        kind: ChangeKind::Update,
+                        old: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                        new: Some(text.clone()),
+                    });
+                }
+            }
+        }
+        for (path, hash) in old_record {
+            if !in_scope(path) || desired.contains_key(path) {
+                continue;
+            }
+            if let Some(bytes) = fs::read_optional(&root.join(path))? {
+                if &ownership::digest(&bytes) != hash && !options.force {
+                    conflicts.push(Conflict {
+                        path: path.clone(),
+                        reason: "no longer generated, but edited by hand since",
+                    });
+                }
+                changes.push(Change {
+                    path: path.clone(),
+                    kind: ChangeKind::Delete,
+                    old: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    new: None,
+                });
+            }
+        }
+        let record_text = ownership::render(&record);
+        let record_on_disk = fs::read_optional(&root.join(RECORD_FILE))?;
+        let record_changed = record_on_disk.as_deref() != Some(record_text.as_bytes());
+        Ok(Plan {
+            root: root.to_path_buf(),
+            declarations: Vec::new(),
+            changes,
+            conflicts,
+            record,
+            record_text,
+            record_changed,
+        })
+    }
+
+    /// Adds a declaration or other non-generated file to write with the plan.
+    pub fn declare(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        let current = fs::read_optional(&self.root.join(path))?;
+        if current.as_deref() != Some(bytes.as_slice()) {
+            self.declarations.push((path.to_string(), bytes, false));
+        }
+        Ok(())
+    }
+
+    /// Like `declare`, for a file that must not be world-readable.
+    pub fn declare_private(&mut self, path: PathBuf, bytes: Vec<u8>) {
+        self.declarations
+            .push((path.to_string_lossy().into_owned(), bytes, true));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.declarations.is_empty() && !self.record_changed
+    }
+
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Refuses (exit 1) when generated files were edited by hand, naming them.
+    pub fn ensure_no_conflicts(&self) -> Result<(), Error> {
+        if self.conflicts.is_empty() {
+            return Ok(());
+        }
+        let mut message = String::from("refusing to overwrite files edited by hand:");
+        for conflict in &self.conflicts {
+            let _ = write!(message, "\n  {} ({})", conflict.path, conflict.reason);
+        }
+        Err(Error::refused(message).hint(
+            "move your change into the declarations (env.yaml, versions.yaml) and rerun, or pass `--force` to overwrite",
+        ))
+    }
+
+    /// Writes everything. Declarations first, then generated files, removals, and the ownership
+    /// record last.
+    pub fn apply(&self) -> Result<(), Error> {
+        self.ensure_no_conflicts()?;
+        for (path, bytes, private) in &self.declarations {
+            let target = self.root.join(path);
+            if *private {
+                fs::write_private_atomic(&target, bytes)?;
+            } else {
+                fs::write_atomic(&target, bytes)?;
+            }
+        }
+        for change in &self.changes {
+            let target = self.root.join(&change.path);
+            match &change.new {
+                Some(text) => fs::write_atomic(&target, text.as_bytes())?,
+                None => {
+                    fs::remove_file(&target)?;
+                    if let Some(parent) = target.parent() {
+                        fs::remove_empty_dirs(parent, &self.root);
+                    }
+                }
+            }
+        }
+        if self.record_changed {
+            fs::write_atomic(&self.root.join(RECORD_FILE), self.record_text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// A unified diff of every generated file that would change.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for change in &self.changes {
+            let old = change.old.as_deref().unwrap_or("");
+            let new = change.new.as_deref().unwrap_or("");
+            let old_name = match change.kind {
+                ChangeKind::Create => "/dev/null".to_string(),
+                _ => format!("a/{}", change.path),
+            };
+            let new_name = match change.kind {
+                ChangeKind::Delete => "/dev/null".to_string(),
+                _ => format!("b/{}", change.path),
+            };
+            let diff = similar::TextDiff::from_lines(old, new);
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&old_name, &new_name)
+            );
+        }
+        out
+    }
+
+    /// One line per change, for humans.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for (path, _, _) in &self.declarations {
+            let _ = writeln!(out, "  wrote   {path}");
+        }
+        for change in &self.changes {
+            let verb = match change.kind {
+                ChangeKind::Create => "created",
+                ChangeKind::Update => "updated",
+                ChangeKind::Delete => "removed",
+            };
+            let _ = writeln!(out, "  {verb} {}", change.path);
+        }
+        out
+    }
+}

@@ -1,0 +1,406 @@
+//! What users write: the repository declaration `dbos-gitops.yaml`, each environment's
+//! `env.yaml`, and the tool-maintained `versions.yaml` beside it. Unknown fields are rejected so
+//! that a typo is an error with a line number, not a silently ignored setting.
+
+pub mod names;
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub use names::{EnvName, Namespace, VersionName};
+
+use crate::error::Error;
+
+pub const REPO_FILE: &str = "dbos-gitops.yaml";
+pub const ENV_FILE: &str = "env.yaml";
+pub const VERSIONS_FILE: &str = "versions.yaml";
+pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RepoSpec {
+    pub repo_url: String,
+    #[serde(default = "default_revision")]
+    pub revision: String,
+    #[serde(default)]
+    pub argocd: ArgoCdSpec,
+}
+
+fn default_revision() -> String {
+    "HEAD".to_string()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ArgoCdSpec {
+    #[serde(default = "default_argocd_namespace")]
+    pub namespace: Namespace,
+    #[serde(default = "default_project")]
+    pub project: Namespace,
+}
+
+impl Default for ArgoCdSpec {
+    fn default() -> Self {
+        Self {
+            namespace: default_argocd_namespace(),
+            project: default_project(),
+        }
+    }
+}
+
+fn default_argocd_namespace() -> Namespace {
+    Namespace::new("argocd").expect("valid")
+}
+
+fn default_project() -> Namespace {
+    Namespace::new("dbos").expect("valid")
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    #[default]
+    Host,
+    Path,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Oidc {
+    #[default]
+    None,
+    Dex,
+}
+
+/// How the application pods reach Conductor.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConductorConnection {
+    /// `ws://conductor.<ns>.svc.cluster.local:8090`: the app runs beside Conductor.
+    #[default]
+    InCluster,
+    /// `wss://` through the ingress, trusting the env's TLS certificate.
+    External,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EnvSpec {
+    pub namespace: Namespace,
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    pub domain: String,
+    #[serde(default)]
+    pub routing: Routing,
+    #[serde(default)]
+    pub oidc: Oidc,
+    #[serde(default)]
+    pub ingress: IngressSpec,
+    #[serde(default)]
+    pub conductor: ConductorSpec,
+    #[serde(default)]
+    pub console: ConsoleSpec,
+    #[serde(default)]
+    pub app: AppSpec,
+}
+
+fn default_cluster() -> String {
+    DEFAULT_CLUSTER.to_string()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IngressSpec {
+    #[serde(default = "default_ingress_class")]
+    pub class: String,
+}
+
+impl Default for IngressSpec {
+    fn default() -> Self {
+        Self {
+            class: default_ingress_class(),
+        }
+    }
+}
+
+fn default_ingress_class() -> String {
+    "nginx".to_string()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConductorSpec {
+    #[serde(default = "default_conductor_image")]
+    pub image: String,
+    #[serde(default = "one")]
+    pub replicas: u32,
+}
+
+impl Default for ConductorSpec {
+    fn default() -> Self {
+        Self {
+            image: default_conductor_image(),
+            replicas: 1,
+        }
+    }
+}
+
+fn default_conductor_image() -> String {
+    "dbosdev/conductor:latest".to_string()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConsoleSpec {
+    #[serde(default = "default_console_image")]
+    pub image: String,
+    #[serde(default = "one")]
+    pub replicas: u32,
+}
+
+impl Default for ConsoleSpec {
+    fn default() -> Self {
+        Self {
+            image: default_console_image(),
+            replicas: 1,
+        }
+    }
+}
+
+fn default_console_image() -> String {
+    "dbosdev/console:latest".to_string()
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppSpec {
+    /// The DBOS application's `name` (its DBOS config); narrows the retire drain check when
+    /// several applications share one system database.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Replicas of every version that is not autoscaled (never below 1).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub conductor: ConductorConnection,
+    #[serde(default)]
+    pub migrate: MigrateSpec,
+    #[serde(default)]
+    pub autoscaling: Option<AutoscalingSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MigrateSpec {
+    /// Image with the `dbos` CLI; defaults to the newest version's image.
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default = "default_app_role")]
+    pub app_role: String,
+}
+
+impl Default for MigrateSpec {
+    fn default() -> Self {
+        Self {
+            image: None,
+            app_role: default_app_role(),
+        }
+    }
+}
+
+fn default_app_role() -> String {
+    "dbos_app_role".to_string()
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TriggerKind {
+    #[default]
+    MetricsApi,
+    Postgresql,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AutoscalingSpec {
+    #[serde(default)]
+    pub trigger: TriggerKind,
+    pub queue: String,
+    pub worker_concurrency: u32,
+    #[serde(default)]
+    pub min_replicas: Option<u32>,
+    #[serde(default = "default_max_replicas")]
+    pub max_replicas: u32,
+}
+
+fn default_max_replicas() -> u32 {
+    10
+}
+
+/// `versions.yaml`: the application versions of one environment, maintained by the `version`
+/// and `retire` commands (a tool-owned side file, so `env.yaml` keeps the human's comments).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VersionsSpec {
+    /// The version the Service and the autoscaler point at; `None` only while no version exists.
+    #[serde(default)]
+    pub active: Option<VersionName>,
+    #[serde(default)]
+    pub versions: Vec<VersionSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VersionSpec {
+    pub name: VersionName,
+    pub image: String,
+}
+
+pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, Error> {
+    crate::yaml::parse_file(path, text)
+}
+
+pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, Error> {
+    crate::yaml::parse_file(path, text)
+}
+
+pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, Error> {
+    crate::yaml::parse_file(path, text)
+}
+
+/// The text `init` writes for the repository declaration.
+pub fn repo_file_text(spec: &RepoSpec) -> String {
+    format!(
+        "# dbos-gitops repository declaration. `dbos-gitops build` compiles base/, environments/\n\
+         # and argocd/ from this file and each environments/<env>/env.yaml.\n\
+         repo-url: {}\n\
+         revision: {}\n\
+         argocd:\n  namespace: {}\n  project: {}\n",
+        crate::yaml::quote_if_needed(&spec.repo_url),
+        crate::yaml::quote_if_needed(&spec.revision),
+        spec.argocd.namespace,
+        spec.argocd.project
+    )
+}
+
+/// The text `init env` writes: every setting spelled out with its default and a comment, so the
+/// file documents itself. The human owns it from then on.
+pub fn env_file_text(spec: &EnvSpec) -> String {
+    let quote = crate::yaml::quote_if_needed;
+    let routing = match spec.routing {
+        Routing::Host => "host",
+        Routing::Path => "path",
+    };
+    let oidc = match spec.oidc {
+        Oidc::None => "none",
+        Oidc::Dex => "dex",
+    };
+    format!(
+        "# Environment declaration, owned by you. `dbos-gitops build` compiles it into this\n\
+         # directory's kustomize overlay. Application versions live in versions.yaml.\n\
+         namespace: {namespace}\n\
+         # Argo CD destination cluster.\n\
+         cluster: {cluster}\n\
+         # Hosts are derived from it: console.<domain>, conductor.<domain>, app.<domain>\n\
+         # (routing: host) or <domain> alone with path prefixes (routing: path).\n\
+         domain: {domain}\n\
+         routing: {routing}\n\
+         # OIDC login for Console and Conductor: none | dex\n\
+         oidc: {oidc}\n\
+         ingress:\n  class: {class}\n\
+         conductor:\n  image: {conductor_image}\n  # 2 or more: anti-affinity, a PodDisruptionBudget and pod-IP advertising\n  replicas: {conductor_replicas}\n\
+         console:\n  image: {console_image}\n  replicas: {console_replicas}\n\
+         app:\n\
+         \x20 # The DBOS application name (`name` in its DBOS config), if several applications\n\
+         \x20 # share the system database: `retire` then counts only this application's workflows.\n\
+         \x20 # name: my-app\n\
+         \x20 # in-cluster (ws:// to the Conductor Service) | external (wss:// through the ingress)\n\
+         \x20 conductor: {connection}\n\
+         \x20 migrate:\n\
+         \x20   # image: ghcr.io/acme/dbos-migrate:latest   # default: the newest version's image\n\
+         \x20   app-role: {app_role}\n\
+         \x20 # autoscaling:                # KEDA on the active version\n\
+         \x20 #   trigger: metrics-api      # metrics-api | postgresql (allows min-replicas: 0)\n\
+         \x20 #   queue: taskQueue\n\
+         \x20 #   worker-concurrency: 2\n\
+         \x20 #   min-replicas: 1\n\
+         \x20 #   max-replicas: 10\n",
+        namespace = spec.namespace,
+        cluster = quote(&spec.cluster),
+        domain = quote(&spec.domain),
+        class = quote(&spec.ingress.class),
+        conductor_image = quote(&spec.conductor.image),
+        conductor_replicas = spec.conductor.replicas,
+        console_image = quote(&spec.console.image),
+        console_replicas = spec.console.replicas,
+        connection = match spec.app.conductor {
+            ConductorConnection::InCluster => "in-cluster",
+            ConductorConnection::External => "external",
+        },
+        app_role = quote(&spec.app.migrate.app_role),
+    )
+}
+
+pub fn versions_file_text(spec: &VersionsSpec) -> String {
+    let mut text = String::from(
+        "# Application versions of this environment, one Deployment each. Maintained by\n\
+         # `dbos-gitops version add|activate` and `dbos-gitops retire`.\n",
+    );
+    text.push_str(&crate::yaml::emit(
+        &serde_json::to_value(spec).expect("versions serialise"),
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_env() -> EnvSpec {
+        parse_env(
+            Path::new("env.yaml"),
+            "namespace: dbos-prod\ndomain: dbos.acme.com\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_a_minimal_env() {
+        let spec = sample_env();
+        assert_eq!(spec.cluster, DEFAULT_CLUSTER);
+        assert_eq!(spec.routing, Routing::Host);
+        assert_eq!(spec.conductor.replicas, 1);
+        assert_eq!(spec.app.migrate.app_role, "dbos_app_role");
+    }
+
+    #[test]
+    fn the_written_env_file_parses_back_to_the_same_spec() {
+        let mut spec = sample_env();
+        spec.routing = Routing::Path;
+        spec.conductor.replicas = 3;
+        let text = env_file_text(&spec);
+        assert_eq!(
+            parse_env(Path::new("env.yaml"), &text).unwrap(),
+            spec,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_names_are_errors_with_lines() {
+        let error = parse_env(
+            Path::new("env.yaml"),
+            "namespace: dbos\ndomain: x.com\nconductor:\n  replica: 2\n",
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(text.starts_with("env.yaml:4:"), "{text}");
+        assert!(text.contains("unknown field `replica`"), "{text}");
+        let error = parse_env(Path::new("env.yaml"), "namespace: Dbos\ndomain: x\n").unwrap_err();
+        assert!(error.to_string().contains("DNS-1123"), "{error}");
+    }
+}
