@@ -1,0 +1,318 @@
+//! The test harness: a temporary repository, the real binary, and real tools.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::SystemTime;
+
+pub const REPO_URL: &str = "https://github.com/acme/dbos-deploy.git";
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dbos-gitops"))
+}
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether a missing tool fails the test (CI) or skips it loudly (a developer's machine).
+pub fn require_tool(name: &str, probe: &[&str]) -> bool {
+    let found = Command::new(name)
+        .args(probe)
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("`{name}` is required in CI but is not available");
+        }
+        eprintln!("SKIPPED: `{name}` is not available on this machine");
+    }
+    found
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    pub fn empty() -> Self {
+        TestRepo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// `init` done.
+    pub fn new() -> Self {
+        let repo = Self::empty();
+        repo.ok(&["init", "--repo-url", REPO_URL]);
+        repo
+    }
+
+    /// `init` and `init env NAME` with the given extra flags.
+    pub fn with_env(name: &str, flags: &[&str]) -> Self {
+        let repo = Self::new();
+        let mut arguments = vec!["init", "env", name];
+        arguments.extend_from_slice(flags);
+        repo.ok(&arguments);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn run(&self, arguments: &[&str]) -> Run {
+        self.run_with_stdin(arguments, None)
+    }
+
+    pub fn run_with_stdin(&self, arguments: &[&str], stdin: Option<&[u8]>) -> Run {
+        use std::io::Write as _;
+        let mut command = Command::new(binary());
+        command
+            .args(arguments)
+            .current_dir(self.path())
+            .env("HOME", self.path().join(".home"))
+            .env_remove("DBOS_SYSTEM_DATABASE_URL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("run dbos-gitops");
+        {
+            let mut input = child.stdin.take().expect("stdin");
+            if let Some(bytes) = stdin {
+                input.write_all(bytes).expect("write stdin");
+            }
+        }
+        Run::from(child.wait_with_output().expect("wait"))
+    }
+
+    /// Runs and asserts exit 0; returns stdout.
+    pub fn ok(&self, arguments: &[&str]) -> String {
+        let run = self.run(arguments);
+        assert_eq!(
+            run.code, 0,
+            "dbos-gitops {arguments:?} failed\nstdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run.stdout
+    }
+
+    /// Runs and asserts the exit code; returns the run.
+    pub fn fails(&self, arguments: &[&str], code: i32) -> Run {
+        let run = self.run(arguments);
+        assert_eq!(
+            run.code, code,
+            "dbos-gitops {arguments:?}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path().join(relative))
+            .unwrap_or_else(|error| panic!("read {relative}: {error}"))
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn exists(&self, relative: &str) -> bool {
+        self.path().join(relative).exists()
+    }
+
+    /// Every file (but .home) with its bytes and modification time.
+    pub fn snapshot(&self) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![self.path().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let relative = path
+                    .strip_prefix(self.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                if relative.starts_with(".home")
+                    || relative.starts_with(".git/")
+                    || relative == ".git"
+                {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                    files.insert(relative, (std::fs::read(&path).unwrap(), modified));
+                }
+            }
+        }
+        files
+    }
+
+    /// `kubectl kustomize environments/<env>` parsed into objects; panics with kubectl's error.
+    pub fn kustomize(&self, env: &str) -> Vec<Value> {
+        let output = Command::new("kubectl")
+            .args(["kustomize", &format!("environments/{env}")])
+            .current_dir(self.path())
+            .output()
+            .expect("run kubectl");
+        assert!(
+            output.status.success(),
+            "kubectl kustomize environments/{env} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        parse_yaml_stream(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    pub fn kustomize_text(&self, dir: &str) -> String {
+        let output = Command::new("kubectl")
+            .args(["kustomize", dir])
+            .current_dir(self.path())
+            .output()
+            .expect("run kubectl");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+pub fn parse_yaml_stream(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| serde::Deserialize::deserialize(document).expect("yaml"))
+        .filter(|value: &Value| !value.is_null())
+        .collect()
+}
+
+/// The object of that kind and name; panics listing what there is.
+pub fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|object| object["kind"] == kind && object["metadata"]["name"] == name)
+        .unwrap_or_else(|| {
+            let present: Vec<String> = objects
+                .iter()
+                .map(|object| format!("{}/{}", object["kind"], object["metadata"]["name"]))
+                .collect();
+            panic!("no {kind}/{name} among {present:?}")
+        })
+}
+
+pub fn names_of_kind(objects: &[Value], kind: &str) -> Vec<String> {
+    let mut names: Vec<String> = objects
+        .iter()
+        .filter(|object| object["kind"] == kind)
+        .map(|object| object["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The env var `name` of the first container, as a value.
+pub fn container_env<'a>(deployment: &'a Value, name: &str) -> Option<&'a Value> {
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()?
+        .iter()
+        .find(|variable| variable["name"] == name)
+}
+
+pub fn shared_schemas() -> Option<PathBuf> {
+    let dir = project_root().join("../shared/schemas");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: CRD schema validation of custom resources: `{}` is not there (CI has it)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Validates objects with tests/support/validate_manifests.py: built-in kinds always, custom
+/// resources when the shared CRD schemas are present.
+pub fn validate_schemas(objects: &[Value]) {
+    if !require_tool(
+        "python3",
+        &["-c", "import kubernetes_validate, jsonschema, yaml"],
+    ) {
+        return;
+    }
+    let crd_dir = shared_schemas();
+    let selected: Vec<&Value> = objects
+        .iter()
+        .filter(|object| {
+            crd_dir.is_some()
+                || matches!(
+                    object["apiVersion"].as_str().unwrap_or(""),
+                    "v1" | "apps/v1" | "batch/v1" | "networking.k8s.io/v1" | "policy/v1"
+                )
+        })
+        .collect();
+    let text = selected
+        .iter()
+        .map(|object| serde_json::to_string(object).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let mut command = Command::new("python3");
+    command.arg(project_root().join("tests/support/validate_manifests.py"));
+    if let Some(dir) = &crd_dir {
+        command.arg("--crd-dir").arg(dir);
+    }
+    command.arg("-");
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schema validation failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        report
+            .lines()
+            .filter(|line| line.starts_with("ok "))
+            .count(),
+        selected.len(),
+        "{report}"
+    );
+}
