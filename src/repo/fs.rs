@@ -13,7 +13,15 @@ pub fn read_to_string(path: &Path) -> Result<String, Error> {
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // A parent that is a file: nothing is there; writing will say what is in the way.
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(Error::io(path, "read", source)),
     }
 }
@@ -80,5 +88,88 @@ pub fn remove_empty_dirs(dir: &Path, stop: &Path) {
             Some(parent) => current = parent.to_path_buf(),
             None => break,
         }
+    }
+}
+
+/// Staged writes: every new file is first written in full to a temporary file beside its target;
+/// only when all are staged are they renamed into place.
+pub struct Staging {
+    root: std::path::PathBuf,
+    staged: Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
+    created_dirs: Vec<std::path::PathBuf>,
+}
+
+impl Staging {
+    pub fn new(root: &Path) -> Self {
+        Staging {
+            root: root.to_path_buf(),
+            staged: Vec::new(),
+            created_dirs: Vec::new(),
+        }
+    }
+
+    fn ensure_dir(&mut self, dir: &Path) -> Result<(), Error> {
+        let mut missing = Vec::new();
+        let mut current = dir.to_path_buf();
+        while !current.exists() {
+            missing.push(current.clone());
+            match current.parent() {
+                Some(parent) => current = parent.to_path_buf(),
+                None => break,
+            }
+        }
+        for path in missing.into_iter().rev() {
+            std::fs::create_dir(&path)
+                .map_err(|source| Error::io(&path, "create directory", source))?;
+            self.created_dirs.push(path);
+        }
+        Ok(())
+    }
+
+    pub fn stage(&mut self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+        let parent = path.parent().unwrap_or(&self.root).to_path_buf();
+        self.ensure_dir(&parent)?;
+        let mut temporary = tempfile::Builder::new()
+            .prefix(".dbos-gitops-")
+            .tempfile_in(&parent)
+            .map_err(|source| Error::io(&parent, "write into", source))?;
+        set_mode(temporary.as_file(), mode)
+            .and_then(|()| temporary.write_all(bytes))
+            .and_then(|()| temporary.as_file().sync_all())
+            .map_err(|source| Error::io(path, "write", source))?;
+        self.staged.push((temporary, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Removing a file needs a writable directory: check before anything is renamed.
+    pub fn probe_removal(&mut self, path: &Path) -> Result<(), Error> {
+        let parent = path.parent().unwrap_or(&self.root);
+        tempfile::Builder::new()
+            .prefix(".dbos-gitops-")
+            .tempfile_in(parent)
+            .map(drop)
+            .map_err(|source| Error::io(path, "remove", source))
+    }
+
+    /// Drops the staged files and removes the directories staging created.
+    pub fn abort(self) {
+        let Staging {
+            staged,
+            created_dirs,
+            ..
+        } = self;
+        drop(staged);
+        for dir in created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        for (temporary, path) in self.staged {
+            temporary
+                .persist(&path)
+                .map_err(|error| Error::io(&path, "replace", error.error))?;
+        }
+        Ok(())
     }
 }

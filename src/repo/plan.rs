@@ -173,32 +173,59 @@ impl Plan {
         ))
     }
 
-    /// Writes everything. Declarations first, then generated files, removals, and the ownership
-    /// record last.
+    /// Writes everything in two phases. Phase one stages every new file as a temporary file
+    /// beside its target (creating directories) and probes every directory a file is removed
+    /// from; if anything fails there, the staged files and new directories are removed and the
+    /// tree is as it was. Phase two renames the staged files into place, removes files, and
+    /// writes the ownership record last.
     pub fn apply(&self) -> Result<(), Error> {
         self.ensure_no_conflicts()?;
+        let mut writes: Vec<(PathBuf, &[u8], u32)> = Vec::new();
         for (path, bytes, private) in &self.declarations {
-            let target = self.root.join(path);
-            if *private {
-                fs::write_private_atomic(&target, bytes)?;
-            } else {
-                fs::write_atomic(&target, bytes)?;
-            }
+            writes.push((
+                self.root.join(path),
+                bytes,
+                if *private { 0o600 } else { 0o644 },
+            ));
         }
         for change in &self.changes {
-            let target = self.root.join(&change.path);
-            match &change.new {
-                Some(text) => fs::write_atomic(&target, text.as_bytes())?,
-                None => {
-                    fs::remove_file(&target)?;
-                    if let Some(parent) = target.parent() {
-                        fs::remove_empty_dirs(parent, &self.root);
-                    }
-                }
+            if let Some(text) = &change.new {
+                writes.push((self.root.join(&change.path), text.as_bytes(), 0o644));
             }
         }
         if self.record_changed {
-            fs::write_atomic(&self.root.join(RECORD_FILE), self.record_text.as_bytes())?;
+            writes.push((
+                self.root.join(RECORD_FILE),
+                self.record_text.as_bytes(),
+                0o644,
+            ));
+        }
+        let removals: Vec<PathBuf> = self
+            .changes
+            .iter()
+            .filter(|change| change.new.is_none())
+            .map(|change| self.root.join(&change.path))
+            .collect();
+
+        let mut staging = fs::Staging::new(&self.root);
+        for (path, bytes, mode) in &writes {
+            if let Err(error) = staging.stage(path, bytes, *mode) {
+                staging.abort();
+                return Err(error);
+            }
+        }
+        for path in &removals {
+            if let Err(error) = staging.probe_removal(path) {
+                staging.abort();
+                return Err(error);
+            }
+        }
+        staging.commit()?;
+        for path in &removals {
+            fs::remove_file(path)?;
+            if let Some(parent) = path.parent() {
+                fs::remove_empty_dirs(parent, &self.root);
+            }
         }
         Ok(())
     }
