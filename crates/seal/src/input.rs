@@ -1,0 +1,293 @@
+//! Reading a plain Kubernetes `Secret` document into what sealing needs, and the error type for
+//! everything that can be wrong with input documents.
+//!
+//! `kubeseal` decodes its input into a `v1.Secret`, whose `data` values are standard padded
+//! base64 (Go's JSON decoding of `[]byte`, which tolerates line breaks) and whose `stringData`
+//! values are plain strings; it seals `data` first and `stringData` after, so a key present in
+//! both ends up with the `stringData` value. We do the same, but check more than Go's lenient
+//! decoder: the document must be `apiVersion: v1`, `kind: Secret`, and every value must be a
+//! string. Plaintext is held in [`Zeroizing`] buffers and never printed.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+/// Something is wrong with an input document, or with what was asked of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The document is not a mapping.
+    #[error("the document is not a mapping")]
+    NotAnObject,
+    /// `apiVersion`/`kind` are not what was expected.
+    #[error("expected `{expected}` but the document is `{found}`")]
+    WrongKind { expected: String, found: String },
+    /// A field has the wrong JSON type.
+    #[error("`{field}` must be {expected}")]
+    WrongType {
+        field: String,
+        expected: &'static str,
+    },
+    /// `metadata.name` is missing or empty.
+    #[error("`metadata.name` is missing")]
+    MissingName,
+    /// A `data` value is not base64.
+    #[error("`data.{key}` is not valid base64")]
+    InvalidBase64 { key: String },
+    /// Neither `data` nor `stringData` holds anything.
+    #[error("the secret `{name}` has no `data` or `stringData`")]
+    EmptyData { name: String },
+    /// The explicit namespace contradicts the input's.
+    #[error("namespace mismatch: the secret is in namespace `{input}` but `{explicit}` was given")]
+    NamespaceMismatch { input: String, explicit: String },
+    /// No namespace, and the scope needs one.
+    #[error("the secret `{name}` has no namespace, which {scope} scope needs")]
+    MissingNamespace { name: String, scope: crate::Scope },
+    /// A raw value was sealed without the name the scope needs.
+    #[error("sealing a raw value with strict scope needs a name")]
+    MissingRawName,
+    /// A raw value was sealed without the namespace the scope needs.
+    #[error("sealing a raw value with {scope} scope needs a namespace")]
+    MissingRawNamespace { scope: crate::Scope },
+    /// Merging SealedSecrets that do not describe the same secret.
+    #[error("cannot merge: the {what} differs (`{existing}` vs `{newer}`)")]
+    MergeMismatch {
+        what: &'static str,
+        existing: String,
+        newer: String,
+    },
+    /// The SealedSecret has no `spec.encryptedData`.
+    #[error("`spec.encryptedData` is missing")]
+    MissingEncryptedData,
+}
+
+impl InputError {
+    /// How to fix the input.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            InputError::WrongKind { expected, .. } => Some(format!(
+                "pass a `{expected}` document; generate one with `kubectl create secret generic \
+                 NAME --from-literal=KEY=VALUE --dry-run=client -o yaml`"
+            )),
+            InputError::InvalidBase64 { .. } => Some(
+                "`data` values must be standard base64; put plain text under `stringData` instead"
+                    .into(),
+            ),
+            InputError::EmptyData { .. } => {
+                Some("add keys to `data` or `stringData`, or allow empty data explicitly".into())
+            }
+            InputError::NamespaceMismatch { .. } => Some(
+                "drop the explicit namespace, or change `metadata.namespace` of the input".into(),
+            ),
+            InputError::MissingNamespace { .. } => {
+                Some("set `metadata.namespace`, pass a namespace, or use cluster-wide scope".into())
+            }
+            InputError::MissingRawName => Some("pass the secret's name".into()),
+            InputError::MissingRawNamespace { .. } => {
+                Some("pass the namespace, or use cluster-wide scope".into())
+            }
+            InputError::MergeMismatch { .. } => {
+                Some("merge only into a SealedSecret for the same name, namespace and scope".into())
+            }
+            InputError::MissingName => Some("set `metadata.name`".into()),
+            _ => None,
+        }
+    }
+}
+
+/// A plain `Secret` to be sealed.
+#[derive(Clone, Default)]
+pub struct SecretInput {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub type_: Option<String>,
+    pub immutable: Option<bool>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub data: BTreeMap<String, Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let data: BTreeMap<&str, String> = self
+            .data
+            .iter()
+            .map(|(k, v)| (k.as_str(), format!("<redacted, {} bytes>", v.len())))
+            .collect();
+        f.debug_struct("SecretInput")
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("type_", &self.type_)
+            .field("immutable", &self.immutable)
+            .field("labels", &self.labels)
+            .field("annotations", &self.annotations)
+            .field("data", &data)
+            .finish()
+    }
+}
+
+pub(crate) fn as_object<'a>(
+    v: &'a Value,
+    field: &str,
+) -> Result<&'a Map<String, Value>, InputError> {
+    v.as_object().ok_or_else(|| InputError::WrongType {
+        field: field.to_string(),
+        expected: "a mapping",
+    })
+}
+
+/// An optional string field; `null` counts as absent.
+pub(crate) fn opt_str(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<String>, InputError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(InputError::WrongType {
+            field: format!("{path}{key}"),
+            expected: "a string",
+        }),
+    }
+}
+
+/// An optional `string -> string` map; `null` counts as empty.
+pub(crate) fn string_map(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<BTreeMap<String, String>, InputError> {
+    let mut out = BTreeMap::new();
+    match obj.get(key) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let s = v.as_str().ok_or_else(|| InputError::WrongType {
+                    field: format!("{path}{key}.{k}"),
+                    expected: "a string",
+                })?;
+                out.insert(k.clone(), s.to_string());
+            }
+        }
+        Some(_) => {
+            return Err(InputError::WrongType {
+                field: format!("{path}{key}"),
+                expected: "a mapping",
+            })
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn check_kind(v: &Value, api_version: &str, kind: &str) -> Result<(), InputError> {
+    let obj = v.as_object().ok_or(InputError::NotAnObject)?;
+    let found_api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let found_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if found_api != api_version || found_kind != kind {
+        let show = |s: &str| {
+            if s.is_empty() {
+                "<missing>".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        return Err(InputError::WrongKind {
+            expected: format!("{api_version} {kind}"),
+            found: format!("{} {}", show(found_api), show(found_kind)),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes base64 the way Go's `encoding/json` decodes `[]byte`: standard alphabet with
+/// padding; line breaks are ignored.
+pub(crate) fn decode_std_base64(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let cleaned: Zeroizing<String> =
+        Zeroizing::new(s.chars().filter(|c| *c != '\n' && *c != '\r').collect());
+    base64::engine::general_purpose::STANDARD
+        .decode(cleaned.as_bytes())
+        .ok()
+        .map(Zeroizing::new)
+}
+
+impl SecretInput {
+    /// Reads one parsed `Secret` document.
+    pub fn from_value(v: &Value) -> Result<SecretInput, InputError> {
+        check_kind(v, "v1", "Secret")?;
+        let obj = as_object(v, "")?;
+        let empty = Map::new();
+        let meta = match obj.get("metadata") {
+            None | Some(Value::Null) => &empty,
+            Some(m) => as_object(m, "metadata")?,
+        };
+        let name = opt_str(meta, "name", "metadata.")?
+            .filter(|n| !n.is_empty())
+            .ok_or(InputError::MissingName)?;
+        let namespace = opt_str(meta, "namespace", "metadata.")?.filter(|n| !n.is_empty());
+        let labels = string_map(meta, "labels", "metadata.")?;
+        let annotations = string_map(meta, "annotations", "metadata.")?;
+        let type_ = opt_str(obj, "type", "")?.filter(|t| !t.is_empty());
+        let immutable = match obj.get("immutable") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(InputError::WrongType {
+                    field: "immutable".into(),
+                    expected: "a boolean",
+                })
+            }
+        };
+
+        let mut data = BTreeMap::new();
+        match obj.get("data") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    let s = v.as_str().ok_or_else(|| InputError::WrongType {
+                        field: format!("data.{k}"),
+                        expected: "a base64 string",
+                    })?;
+                    let bytes = decode_std_base64(s)
+                        .ok_or_else(|| InputError::InvalidBase64 { key: k.clone() })?;
+                    data.insert(k.clone(), bytes);
+                }
+            }
+            Some(_) => {
+                return Err(InputError::WrongType {
+                    field: "data".into(),
+                    expected: "a mapping",
+                })
+            }
+        }
+        match obj.get("stringData") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    let s = v.as_str().ok_or_else(|| InputError::WrongType {
+                        field: format!("stringData.{k}"),
+                        expected: "a string",
+                    })?;
+                    data.insert(k.clone(), Zeroizing::new(s.as_bytes().to_vec()));
+                }
+            }
+            Some(_) => {
+                return Err(InputError::WrongType {
+                    field: "stringData".into(),
+                    expected: "a mapping",
+                })
+            }
+        }
+
+        Ok(SecretInput {
+            name,
+            namespace,
+            type_,
+            immutable,
+            labels,
+            annotations,
+            data,
+        })
+    }
+}

@@ -1,0 +1,137 @@
+//! Helpers shared by the integration tests: fixture loading, a tiny YAML reader for the Go
+//! fixtures (the crate deliberately has no YAML dependency), and the bridge to the independent
+//! Python decrypter.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use dbos_gitops_seal::{PrivateKeys, SealingCert};
+use serde_json::{Map, Value};
+
+pub const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/sealed-secrets-go"
+);
+pub const PYTHON_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/support/independent_unseal.py"
+);
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{FIXTURES}/{name}");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// A moment inside the fixture certificate's validity (one day after its notBefore), so the
+/// tests do not depend on the machine's clock.
+pub fn inside_fixture_validity() -> i64 {
+    // notBefore of go-cert.pem: 2026-11-27T05:14:02Z
+    1_795_756_442 + 86_400
+}
+
+pub fn go_cert() -> SealingCert {
+    SealingCert::from_pem_at(&fixture("go-cert.pem"), inside_fixture_validity())
+        .expect("fixture certificate loads")
+}
+
+pub fn go_keys() -> PrivateKeys {
+    PrivateKeys::from_pem(&fixture("go-key.pem")).expect("fixture key loads")
+}
+
+/// Parses the small YAML subset the Go fixtures use: nested block mappings whose leaves are
+/// plain or double-quoted scalars.
+pub fn mini_yaml(text: &str) -> Value {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && l.trim() != "---")
+        .map(|l| (l.len() - l.trim_start().len(), l.trim()))
+        .collect();
+    let (v, used) = parse_block(&lines, 0, 0);
+    assert_eq!(used, lines.len(), "mini_yaml: unparsed lines");
+    v
+}
+
+fn parse_block(lines: &[(usize, &str)], mut i: usize, indent: usize) -> (Value, usize) {
+    let mut map = Map::new();
+    while i < lines.len() && lines[i].0 == indent {
+        let (key, rest) = lines[i]
+            .1
+            .split_once(':')
+            .expect("mini_yaml: `key: value` line");
+        let rest = rest.trim();
+        i += 1;
+        if rest.is_empty() {
+            let child_indent = lines.get(i).map(|l| l.0).unwrap_or(0);
+            assert!(child_indent > indent, "mini_yaml: empty mapping for {key}");
+            let (child, next) = parse_block(lines, i, child_indent);
+            map.insert(key.to_string(), child);
+            i = next;
+        } else {
+            let s = rest
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .unwrap_or(rest);
+            map.insert(key.to_string(), Value::String(s.to_string()));
+        }
+    }
+    (Value::Object(map), i)
+}
+
+pub fn go_fixture_doc(name: &str) -> Value {
+    mini_yaml(std::str::from_utf8(&fixture(name)).unwrap())
+}
+
+/// Whether python3 with `cryptography` is usable. Without it the calling test returns early
+/// with a loud SKIPPED line, except under CI (`CI` set), where it fails.
+pub fn python_available(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import cryptography, yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("{test}: python3 with the `cryptography` and `yaml` modules is required in CI");
+        }
+        // Written to the raw stderr handle, which the test harness does not capture, so the
+        // line shows even though the test "passes".
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED {test}: python3 with `cryptography` and `pyyaml` is not available; \
+             the independent cross-check did NOT run (set CI=1 to make this a failure) ***\n"
+        );
+    }
+    ok
+}
+
+/// Runs the independent decrypter on `input` (any JSON/YAML text) with `key_file`; returns its
+/// parsed JSON output on success, or its stderr on failure.
+pub fn python_unseal(key_file: &str, input: &str) -> Result<Value, String> {
+    let mut child = Command::new("python3")
+        .arg(PYTHON_SCRIPT)
+        .arg("--key")
+        .arg(key_file)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn python3");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("python3 runs");
+    writer.join().unwrap().expect("write to python3");
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).expect("python output is JSON"))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+pub fn go_key_path() -> String {
+    format!("{FIXTURES}/go-key.pem")
+}
