@@ -1,0 +1,145 @@
+//! Errors of the drain check, kept apart from the query code so that every way a drain check
+//! can fail has one place with a lowercase message, backticked values and a hint telling the
+//! operator what to do next. Messages never contain the database password.
+
+use std::time::Duration;
+
+/// Why a drain check could not tell whether a version is drained.
+///
+/// A retire must never proceed on any of these: "could not check" is not "drained".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DrainError {
+    /// The database URL could not be parsed. `url` is redacted.
+    #[error("invalid database url `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+
+    /// The URL asks for TLS (`sslmode=require`, `verify-ca`, `verify-full`), which this build
+    /// cannot do yet.
+    #[error("tls connections are not supported yet (`sslmode={mode}` in `{url}`)")]
+    TlsUnsupported { url: String, mode: String },
+
+    /// A schema, queue or version name is not a plain name and cannot be used safely.
+    #[error("invalid {what} `{value}`: {reason}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+
+    /// The server could not be reached (refused, no route, DNS failure, closed connection).
+    #[error("cannot reach the database server at `{target}`: {reason}")]
+    Unreachable { target: String, reason: String },
+
+    /// Connecting or a query took longer than the configured timeout.
+    #[error("timed out after {}s talking to the database server at `{target}`", timeout_secs(.timeout))]
+    Timeout { target: String, timeout: Duration },
+
+    /// The server rejected the credentials.
+    #[error("authentication failed for user `{user}` at `{target}`: {reason}")]
+    Authentication {
+        target: String,
+        user: String,
+        reason: String,
+    },
+
+    /// The database named in the URL does not exist on the server.
+    #[error("database `{database}` does not exist on `{target}`")]
+    DatabaseNotFound { target: String, database: String },
+
+    /// The DBOS system table is not there: the schema (or only the table) is missing.
+    #[error("table `{schema}.workflow_status` not found in database `{database}`")]
+    MissingTable {
+        schema: String,
+        database: String,
+        schema_exists: bool,
+    },
+
+    /// The table exists but lacks a column the drain check relies on.
+    #[error("table `{schema}.workflow_status` has no column `{column}`")]
+    UnexpectedSchema { schema: String, column: String },
+
+    /// The database user may not read the DBOS system table.
+    #[error("permission denied reading `{schema}.workflow_status` as user `{user}`: {reason}")]
+    PermissionDenied {
+        schema: String,
+        user: String,
+        reason: String,
+    },
+
+    /// Anything else the server or driver reported.
+    #[error("database query failed: {reason}")]
+    Other { reason: String },
+}
+
+fn timeout_secs(d: &Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        (ms / 1000).to_string()
+    } else {
+        format!("{:.1}", d.as_secs_f64())
+    }
+}
+
+impl DrainError {
+    /// What the operator can do about it, when there is something useful to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            DrainError::BadUrl { .. } => Some(
+                "use a url like `postgresql://USER:PASSWORD@HOST:5432/DBNAME` pointing at the \
+                 DBOS system database (percent-encode special characters in the password)"
+                    .into(),
+            ),
+            DrainError::TlsUnsupported { .. } => Some(
+                "connect through a local TLS-terminating proxy (for example `cloud-sql-proxy`, \
+                 `stunnel` or PgBouncer) and use `sslmode=disable` in the url, or run the check \
+                 from inside the cluster network where the server accepts `sslmode=prefer`"
+                    .into(),
+            ),
+            DrainError::InvalidName { .. } => Some(
+                "names may contain only ASCII letters, digits and `_ - . : / @ +` \
+                 (schemas: letters, digits and `_`, not starting with a digit)"
+                    .into(),
+            ),
+            DrainError::Unreachable { .. } => Some(
+                "check host and port; from outside the cluster use `kubectl port-forward` \
+                 to the database service and point the url at `127.0.0.1`"
+                    .into(),
+            ),
+            DrainError::Timeout { .. } => Some(
+                "the server did not answer in time; check network reachability (firewalls \
+                 drop packets silently) or raise the timeout"
+                    .into(),
+            ),
+            DrainError::Authentication { .. } => Some(
+                "check the user and password in the url (the password must be percent-encoded) \
+                 and that `pg_hba.conf` allows this client"
+                    .into(),
+            ),
+            DrainError::DatabaseNotFound { .. } => Some(
+                "point the url at the DBOS system database: the one the application is \
+                 configured with as `system_database_url` (or `DBOS_SYSTEM_DATABASE_URL`)"
+                    .into(),
+            ),
+            DrainError::MissingTable { schema_exists, .. } => Some(if *schema_exists {
+                "the schema exists but has no `workflow_status` table: run `dbos migrate` \
+                 against this database, or check that the url names the DBOS system database"
+                    .into()
+            } else {
+                "this does not look like a DBOS system database: check that the url names the \
+                 DBOS system database (wrong database?) and the schema name, or run `dbos migrate`"
+                    .into()
+            }),
+            DrainError::UnexpectedSchema { .. } => Some(
+                "the DBOS system tables are older or newer than expected; run `dbos migrate` \
+                 with a current DBOS version"
+                    .into(),
+            ),
+            DrainError::PermissionDenied { schema, user, .. } => Some(format!(
+                "grant read access, e.g. `GRANT USAGE ON SCHEMA {schema} TO \"{user}\"; \
+                 GRANT SELECT ON {schema}.workflow_status TO \"{user}\";`"
+            )),
+            DrainError::Other { .. } => None,
+        }
+    }
+}

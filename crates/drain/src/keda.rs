@@ -1,0 +1,131 @@
+//! The SQL that KEDA's `postgresql` scaler runs to size a DBOS queue worker Deployment.
+//!
+//! It lives next to the drain check because both encode the same DBOS rule: a workflow with a
+//! NULL `application_version` is picked up by the newest version, so the active version's
+//! queue depth is its own ENQUEUED rows plus the version-less ones. KEDA cannot bind
+//! parameters, so the values are inlined as SQL literals; they are validated as plain names and
+//! quoted anyway, and the result is a single line that is safe inside a YAML string.
+
+use crate::DrainError;
+
+/// The `query` for a KEDA `postgresql` trigger: the number of ENQUEUED workflows of `queue`
+/// that the `active_version` will run (its own plus those with no version).
+///
+/// `schema` must be an SQL identifier (`[A-Za-z_][A-Za-z0-9_]*`); `queue` and
+/// `active_version` may use ASCII letters, digits and `_ - . : / @ +`.
+pub fn keda_queue_depth_sql(
+    schema: &str,
+    queue: &str,
+    active_version: &str,
+) -> Result<String, DrainError> {
+    let schema = quote_ident(validate_schema(schema)?);
+    let queue = quote_literal(validate_value("queue name", queue)?);
+    let version = quote_literal(validate_value("application version", active_version)?);
+    Ok(format!(
+        "SELECT COUNT(*) FROM {schema}.\"workflow_status\" \
+         WHERE \"queue_name\" = {queue} AND \"status\" = 'ENQUEUED' \
+         AND (\"application_version\" = {version} OR \"application_version\" IS NULL)"
+    ))
+}
+
+/// Checks that a schema name is a plain SQL identifier.
+pub(crate) fn validate_schema(schema: &str) -> Result<&str, DrainError> {
+    let invalid = |reason| DrainError::InvalidName {
+        what: "schema name",
+        value: schema.to_owned(),
+        reason,
+    };
+    let mut chars = schema.chars();
+    match chars.next() {
+        None => return Err(invalid("it is empty")),
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+            return Err(invalid("it must start with a letter or `_`"))
+        }
+        _ => {}
+    }
+    if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(invalid("only ASCII letters, digits and `_` are allowed"));
+    }
+    if schema.len() > 63 {
+        return Err(invalid("it is longer than 63 characters"));
+    }
+    Ok(schema)
+}
+
+/// Checks that a queue or version name is a plain name.
+fn validate_value<'a>(what: &'static str, value: &'a str) -> Result<&'a str, DrainError> {
+    let invalid = |reason| DrainError::InvalidName {
+        what,
+        value: value.to_owned(),
+        reason,
+    };
+    if value.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if value.len() > 255 {
+        return Err(invalid("it is longer than 255 characters"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.:/@+".contains(c))
+    {
+        return Err(invalid(
+            "only ASCII letters, digits and `_ - . : / @ +` are allowed",
+        ));
+    }
+    Ok(value)
+}
+
+/// `"name"` with embedded double quotes doubled.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'value'` with embedded single quotes doubled (standard_conforming_strings is on since
+/// PostgreSQL 9.1, so backslashes are literal; validation rejects them anyway).
+fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_the_query() {
+        let sql = keda_queue_depth_sql("dbos", "orders-queue", "a1b2c3").unwrap();
+        assert_eq!(
+            sql,
+            "SELECT COUNT(*) FROM \"dbos\".\"workflow_status\" WHERE \"queue_name\" = \
+             'orders-queue' AND \"status\" = 'ENQUEUED' AND (\"application_version\" = \
+             'a1b2c3' OR \"application_version\" IS NULL)"
+        );
+        assert!(!sql.contains('\n'));
+    }
+
+    #[test]
+    fn rejects_non_plain_names() {
+        for (schema, queue, version) in [
+            ("dbos", "q'; DROP TABLE x; --", "v1"),
+            ("dbos", "q", "v1' OR '1'='1"),
+            ("dbos\"; --", "q", "v1"),
+            ("1dbos", "q", "v1"),
+            ("", "q", "v1"),
+            ("dbos", "", "v1"),
+            ("dbos", "q", ""),
+            ("dbos", "q q", "v1"),
+            ("dbos", "q", "v1\\"),
+            ("dbos", "q\n", "v1"),
+        ] {
+            let err = keda_queue_depth_sql(schema, queue, version).unwrap_err();
+            assert!(matches!(err, DrainError::InvalidName { .. }), "{err}");
+            assert!(err.hint().is_some());
+        }
+    }
+
+    #[test]
+    fn quoting_doubles_quotes() {
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}
