@@ -78,6 +78,9 @@ pub struct Version {
 #[derive(Clone, Debug)]
 pub struct Autoscaling {
     pub trigger: TriggerKind,
+    /// The query of the `postgresql` trigger: the queue's ENQUEUED workflows for the active
+    /// version (and unversioned ones, which the newest version picks up).
+    pub postgres_query: Option<String>,
     pub queue: String,
     pub worker_concurrency: u32,
     pub min_replicas: u32,
@@ -294,8 +297,22 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
                     ),
                 ));
             }
+            let postgres_query = match (&autoscaling.trigger, &versions.active) {
+                (TriggerKind::Postgresql, Some(active)) => Some(
+                    dbos_gitops_drain::keda_queue_depth_sql(
+                        dbos_gitops_drain::DEFAULT_SCHEMA,
+                        &autoscaling.queue,
+                        active.as_str(),
+                    )
+                    .map_err(|error| {
+                        env_error(&name, "env.yaml", format!("app.autoscaling: {error}"))
+                    })?,
+                ),
+                _ => None,
+            };
             Some(Autoscaling {
                 trigger: autoscaling.trigger,
+                postgres_query,
                 queue: autoscaling.queue.clone(),
                 worker_concurrency: autoscaling.worker_concurrency,
                 min_replicas,

@@ -45,7 +45,7 @@ pub fn documents(env: &Environment) -> Option<Vec<Value>> {
             json!({
                 "type": "postgresql",
                 "metadata": {
-                    "query": queue_depth_sql(&autoscaling.queue, active.as_str()),
+                    "query": autoscaling.postgres_query.clone().unwrap_or_default(),
                     "targetQueryValue": autoscaling.worker_concurrency.to_string(),
                     "activationTargetQueryValue": "0",
                 },
@@ -71,9 +71,4 @@ pub fn documents(env: &Environment) -> Option<Vec<Value>> {
         }
     }));
     Some(documents)
-}
-
-/// Placeholder until the drain crate's tested query is wired in.
-fn queue_depth_sql(queue: &str, version: &str) -> String {
-    format!("SELECT COUNT(*) FROM dbos.workflow_status WHERE queue_name = '{queue}' AND status = 'ENQUEUED' AND (application_version = '{version}' OR application_version IS NULL)")
 }

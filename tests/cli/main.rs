@@ -5,4 +5,5 @@
 mod support;
 
 mod build;
+mod example;
 mod render;
