@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod inventory;
 pub mod model;
 pub mod render;
 pub mod repo;

@@ -7,7 +7,7 @@ use super::meta;
 use crate::model::Environment;
 use crate::spec::Routing;
 
-pub const TLS_SECRET: &str = "dbos-tls";
+pub use crate::inventory::TLS_SECRET;
 
 pub fn ingress(env: &Environment) -> Value {
     let mut annotations = Map::new();

@@ -1,0 +1,124 @@
+//! The secret inventory of an environment: which Secrets (and which keys of them) its rendered
+//! objects reference, and who references them. It follows the guide's inventory and grows with
+//! what the environment enables (an app version, Dex, the postgresql autoscaler). `secrets
+//! list`, `secrets set` and `check` all read it, so they agree on what "missing" means.
+
+use crate::model::Environment;
+use crate::spec::{Oidc, TriggerKind};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretReference {
+    pub secret: &'static str,
+    pub key: &'static str,
+    /// `Kind/name` of the referencing object, e.g. `Deployment/conductor`.
+    pub used_by: String,
+    /// What the value is, for prompts and listings.
+    pub description: &'static str,
+}
+
+pub const TLS_SECRET: &str = "dbos-tls";
+pub const DEX_USERS_SECRET: &str = "dex-users";
+
+/// Every secret key the environment's objects read, in a stable order.
+pub fn references(env: &Environment) -> Vec<SecretReference> {
+    let mut references = Vec::new();
+    let mut add = |secret, key, used_by: &str, description| {
+        references.push(SecretReference {
+            secret,
+            key,
+            used_by: used_by.to_string(),
+            description,
+        })
+    };
+    add(
+        "conductor-db",
+        "database-url",
+        "Deployment/conductor",
+        "Conductor's database URL (dbos_conductor, its own role)",
+    );
+    add(
+        "conductor-license",
+        "license-key",
+        "Deployment/conductor",
+        "the Conductor license key",
+    );
+    if env.migrate_image.is_some() {
+        add(
+            "postgres-admin",
+            "database-url",
+            "Job/dbos-migrate",
+            "admin URL of the app's system database, for `dbos migrate`",
+        );
+    }
+    if let Some(active) = &env.active {
+        let used_by = format!("Deployment/{}", Environment::deployment_name(active));
+        add(
+            "dbos-app-db",
+            "database-url",
+            &used_by,
+            "the app's system database URL (restricted role)",
+        );
+        add(
+            "conductor-api-key",
+            "api-key",
+            &used_by,
+            "the app's Conductor API key (from the Console)",
+        );
+        if env
+            .autoscaling
+            .as_ref()
+            .is_some_and(|autoscaling| autoscaling.trigger == TriggerKind::Postgresql)
+        {
+            add(
+                "dbos-app-db",
+                "database-url",
+                "TriggerAuthentication/dbos-app-keda",
+                "the app's system database URL (restricted role)",
+            );
+        }
+    }
+    add(
+        TLS_SECRET,
+        "tls.crt",
+        "Ingress/dbos",
+        "the ingress TLS certificate (`dbos-gitops tls`)",
+    );
+    add(
+        TLS_SECRET,
+        "tls.key",
+        "Ingress/dbos",
+        "the ingress TLS private key (`dbos-gitops tls`)",
+    );
+    if env.oidc == Oidc::Dex {
+        add(
+            DEX_USERS_SECRET,
+            "",
+            "Deployment/dex",
+            "bcrypt hashes of Dex's static users (`dbos-gitops dex add-user`)",
+        );
+    }
+    references
+}
+
+/// The distinct secret names, in first-reference order.
+pub fn secret_names(env: &Environment) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for reference in references(env) {
+        if !names.contains(&reference.secret) {
+            names.push(reference.secret);
+        }
+    }
+    names
+}
+
+/// The keys the environment reads from `secret` (empty for a secret with free-form keys).
+pub fn keys_of(env: &Environment, secret: &str) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    for reference in references(env) {
+        if reference.secret == secret && !reference.key.is_empty() && !keys.contains(&reference.key)
+        {
+            keys.push(reference.key);
+        }
+    }
+    keys
+}
