@@ -29,6 +29,19 @@ pub enum Command {
         after_help = "Example:\n  dbos-gitops build\n  dbos-gitops build --check   # exit 1 and a diff when something is stale"
     )]
     Build(BuildArgs),
+    /// Seal Secret manifests into SealedSecrets (kubeseal-compatible, offline)
+    #[command(
+        after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem > sealed.yaml\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
+    )]
+    Seal(SealArgs),
+    /// Seal one key of an environment's secret, or list the environment's secret inventory
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Decrypt SealedSecrets with a controller private key (recovery, debugging)
+    #[command(
+        after_help = "Example:\n  dbos-gitops unseal --key controller-key.pem environments/prod/secrets/conductor-db.yaml"
+    )]
+    Unseal(UnsealArgs),
     /// Print shell completions
     #[command(
         after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
@@ -116,4 +129,103 @@ pub struct BuildArgs {
     /// Overwrite generated files even if they were edited by hand
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Store the result in this environment (its certificate and namespace); the default when
+    /// there is no `--cert` and the repository has one environment
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The controller's public certificate: seal without an environment
+    #[arg(long, value_name = "PEM")]
+    pub cert: Option<PathBuf>,
+    /// strict (name and namespace), namespace-wide or cluster-wide
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Output format (with `--cert`; default yaml)
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Read the Secret manifests from this file instead of stdin
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Write the result here instead of stdout (with `--cert`)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Add or replace keys of this existing SealedSecret, keeping the others byte-identical
+    #[arg(long, value_name = "FILE")]
+    pub merge_into: Option<PathBuf>,
+    /// Seal one raw value from stdin and print its base64 ciphertext
+    #[arg(long)]
+    pub raw: bool,
+    /// Secret name (with `--raw`)
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// Namespace (with `--raw`, or to set the input's)
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Accept a Secret without data
+    #[arg(long)]
+    pub allow_empty_data: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Seal one key of a known secret from a hidden prompt, stdin or a file
+    #[command(
+        after_help = "Examples:\n  dbos-gitops secrets set --env prod conductor-api-key api-key          # hidden prompt\n  printf %s \"$KEY\" | dbos-gitops secrets set --env prod conductor-license license-key"
+    )]
+    Set(SecretsSetArgs),
+    /// The environment's secret inventory: sealed, missing, which certificate sealed them
+    #[command(after_help = "Example:\n  dbos-gitops secrets list --env prod")]
+    List(SecretsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsSetArgs {
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Secret name, e.g. conductor-db
+    pub secret: String,
+    /// Key in the secret, e.g. database-url
+    pub key: String,
+    /// Read the value from this file (exact bytes)
+    #[arg(long, value_name = "F", conflicts_with = "from_stdin")]
+    pub from_file: Option<PathBuf>,
+    /// Read the value from stdin (one trailing newline is dropped)
+    #[arg(long)]
+    pub from_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsListArgs {
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// Controller private key (PKCS#1 or PKCS#8 PEM); repeat to try several, as the controller does
+    #[arg(long, value_name = "PRIVKEY.pem", required = true)]
+    pub key: Vec<PathBuf>,
+    /// SealedSecret files (default: stdin)
+    pub files: Vec<PathBuf>,
+    /// Write the plaintext Secrets to this file (mode 0600) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod model;
 pub mod render;
 pub mod repo;
+pub mod secret_store;
 pub mod spec;
 pub mod yaml;
 

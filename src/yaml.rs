@@ -245,7 +245,8 @@ fn is_plain_safe(text: &str) -> bool {
         return false;
     }
     text.chars().all(|character| {
-        character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.' | '/' | ':')
+        character.is_ascii_alphanumeric()
+            || matches!(character, '_' | '-' | '.' | '/' | ':' | '+' | '=')
     }) && !text.contains(": ")
         && !text.contains(" #")
 }
@@ -267,8 +268,13 @@ mod tests {
 
     #[test]
     fn plain_names_stay_plain() {
-        let emitted = emit(&json!({ "image": "ghcr.io/acme/app:v1", "name": "dbos-app-v1" }));
-        assert_eq!(emitted, "image: ghcr.io/acme/app:v1\nname: dbos-app-v1\n");
+        let emitted = emit(
+            &json!({ "image": "ghcr.io/acme/app:v1", "name": "dbos-app-v1", "b64": "AgB+x/y==" }),
+        );
+        assert_eq!(
+            emitted,
+            "image: ghcr.io/acme/app:v1\nname: dbos-app-v1\nb64: AgB+x/y==\n"
+        );
     }
 
     #[test]

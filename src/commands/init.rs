@@ -156,7 +156,32 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     loaded
         .environments
         .sort_by(|left, right| left.name.cmp(&right.name));
+    // The sealing certificate: the controller's, or a development key pair made here with its
+    // private key outside the repository.
+    let (cert_pem, dev_key) = match &arguments.cert {
+        Some(path) => {
+            crate::secret_store::load_cert_file(path, &path.display().to_string())?;
+            (
+                std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
+                None,
+            )
+        }
+        None => {
+            let pair = dbos_gitops_seal::generate_dev_keypair(4096).map_err(|error| {
+                Error::input(format!("could not make a development key pair: {error}"))
+            })?;
+            let key_path = crate::secret_store::dev_key_path(&root, &name);
+            (
+                pair.certificate_pem.clone().into_bytes(),
+                Some((key_path, pair)),
+            )
+        }
+    };
     let mut plan: Plan = plan_build(&loaded, None, WriteOptions::default())?;
+    plan.declare(&crate::secret_store::cert_path(&name), cert_pem)?;
+    if let Some((key_path, pair)) = &dev_key {
+        plan.declare_private(key_path.clone(), pair.private_key_pem.as_bytes().to_vec());
+    }
     let env_dir_text = env_dir.to_string_lossy().replace('\\', "/");
     plan.declare(&format!("{env_dir_text}/{ENV_FILE}"), env_text.into_bytes())?;
     if !versions.versions.is_empty() {
@@ -169,6 +194,13 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     print!("{}", plan.summary());
     if !domain_given {
         println!("note: no `--domain` given; the ingress uses the placeholder `{domain}` until you set `domain:` in {env_dir_text}/env.yaml");
+    }
+    if let Some((key_path, _)) = &dev_key {
+        println!(
+            "note: no `--cert` given: made a development sealing key pair; its private key is {} (outside the repo, never commit it).\n      For a real cluster, replace {} with `kubeseal --fetch-cert` and re-seal.",
+            key_path.display(),
+            crate::secret_store::cert_path(&name)
+        );
     }
     if versions.versions.is_empty() {
         println!("note: no application yet; add one with `dbos-gitops version add v1 --env {name} --image IMAGE`");

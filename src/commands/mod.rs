@@ -3,12 +3,15 @@
 
 mod build;
 mod init;
+mod seal;
+mod secrets;
+mod unseal;
 
 pub use build::plan_build;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, InitCommand};
+use crate::cli::{Cli, Command, InitCommand, SecretsCommand};
 use crate::error::Error;
 
 /// Where the command runs: the `--repo` flag or the current directory.
@@ -50,6 +53,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             None => init::init_repo(&context, arguments),
         },
         Command::Build(arguments) => build::build(&context, arguments),
+        Command::Seal(arguments) => seal::seal(&context, arguments),
+        Command::Secrets(SecretsCommand::Set(arguments)) => secrets::set(&context, arguments),
+        Command::Secrets(SecretsCommand::List(arguments)) => secrets::list(&context, arguments),
+        Command::Unseal(arguments) => unseal::unseal(arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -57,4 +64,32 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
     }
+}
+
+/// A left-aligned text table with two spaces between columns.
+pub fn format_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[index]));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
 }

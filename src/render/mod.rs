@@ -7,7 +7,7 @@ mod base;
 mod ingress;
 mod keda;
 mod kustomize;
-mod meta;
+pub mod meta;
 mod patches;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@ fn two_repos_from_the_same_declarations_are_byte_identical_and_rebuilds_write_no
     let contents = |repo: &TestRepo| {
         repo.snapshot()
             .into_iter()
-            .map(|(path, (bytes, _))| (path, bytes))
+            .map(|(path, (bytes, _))| (path, String::from_utf8_lossy(&bytes).into_owned()))
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     assert_eq!(contents(&first), contents(&second));

@@ -52,13 +52,26 @@ impl Run {
 
 pub struct TestRepo {
     pub dir: tempfile::TempDir,
+    /// `$HOME` of the commands: development keys go to `$HOME/.config`, outside the repo.
+    pub home: tempfile::TempDir,
 }
 
 impl TestRepo {
     pub fn empty() -> Self {
         TestRepo {
             dir: tempfile::tempdir().expect("temp dir"),
+            home: tempfile::tempdir().expect("temp dir"),
         }
+    }
+
+    /// The development private key `init env` made for `env`.
+    pub fn dev_key(&self, env: &str) -> PathBuf {
+        let dir = self.home.path().join(".config/dbos-gitops/dev-keys");
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.to_string_lossy().ends_with(&format!("-{env}.key.pem")))
+            .unwrap_or_else(|| panic!("no development key for {env}"))
     }
 
     /// `init` done.
@@ -68,8 +81,20 @@ impl TestRepo {
         repo
     }
 
-    /// `init` and `init env NAME` with the given extra flags.
+    /// `init` and `init env NAME` with the given extra flags, sealing with the upstream Go
+    /// fixture certificate (whose private key the tests hold) unless the flags name a `--cert`.
     pub fn with_env(name: &str, flags: &[&str]) -> Self {
+        let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+        let mut all = flags.to_vec();
+        if !flags.contains(&"--cert") {
+            all.extend_from_slice(&["--cert", &cert]);
+        }
+        Self::with_dev_env(name, &all)
+    }
+
+    /// `init` and `init env NAME` with exactly these flags: without `--cert` the command makes
+    /// a development key pair (4096-bit RSA).
+    pub fn with_dev_env(name: &str, flags: &[&str]) -> Self {
         let repo = Self::new();
         let mut arguments = vec!["init", "env", name];
         arguments.extend_from_slice(flags);
@@ -91,7 +116,8 @@ impl TestRepo {
         command
             .args(arguments)
             .current_dir(self.path())
-            .env("HOME", self.path().join(".home"))
+            .env("HOME", self.home.path())
+            .env_remove("XDG_CONFIG_HOME")
             .env_remove("DBOS_SYSTEM_DATABASE_URL")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -143,7 +169,7 @@ impl TestRepo {
         self.path().join(relative).exists()
     }
 
-    /// Every file (but .home) with its bytes and modification time.
+    /// Every file (but .git) with its bytes and modification time.
     pub fn snapshot(&self) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
         let mut files = BTreeMap::new();
         let mut stack = vec![self.path().to_path_buf()];
@@ -315,4 +341,49 @@ pub fn validate_schemas(objects: &[Value]) {
         selected.len(),
         "{report}"
     );
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    project_root()
+        .join("tests/fixtures/sealed-secrets-go")
+        .join(name)
+}
+
+/// Decrypts SealedSecrets with the independent Python implementation of the controller's
+/// algorithm (tests/support/independent_unseal.py): `{"ns/name": {"key": base64}}`, or the
+/// script's error text.
+pub fn independent_unseal(key: &Path, sealed_yaml: &str) -> Option<Result<Value, String>> {
+    if !require_tool("python3", &["-c", "import cryptography, yaml"]) {
+        return None;
+    }
+    let mut child = Command::new("python3")
+        .arg(project_root().join("tests/support/independent_unseal.py"))
+        .arg("--key")
+        .arg(key)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sealed_yaml.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    Some(if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).expect("json"))
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    })
+}
+
+pub fn base64_text(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }

@@ -1,0 +1,254 @@
+//! `seal`: kubeseal-compatible sealing, natively. Standalone with `--cert` (stdout, `-o`,
+//! `--merge-into`, `--raw`), or into an environment with `--env`.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use dbos_gitops_seal::{Scope, SealOptions, SealedSecret, SecretInput};
+use serde_json::Value;
+
+use crate::cli::{OutputFormat, SealArgs};
+use crate::error::Error;
+use crate::repo::{fs, load_repo};
+use crate::secret_store::{self, seal_error};
+
+use super::Context;
+
+pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
+    let scope = arguments
+        .scope
+        .as_deref()
+        .map(|text| {
+            text.parse::<Scope>()
+                .map_err(|error| seal_error("--scope: ", &error, error.hint()))
+        })
+        .transpose()?;
+    if arguments.raw {
+        return seal_raw(&arguments, scope.unwrap_or_default());
+    }
+    let input_name = arguments
+        .file
+        .as_ref()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "stdin".to_string());
+    let text = read_input(arguments.file.as_deref())?;
+    let inputs = parse_secrets(&input_name, &text)?;
+
+    if arguments.cert.is_none() {
+        return seal_into_env(context, &arguments, scope, &inputs);
+    }
+    let cert_path = arguments.cert.as_ref().expect("checked");
+    let cert = secret_store::load_cert_file(cert_path, &cert_path.display().to_string())?;
+    let options = SealOptions {
+        scope,
+        namespace: arguments.namespace.clone(),
+        allow_empty_data: arguments.allow_empty_data,
+    };
+    let mut rng = rand::rngs::OsRng;
+    let mut sealed = Vec::new();
+    for input in &inputs {
+        let one =
+            dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
+                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+            })?;
+        sealed.push(one);
+    }
+
+    if let Some(target) = &arguments.merge_into {
+        return merge_into(target, sealed);
+    }
+    let format = arguments.format.unwrap_or(OutputFormat::Yaml);
+    let text = render(
+        &sealed
+            .iter()
+            .map(SealedSecret::to_value)
+            .collect::<Vec<_>>(),
+        format,
+    );
+    match &arguments.output {
+        Some(path) => fs::write_atomic(path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+fn seal_into_env(
+    context: &Context,
+    arguments: &SealArgs,
+    scope: Option<Scope>,
+    inputs: &[SecretInput],
+) -> Result<i32, Error> {
+    if arguments.merge_into.is_some() || arguments.output.is_some() || arguments.format.is_some() {
+        return Err(Error::input(
+            "`--merge-into`, `-o` and `--format` need `--cert`: with an environment the result is stored in it",
+        )
+        .hint("pass `--cert pub-cert.pem` to seal without an environment"));
+    }
+    let root = context.root().map_err(|error| {
+        error.hint("pass `--cert pub-cert.pem` to seal without a dbos-gitops repository")
+    })?;
+    let mut loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    if let Some(namespace) = &arguments.namespace {
+        let env_namespace = loaded
+            .select_env(Some(env_name.as_str()))?
+            .spec
+            .namespace
+            .clone();
+        if namespace != env_namespace.as_str() {
+            return Err(Error::input(format!(
+                "`--namespace {namespace}` contradicts environment `{env_name}`, which deploys to `{env_namespace}`"
+            )));
+        }
+    }
+    let (plan, stored) = secret_store::seal_into_env(
+        &mut loaded,
+        &env_name,
+        inputs,
+        scope,
+        arguments.allow_empty_data,
+    )?;
+    plan.apply()?;
+    for stored in &stored {
+        print_stored(stored);
+    }
+    Ok(0)
+}
+
+pub fn print_stored(stored: &secret_store::Stored) {
+    let list = |keys: &[String]| {
+        keys.iter()
+            .map(|key| format!("`{key}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !stored.added.is_empty() {
+        parts.push(format!("added {}", list(&stored.added)));
+    }
+    if !stored.replaced.is_empty() {
+        parts.push(format!("replaced {}", list(&stored.replaced)));
+    }
+    if !stored.kept.is_empty() {
+        parts.push(format!("kept {}", list(&stored.kept)));
+    }
+    println!("sealed {}: {}", stored.path, parts.join("; "));
+}
+
+fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {
+    let Some(cert_path) = &arguments.cert else {
+        return Err(Error::input("`--raw` needs `--cert`")
+            .hint("pass the controller certificate with `--cert pub-cert.pem`"));
+    };
+    let cert = secret_store::load_cert_file(cert_path, &cert_path.display().to_string())?;
+    let value = zeroize::Zeroizing::new(read_bytes(arguments.file.as_deref())?);
+    let mut rng = rand::rngs::OsRng;
+    let sealed = dbos_gitops_seal::seal_raw(
+        &mut rng,
+        &cert,
+        &value,
+        scope,
+        arguments.namespace.as_deref(),
+        arguments.name.as_deref(),
+    )
+    .map_err(|error| seal_error("", &error, error.hint()))?;
+    match &arguments.output {
+        Some(path) => fs::write_atomic(path, sealed.as_bytes())?,
+        None => print!("{sealed}"),
+    }
+    Ok(0)
+}
+
+fn merge_into(target: &Path, sealed: Vec<SealedSecret>) -> Result<i32, Error> {
+    let shown = target.display().to_string();
+    let text = fs::read_to_string(target)?;
+    let documents = crate::yaml::parse_documents(target, &text)?;
+    let [document] = documents.as_slice() else {
+        return Err(Error::input(format!(
+            "`{shown}` should hold exactly one SealedSecret to merge into, it holds {}",
+            documents.len()
+        )));
+    };
+    let mut existing = SealedSecret::from_value(document)
+        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))?;
+    for newer in sealed {
+        existing.merge(newer).map_err(|error| {
+            seal_error(
+                &format!("cannot merge into `{shown}`: "),
+                &error,
+                error.hint(),
+            )
+        })?;
+    }
+    let format = if text.trim_start().starts_with('{') {
+        OutputFormat::Json
+    } else {
+        OutputFormat::Yaml
+    };
+    fs::write_atomic(target, render(&[existing.to_value()], format).as_bytes())?;
+    Ok(0)
+}
+
+pub fn render(values: &[Value], format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Yaml => crate::yaml::emit_documents(values),
+        OutputFormat::Json => values
+            .iter()
+            .map(|value| serde_json::to_string_pretty(value).expect("json") + "\n")
+            .collect(),
+    }
+}
+
+fn read_bytes(file: Option<&Path>) -> Result<Vec<u8>, Error> {
+    match file {
+        Some(path) => std::fs::read(path).map_err(|source| Error::io(path, "read", source)),
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|source| Error::io("stdin", "read", source))?;
+            Ok(bytes)
+        }
+    }
+}
+
+fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> {
+    let bytes = zeroize::Zeroizing::new(read_bytes(file)?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::input("the input is not UTF-8 text: expected Secret manifests in YAML or JSON")
+    })?;
+    Ok(zeroize::Zeroizing::new(text.to_string()))
+}
+
+/// Secret documents from YAML or JSON; a `v1 List` is unpacked.
+pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
+    let documents = crate::yaml::parse_documents(Path::new(source), text)?;
+    let mut values = Vec::new();
+    for document in documents {
+        if document["kind"] == "List" {
+            if let Some(items) = document["items"].as_array() {
+                values.extend(items.iter().cloned());
+                continue;
+            }
+        }
+        values.push(document);
+    }
+    if values.is_empty() {
+        return Err(Error::input(format!("no Secret in {source}")).hint(
+            "pipe one in: `kubectl create secret generic NAME --from-literal=KEY=VALUE --dry-run=client -o yaml | dbos-gitops seal ...`",
+        ));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            SecretInput::from_value(value).map_err(|error| {
+                seal_error(
+                    &format!("{source}, document {}: ", index + 1),
+                    &error,
+                    error.hint(),
+                )
+            })
+        })
+        .collect()
+}

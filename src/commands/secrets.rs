@@ -1,0 +1,251 @@
+//! `secrets set` (seal one key of a known secret, from a hidden prompt, stdin or a file) and
+//! `secrets list` (the env's inventory: sealed, missing, which certificate sealed it).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal as _, Read as _};
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::cli::{ListFormat, SecretsListArgs, SecretsSetArgs};
+use crate::error::Error;
+use crate::inventory;
+use crate::repo::load_repo;
+use crate::secret_store;
+
+use super::Context;
+
+pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
+    let root = context.root()?;
+    let mut loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;
+    let env = model
+        .environments
+        .iter()
+        .find(|env| env.name == env_name)
+        .expect("selected env resolves");
+    let known = inventory::secret_names(env);
+    let existing = secret_store::read_sealed(&root, &env_name, &arguments.secret)?;
+    if !known.contains(&arguments.secret.as_str()) && existing.is_none() {
+        return Err(Error::input(format!(
+            "environment `{env_name}` does not use a secret `{}`",
+            arguments.secret
+        ))
+        .hint(format!(
+            "known secrets: {}; for another secret pipe a manifest into `dbos-gitops seal --env {env_name}`",
+            known.join(", ")
+        )));
+    }
+    let keys = inventory::keys_of(env, &arguments.secret);
+    if !keys.is_empty() && !keys.contains(&arguments.key.as_str()) {
+        return Err(Error::input(format!(
+            "secret `{}` has no key `{}` in environment `{env_name}`",
+            arguments.secret, arguments.key
+        ))
+        .hint(format!("its keys: {}", keys.join(", "))));
+    }
+    let value = read_value(&arguments)?;
+    let mut input = dbos_gitops_seal::SecretInput {
+        name: arguments.secret.clone(),
+        ..Default::default()
+    };
+    input.data.insert(arguments.key.clone(), value);
+    let (plan, stored) = secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, true)?;
+    plan.apply()?;
+    for stored in &stored {
+        super::seal::print_stored(stored);
+    }
+    Ok(0)
+}
+
+/// The value from `--from-file` (exact bytes), `--from-stdin` or a piped stdin (one trailing
+/// newline removed), or a hidden prompt when stdin is a terminal.
+fn read_value(arguments: &SecretsSetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if let Some(path) = &arguments.from_file {
+        return std::fs::read(path)
+            .map(Zeroizing::new)
+            .map_err(|source| Error::io(path, "read", source));
+    }
+    let mut value = if !arguments.from_stdin && std::io::stdin().is_terminal() {
+        let prompt = format!(
+            "value of `{}` / `{}` (hidden): ",
+            arguments.secret, arguments.key
+        );
+        Zeroizing::new(
+            rpassword::prompt_password(prompt)
+                .map_err(|source| Error::io("the terminal", "read a hidden value from", source))?
+                .into_bytes(),
+        )
+    } else {
+        let mut bytes = Zeroizing::new(Vec::new());
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::io("stdin", "read", source))?;
+        bytes
+    };
+    if value.ends_with(b"\n") {
+        value.pop();
+        if value.ends_with(b"\r") {
+            value.pop();
+        }
+    }
+    if value.is_empty() {
+        return Err(Error::input("the value is empty").hint(
+            "pass it on stdin (`printf %s \"$VALUE\" | dbos-gitops secrets set ...`), with `--from-file`, or at the prompt",
+        ));
+    }
+    Ok(value)
+}
+
+struct Row {
+    secret: String,
+    key: String,
+    status: &'static str,
+    cert: String,
+    used_by: String,
+}
+
+pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error> {
+    let root = context.root()?;
+    let loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
+    let model = crate::model::resolve(&loaded.spec, vec![env_input.clone()])?;
+    let env = &model.environments[0];
+    let current = secret_store::env_cert(&root, &env_name)
+        .ok()
+        .map(|cert| cert.fingerprint());
+
+    let mut rows = Vec::new();
+    let mut sealed_files: BTreeMap<String, dbos_gitops_seal::SealedSecret> = BTreeMap::new();
+    for file in &env_input.secret_files {
+        let name = file
+            .trim_end_matches(".yaml")
+            .trim_end_matches(".yml")
+            .to_string();
+        if let Some(sealed) = secret_store::read_sealed(&root, &env_name, &name)? {
+            sealed_files.insert(name, sealed);
+        }
+    }
+    let cert_of = |sealed: &dbos_gitops_seal::SealedSecret| -> String {
+        match (
+            sealed.annotations.get(secret_store::FINGERPRINT_ANNOTATION),
+            &current,
+        ) {
+            (Some(fingerprint), Some(current)) if fingerprint == current => "current".to_string(),
+            (Some(fingerprint), _) => {
+                format!("other ({})", &fingerprint[..fingerprint.len().min(12)])
+            }
+            (None, _) => "unknown".to_string(),
+        }
+    };
+    let mut grouped: Vec<(String, String, Vec<String>)> = Vec::new();
+    for reference in inventory::references(env) {
+        match grouped
+            .iter_mut()
+            .find(|(secret, key, _)| secret == reference.secret && key == reference.key)
+        {
+            Some((_, _, users)) => users.push(reference.used_by),
+            None => grouped.push((
+                reference.secret.to_string(),
+                reference.key.to_string(),
+                vec![reference.used_by],
+            )),
+        }
+    }
+    for (secret, key, users) in &grouped {
+        let sealed = sealed_files.get(secret);
+        if key.is_empty() {
+            // Free-form keys (Dex users): one row per sealed key, or one `missing` row.
+            match sealed.filter(|sealed| !sealed.encrypted_data.is_empty()) {
+                Some(sealed) => {
+                    for present in sealed.encrypted_data.keys() {
+                        rows.push(Row {
+                            secret: secret.clone(),
+                            key: present.clone(),
+                            status: "sealed",
+                            cert: cert_of(sealed),
+                            used_by: users.join(", "),
+                        });
+                    }
+                }
+                None => rows.push(Row {
+                    secret: secret.clone(),
+                    key: "*".into(),
+                    status: "missing",
+                    cert: "-".into(),
+                    used_by: users.join(", "),
+                }),
+            }
+            continue;
+        }
+        let (status, cert) = match sealed {
+            Some(sealed) if sealed.encrypted_data.contains_key(key) => ("sealed", cert_of(sealed)),
+            _ => ("missing", "-".to_string()),
+        };
+        rows.push(Row {
+            secret: secret.clone(),
+            key: key.clone(),
+            status,
+            cert,
+            used_by: users.join(", "),
+        });
+    }
+    for (name, sealed) in &sealed_files {
+        let referenced: Vec<&str> = grouped
+            .iter()
+            .filter(|(secret, _, _)| secret == name)
+            .map(|(_, key, _)| key.as_str())
+            .collect();
+        for key in sealed.encrypted_data.keys() {
+            if !referenced.contains(&key.as_str()) && !referenced.contains(&"") {
+                rows.push(Row {
+                    secret: name.clone(),
+                    key: key.clone(),
+                    status: "unreferenced",
+                    cert: cert_of(sealed),
+                    used_by: "-".into(),
+                });
+            }
+        }
+    }
+
+    match arguments.format {
+        ListFormat::Json => {
+            let entries: Vec<_> = rows
+                .iter()
+                .map(|row| {
+                    json!({ "secret": row.secret, "key": row.key, "status": row.status,
+                            "cert": row.cert, "usedBy": row.used_by })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "environment": env_name.as_str(),
+                    "sealingCertSha256": current,
+                    "secrets": entries,
+                }))
+                .expect("json")
+            );
+        }
+        ListFormat::Text => {
+            let header = ["SECRET", "KEY", "STATUS", "CERT", "USED BY"];
+            let table: Vec<[String; 5]> = rows
+                .iter()
+                .map(|row| {
+                    [
+                        row.secret.clone(),
+                        row.key.clone(),
+                        row.status.to_string(),
+                        row.cert.clone(),
+                        row.used_by.clone(),
+                    ]
+                })
+                .collect();
+            print!("{}", super::format_table(&header, &table));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,64 @@
+//! `unseal`: recovery and debugging with a controller private key, like
+//! `kubeseal --recovery-unseal`. Prints Secrets; writes plaintext to a file only with `-o`.
+
+use std::path::Path;
+
+use dbos_gitops_seal::{PrivateKeys, SealedSecret};
+
+use crate::cli::UnsealArgs;
+use crate::error::Error;
+use crate::repo::fs;
+use crate::secret_store::seal_error;
+
+pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
+    let mut keys = PrivateKeys::default();
+    for path in &arguments.key {
+        let bytes = zeroize::Zeroizing::new(
+            std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
+        );
+        let more = PrivateKeys::from_pem(&bytes).map_err(|error| {
+            seal_error(&format!("`{}`: ", path.display()), &error, error.hint())
+        })?;
+        keys.extend(more);
+    }
+    let mut sources: Vec<(String, String)> = Vec::new();
+    if arguments.files.is_empty() {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|source| Error::io("stdin", "read", source))?;
+        sources.push(("stdin".into(), text));
+    } else {
+        for path in &arguments.files {
+            sources.push((path.display().to_string(), fs::read_to_string(path)?));
+        }
+    }
+    let mut secrets = Vec::new();
+    for (source, text) in &sources {
+        for (index, document) in crate::yaml::parse_documents(Path::new(source), text)?
+            .iter()
+            .enumerate()
+        {
+            let sealed = SealedSecret::from_value(document).map_err(|error| {
+                seal_error(
+                    &format!("{source}, document {}: ", index + 1),
+                    &error,
+                    error.hint(),
+                )
+            })?;
+            let secret = sealed.unseal(&keys).map_err(|error| {
+                seal_error(
+                    &format!("{source}, secret `{}`: ", sealed.name),
+                    &error,
+                    error.hint(),
+                )
+            })?;
+            secrets.push(secret.to_value());
+        }
+    }
+    let text = zeroize::Zeroizing::new(crate::yaml::emit_documents(&secrets));
+    match &arguments.output {
+        Some(path) => fs::write_private_atomic(path, text.as_bytes())?,
+        None => print!("{}", text.as_str()),
+    }
+    Ok(0)
+}

@@ -1,0 +1,266 @@
+//! An environment's sealed secrets on disk: `environments/<env>/secrets/<name>.yaml`, one
+//! SealedSecret per file, sealed with `environments/<env>/sealing-cert.pem` for the env's
+//! namespace. `seal --env`, `secrets set`, `tls` and `dex` all store through here, so every
+//! sealed file carries the same labels, sync wave and certificate fingerprint, and adding one
+//! always rewires the env's kustomization in the same atomic write.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dbos_gitops_seal::{SealOptions, SealedSecret, SealingCert, SecretInput};
+
+use crate::error::Error;
+use crate::model::EnvInput;
+use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
+use crate::spec::EnvName;
+
+pub const SEALING_CERT_FILE: &str = "sealing-cert.pem";
+/// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
+pub const FINGERPRINT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
+const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
+
+pub fn cert_path(env: &EnvName) -> String {
+    format!("environments/{env}/{SEALING_CERT_FILE}")
+}
+
+pub fn secret_path(env: &EnvName, secret: &str) -> String {
+    format!("environments/{env}/secrets/{secret}.yaml")
+}
+
+/// Turns a seal-crate error (which carries its own hint) into ours.
+pub fn seal_error<E: std::fmt::Display>(context: &str, error: E, hint: Option<String>) -> Error {
+    let error = Error::input(format!("{context}{error}"));
+    match hint {
+        Some(hint) => error.hint(hint),
+        None => error,
+    }
+}
+
+pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
+    let bytes = std::fs::read(path).map_err(|source| {
+        let error = Error::io(path, "read", source);
+        if path.exists() {
+            error
+        } else {
+            Error::input(format!("no certificate at `{shown}`")).hint(
+                "fetch the controller's certificate with `kubeseal --fetch-cert --controller-namespace kube-system > pub-cert.pem`",
+            )
+        }
+    })?;
+    SealingCert::from_pem(&bytes)
+        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))
+}
+
+/// The env's sealing certificate.
+pub fn env_cert(root: &Path, env: &EnvName) -> Result<SealingCert, Error> {
+    let relative = cert_path(env);
+    let path = root.join(&relative);
+    if !path.exists() {
+        return Err(Error::input(format!(
+            "environment `{env}` has no sealing certificate (`{relative}`)"
+        ))
+        .hint(format!(
+            "copy the controller's certificate there: `kubeseal --fetch-cert > {relative}`"
+        )));
+    }
+    load_cert_file(&path, &relative)
+}
+
+/// The SealedSecret stored for `secret`, if any.
+pub fn read_sealed(
+    root: &Path,
+    env: &EnvName,
+    secret: &str,
+) -> Result<Option<SealedSecret>, Error> {
+    let relative = secret_path(env, secret);
+    let Some(bytes) = fs::read_optional(&root.join(&relative))? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let documents = crate::yaml::parse_documents(Path::new(&relative), &text)?;
+    let [document] = documents.as_slice() else {
+        return Err(Error::input(format!(
+            "`{relative}` should hold exactly one SealedSecret, it holds {}",
+            documents.len()
+        )));
+    };
+    SealedSecret::from_value(document)
+        .map(Some)
+        .map_err(|error| seal_error(&format!("`{relative}`: "), &error, error.hint()))
+}
+
+/// What `store` did to one secret, for the command's report.
+pub struct Stored {
+    pub path: String,
+    pub added: Vec<String>,
+    pub replaced: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+/// Seals `inputs` for the env and stores them, merging into existing SealedSecrets (other keys
+/// keep their ciphertexts byte-for-byte), then recompiles the env so its kustomization lists
+/// them. Nothing is written when anything fails.
+pub fn seal_into_env(
+    loaded: &mut LoadedRepo,
+    env_name: &EnvName,
+    inputs: &[SecretInput],
+    scope: Option<dbos_gitops_seal::Scope>,
+    allow_empty_data: bool,
+) -> Result<(Plan, Vec<Stored>), Error> {
+    let root = loaded.root.clone();
+    let env = loaded.select_env(Some(env_name.as_str()))?.clone();
+    let cert = env_cert(&root, env_name)?;
+    let namespace = env.spec.namespace.as_str().to_string();
+    let mut rng = rand::rngs::OsRng;
+    let mut sealed_by_name: BTreeMap<String, (SealedSecret, Stored)> = BTreeMap::new();
+    for input in inputs {
+        check_secret_name(&input.name)?;
+        if let Some(input_namespace) = &input.namespace {
+            if input_namespace != &namespace {
+                return Err(Error::input(format!(
+                    "secret `{}` is for namespace `{input_namespace}`, but environment `{env_name}` deploys to `{namespace}`",
+                    input.name
+                ))
+                .hint(format!(
+                    "create it with `-n {namespace}` (or without a namespace) and pipe it again"
+                )));
+            }
+        }
+        let options = SealOptions {
+            scope,
+            namespace: Some(namespace.clone()),
+            allow_empty_data,
+        };
+        let mut fresh =
+            dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
+                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+            })?;
+        decorate(&mut fresh, &cert);
+        let new_keys: Vec<String> = fresh.encrypted_data.keys().cloned().collect();
+        let existing = match sealed_by_name.remove(&input.name) {
+            Some((existing, _)) => Some(existing),
+            None => read_sealed(&root, env_name, &input.name)?,
+        };
+        let (merged, stored) = match existing {
+            Some(mut existing) => {
+                let old_keys: Vec<String> = existing.encrypted_data.keys().cloned().collect();
+                existing.merge(fresh).map_err(|error| {
+                    seal_error(
+                        &format!(
+                            "cannot merge into `{}`: ",
+                            secret_path(env_name, &input.name)
+                        ),
+                        &error,
+                        error.hint(),
+                    )
+                })?;
+                decorate(&mut existing, &cert);
+                let stored = Stored {
+                    path: secret_path(env_name, &input.name),
+                    added: new_keys
+                        .iter()
+                        .filter(|key| !old_keys.contains(key))
+                        .cloned()
+                        .collect(),
+                    replaced: new_keys
+                        .iter()
+                        .filter(|key| old_keys.contains(key))
+                        .cloned()
+                        .collect(),
+                    kept: old_keys
+                        .iter()
+                        .filter(|key| !new_keys.contains(key))
+                        .cloned()
+                        .collect(),
+                };
+                (existing, stored)
+            }
+            None => {
+                let stored = Stored {
+                    path: secret_path(env_name, &input.name),
+                    added: new_keys,
+                    replaced: Vec::new(),
+                    kept: Vec::new(),
+                };
+                (fresh, stored)
+            }
+        };
+        sealed_by_name.insert(input.name.clone(), (merged, stored));
+    }
+
+    // The kustomization must list the new files: recompile with them in the inputs.
+    let env_input: &mut EnvInput = loaded
+        .environments
+        .iter_mut()
+        .find(|candidate| &candidate.name == env_name)
+        .expect("selected above");
+    for name in sealed_by_name.keys() {
+        let file = format!("{name}.yaml");
+        if !env_input.secret_files.contains(&file) {
+            env_input.secret_files.push(file);
+        }
+    }
+    env_input.secret_files.sort();
+    let mut plan =
+        crate::commands::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
+    let mut reports = Vec::new();
+    for (sealed, stored) in sealed_by_name.into_values() {
+        let text = crate::yaml::emit(&sealed.to_value());
+        plan.declare(&stored.path, text.into_bytes())?;
+        reports.push(stored);
+    }
+    Ok((plan, reports))
+}
+
+/// Labels, the earliest sync wave, and the fingerprint of the certificate that sealed it.
+fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
+    sealed.labels.insert(
+        "app.kubernetes.io/part-of".into(),
+        crate::render::meta::PART_OF.into(),
+    );
+    sealed.labels.insert(
+        "app.kubernetes.io/managed-by".into(),
+        crate::render::meta::MANAGED_BY.into(),
+    );
+    sealed
+        .annotations
+        .insert(SYNC_WAVE_ANNOTATION.into(), "-1".into());
+    sealed
+        .annotations
+        .insert(FINGERPRINT_ANNOTATION.into(), cert.fingerprint());
+}
+
+/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
+pub fn check_secret_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|character| {
+                    character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+                })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
+        )))
+    }
+}
+
+/// Where the development private key of an environment is kept: outside the repository, in
+/// the user's config directory.
+pub fn dev_key_path(root: &Path, env: &EnvName) -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .unwrap_or_else(|| PathBuf::from(".dbos-gitops-keys"));
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let repo_id = &crate::repo::ownership::digest(canonical.to_string_lossy().as_bytes())[..12];
+    base.join("dbos-gitops")
+        .join("dev-keys")
+        .join(format!("{repo_id}-{env}.key.pem"))
+}
