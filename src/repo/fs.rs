@@ -135,7 +135,6 @@ impl Staging {
             .map_err(|source| Error::io(&parent, "write into", source))?;
         set_mode(temporary.as_file(), mode)
             .and_then(|()| temporary.write_all(bytes))
-            .and_then(|()| temporary.as_file().sync_all())
             .map_err(|source| Error::io(path, "write", source))?;
         self.staged.push((temporary, path.to_path_buf()));
         Ok(())
@@ -164,7 +163,11 @@ impl Staging {
         }
     }
 
+    /// Makes every staged file durable, then renames them into place. One `syncfs` for the
+    /// whole tree instead of an fsync per file: a build of hundreds of files otherwise spends
+    /// nearly all its time waiting for the disk.
     pub fn commit(self) -> Result<(), Error> {
+        sync_staged(&self.root, &self.staged)?;
         for (temporary, path) in self.staged {
             temporary
                 .persist(&path)
@@ -172,4 +175,45 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+#[cfg(target_os = "linux")]
+fn sync_staged(
+    root: &Path,
+    staged: &[(tempfile::NamedTempFile, std::path::PathBuf)],
+) -> Result<(), Error> {
+    use std::os::fd::AsRawFd;
+    let Some((first, path)) = staged.first() else {
+        return Ok(());
+    };
+    if staged.len() == 1 {
+        return first
+            .as_file()
+            .sync_all()
+            .map_err(|source| Error::io(path, "write", source));
+    }
+    // SAFETY: syncfs only reads the descriptor, which the NamedTempFile keeps open.
+    let result = unsafe { libc::syncfs(first.as_file().as_raw_fd()) };
+    if result != 0 {
+        return Err(Error::io(
+            root,
+            "flush writes under",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_staged(
+    _root: &Path,
+    staged: &[(tempfile::NamedTempFile, std::path::PathBuf)],
+) -> Result<(), Error> {
+    for (temporary, path) in staged {
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|source| Error::io(path, "write", source))?;
+    }
+    Ok(())
 }
