@@ -3,11 +3,16 @@
 
 mod build;
 mod init;
+// -- application versions (issue #5) --
+mod retire;
+mod version;
+// -- end of application versions --
 
 pub use build::plan_build;
 
 use std::path::PathBuf;
 
+use crate::cli::VersionCommand;
 use crate::cli::{Cli, Command, InitCommand};
 use crate::error::Error;
 
@@ -50,6 +55,14 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             None => init::init_repo(&context, arguments),
         },
         Command::Build(arguments) => build::build(&context, arguments),
+        // -- application versions (issue #5) --
+        Command::Version(VersionCommand::Add(arguments)) => version::add(&context, arguments),
+        Command::Version(VersionCommand::List(arguments)) => version::list(&context, arguments),
+        Command::Version(VersionCommand::Activate(arguments)) => {
+            version::activate(&context, arguments)
+        }
+        Command::Retire(arguments) => retire::retire(&context, arguments),
+        // -- end of application versions --
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
