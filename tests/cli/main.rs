@@ -7,3 +7,5 @@ mod support;
 mod build;
 mod example;
 mod render;
+mod retire;
+mod versions;
