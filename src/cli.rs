@@ -136,7 +136,7 @@ pub enum VersionCommand {
     /// Add VERSION as its own Deployment and (unless `--no-activate`) point the Service and the
     /// autoscaler at it; older versions keep running to finish their workflows
     #[command(
-        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # canary: no traffic yet"
+        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
     )]
     Add(VersionAddArgs),
     /// List the environment's versions: image, active, autoscaled
@@ -213,7 +213,7 @@ pub struct RetireArgs {
     /// DBOS system database to check for in-flight workflows (default: env `DBOS_SYSTEM_DATABASE_URL`); opened read-only, never printed with its password
     #[arg(long, value_name = "URL", conflicts_with = "no_drain_check")]
     pub database_url: Option<String>,
-    /// Retire without checking the database for in-flight workflows (their pods go away with the Deployment)
+    /// Retire without checking the database; workflows still in flight on VERSION are stranded
     #[arg(long)]
     pub no_drain_check: bool,
     /// Also retire the newest version when it is not active (an abandoned `--no-activate` canary), and overwrite generated files edited by hand; never skips the drain check

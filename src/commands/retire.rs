@@ -98,12 +98,12 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
             "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
         );
     }
-    if let Some(line) = checked {
-        println!("{line}");
-    }
     println!(
         "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it last)"
     );
+    if let Some(line) = checked {
+        println!("  drain check: {line}");
+    }
     print!("{}", plan.summary());
     if loaded.root.join(&version_dir).exists() {
         println!(
