@@ -12,7 +12,6 @@ pub use build::plan_build;
 
 use std::path::PathBuf;
 
-use crate::cli::VersionCommand;
 use crate::cli::{Cli, Command, InitCommand};
 use crate::error::Error;
 
@@ -56,9 +55,13 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         },
         Command::Build(arguments) => build::build(&context, arguments),
         // -- application versions (issue #5) --
-        Command::Version(VersionCommand::Add(arguments)) => version::add(&context, arguments),
-        Command::Version(VersionCommand::List(arguments)) => version::list(&context, arguments),
-        Command::Version(VersionCommand::Activate(arguments)) => {
+        Command::Version(crate::cli::VersionCommand::Add(arguments)) => {
+            version::add(&context, arguments)
+        }
+        Command::Version(crate::cli::VersionCommand::List(arguments)) => {
+            version::list(&context, arguments)
+        }
+        Command::Version(crate::cli::VersionCommand::Activate(arguments)) => {
             version::activate(&context, arguments)
         }
         Command::Retire(arguments) => retire::retire(&context, arguments),
