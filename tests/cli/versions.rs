@@ -527,3 +527,31 @@ fn issue_5_env_must_be_named_when_there_are_several() {
         .contains("active: v1"));
     assert!(!repo.exists("environments/prod/versions/v2"));
 }
+
+#[test]
+fn issue_5_an_unpinned_image_is_added_with_a_note() {
+    let repo = TestRepo::with_env("prod", &["--app-image", "ghcr.io/acme/app:v1"]);
+    for (version, image) in [
+        ("v2", "ghcr.io/acme/app:latest"),
+        ("v3", "ghcr.io/acme/app"),
+    ] {
+        let run = repo.run(&["version", "add", version, "--image", image]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "note: image `{image}` has no tag or digest, or the tag `latest`"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = repo.run(&[
+        "version",
+        "add",
+        "v4",
+        "--image",
+        "ghcr.io/acme/app@sha256:0123",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
