@@ -42,6 +42,17 @@ pub enum Command {
         after_help = "Example:\n  dbos-gitops unseal --key controller-key.pem environments/prod/secrets/conductor-db.yaml"
     )]
     Unseal(UnsealArgs),
+
+    /// Application versions of an environment: one Deployment each
+    #[command(
+        subcommand,
+        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version list --env prod"
+    )]
+    Version(VersionCommand),
+    /// Remove a drained application version's Deployment from an environment
+    #[command(after_help = RETIRE_HELP)]
+    Retire(RetireArgs),
+
     /// Print shell completions
     #[command(
         after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
@@ -137,7 +148,7 @@ pub enum OutputFormat {
     Json,
 }
 
-#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
     #[default]
     Text,
@@ -228,4 +239,88 @@ pub struct UnsealArgs {
     /// Write the plaintext Secrets to this file (mode 0600) instead of stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VersionCommand {
+    /// Add VERSION as its own Deployment and (unless `--no-activate`) point the Service and the
+    /// autoscaler at it; older versions keep running to finish their workflows
+    #[command(
+        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
+    )]
+    Add(VersionAddArgs),
+    /// List the environment's versions: image, active, autoscaled
+    #[command(
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json"
+    )]
+    List(VersionListArgs),
+    /// Point the Service and the autoscaler at VERSION (a rollback is an activate of an older one)
+    #[command(after_help = "Example:\n  dbos-gitops version activate v2 --env prod")]
+    Activate(VersionActivateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VersionAddArgs {
+    /// Version name: the app's `DBOS__APPVERSION` and the Deployment `dbos-app-VERSION` (a DNS-1123 label)
+    pub version: String,
+    /// Environment (may be left out when the repository has exactly one)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Container image of this version
+    #[arg(long, value_name = "IMAGE[:TAG]")]
+    pub image: String,
+    /// Deploy the version but leave the Service and the autoscaler on the active one
+    #[arg(long)]
+    pub no_activate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionListArgs {
+    /// Environment (may be left out when the repository has exactly one)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format; `json` is stable for tools
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionActivateArgs {
+    /// A version already added to the environment
+    pub version: String,
+    /// Environment (may be left out when the repository has exactly one)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+const RETIRE_HELP: &str = "Safety rules:
+  never retires the active version (activate another first) or an unknown one;
+  never retires the newest version (unversioned work goes to it) unless `--force`
+  and it is not active;
+  with a database URL (`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), refuses while
+  workflows of VERSION are PENDING, ENQUEUED or DELAYED in `dbos.workflow_status` (only
+  the env's `app.name` and unclaimed rows when env.yaml declares it); an unreachable
+  database is an error (exit 2) and changes nothing;
+  without a database URL, refuses unless `--no-drain-check`.
+  `--force` never skips the drain check.
+
+Example:
+  dbos-gitops retire v1 --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\"";
+
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// The version to remove
+    pub version: String,
+    /// Environment (may be left out when the repository has exactly one)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// DBOS system database to check for in-flight workflows (default: env `DBOS_SYSTEM_DATABASE_URL`); opened read-only, never printed with its password
+    #[arg(long, value_name = "URL", conflicts_with = "no_drain_check")]
+    pub database_url: Option<String>,
+    /// Retire without checking the database; workflows still in flight on VERSION are stranded
+    #[arg(long)]
+    pub no_drain_check: bool,
+    /// Also retire the newest version when it is not active (an abandoned `--no-activate` canary), and overwrite generated files edited by hand; never skips the drain check
+    #[arg(long)]
+    pub force: bool,
 }

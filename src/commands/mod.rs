@@ -7,6 +7,9 @@ mod seal;
 mod secrets;
 mod unseal;
 
+mod retire;
+mod version;
+
 pub use build::plan_build;
 
 use std::path::PathBuf;
@@ -57,6 +60,18 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Secrets(SecretsCommand::Set(arguments)) => secrets::set(&context, arguments),
         Command::Secrets(SecretsCommand::List(arguments)) => secrets::list(&context, arguments),
         Command::Unseal(arguments) => unseal::unseal(arguments),
+
+        Command::Version(crate::cli::VersionCommand::Add(arguments)) => {
+            version::add(&context, arguments)
+        }
+        Command::Version(crate::cli::VersionCommand::List(arguments)) => {
+            version::list(&context, arguments)
+        }
+        Command::Version(crate::cli::VersionCommand::Activate(arguments)) => {
+            version::activate(&context, arguments)
+        }
+        Command::Retire(arguments) => retire::retire(&context, arguments),
+
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -66,30 +81,51 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// A left-aligned text table with two spaces between columns.
-pub fn format_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = header.map(str::len);
+/// Left-aligned columns two spaces apart, no trailing spaces.
+pub fn format_table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut text = String::new();
-        for (index, cell) in cells.iter().enumerate() {
-            if index + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[index]));
+    for row in rows {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if column + 1 < N {
+                let pad = widths[column] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(text.trim_end());
+        out.push_str(line.trim_end());
         out.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_without_trailing_spaces() {
+        let rows = [
+            [
+                "VERSION".to_string(),
+                "IMAGE".to_string(),
+                "ACTIVE".to_string(),
+            ],
+            [
+                "v1".to_string(),
+                "ghcr.io/acme/app:v1".to_string(),
+                "no".to_string(),
+            ],
+        ];
+        assert_eq!(
+            format_table(&rows),
+            "VERSION  IMAGE                ACTIVE\nv1       ghcr.io/acme/app:v1  no\n"
+        );
+    }
 }

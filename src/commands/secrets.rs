@@ -231,10 +231,9 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
             );
         }
         ListFormat::Text => {
-            let header = ["SECRET", "KEY", "STATUS", "CERT", "USED BY"];
-            let table: Vec<[String; 5]> = rows
-                .iter()
-                .map(|row| {
+            let header = ["SECRET", "KEY", "STATUS", "CERT", "USED BY"].map(String::from);
+            let table: Vec<[String; 5]> = std::iter::once(header)
+                .chain(rows.iter().map(|row| {
                     [
                         row.secret.clone(),
                         row.key.clone(),
@@ -242,9 +241,9 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
                         row.cert.clone(),
                         row.used_by.clone(),
                     ]
-                })
+                }))
                 .collect();
-            print!("{}", super::format_table(&header, &table));
+            print!("{}", super::format_table(&table));
         }
     }
     Ok(0)

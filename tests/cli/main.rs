@@ -7,4 +7,6 @@ mod support;
 mod build;
 mod example;
 mod render;
+mod retire;
 mod seal;
+mod versions;

@@ -128,7 +128,11 @@ impl TestRepo {
             if let Some(bytes) = stdin {
                 // A command that fails before reading its input closes the pipe: not our error.
                 if let Err(error) = input.write_all(bytes) {
-                    assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {error}");
+                    assert_eq!(
+                        error.kind(),
+                        std::io::ErrorKind::BrokenPipe,
+                        "write stdin: {error}"
+                    );
                 }
             }
         }

@@ -1,0 +1,232 @@
+//! `retire VERSION`: remove an application version's Deployment once nothing needs it.
+//!
+//! DBOS recovers a workflow only on an executor of the version that started it, so removing the
+//! last pod of a version strands its unfinished workflows. Retire therefore refuses, in this
+//! order and before anything is written:
+//! - an unknown version (exit 2) and the active one (the Service and the autoscaler point at it);
+//! - the newest version, which picks up workflows enqueued without a version, unless `--force`
+//!   (for an abandoned `--no-activate` canary; the active version still takes unversioned work);
+//! - a generated file of the environment edited by hand, unless `--force`;
+//! - with a database URL (`--database-url` or `DBOS_SYSTEM_DATABASE_URL`), a version that still
+//!   has PENDING, ENQUEUED or DELAYED workflows in `dbos.workflow_status` (the `drain` crate,
+//!   over a read-only connection with a timeout); any database error is exit 2;
+//! - without a database URL, everything unless `--no-drain-check`.
+//!
+//! `--force` never skips the drain check. Then `versions.yaml` loses the version and the
+//! recompile removes `versions/<v>/` (the ownership record says those files are ours); Argo CD
+//! prunes the Deployment after the rest of the sync is healthy (`PruneLast=true`).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use dbos_gitops_drain::{redact_database_url, DrainQuery, InFlight, IN_FLIGHT_STATUSES};
+
+use crate::cli::RetireArgs;
+use crate::error::Error;
+use crate::spec::VersionName;
+
+use super::version::{declared, load_env, parse_version, plan_versions};
+use super::Context;
+
+/// The environment variable DBOS itself reads for the system database.
+pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";
+
+/// How many in-flight workflow ids a refusal names.
+const SAMPLE_IDS: usize = 5;
+
+/// Bound on connecting and on each statement of the drain check.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
+    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
+    let env = &loaded.environments[index];
+    let env_name = env.name.clone();
+    let version = parse_version(&arguments.version)?;
+    declared(env, &version)?;
+    if env.versions.active.as_ref() == Some(&version) {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the active version of `{env_name}` (the Service{} point{} at it)",
+            if env.spec.app.autoscaling.is_some() { " and the autoscaler" } else { "" },
+            if env.spec.app.autoscaling.is_some() { "" } else { "s" },
+        ))
+        .hint(format!(
+            "activate another version first: `dbos-gitops version activate VERSION --env {env_name}`"
+        )));
+    }
+    let newest = env.versions.versions.last().map(|last| last.name.clone());
+    if newest.as_ref() == Some(&version) && !arguments.force {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the newest version of `{env_name}`, which runs the migrations and picks up workflows enqueued without a version"
+        ))
+        .hint(
+            "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
+        ));
+    }
+    let application_name = env.spec.app.name.clone();
+    let mut versions = env.versions.clone();
+    versions
+        .versions
+        .retain(|declared| declared.name != version);
+
+    // Everything that can be refused without the database is decided before connecting, and the
+    // plan is complete before the drain check: after it, only the writes remain.
+    let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
+    let database_url = match &arguments.database_url {
+        Some(url) => Some(url.clone()),
+        None => std::env::var(DATABASE_URL_ENV)
+            .ok()
+            .filter(|url| !url.trim().is_empty()),
+    };
+    let checked = match (&database_url, arguments.no_drain_check) {
+        (_, true) => None,
+        (None, false) => {
+            return Err(Error::refused(format!(
+                "refusing to retire `{version}` without checking that it is drained: no database url"
+            ))
+            .hint(format!(
+                "pass `--database-url postgresql://USER:PASSWORD@HOST:5432/DBNAME` (or set `{DATABASE_URL_ENV}`) for the DBOS system database, or `--no-drain-check` if you know no workflow of `{version}` is in flight"
+            )));
+        }
+        (Some(url), false) => Some(drain_check(url, &version, application_name.as_deref())?),
+    };
+
+    plan.apply()?;
+
+    let version_dir = format!("environments/{env_name}/versions/{version}");
+    if arguments.no_drain_check {
+        eprintln!(
+            "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
+        );
+    }
+    println!(
+        "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it last)"
+    );
+    if let Some(line) = checked {
+        println!("  drain check: {line}");
+    }
+    print!("{}", plan.summary());
+    if loaded.root.join(&version_dir).exists() {
+        println!(
+            "note: {version_dir} still holds files dbos-gitops did not write; they are no longer deployed, delete them when you like"
+        );
+    }
+    Ok(0)
+}
+
+/// Counts `version`'s in-flight workflows; `Ok` with a line to print when there are none.
+fn drain_check(
+    database_url: &str,
+    version: &VersionName,
+    application_name: Option<&str>,
+) -> Result<String, Error> {
+    let query = DrainQuery {
+        version: version.as_str(),
+        application_name,
+        schema: dbos_gitops_drain::DEFAULT_SCHEMA,
+        timeout: DRAIN_TIMEOUT,
+        sample_limit: SAMPLE_IDS,
+    };
+    let found = dbos_gitops_drain::in_flight(database_url, &query).map_err(|error| {
+        let failure = Error::input(format!(
+            "could not check whether `{version}` is drained, so nothing was changed: {error}"
+        ));
+        match error.hint() {
+            Some(hint) => failure.hint(hint),
+            None => failure,
+        }
+    })?;
+    let scope = scope_note(&found, application_name);
+    if found.is_drained() {
+        return Ok(format!(
+            "no workflows of `{version}` in flight in `{}` ({scope})",
+            redact_database_url(database_url)
+        ));
+    }
+    Err(refusal(version, &found, &scope))
+}
+
+/// Which rows were counted, for humans.
+fn scope_note(found: &InFlight, application_name: Option<&str>) -> String {
+    match application_name {
+        Some(name) if found.filtered_by_application_name => {
+            format!("counting application `{name}` and unclaimed workflows")
+        }
+        Some(name) => format!(
+            "these system tables predate `application_name`, so every application's workflows count, not only `{name}`'s"
+        ),
+        None => "counting every application in this database; declare `app.name` in env.yaml to count only yours".to_string(),
+    }
+}
+
+fn refusal(version: &VersionName, found: &InFlight, scope: &str) -> Error {
+    // PENDING, ENQUEUED, DELAYED first, in that order; anything else after.
+    let mut statuses: Vec<(&str, u64)> = IN_FLIGHT_STATUSES
+        .iter()
+        .filter_map(|status| found.by_status.get(*status).map(|count| (*status, *count)))
+        .collect();
+    for (status, count) in &found.by_status {
+        if !IN_FLIGHT_STATUSES.contains(&status.as_str()) {
+            statuses.push((status, *count));
+        }
+    }
+    let counts = statuses
+        .iter()
+        .map(|(status, count)| format!("{status} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message = format!(
+        "refusing to retire `{version}`: {} workflow{} still in flight ({counts})",
+        found.total,
+        if found.total == 1 { "" } else { "s" }
+    );
+    if !found.sample_workflow_ids.is_empty() {
+        let ids = found
+            .sample_workflow_ids
+            .iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = found
+            .total
+            .saturating_sub(found.sample_workflow_ids.len() as u64);
+        let _ = write!(message, "\n  oldest: {ids}");
+        if more > 0 {
+            let _ = write!(message, " and {more} more");
+        }
+    }
+    let _ = write!(message, "\n  {scope}");
+    let first_status = statuses.first().map_or("PENDING", |(status, _)| status);
+    Error::refused(message).hint(format!(
+        "wait for them, or fork/cancel them (`dbos workflow list -v {version} -S {first_status}`), then retry"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_lists_statuses_in_dbos_order_and_the_oldest_ids() {
+        let found = InFlight {
+            by_status: [("DELAYED", 1), ("ENQUEUED", 1), ("PENDING", 2)]
+                .into_iter()
+                .map(|(status, count)| (status.to_string(), count))
+                .collect(),
+            total: 4,
+            sample_workflow_ids: vec!["a".into(), "b".into()],
+            filtered_by_application_name: false,
+        };
+        let version = VersionName::new("v1").unwrap();
+        let report = refusal(&version, &found, "scope").report();
+        assert!(
+            report.starts_with(
+                "error: refusing to retire `v1`: 4 workflows still in flight (PENDING 2, ENQUEUED 1, DELAYED 1)\n  oldest: `a`, `b` and 2 more\n  scope\n"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.ends_with("hint: wait for them, or fork/cancel them (`dbos workflow list -v v1 -S PENDING`), then retry"),
+            "{report}"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! `version add|list|activate`: the application versions of an environment, each its own
+//! Deployment `dbos-app-<v>` with `DBOS__APPVERSION=<v>`.
+//!
+//! DBOS recovers a workflow only on an executor of the same application version, and workflows
+//! run for weeks, so a new version never replaces the old one: it is added beside it, the Service
+//! and the autoscaler move to it, and the old Deployment keeps one replica until `retire` finds
+//! it drained. The versions live in the tool-owned `versions.yaml` beside env.yaml (rewritten
+//! whole, so env.yaml keeps its human's comments); every change recompiles the environment
+//! through the same plan as `build`, so a hand-edited generated file refuses the change and
+//! nothing is written on any error.
+
+use serde_json::json;
+
+use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArgs};
+use crate::error::Error;
+use crate::model::{EnvInput, Environment};
+use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
+use crate::spec::{self, VersionName, VersionSpec, VersionsSpec, VERSIONS_FILE};
+
+use super::{plan_build, Context};
+
+/// The repository and the index of the environment `--env` names (or the only one).
+pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
+    let root = context.root()?;
+    let loaded = load_repo(&root)?;
+    let name = loaded.select_env(env)?.name.clone();
+    let index = loaded
+        .environments
+        .iter()
+        .position(|candidate| candidate.name == name)
+        .expect("select_env returned one of the environments");
+    Ok((loaded, index))
+}
+
+/// A version name from the command line: a DNS-1123 label, since it becomes the Deployment
+/// `dbos-app-<v>` and a label value.
+pub(super) fn parse_version(text: &str) -> Result<VersionName, Error> {
+    VersionName::new(text).map_err(|error| {
+        error.hint(
+            "a version becomes the Deployment `dbos-app-VERSION`, a label and `DBOS__APPVERSION`: \
+             use lowercase letters, digits and `-`, such as `v2` or `2024-06-01`",
+        )
+    })
+}
+
+/// The version as declared in the environment, or an error listing the known ones.
+pub(super) fn declared<'a>(
+    env: &'a EnvInput,
+    version: &VersionName,
+) -> Result<&'a VersionSpec, Error> {
+    env.versions
+        .versions
+        .iter()
+        .find(|declared| &declared.name == version)
+        .ok_or_else(|| {
+            let hint = if env.versions.versions.is_empty() {
+                format!(
+                    "`{}` has no versions yet; add one with `dbos-gitops version add {version} --env {} --image IMAGE`",
+                    env.name, env.name
+                )
+            } else {
+                format!("known versions: {}", known_versions(env))
+            };
+            Error::input(format!(
+                "environment `{}` has no version `{version}`",
+                env.name
+            ))
+            .hint(hint)
+        })
+}
+
+fn known_versions(env: &EnvInput) -> String {
+    env.versions
+        .versions
+        .iter()
+        .map(|version| format!("`{}`", version.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Recompiles the environment with `versions` in place of its current ones. The plan writes
+/// `versions.yaml` and every generated file that follows from it; it refuses generated files
+/// edited by hand unless `force`. Nothing is written until the caller applies it.
+pub(super) fn plan_versions(
+    loaded: &mut LoadedRepo,
+    index: usize,
+    versions: VersionsSpec,
+    force: bool,
+) -> Result<Plan, Error> {
+    let name = loaded.environments[index].name.clone();
+    loaded.environments[index].versions = versions.clone();
+    let mut plan = plan_build(loaded, Some(name.as_str()), WriteOptions { force })?;
+    plan.declare(
+        &format!("environments/{name}/{VERSIONS_FILE}"),
+        spec::versions_file_text(&versions).into_bytes(),
+    )?;
+    plan.ensure_no_conflicts().map_err(|error| {
+        if force {
+            error
+        } else {
+            error.hint(format!(
+                "move your change into env.yaml, or regenerate the files with `dbos-gitops build --env {name} --force`, then rerun"
+            ))
+        }
+    })?;
+    Ok(plan)
+}
+
+pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
+    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
+    let env = &loaded.environments[index];
+    let env_name = env.name.clone();
+    let version = parse_version(&arguments.version)?;
+    if let Some(existing) = env
+        .versions
+        .versions
+        .iter()
+        .find(|declared| declared.name == version)
+    {
+        return Err(Error::refused(format!(
+            "version `{version}` already exists in `{env_name}` (image `{}`)",
+            existing.image
+        ))
+        .hint(format!(
+            "a version's image never changes, so its running workflows keep their code: add the new image under a new name, or route to this one with `dbos-gitops version activate {version} --env {env_name}`"
+        )));
+    }
+    crate::model::check_image(&arguments.image).map_err(|message| {
+        Error::input(message).hint("pass `--image REGISTRY/REPOSITORY:TAG` (or `@sha256:DIGEST`)")
+    })?;
+    let previous = env.versions.active.clone();
+    if arguments.no_activate && previous.is_none() {
+        return Err(Error::input(format!(
+            "`--no-activate` would leave `{env_name}` without an active version: it has none yet"
+        ))
+        .hint("leave out `--no-activate` for the environment's first version"));
+    }
+    let autoscaled = env.spec.app.autoscaling.is_some();
+    let older: Vec<VersionName> = env
+        .versions
+        .versions
+        .iter()
+        .map(|declared| declared.name.clone())
+        .collect();
+
+    let mut versions = env.versions.clone();
+    versions.versions.push(VersionSpec {
+        name: version.clone(),
+        image: arguments.image.clone(),
+    });
+    if !arguments.no_activate {
+        versions.active = Some(version.clone());
+    }
+    let plan = plan_versions(&mut loaded, index, versions, false)?;
+    plan.apply()?;
+
+    // Subject and verb agree: "the Service points", "the Service and the autoscaler point".
+    let (routed, verb_s) = if autoscaled {
+        ("the Service and the autoscaler", "")
+    } else {
+        ("the Service", "s")
+    };
+    match (&previous, arguments.no_activate) {
+        (Some(active), true) => println!(
+            "added version `{version}` to `{env_name}` without activating it: {routed} stay{verb_s} on `{active}`"
+        ),
+        (Some(active), false) => println!(
+            "added version `{version}` to `{env_name}`: {routed} now point{verb_s} at it; `{active}` keeps running to finish its workflows"
+        ),
+        (None, _) => println!("added version `{version}` to `{env_name}` (active)"),
+    }
+    print!("{}", plan.summary());
+    if !image_is_pinned(&arguments.image) {
+        eprintln!(
+            "note: image `{}` has no tag or digest, or the tag `latest`: pin an immutable image so that `{version}` keeps running the code its workflows started with",
+            arguments.image
+        );
+    }
+    if arguments.no_activate {
+        println!("next: dbos-gitops version activate {version} --env {env_name}");
+    } else if !older.is_empty() {
+        let (which, retiree) = match older.as_slice() {
+            [only] => (format!("`{only}` has"), only.to_string()),
+            _ => (
+                format!(
+                    "{} have",
+                    older
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "VERSION".to_string(),
+            ),
+        };
+        println!(
+            "next: once {which} no workflows in flight: dbos-gitops retire {retiree} --env {env_name} --database-url \"$DBOS_SYSTEM_DATABASE_URL\""
+        );
+    }
+    Ok(0)
+}
+
+/// Whether the image names a tag other than `latest`, or a digest.
+fn image_is_pinned(image: &str) -> bool {
+    if image.contains('@') {
+        return true;
+    }
+    match image.rsplit_once(':') {
+        Some((_, tag)) if !tag.contains('/') => tag != "latest",
+        _ => false,
+    }
+}
+
+pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32, Error> {
+    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
+    let env = &loaded.environments[index];
+    let env_name = env.name.clone();
+    let version = parse_version(&arguments.version)?;
+    declared(env, &version)?;
+    let previous = env.versions.active.clone();
+    if previous.as_ref() == Some(&version) {
+        println!("`{version}` is already the active version of `{env_name}`; nothing to do");
+        return Ok(0);
+    }
+    let autoscaled = env.spec.app.autoscaling.is_some();
+    let mut versions = env.versions.clone();
+    versions.active = Some(version.clone());
+    let plan = plan_versions(&mut loaded, index, versions, false)?;
+    plan.apply()?;
+    let routed = if autoscaled {
+        "the Service and the autoscaler now point at it"
+    } else {
+        "the Service now points at it"
+    };
+    match previous {
+        Some(previous) => println!(
+            "activated `{version}` in `{env_name}`: {routed}; `{previous}` keeps running to finish its workflows"
+        ),
+        None => println!("activated `{version}` in `{env_name}`: {routed}"),
+    }
+    print!("{}", plan.summary());
+    Ok(0)
+}
+
+pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error> {
+    let root = context.root()?;
+    let loaded = load_repo(&root)?;
+    let input = loaded.select_env(arguments.env.as_deref())?.clone();
+    let model = crate::model::resolve(&loaded.spec, vec![input])?;
+    let env = &model.environments[0];
+    match arguments.format {
+        ListFormat::Json => {
+            let versions: Vec<serde_json::Value> = env
+                .versions
+                .iter()
+                .map(|version| {
+                    json!({
+                        "name": version.name.as_str(),
+                        "image": version.image,
+                        "active": version.active,
+                        "newest": env.newest.as_ref() == Some(&version.name),
+                        "autoscaled": version.replicas.is_none(),
+                        "replicas": version.replicas,
+                        "deployment": Environment::deployment_name(&version.name),
+                    })
+                })
+                .collect();
+            let document = json!({
+                "env": env.name.as_str(),
+                "active": env.active.as_ref().map(VersionName::as_str),
+                "newest": env.newest.as_ref().map(VersionName::as_str),
+                "versions": versions,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).expect("json serialises")
+            );
+        }
+        ListFormat::Text => {
+            if env.versions.is_empty() {
+                println!("no application versions in `{}` yet", env.name);
+                println!(
+                    "  hint: add one with `dbos-gitops version add v1 --env {} --image IMAGE`",
+                    env.name
+                );
+                return Ok(0);
+            }
+            let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+            let mut rows = vec![[
+                "VERSION".to_string(),
+                "IMAGE".to_string(),
+                "ACTIVE".to_string(),
+                "AUTOSCALED".to_string(),
+            ]];
+            for version in &env.versions {
+                rows.push([
+                    version.name.to_string(),
+                    version.image.clone(),
+                    yes_no(version.active).to_string(),
+                    yes_no(version.replicas.is_none()).to_string(),
+                ]);
+            }
+            print!("{}", super::format_table(&rows));
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinned_images_have_a_tag_or_a_digest() {
+        assert!(image_is_pinned("ghcr.io/acme/app:v2"));
+        assert!(image_is_pinned("localhost:5000/app@sha256:abc"));
+        assert!(!image_is_pinned("ghcr.io/acme/app"));
+        assert!(!image_is_pinned("localhost:5000/app"));
+        assert!(!image_is_pinned("ghcr.io/acme/app:latest"));
+    }
+}
