@@ -16,6 +16,8 @@ pub mod secret_store;
 pub mod spec;
 pub mod yaml;
 
+mod fuzz;
+
 use clap::Parser;
 use std::ffi::OsString;
 
