@@ -6,6 +6,7 @@ mod support;
 
 mod build;
 mod example;
+mod help;
 mod render;
 mod retire;
 mod seal;
