@@ -249,7 +249,10 @@ fn bad_declarations_exit_2_with_file_line_and_hint_and_change_nothing() {
         ),
         (vec!["init", "env", "qa", "--namespace=-x"], "namespace"),
         (vec!["build", "--env", "nope"], "no environment `nope`"),
-        (vec!["init", "env", "qa", "--cert", "missing.pem"], "missing.pem"),
+        (
+            vec!["init", "env", "qa", "--cert", "missing.pem"],
+            "missing.pem",
+        ),
     ] {
         let before = repo.snapshot();
         let run = repo.fails(&arguments, 2);

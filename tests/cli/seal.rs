@@ -525,3 +525,48 @@ fn init_env_copies_a_checked_controller_certificate() {
     assert!(refused.stderr.contains("private key"), "{}", refused.stderr);
     assert_eq!(repo.snapshot(), before);
 }
+
+/// The hidden prompt, through a real pseudo-terminal (`script` from util-linux): the value is
+/// sealed and never echoed.
+#[test]
+fn secrets_set_prompts_without_echo_on_a_terminal() {
+    if !require_tool("script", &["--version"]) {
+        return;
+    }
+    let repo = TestRepo::with_env("prod", &["--app-image", "app:v1"]);
+    let command = format!(
+        "{} secrets set conductor-api-key api-key",
+        binary().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo.path())
+        .env("HOME", repo.home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        stdin.write_all(b"typed-at-the-prompt\n").unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("(hidden)"), "{screen}");
+    assert!(
+        !screen.contains("typed-at-the-prompt"),
+        "the value was echoed:\n{screen}"
+    );
+    if let Some(result) = independent_unseal(
+        &fixture("go-key.pem"),
+        &repo.read("environments/prod/secrets/conductor-api-key.yaml"),
+    ) {
+        assert_eq!(
+            decrypted(&result.unwrap(), "dbos-prod/conductor-api-key", "api-key"),
+            "typed-at-the-prompt"
+        );
+    }
+}
