@@ -2,6 +2,7 @@
 //! through a `repo::Plan`, so a refused or failed command leaves the tree as it was.
 
 mod build;
+mod check;
 mod init;
 
 pub use build::plan_build;
@@ -50,6 +51,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             None => init::init_repo(&context, arguments),
         },
         Command::Build(arguments) => build::build(&context, arguments),
+        Command::Check(arguments) => check::check(&context, arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
