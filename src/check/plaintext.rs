@@ -4,7 +4,7 @@
 //! aside) a PEM private key, which one `git add -A` would publish.
 //!
 //! Test fixtures that are private keys by design (they protect nothing) are listed with their
-//! SHA-256 in `.dbos-gitops-test-keys.sha256` (`sha256sum` format); a listed file that changes
+//! SHA-256 in `.dbos-gitops.test-keys.sha256` (`sha256sum` format); a listed file that changes
 //! is reported again.
 
 use std::path::Path;
@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::repo::ownership;
 
 /// Private keys that are known test fixtures: `<sha256>  <path>` per line.
-pub const TEST_KEYS_FILE: &str = ".dbos-gitops-test-keys.sha256";
+pub const TEST_KEYS_FILE: &str = ".dbos-gitops.test-keys.sha256";
 const GITOPS_DIRS: [&str; 3] = ["base", "environments", "argocd"];
 /// Larger files are not read for private keys (a key is a few kilobytes).
 const MAX_SCANNED_BYTES: u64 = 16 * 1024 * 1024;

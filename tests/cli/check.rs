@@ -643,7 +643,7 @@ fn private_keys_anywhere_in_the_tree() {
     // A test fixture listed with its hash is allowed; changed, it is reported again.
     let digest = dbos_gitops::repo::ownership::digest(material.private_key_pem.as_bytes());
     repo.write(
-        ".dbos-gitops-test-keys.sha256",
+        ".dbos-gitops.test-keys.sha256",
         &format!("{digest}  {path}\n"),
     );
     expect_clean(&repo);
