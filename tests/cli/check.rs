@@ -237,8 +237,29 @@ const APP: [&str; 4] = [
     "ghcr.io/acme/app:v1",
 ];
 
+/// `init env` with a home directory outside the repository: a local development key pair made
+/// there must not count as a private key in the tree (it is outside a real repository too).
+fn add_env(repo: &TestRepo, name: &str, flags: &[&str]) {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(binary())
+        .args(["init", "env", name])
+        .args(flags)
+        .current_dir(repo.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn clean_repo() -> TestRepo {
-    let repo = TestRepo::with_env("prod", &APP);
+    let repo = TestRepo::new();
+    add_env(&repo, "prod", &APP);
     seal_everything(&repo, "prod");
     repo
 }
@@ -906,13 +927,7 @@ fn a_skipped_render_is_reported_as_skipped() {
 #[test]
 fn env_selection_and_could_not_run() {
     let repo = clean_repo();
-    repo.ok(&[
-        "init",
-        "env",
-        "staging",
-        "--app-image",
-        "ghcr.io/acme/app:v1",
-    ]);
+    add_env(&repo, "staging", &["--app-image", "ghcr.io/acme/app:v1"]);
     // staging has nothing sealed; prod alone is clean.
     expect(
         &run_check_at(&repo, NOW, &["--no-render", "--env", "prod"]),
