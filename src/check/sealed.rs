@@ -22,6 +22,8 @@ use crate::model::EnvInput;
 /// of the DER of the certificate it was sealed with.
 pub const SEALING_CERT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
 const GCM_TAG_BYTES: usize = 16;
+/// SealedSecrets go in the earliest wave, before the migrate hook and the workloads.
+pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 fn reseal_hint(env: &str) -> String {
     format!("re-seal it with `dbos-gitops seal --env {env}`")
@@ -184,6 +186,30 @@ pub fn check(check: &EnvCheck<'_>) -> Vec<Finding> {
                     ),
                 )
                 .hint(reseal_hint(env_name)),
+            );
+        }
+
+        let wave = sealed.annotations.get(SYNC_WAVE_ANNOTATION);
+        if wave
+            .and_then(|wave| wave.trim().parse::<i64>().ok())
+            .is_none_or(|wave| wave >= 0)
+        {
+            let found = match wave {
+                Some(wave) => format!("is in sync wave `{wave}`"),
+                None => format!("has no `{SYNC_WAVE_ANNOTATION}` annotation (wave 0)"),
+            };
+            findings.push(
+                Finding::warning(
+                    "sealed-sync-wave",
+                    path,
+                    format!(
+                        "{found}: Argo CD may run the migrate hook (wave 0) and start pods before its Secret exists"
+                    ),
+                )
+                .hint(format!(
+                    "annotate it with `{SYNC_WAVE_ANNOTATION}: \"-1\"`, or {}",
+                    reseal_hint(env_name)
+                )),
             );
         }
 

@@ -628,6 +628,33 @@ fn sealed_by_an_unknown_certificate_is_a_warning() {
 }
 
 #[test]
+fn sealed_secrets_sync_before_the_migrate_hook() {
+    let repo = clean_repo();
+    let (namespace, secrets, _) = inventory(&repo, "prod");
+    let keys = &secrets
+        .iter()
+        .find(|(name, _)| name == "conductor-db")
+        .unwrap()
+        .1;
+    let mut value = document(
+        &seal(&go_cert(), &namespace, "conductor-db", keys),
+        Some(&go_cert().fingerprint()),
+    );
+    value["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("argocd.argoproj.io/sync-wave");
+    write_document(&repo, "prod", "conductor-db", &value);
+    let checked = run_check(&repo);
+    expect(&checked, 0, &[("warning", "sealed-sync-wave")]);
+    value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = "0".into();
+    write_document(&repo, "prod", "conductor-db", &value);
+    expect(&run_check(&repo), 0, &[("warning", "sealed-sync-wave")]);
+    reseal(&repo, "conductor-db");
+    expect_clean(&repo);
+}
+
+#[test]
 fn plain_secrets_anywhere_argo_cd_reads() {
     let repo = clean_repo();
     let path = "environments/prod/db-secret.yaml";
