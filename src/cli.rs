@@ -24,16 +24,16 @@ pub enum Command {
     /// Create a repository (`init`) or an environment in it (`init env NAME`)
     #[command(args_conflicts_with_subcommands = true)]
     Init(InitArgs),
-    /// Recompile every generated file from the declarations
-    #[command(
-        after_help = "Example:\n  dbos-gitops build\n  dbos-gitops build --check   # exit 1 and a diff when something is stale"
-    )]
-    Build(BuildArgs),
     /// Validate the repository offline: generated files, sealed secrets, certificates, versions
     #[command(
         after_help = "Example:\n  dbos-gitops check\n  dbos-gitops check --env prod --format json --no-render\n\nExit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 could not run."
     )]
     Check(CheckArgs),
+    /// Recompile every generated file from the declarations
+    #[command(
+        after_help = "Example:\n  dbos-gitops build\n  dbos-gitops build --check   # exit 1 and a diff when something is stale"
+    )]
+    Build(BuildArgs),
     /// Print shell completions
     #[command(
         after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
@@ -111,19 +111,6 @@ pub enum OidcArg {
 }
 
 #[derive(Debug, Args)]
-pub struct BuildArgs {
-    /// Only this environment (base/ and argocd/ are always included)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Write nothing; print a unified diff and exit 1 if anything is stale
-    #[arg(long)]
-    pub check: bool,
-    /// Overwrite generated files even if they were edited by hand
-    #[arg(long)]
-    pub force: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Only this environment (repository-wide checks always run)
     #[arg(long, value_name = "NAME")]
@@ -143,4 +130,17 @@ pub struct CheckArgs {
 pub enum CheckFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Only this environment (base/ and argocd/ are always included)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Write nothing; print a unified diff and exit 1 if anything is stale
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite generated files even if they were edited by hand
+    #[arg(long)]
+    pub force: bool,
 }

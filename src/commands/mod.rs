@@ -1,8 +1,9 @@
 //! One function per command. Each loads what it needs, runs the pure pipeline, and writes
 //! through a `repo::Plan`, so a refused or failed command leaves the tree as it was.
 
-mod build;
 mod check;
+
+mod build;
 mod init;
 
 pub use build::plan_build;
@@ -50,8 +51,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             Some(InitCommand::Env(env_arguments)) => init::init_env(&context, env_arguments),
             None => init::init_repo(&context, arguments),
         },
-        Command::Build(arguments) => build::build(&context, arguments),
         Command::Check(arguments) => check::check(&context, arguments),
+        Command::Build(arguments) => build::build(&context, arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
