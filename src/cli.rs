@@ -24,6 +24,11 @@ pub enum Command {
     /// Create a repository (`init`) or an environment in it (`init env NAME`)
     #[command(args_conflicts_with_subcommands = true)]
     Init(InitArgs),
+    /// Validate the repository offline: generated files, sealed secrets, certificates, versions
+    #[command(
+        after_help = "Example:\n  dbos-gitops check\n  dbos-gitops check --env prod --format json --no-render\n\nExit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 could not run."
+    )]
+    Check(CheckArgs),
     /// Recompile every generated file from the declarations
     #[command(
         after_help = "Example:\n  dbos-gitops build\n  dbos-gitops build --check   # exit 1 and a diff when something is stale"
@@ -127,6 +132,28 @@ pub enum RoutingArg {
 pub enum OidcArg {
     None,
     Dex,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Only this environment (repository-wide checks always run)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format; `json` is a stable, versioned schema for tools
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    pub strict: bool,
+    /// Skip the `kubectl kustomize` render of every overlay (reported as skipped)
+    #[arg(long)]
+    pub no_render: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

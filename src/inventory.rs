@@ -4,7 +4,7 @@
 //! list`, `secrets set` and `check` all read it, so they agree on what "missing" means.
 
 use crate::model::Environment;
-use crate::spec::{Oidc, TriggerKind};
+use crate::spec::{ConductorConnection, Oidc, TriggerKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretReference {
@@ -89,6 +89,18 @@ pub fn references(env: &Environment) -> Vec<SecretReference> {
         "Ingress/dbos",
         "the ingress TLS private key (`dbos-gitops tls`)",
     );
+    // An app that reaches Conductor through the ingress trusts its self-signed certificate:
+    // every version's init container mounts `tls.crt` from the TLS secret.
+    if env.conductor_connection == ConductorConnection::External {
+        for version in &env.versions {
+            add(
+                TLS_SECRET,
+                "tls.crt",
+                &format!("Deployment/{}", Environment::deployment_name(&version.name)),
+                "the ingress TLS certificate (`dbos-gitops tls`)",
+            );
+        }
+    }
     if env.oidc == Oidc::Dex {
         add(
             DEX_USERS_SECRET,

@@ -5,6 +5,7 @@
 //! values) → `render` (the generated tree, pure) → `repo::plan` (compare with the disk and the
 //! ownership record) → write, or diff for `--check`. `commands` holds one function per command.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod error;

@@ -1,6 +1,8 @@
 //! One function per command. Each loads what it needs, runs the pure pipeline, and writes
 //! through a `repo::Plan`, so a refused or failed command leaves the tree as it was.
 
+mod check;
+
 mod build;
 mod init;
 mod seal;
@@ -55,6 +57,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             Some(InitCommand::Env(env_arguments)) => init::init_env(&context, env_arguments),
             None => init::init_repo(&context, arguments),
         },
+        Command::Check(arguments) => check::check(&context, arguments),
         Command::Build(arguments) => build::build(&context, arguments),
         Command::Seal(arguments) => seal::seal(&context, arguments),
         Command::Secrets(SecretsCommand::Set(arguments)) => secrets::set(&context, arguments),

@@ -1,0 +1,205 @@
+//! Certificates: the env's sealing certificate (`sealing-cert.pem`) parses, is RSA and is not
+//! expired; the ingress certificate (`tls.crt`, written by `dbos-gitops tls`) covers every host
+//! and is not expired. Both warn within 30 days of expiry: a controller certificate that
+//! expired still unseals (the controller keeps its keys) but `seal` refuses it, and an expired
+//! ingress certificate breaks every client.
+
+use std::path::Path;
+
+use dbos_gitops_seal::{CertError, SealingCert};
+
+use super::{read_optional, relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
+use crate::error::Error;
+
+pub const SEALING_CERT_FILE: &str = "sealing-cert.pem";
+pub const TLS_CERT_FILE: &str = "tls.crt";
+
+fn days_left(not_after: i64, now: i64) -> i64 {
+    (not_after - now) / 86_400
+}
+
+fn date(unix: i64) -> String {
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm), UTC.
+    let days = unix.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Loads `environments/<env>/sealing-cert.pem`. Returns the certificate also when it is expired
+/// or not yet valid, so that sealed values can still be checked against its key size.
+pub fn sealing_cert(
+    root: &Path,
+    dir: &str,
+    now: i64,
+) -> Result<(Option<SealingCert>, Vec<Finding>), Error> {
+    let path = relative(dir, SEALING_CERT_FILE);
+    let env = dir.rsplit('/').next().unwrap_or(dir);
+    let Some(pem) = read_optional(root, &path)? else {
+        return Ok((
+            None,
+            vec![Finding::error(
+                "missing-sealing-cert",
+                dir,
+                format!("no sealing certificate: `{path}` does not exist"),
+            )
+            .hint(format!(
+                "fetch the controller's certificate: `kubeseal --fetch-cert > {path}`"
+            ))],
+        ));
+    };
+    let mut findings = Vec::new();
+    let loaded = match SealingCert::from_pem_at(&pem, now) {
+        Ok(cert) => {
+            if cert.not_after_unix() - now < EXPIRY_WARNING_SECONDS {
+                findings.push(
+                    Finding::warning(
+                        "sealing-cert-expiring",
+                        &path,
+                        format!(
+                            "the sealing certificate expires on {} (in {} days)",
+                            date(cert.not_after_unix()),
+                            days_left(cert.not_after_unix(), now)
+                        ),
+                    )
+                    .hint(format!(
+                        "fetch the controller's current certificate (`kubeseal --fetch-cert > {path}`) and re-seal with `dbos-gitops seal --env {env}`"
+                    )),
+                );
+            }
+            Some(cert)
+        }
+        Err(error @ (CertError::Expired { .. } | CertError::NotYetValid { .. })) => {
+            let code = match error {
+                CertError::Expired { .. } => "sealing-cert-expired",
+                _ => "invalid-sealing-cert",
+            };
+            let mut finding = Finding::error(code, &path, format!("sealing certificate: {error}"));
+            if let Some(hint) = error.hint() {
+                finding = finding.hint(hint);
+            }
+            findings.push(finding);
+            // Parse it again inside its validity, for its key size.
+            dbos_gitops_generate::tls::inspect(&pem)
+                .ok()
+                .and_then(|info| SealingCert::from_pem_at(&pem, info.not_before_unix).ok())
+        }
+        Err(error) => {
+            let mut finding = Finding::error(
+                "invalid-sealing-cert",
+                &path,
+                format!("sealing certificate: {error}"),
+            );
+            if let Some(hint) = error.hint() {
+                finding = finding.hint(hint);
+            }
+            findings.push(finding);
+            None
+        }
+    };
+    Ok((loaded, findings))
+}
+
+/// Checks `environments/<env>/tls.crt` when it exists (a missing one is the `dbos-tls`
+/// missing-secret finding, when the secret is not sealed either).
+pub fn tls_cert(root: &Path, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Finding>, Error> {
+    let path = relative(&check.dir, TLS_CERT_FILE);
+    let Some(env) = &check.env else {
+        return Ok(Vec::new());
+    };
+    let Some(pem) = read_optional(root, &path)? else {
+        return Ok(Vec::new());
+    };
+    let renew = format!(
+        "renew it with `dbos-gitops tls --env {} --force`",
+        check.name()
+    );
+    let info = match dbos_gitops_generate::tls::inspect(&pem) {
+        Ok(info) => info,
+        Err(error) => {
+            return Ok(vec![Finding::error(
+                "invalid-tls-cert",
+                &path,
+                format!("the ingress certificate does not parse: {error}"),
+            )
+            .hint(renew)])
+        }
+    };
+    let mut findings = Vec::new();
+    let missing = info.missing_hosts(&env.host_names());
+    if !missing.is_empty() {
+        let hosts: Vec<String> = missing.iter().map(|host| format!("`{host}`")).collect();
+        findings.push(
+            Finding::error(
+                "tls-cert-missing-hosts",
+                &path,
+                format!(
+                    "the ingress certificate does not cover {}",
+                    hosts.join(", ")
+                ),
+            )
+            .hint(renew.clone()),
+        );
+    }
+    if now > info.not_after_unix {
+        findings.push(
+            Finding::error(
+                "tls-cert-expired",
+                &path,
+                format!(
+                    "the ingress certificate expired on {}",
+                    date(info.not_after_unix)
+                ),
+            )
+            .hint(renew),
+        );
+    } else if now < info.not_before_unix {
+        findings.push(
+            Finding::error(
+                "invalid-tls-cert",
+                &path,
+                format!(
+                    "the ingress certificate is not valid before {}",
+                    date(info.not_before_unix)
+                ),
+            )
+            .hint(format!("check this machine's clock, or {renew}")),
+        );
+    } else if info.not_after_unix - now < EXPIRY_WARNING_SECONDS {
+        findings.push(
+            Finding::warning(
+                "tls-cert-expiring",
+                &path,
+                format!(
+                    "the ingress certificate expires on {} (in {} days)",
+                    date(info.not_after_unix),
+                    days_left(info.not_after_unix, now)
+                ),
+            )
+            .hint(renew),
+        );
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_utc_civil_dates() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_795_756_442), "2026-11-27");
+        assert_eq!(super::date(951_782_400), "2000-02-29");
+    }
+}

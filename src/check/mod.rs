@@ -1,0 +1,369 @@
+//! `check`: every mistake in the repository that we can know about before the commit, found
+//! offline. Argo CD only shows a wrong namespace, a missing key or a stale overlay after the
+//! push, as a Degraded SealedSecret or a failed sync; this finds them on the laptop and in CI.
+//!
+//! The runner loads the repository once, resolves each environment on its own (one broken
+//! environment does not hide the others' findings), then runs one family of checks per file in
+//! this module. Every finding names a repository-relative file, says what is wrong, and carries
+//! the fix as a hint. Codes are stable kebab-case ids: tools and the JSON output rely on them.
+//! A check that could not run (no `kubectl`, an environment that does not resolve) is reported
+//! as skipped, never as passed.
+//!
+//! Only `render` spawns processes (one `kubectl kustomize` per environment, in parallel
+//! threads); everything else is in-process, so `check --no-render` of a hundred environments
+//! costs less than one kustomize run.
+
+mod certificates;
+mod generated;
+mod plaintext;
+mod render;
+mod sealed;
+mod secrets;
+mod versions;
+
+use std::fmt::Write as _;
+
+use dbos_gitops_seal::SealingCert;
+use serde_json::{json, Value};
+
+use crate::error::Error;
+use crate::model::{EnvInput, Environment};
+use crate::repo::LoadedRepo;
+
+/// Version of the `--format json` document; bumped only on incompatible changes.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    /// A check that could not run; never counted as passed.
+    Skipped,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Stable kebab-case id, e.g. `missing-secret`.
+    pub code: &'static str,
+    /// Repository-relative, `/`-separated; a directory for environment-wide findings.
+    pub file: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    pub fn error(code: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Error,
+            code,
+            file: file.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(
+        code: &'static str,
+        file: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(code, file, message)
+        }
+    }
+
+    pub fn skipped(
+        code: &'static str,
+        file: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            severity: Severity::Skipped,
+            ..Finding::error(code, file, message)
+        }
+    }
+
+    pub fn hint(mut self, text: impl Into<String>) -> Self {
+        self.hint = Some(text.into());
+        self
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Only this environment's checks (repository-wide checks always run).
+    pub only_env: Option<String>,
+    /// Run `kubectl kustomize` on every overlay (when `kubectl` is on PATH).
+    pub render: bool,
+    /// The current time, Unix seconds (certificate expiry).
+    pub now_unix: i64,
+}
+
+/// Certificates close to expiry are a warning this long before.
+pub const EXPIRY_WARNING_SECONDS: i64 = 30 * 86_400;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+/// One SealedSecret file of an environment, read and parsed.
+pub(crate) struct SealedFile {
+    /// Repository-relative path.
+    pub path: String,
+    /// The file name without `.yaml`/`.yml`.
+    pub stem: String,
+    /// `None` when the file does not hold exactly one valid SealedSecret (already reported).
+    pub sealed: Option<dbos_gitops_seal::SealedSecret>,
+}
+
+/// What the per-environment checks share.
+pub(crate) struct EnvCheck<'a> {
+    pub input: &'a EnvInput,
+    /// `None` when the declarations do not resolve (already reported).
+    pub env: Option<Environment>,
+    /// `environments/<env>`.
+    pub dir: String,
+    /// The env's sealing certificate, also when expired (its key size still checks values).
+    pub cert: Option<SealingCert>,
+    pub sealed: Vec<SealedFile>,
+}
+
+impl EnvCheck<'_> {
+    pub fn name(&self) -> &str {
+        self.input.name.as_str()
+    }
+}
+
+/// Runs every check and returns the findings in a stable order.
+pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
+    let mut findings = Vec::new();
+    let selected: Vec<&EnvInput> = loaded
+        .environments
+        .iter()
+        .filter(|input| {
+            options
+                .only_env
+                .as_deref()
+                .is_none_or(|name| input.name.as_str() == name)
+        })
+        .collect();
+
+    let mut environments = Vec::new();
+    let mut all_resolve = true;
+    for input in &loaded.environments {
+        let version_findings = versions::check_declarations(input);
+        let declared_broken = version_findings
+            .iter()
+            .any(|finding| finding.severity == Severity::Error);
+        let resolved = match crate::model::resolve(&loaded.spec, vec![input.clone()]) {
+            Ok(mut repo) => repo.environments.pop(),
+            Err(error) => {
+                if !declared_broken && selected.iter().any(|env| env.name == input.name) {
+                    findings.push(declaration_finding(input, &error));
+                }
+                None
+            }
+        };
+        all_resolve &= resolved.is_some();
+        if selected.iter().any(|env| env.name == input.name) {
+            findings.extend(version_findings);
+            environments.push((input, resolved));
+        }
+    }
+
+    if all_resolve {
+        findings.extend(generated::check(loaded, options.only_env.as_deref())?);
+    } else {
+        findings.push(
+            Finding::skipped(
+                "generated-skipped",
+                "",
+                "generated-files check skipped: an environment does not resolve",
+            )
+            .hint("fix the environment's declaration errors first"),
+        );
+    }
+
+    findings.extend(plaintext::check(&loaded.root, options.only_env.as_deref())?);
+
+    let mut checks = Vec::new();
+    for (input, env) in environments {
+        let dir = format!("environments/{}", input.name);
+        let (cert, cert_findings) =
+            certificates::sealing_cert(&loaded.root, &dir, options.now_unix)?;
+        findings.extend(cert_findings);
+        let (sealed, sealed_findings) = sealed::load(&loaded.root, &dir, input)?;
+        findings.extend(sealed_findings);
+        checks.push(EnvCheck {
+            input,
+            env,
+            dir,
+            cert,
+            sealed,
+        });
+    }
+    for check in &checks {
+        findings.extend(sealed::check(check));
+        findings.extend(secrets::check(check));
+        findings.extend(certificates::tls_cert(
+            &loaded.root,
+            check,
+            options.now_unix,
+        )?);
+        findings.extend(versions::check_generated(&loaded.root, check)?);
+    }
+    findings.extend(render::check(
+        &loaded.root,
+        &checks,
+        options.render,
+        &findings,
+    ));
+
+    findings.sort_by(|left, right| {
+        (
+            left.severity == Severity::Skipped,
+            &left.file,
+            left.code,
+            &left.message,
+        )
+            .cmp(&(
+                right.severity == Severity::Skipped,
+                &right.file,
+                right.code,
+                &right.message,
+            ))
+    });
+    findings.dedup();
+    Ok(Report { findings })
+}
+
+/// A declaration that does not resolve: the model's error names the file.
+fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
+    let text = error.to_string();
+    let default_file = format!("environments/{}/env.yaml", input.name);
+    let (file, message) = match text.split_once(": ") {
+        Some((file, message)) if file.starts_with("environments/") => {
+            (file.to_string(), message.to_string())
+        }
+        _ => (default_file, text.clone()),
+    };
+    let hint = error
+        .report()
+        .split_once("\n  hint: ")
+        .map(|(_, hint)| hint.to_string())
+        .unwrap_or_else(|| "fix the declaration; `dbos-gitops build` shows the same error".into());
+    Finding::error("invalid-declaration", file, message).hint(hint)
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .count()
+    }
+
+    /// Exit 1 on errors, and on warnings with `strict`.
+    pub fn exit_code(&self, strict: bool) -> i32 {
+        let failing =
+            self.count(Severity::Error) > 0 || (strict && self.count(Severity::Warning) > 0);
+        i32::from(failing)
+    }
+
+    /// One block per finding (`file: message`, then `  hint: ...`), then the summary line.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for finding in &self.findings {
+            if finding.severity == Severity::Skipped {
+                continue;
+            }
+            let prefix = if finding.file.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", finding.file)
+            };
+            let severity = match finding.severity {
+                Severity::Warning => "warning: ",
+                _ => "",
+            };
+            let _ = writeln!(out, "{prefix}{severity}{}", finding.message);
+            if let Some(hint) = &finding.hint {
+                let _ = writeln!(out, "  hint: {hint}");
+            }
+        }
+        let plural = |count: usize, word: &str| {
+            format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+        };
+        let mut summary = format!(
+            "{}, {}",
+            plural(self.count(Severity::Error), "error"),
+            plural(self.count(Severity::Warning), "warning")
+        );
+        for finding in &self.findings {
+            if finding.severity == Severity::Skipped {
+                let _ = write!(summary, "; {}", finding.message);
+            }
+        }
+        let _ = writeln!(out, "{summary}");
+        out
+    }
+
+    /// The stable `--format json` document (see README: "check output").
+    pub fn json(&self) -> Value {
+        let findings: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|finding| {
+                json!({
+                    "severity": finding.severity.as_str(),
+                    "code": finding.code,
+                    "file": finding.file,
+                    "message": finding.message,
+                    "hint": finding.hint,
+                })
+            })
+            .collect();
+        let skipped: Vec<&str> = self
+            .findings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Skipped)
+            .map(|finding| finding.code)
+            .collect();
+        json!({
+            "version": JSON_VERSION,
+            "findings": findings,
+            "summary": {
+                "errors": self.count(Severity::Error),
+                "warnings": self.count(Severity::Warning),
+                "skipped": skipped,
+            }
+        })
+    }
+}
+
+/// Repository-relative path text.
+pub(crate) fn relative(dir: &str, file: &str) -> String {
+    if dir.is_empty() {
+        file.to_string()
+    } else {
+        format!("{dir}/{file}")
+    }
+}
+
+/// Reads a file that may be absent.
+pub(crate) fn read_optional(root: &std::path::Path, path: &str) -> Result<Option<Vec<u8>>, Error> {
+    crate::repo::fs::read_optional(&root.join(path))
+}

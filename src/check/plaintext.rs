@@ -1,0 +1,325 @@
+//! No plaintext secret in the repository. Under `base/`, `environments/` and `argocd/` (what
+//! Argo CD reads) no plain `kind: Secret`, no Secret-like object with `data`/`stringData`, no
+//! kustomize `secretGenerator`; and nowhere in the tree (tracked or not, `.git` and `target`
+//! aside) a PEM private key, which one `git add -A` would publish.
+//!
+//! Test fixtures that are private keys by design (they protect nothing) are listed with their
+//! SHA-256 in `.dbos-gitops.test-keys.sha256` (`sha256sum` format); a listed file that changes
+//! is reported again.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::Finding;
+use crate::error::Error;
+use crate::repo::ownership;
+
+/// Private keys that are known test fixtures: `<sha256>  <path>` per line.
+pub const TEST_KEYS_FILE: &str = ".dbos-gitops.test-keys.sha256";
+const GITOPS_DIRS: [&str; 3] = ["base", "environments", "argocd"];
+/// Larger files are not read for private keys (a key is a few kilobytes).
+const MAX_SCANNED_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A plain Secret, or an object shaped like one: `kind: Secret` in any spelling, or top-level
+/// `stringData`, or top-level `data` beside a `type`.
+pub fn is_secret_like(document: &Value) -> bool {
+    let Some(object) = document.as_object() else {
+        return false;
+    };
+    let kind_is_secret = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind.eq_ignore_ascii_case("secret"));
+    let has = |key: &str| object.get(key).is_some_and(|value| !value.is_null());
+    kind_is_secret
+        || has("stringData")
+        || (has("data") && object.get("type").is_some_and(Value::is_string))
+}
+
+pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
+    let mut files = Vec::new();
+    collect_files(root, root, &mut files)?;
+    let test_keys = match super::read_optional(root, TEST_KEYS_FILE)? {
+        Some(bytes) => {
+            ownership::parse(Path::new(TEST_KEYS_FILE), &String::from_utf8_lossy(&bytes))?
+        }
+        None => Default::default(),
+    };
+    let mut findings = Vec::new();
+    for relative in files {
+        let path = root.join(&relative);
+        let Some(bytes) = super::read_optional(root, &relative)? else {
+            continue;
+        };
+        if contains_private_key(&bytes)
+            && test_keys.get(&relative) != Some(&ownership::digest(&bytes))
+        {
+            findings.push(
+                Finding::error(
+                    "private-key",
+                    &relative,
+                    "holds a PEM private key: anyone with the repository can decrypt what it protects",
+                )
+                .hint(
+                    "move it out of the repository (and rotate it if it was ever committed); only certificates belong here",
+                ),
+            );
+        }
+        let in_gitops_dir = GITOPS_DIRS
+            .iter()
+            .any(|dir| relative.starts_with(&format!("{dir}/")));
+        let in_scope = match only_env {
+            Some(env) if relative.starts_with("environments/") => {
+                relative.starts_with(&format!("environments/{env}/"))
+            }
+            _ => true,
+        };
+        let manifest = [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|extension| relative.ends_with(extension));
+        if in_gitops_dir && in_scope && manifest {
+            findings.extend(plain_secrets(&path, &relative, &bytes));
+        }
+    }
+    Ok(findings)
+}
+
+fn plain_secret_hint(relative: &str) -> String {
+    let env = relative
+        .strip_prefix("environments/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("ENV");
+    format!(
+        "seal it with `dbos-gitops seal --env {env} -f {relative}`, delete this file, and rotate the values: they are in git history"
+    )
+}
+
+fn plain_secrets(path: &Path, relative: &str, bytes: &[u8]) -> Vec<Finding> {
+    let text = String::from_utf8_lossy(bytes);
+    let lowered = text.to_ascii_lowercase();
+    if !lowered.contains("secret") && !lowered.contains("stringdata") {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    match crate::yaml::parse_documents(path, &text) {
+        Ok(documents) => {
+            for document in documents {
+                if is_secret_like(&document) {
+                    let name = document["metadata"]["name"].as_str().unwrap_or("");
+                    findings.push(
+                        Finding::error(
+                            "plain-secret",
+                            relative,
+                            format!(
+                                "holds a plain Secret `{name}`: its values are readable by anyone with the repository"
+                            ),
+                        )
+                        .hint(plain_secret_hint(relative)),
+                    );
+                } else if document
+                    .get("secretGenerator")
+                    .is_some_and(|value| !value.is_null())
+                {
+                    findings.push(
+                        Finding::error(
+                            "plain-secret",
+                            relative,
+                            "has a `secretGenerator`: kustomize makes plain Secrets from values kept in the repository",
+                        )
+                        .hint("remove the generator and seal each secret with `dbos-gitops seal --env ENV`"),
+                    );
+                }
+            }
+        }
+        // Not YAML (the render check reports that): look for the tell-tale line.
+        Err(_) => {
+            if text.lines().any(|line| {
+                let line = line.trim();
+                line.strip_prefix("kind:").is_some_and(|kind| {
+                    kind.trim()
+                        .trim_matches(['"', '\''])
+                        .eq_ignore_ascii_case("secret")
+                })
+            }) {
+                findings.push(
+                    Finding::error(
+                        "plain-secret",
+                        relative,
+                        "holds a `kind: Secret`: its values are readable by anyone with the repository",
+                    )
+                    .hint(plain_secret_hint(relative)),
+                );
+            }
+        }
+    }
+    findings
+}
+
+/// Every regular file under `dir`, repository-relative, skipping `.git` and the root `target`.
+fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::io(dir, "list", source))?;
+    let mut entries: Vec<_> = entries
+        .collect::<Result<_, _>>()
+        .map_err(|source| Error::io(dir, "list", source))?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let file_type = entry
+            .file_type()
+            .map_err(|source| Error::io(entry.path(), "inspect", source))?;
+        if name == ".git" || (dir == root && name == "target") {
+            continue;
+        }
+        let path = entry.path();
+        if file_type.is_dir() {
+            collect_files(root, &path, files)?;
+        } else if file_type.is_file() {
+            let small = entry
+                .metadata()
+                .map(|metadata| metadata.len() <= MAX_SCANNED_BYTES)
+                .unwrap_or(false);
+            if small {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.push(relative);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A PEM private key block: a `-----BEGIN ... PRIVATE KEY-----` line followed (after optional
+/// `Name: value` headers) by a base64 line; also inside JSON strings (`\n` escapes) and
+/// base64-encoded once (a Secret's `data`). A mention of the header in prose or code is not one.
+pub fn contains_private_key(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains("PRIVATE KEY-----") {
+        let unescaped = text.replace("\\n", "\n");
+        if pem_key_block(&text) || pem_key_block(&unescaped) {
+            return true;
+        }
+    }
+    // "-----BEGIN " in base64, at each of the three alignments.
+    for marker in ["LS0tLS1CRUdJTi", "tLS0tLUJFR0lO", "0tLS0tQkVHSU4g"] {
+        let mut rest = text.as_ref();
+        while let Some(index) = rest.find(marker) {
+            let run: String = rest[index..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+                .collect();
+            for skip in 0..4 {
+                let Some(candidate) = run.get(skip..) else {
+                    continue;
+                };
+                let usable = candidate.len() / 4 * 4;
+                if let Ok(decoded) = base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(candidate[..usable].trim_end_matches('='))
+                {
+                    if pem_key_block(&String::from_utf8_lossy(&decoded)) {
+                        return true;
+                    }
+                }
+            }
+            rest = &rest[index + marker.len()..];
+        }
+    }
+    false
+}
+
+fn pem_key_block(text: &str) -> bool {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(start) = line.find("-BEGIN ") else {
+            continue;
+        };
+        if !line[start..].contains("PRIVATE KEY-----") {
+            continue;
+        }
+        for next in lines.by_ref() {
+            let next = next.trim();
+            if next.contains(':') && !next.starts_with("-----") {
+                continue; // Proc-Type:, DEK-Info: headers of encrypted keys
+            }
+            let body: &str = next.trim_end_matches(['"', ',', '\\']);
+            let base64_line = body.len() >= 16
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='));
+            if base64_line {
+                return true;
+            }
+            break;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built at run time, so that this source file holds no key block itself.
+    fn key() -> String {
+        let kind = "RSA PRIVATE KEY";
+        format!(
+            "-----BEGIN {kind}-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END {kind}-----\n"
+        )
+    }
+
+    #[test]
+    fn finds_keys_as_pem_json_yaml_and_base64() {
+        let key = key();
+        assert!(contains_private_key(key.as_bytes()));
+        let indented = format!(
+            "stringData:\n  tls.key: |\n{}",
+            key.lines()
+                .map(|line| format!("    {line}\n"))
+                .collect::<String>()
+        );
+        assert!(contains_private_key(indented.as_bytes()));
+        let json = serde_json::to_string(&serde_json::json!({ "key": key })).unwrap();
+        assert!(contains_private_key(json.as_bytes()));
+        for prefix in ["", "x", "xy"] {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{prefix}{key}"));
+            assert!(
+                contains_private_key(format!("data:\n  tls.key: {encoded}\n").as_bytes()),
+                "{prefix:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mentions_of_the_header_are_not_keys() {
+        for text in [
+            "/// The private key is PKCS#8 (`-----BEGIN PRIVATE KEY-----`), wiped",
+            ".starts_with(\"-----BEGIN PRIVATE KEY-----\\n\"));",
+            "KeyKind::Rsa2048 => \"-----BEGIN RSA PRIVATE KEY-----\",\n    other => x,",
+            "-----BEGIN CERTIFICATE-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n",
+        ] {
+            assert!(!contains_private_key(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn secret_like_objects() {
+        let secret = |text: &str| {
+            is_secret_like(&crate::yaml::parse_documents(Path::new("x"), text).unwrap()[0])
+        };
+        assert!(secret(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n"
+        ));
+        assert!(secret("kind: secret\n"));
+        assert!(secret("kind: Whatever\nstringData: {a: b}\n"));
+        assert!(secret("kind: Whatever\ntype: Opaque\ndata: {a: Yg==}\n"));
+        assert!(!secret("kind: ConfigMap\ndata: {a: b}\n"));
+        assert!(!secret(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec: {encryptedData: {a: b}}\n"
+        ));
+    }
+}

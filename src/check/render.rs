@@ -1,0 +1,325 @@
+//! Every overlay renders with `kubectl kustomize`, exactly what Argo CD runs. The only check
+//! that spawns processes: one render per environment, in parallel threads. When `kubectl` is not
+//! on PATH (or `--no-render`), the check is reported as skipped, never as passed.
+//!
+//! The rendered objects are then read for what only the render shows: the KEDA-scaled
+//! Deployment as applied (no `replicas`), and secret references that the inventory does not
+//! know (a user's own patch or resource), which must be sealed like the rest.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::{EnvCheck, Finding};
+use crate::model::Environment;
+
+/// `kubectl` on PATH, found without running anything.
+pub fn find_kubectl() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| {
+            dir.join(if cfg!(windows) {
+                "kubectl.exe"
+            } else {
+                "kubectl"
+            })
+        })
+        .find(|candidate| candidate.is_file())
+}
+
+pub fn check(
+    root: &Path,
+    checks: &[EnvCheck<'_>],
+    enabled: bool,
+    earlier: &[Finding],
+) -> Vec<Finding> {
+    if checks.is_empty() {
+        return Vec::new();
+    }
+    if !enabled {
+        return vec![Finding::skipped(
+            "render-skipped",
+            "",
+            "render check skipped: --no-render",
+        )];
+    }
+    let Some(kubectl) = find_kubectl() else {
+        return vec![Finding::skipped(
+            "render-skipped",
+            "",
+            "render check skipped: kubectl not found",
+        )
+        .hint("install kubectl to render every overlay as Argo CD will")];
+    };
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(4)
+        .min(checks.len());
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(check) = checks.get(index) else {
+                    break;
+                };
+                let findings = render_env(root, &kubectl, check, earlier);
+                results.lock().expect("no panics").extend(findings);
+            });
+        }
+    });
+    results.into_inner().expect("no panics")
+}
+
+fn render_env(
+    root: &Path,
+    kubectl: &Path,
+    check: &EnvCheck<'_>,
+    earlier: &[Finding],
+) -> Vec<Finding> {
+    let output = Command::new(kubectl)
+        .args(["kustomize", &check.dir])
+        .current_dir(root)
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(error) => {
+            return vec![Finding::skipped(
+                "render-skipped",
+                &check.dir,
+                format!("render check skipped: could not run kubectl: {error}"),
+            )]
+        }
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = stderr
+            .lines()
+            .map(|line| line.trim().trim_start_matches("error: "))
+            .find(|line| !line.is_empty())
+            .unwrap_or("kubectl kustomize failed")
+            .to_string();
+        return vec![Finding::error(
+            "render-failed",
+            &check.dir,
+            format!("`kubectl kustomize {}` fails: {reason}", check.dir),
+        )
+        .hint(format!(
+            "run `kubectl kustomize {}` to see the whole error; `dbos-gitops build` restores generated files",
+            check.dir
+        ))];
+    }
+    let Some(env) = &check.env else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let Ok(objects) = crate::yaml::parse_documents(Path::new(&check.dir), &text) else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    findings.extend(autoscaled_replicas(check, env, &objects, earlier));
+    findings.extend(unknown_references(check, env, &objects));
+    findings
+}
+
+fn autoscaled_replicas(
+    check: &EnvCheck<'_>,
+    env: &Environment,
+    objects: &[Value],
+    earlier: &[Finding],
+) -> Option<Finding> {
+    env.autoscaling.as_ref()?;
+    let deployment = Environment::deployment_name(env.active.as_ref()?);
+    let reported = earlier.iter().any(|finding| {
+        finding.code == "replicas-on-autoscaled" && finding.file.starts_with(&check.dir)
+    });
+    let scaled = objects.iter().find(|object| {
+        object["kind"] == "Deployment" && object["metadata"]["name"] == deployment.as_str()
+    })?;
+    (!reported && scaled["spec"]["replicas"].is_number())
+        .then(|| super::versions::replicas_finding(&check.dir, env))
+}
+
+/// `(secret, key, used_by)`; `key` is empty for whole-secret references.
+fn references(objects: &[Value]) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for object in objects {
+        let kind = object["kind"].as_str().unwrap_or("");
+        let used_by = format!(
+            "{kind}/{}",
+            object["metadata"]["name"].as_str().unwrap_or("")
+        );
+        let pod = match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
+                &object["spec"]["template"]["spec"]
+            }
+            "CronJob" => &object["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            "Pod" => &object["spec"],
+            "Ingress" => {
+                for tls in object["spec"]["tls"].as_array().into_iter().flatten() {
+                    if let Some(secret) = tls["secretName"].as_str() {
+                        for key in ["tls.crt", "tls.key"] {
+                            found.push((secret.to_string(), key.to_string(), used_by.clone()));
+                        }
+                    }
+                }
+                continue;
+            }
+            "TriggerAuthentication" => {
+                for target in object["spec"]["secretTargetRef"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    if let (Some(secret), Some(key)) =
+                        (target["name"].as_str(), target["key"].as_str())
+                    {
+                        found.push((secret.to_string(), key.to_string(), used_by.clone()));
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let containers = ["containers", "initContainers"]
+            .iter()
+            .flat_map(|field| pod[*field].as_array().into_iter().flatten());
+        for container in containers {
+            for variable in container["env"].as_array().into_iter().flatten() {
+                let reference = &variable["valueFrom"]["secretKeyRef"];
+                if let (Some(secret), Some(key)) =
+                    (reference["name"].as_str(), reference["key"].as_str())
+                {
+                    if reference["optional"] != true {
+                        found.push((secret.to_string(), key.to_string(), used_by.clone()));
+                    }
+                }
+            }
+            for source in container["envFrom"].as_array().into_iter().flatten() {
+                let reference = &source["secretRef"];
+                if let Some(secret) = reference["name"].as_str() {
+                    if reference["optional"] != true {
+                        found.push((secret.to_string(), String::new(), used_by.clone()));
+                    }
+                }
+            }
+        }
+        for volume in pod["volumes"].as_array().into_iter().flatten() {
+            let mut add = |reference: &Value| {
+                let Some(secret) = reference["secretName"]
+                    .as_str()
+                    .or(reference["name"].as_str())
+                else {
+                    return;
+                };
+                if reference["optional"] == true {
+                    return;
+                }
+                let items: Vec<&str> = reference["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|item| item["key"].as_str())
+                    .collect();
+                if items.is_empty() {
+                    found.push((secret.to_string(), String::new(), used_by.clone()));
+                }
+                for key in items {
+                    found.push((secret.to_string(), key.to_string(), used_by.clone()));
+                }
+            };
+            if volume["secret"].is_object() {
+                add(&volume["secret"]);
+            }
+            for source in volume["projected"]["sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if source["secret"].is_object() {
+                    add(&source["secret"]);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// References the inventory does not list (the secrets check covers those) must be sealed too.
+fn unknown_references(check: &EnvCheck<'_>, env: &Environment, objects: &[Value]) -> Vec<Finding> {
+    let inventory = crate::inventory::references(env);
+    let mut findings = Vec::new();
+    let mut seen = Vec::new();
+    for (secret, key, used_by) in references(objects) {
+        let known = inventory.iter().any(|reference| {
+            reference.secret == secret
+                && (key.is_empty() || reference.key == key || reference.key.is_empty())
+        });
+        if known || seen.contains(&(secret.clone(), key.clone())) {
+            continue;
+        }
+        seen.push((secret.clone(), key.clone()));
+        let user = used_by.replacen('/', " `", 1) + "`";
+        let sealed = check.sealed.iter().find_map(|file| {
+            file.sealed
+                .as_ref()
+                .filter(|sealed| sealed.name == secret)
+                .map(|sealed| (file, sealed))
+        });
+        match sealed {
+            None => {
+                if check
+                    .sealed
+                    .iter()
+                    .any(|file| file.sealed.is_none() && file.stem == secret)
+                {
+                    continue;
+                }
+                let key_text = if key.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (key `{key}`)")
+                };
+                findings.push(
+                    Finding::error(
+                        "missing-secret",
+                        &check.dir,
+                        format!(
+                            "secret `{secret}`{key_text} is referenced by {user} but not sealed"
+                        ),
+                    )
+                    .hint(super::secrets::fix_command(
+                        check.name(),
+                        &secret,
+                        if key.is_empty() { "KEY" } else { &key },
+                    )),
+                );
+            }
+            Some((file, sealed)) => {
+                if key.is_empty()
+                    || sealed.encrypted_data.contains_key(&key)
+                    || sealed.template.data.contains_key(&key)
+                {
+                    continue;
+                }
+                findings.push(
+                    Finding::error(
+                        "missing-secret-key",
+                        &file.path,
+                        format!("secret `{secret}` has no key `{key}`, which {user} reads"),
+                    )
+                    .hint(super::secrets::fix_command(
+                        check.name(),
+                        &secret,
+                        &key,
+                    )),
+                );
+            }
+        }
+    }
+    findings
+}
