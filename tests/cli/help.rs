@@ -7,6 +7,7 @@ const COMMANDS: &[&[&str]] = &[
     &["init"],
     &["init", "env"],
     &["build"],
+    &["check"],
     &["seal"],
     &["secrets", "set"],
     &["secrets", "list"],
