@@ -480,7 +480,7 @@ fn tampered_values_fail_cleanly() {
     let cert = go_cert();
     let keys = go_keys();
     let key = &keys.keys()[0];
-    let mut ct = hybrid_encrypt(&mut OsRng, cert.public_key(), b"payload", b"ns/name");
+    let mut ct = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"payload", b"ns/name");
     assert_eq!(
         hybrid_decrypt(key, &ct, b"ns/name").unwrap().as_slice(),
         b"payload"
@@ -511,8 +511,8 @@ fn tampered_values_fail_cleanly() {
 #[test]
 fn every_value_gets_a_fresh_session_key() {
     let cert = go_cert();
-    let a = hybrid_encrypt(&mut OsRng, cert.public_key(), b"same", b"x");
-    let b = hybrid_encrypt(&mut OsRng, cert.public_key(), b"same", b"x");
+    let a = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"same", b"x");
+    let b = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"same", b"x");
     assert_ne!(
         a[514..],
         b[514..],
