@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use dbos_gitops_seal::{
     hybrid_decrypt, hybrid_encrypt, seal_raw, seal_secret, DecryptError, InputError, PrivateKeys,
-    Scope, SealOptions, SealedSecret, SecretInput,
+    Scope, SealOptions, SealedSecret, SealingKey, SecretInput,
 };
 use rand::rngs::OsRng;
 use serde_json::{json, Value};
@@ -506,6 +506,27 @@ fn tampered_values_fail_cleanly() {
         hybrid_decrypt(key, &[1], b"").unwrap_err(),
         DecryptError::TooShort { len: 1 }
     ));
+}
+
+#[test]
+fn sealing_key_is_the_certificates_key() {
+    use rsa::pkcs8::EncodePublicKey;
+    let cert = go_cert();
+    let key = cert.sealing_key();
+    assert_eq!(key.key_bits(), cert.key_bits());
+    assert_eq!(key.block_bytes(), 512);
+    assert!(format!("{key:?}").contains("4096"));
+    // Built from the same SubjectPublicKeyInfo another way: the private key unwraps it.
+    let spki = cert.public_key().to_public_key_der().unwrap();
+    let again = SealingKey::from_public_key_der(spki.as_bytes()).unwrap();
+    let ct = hybrid_encrypt(&mut OsRng, &again, b"v", b"");
+    assert_eq!(
+        hybrid_decrypt(&go_keys().keys()[0], &ct, b"")
+            .unwrap()
+            .as_slice(),
+        b"v"
+    );
+    assert!(SealingKey::from_public_key_der(b"not der").is_err());
 }
 
 #[test]
