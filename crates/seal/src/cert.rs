@@ -13,6 +13,8 @@ use rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::crypto::SealingKey;
+
 /// Smallest RSA modulus we seal for.
 pub const MIN_RSA_BITS: usize = 2048;
 
@@ -84,6 +86,7 @@ impl CertError {
 pub struct SealingCert {
     der: Vec<u8>,
     key: RsaPublicKey,
+    sealing: SealingKey,
     not_before: i64,
     not_after: i64,
     subject: String,
@@ -194,6 +197,12 @@ impl SealingCert {
                 min: MIN_RSA_BITS,
             });
         }
+        // Prepared once here, not per value: parsing the key into AWS-LC costs about as much as
+        // one RSA-OAEP encryption.
+        let sealing =
+            SealingKey::from_public_key_der(spki.raw).map_err(|e| CertError::BadX509 {
+                detail: e.to_string(),
+            })?;
         let not_before = cert.validity().not_before.timestamp();
         let not_after = cert.validity().not_after.timestamp();
         if now_unix > not_after {
@@ -210,6 +219,7 @@ impl SealingCert {
         Ok(SealingCert {
             der,
             key,
+            sealing,
             not_before,
             not_after,
             subject,
@@ -244,9 +254,15 @@ impl SealingCert {
         self.subject.clone()
     }
 
-    /// The RSA public key to seal with.
+    /// The certificate's RSA public key (as the `rsa` crate sees it: to compare with private
+    /// keys; sealing uses [`SealingCert::sealing_key`]).
     pub fn public_key(&self) -> &RsaPublicKey {
         &self.key
+    }
+
+    /// The key to seal with, prepared once per certificate for [`crate::hybrid_encrypt`].
+    pub fn sealing_key(&self) -> &SealingKey {
+        &self.sealing
     }
 
     /// The certificate's DER encoding.

@@ -8,11 +8,22 @@
 //! big-endian `u16`, the RSA block, then the GCM ciphertext with its 16-byte tag appended.
 //! Upstream decryption tries each private key in turn and takes the first that works; so does
 //! [`crate::SealedSecret::unseal`].
+//!
+//! The RSA-OAEP wrapping when sealing is done by AWS-LC (through `aws-lc-rs`): its public-key
+//! operation is an order of magnitude faster than the pure-Rust `rsa` crate's, and it is what
+//! bounds how many values per second we seal. Unwrapping (unseal, tests) stays on the `rsa`
+//! crate, which parses the controller's PKCS#1/PKCS#8 private keys and whose speed does not
+//! matter there; the tests check each side against the other and against Go and Python.
+//! AES-GCM, both ways, is AWS-LC's too: the same speed as the `aes-gcm` crate for the short
+//! values secrets usually hold, about ten times faster on large ones, and its key schedule is
+//! wiped when freed.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use std::sync::Arc;
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use rand::{CryptoRng, RngCore};
-use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
+use rsa::{Oaep, RsaPrivateKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -90,46 +101,117 @@ fn oaep(label: &str) -> Oaep {
     Oaep::new_with_label::<Sha256, _>(label)
 }
 
+/// An RSA public key prepared once for sealing: RSA-OAEP with SHA-256 and MGF1-SHA-256.
+///
+/// Cheap to clone (shared). [`crate::SealingCert::sealing_key`] gives the one for a certificate.
+#[derive(Clone)]
+pub struct SealingKey {
+    oaep: Arc<OaepPublicEncryptingKey>,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealingKey")
+            .field("key_bits", &self.key_bits())
+            .finish()
+    }
+}
+
+/// An RSA public key that cannot be used to seal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the rsa public key cannot be used for rsa-oaep: {detail}")]
+pub struct SealingKeyError {
+    /// What AWS-LC said (for instance `TooSmall`, `TooLarge`: it takes 2048 to 8192 bits).
+    pub detail: String,
+}
+
+impl SealingKey {
+    /// Prepares the RSA key in a DER `SubjectPublicKeyInfo` (as found in an X.509 certificate).
+    pub fn from_public_key_der(spki: &[u8]) -> Result<SealingKey, SealingKeyError> {
+        let rejected = |e: aws_lc_rs::error::KeyRejected| SealingKeyError {
+            detail: e.to_string(),
+        };
+        let public = PublicEncryptingKey::from_der(spki).map_err(rejected)?;
+        let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| SealingKeyError {
+            detail: "rejected for rsa-oaep".into(),
+        })?;
+        Ok(SealingKey {
+            oaep: Arc::new(oaep),
+        })
+    }
+
+    /// Size of the RSA modulus in bits.
+    pub fn key_bits(&self) -> usize {
+        self.oaep.key_size_bits()
+    }
+
+    /// Length of every RSA block this key produces (the modulus length in bytes).
+    pub fn block_bytes(&self) -> usize {
+        self.oaep.ciphertext_size()
+    }
+
+    /// The bare RSA-OAEP operation: wraps `plaintext` (at most `block_bytes() - 66` bytes) under
+    /// `label` into `out`, which must be [`SealingKey::block_bytes`] long. The OAEP seed comes
+    /// from AWS-LC's own generator. Exposed for the benchmark; sealing uses [`hybrid_encrypt`].
+    ///
+    /// # Panics
+    /// If `out` has the wrong length or `plaintext` is too long for the key.
+    pub fn oaep_encrypt(&self, plaintext: &[u8], label: &[u8], out: &mut [u8]) {
+        assert_eq!(out.len(), self.block_bytes(), "rsa-oaep output buffer size");
+        let written = self
+            .oaep
+            .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, out, Some(label))
+            .expect("rsa-oaep encryption of a short key cannot fail for a 2048-8192-bit key")
+            .len();
+        assert_eq!(
+            written,
+            out.len(),
+            "rsa-oaep output is always the modulus length"
+        );
+    }
+}
+
 /// Seals `plaintext` for the holder of `key`'s private half under the OAEP `label`.
 ///
 /// The result is the raw wire format (not base64): `u16 BE length || RSA block || GCM output`.
-///
-/// # Panics
-/// If `label` is not UTF-8 (the `rsa` crate takes OAEP labels as strings). Labels built by
-/// [`crate::Scope::label`] from Kubernetes names are always UTF-8.
+/// `rng` makes the AES-256 session key; the OAEP seed inside the RSA block comes from AWS-LC's
+/// generator (seeded from the operating system).
 pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     rng: &mut R,
-    key: &RsaPublicKey,
+    key: &SealingKey,
     plaintext: &[u8],
     label: &[u8],
 ) -> Vec<u8> {
-    let label = std::str::from_utf8(label).expect("rsa-oaep label must be utf-8");
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_BYTES]);
     rng.fill_bytes(session_key.as_mut());
 
-    let wrapped = key
-        .encrypt(rng, oaep(label), session_key.as_ref())
-        .expect("rsa-oaep encryption of a 32-byte key cannot fail for a key of 2048 bits or more");
-    let wrapped_len =
-        u16::try_from(wrapped.len()).expect("rsa block longer than 65535 bytes is impossible");
+    let block = key.block_bytes();
+    let block_len = u16::try_from(block).expect("rsa block longer than 65535 bytes is impossible");
+    let body = 2 + block;
+    let mut out = Vec::with_capacity(body + plaintext.len() + GCM_TAG_BYTES);
+    out.extend_from_slice(&block_len.to_be_bytes());
+    out.resize(body, 0);
+    key.oaep_encrypt(session_key.as_ref(), label, &mut out[2..body]);
 
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(session_key.as_ref()));
-    let nonce = Nonce::from_slice(&[0u8; 12]);
-    let sealed = cipher
-        .encrypt(
-            nonce,
-            Payload {
-                msg: plaintext,
-                aad: &[],
-            },
-        )
+    // Encrypt in place after the RSA block: one copy of the value, however large.
+    out.extend_from_slice(plaintext);
+    let tag = aes_gcm_key(&session_key)
+        .seal_in_place_separate_tag(zero_nonce(), Aad::empty(), &mut out[body..])
         .expect("aes-gcm encryption only fails for inputs over 64 GiB");
-
-    let mut out = Vec::with_capacity(2 + wrapped.len() + sealed.len());
-    out.extend_from_slice(&wrapped_len.to_be_bytes());
-    out.extend_from_slice(&wrapped);
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(tag.as_ref());
     out
+}
+
+/// The AES-256-GCM key for one session key.
+fn aes_gcm_key(session_key: &[u8; SESSION_KEY_BYTES]) -> LessSafeKey {
+    LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, session_key).expect("a 32-byte key is a valid aes-256 key"),
+    )
+}
+
+/// The all-zero nonce: every session key encrypts exactly one value.
+fn zero_nonce() -> Nonce {
+    Nonce::assume_unique_for_key([0u8; 12])
 }
 
 /// Opens a value made by [`hybrid_encrypt`] (or by the Go `HybridEncrypt`) with one private key.
@@ -172,18 +254,15 @@ pub(crate) fn hybrid_decrypt_any(
                 .map(Zeroizing::new)
         })
         .ok_or(DecryptError::NoKeyCouldDecrypt)?;
-    if session_key.len() != SESSION_KEY_BYTES {
-        return Err(DecryptError::Corrupt);
-    }
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&session_key));
-    cipher
-        .decrypt(
-            Nonce::from_slice(&[0u8; 12]),
-            Payload {
-                msg: sealed,
-                aad: &[],
-            },
-        )
-        .map(Zeroizing::new)
-        .map_err(|_| DecryptError::Corrupt)
+    let session_key: &[u8; SESSION_KEY_BYTES] = session_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| DecryptError::Corrupt)?;
+    let mut plaintext = Zeroizing::new(sealed.to_vec());
+    let len = aes_gcm_key(session_key)
+        .open_in_place(zero_nonce(), Aad::empty(), &mut plaintext)
+        .map_err(|_| DecryptError::Corrupt)?
+        .len();
+    plaintext.truncate(len);
+    Ok(plaintext)
 }

@@ -21,7 +21,9 @@ mod sealed;
 mod unseal;
 
 pub use cert::{CertError, SealingCert};
-pub use crypto::{hybrid_decrypt, hybrid_encrypt, DecryptError, SESSION_KEY_BYTES};
+pub use crypto::{
+    hybrid_decrypt, hybrid_encrypt, DecryptError, SealingKey, SealingKeyError, SESSION_KEY_BYTES,
+};
 pub use devkey::{generate_dev_keypair, DevKeyError, DevKeyPair, DEV_CERT_VALIDITY_DAYS};
 pub use input::{InputError, SecretInput};
 pub use scope::{

@@ -146,7 +146,7 @@ pub fn seal_secret<R: RngCore + CryptoRng>(
         .data
         .iter()
         .map(|(k, v)| {
-            let sealed = hybrid_encrypt(rng, cert.public_key(), v, &label);
+            let sealed = hybrid_encrypt(rng, cert.sealing_key(), v, &label);
             (k.clone(), b64(&sealed))
         })
         .collect();
@@ -198,7 +198,7 @@ pub fn seal_raw<R: RngCore + CryptoRng>(
             scope.label(ns, name.unwrap_or(""))
         }
     };
-    Ok(b64(&hybrid_encrypt(rng, cert.public_key(), value, &label)))
+    Ok(b64(&hybrid_encrypt(rng, cert.sealing_key(), value, &label)))
 }
 
 fn rest_of(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use dbos_gitops_seal::{
     hybrid_decrypt, hybrid_encrypt, seal_raw, seal_secret, DecryptError, InputError, PrivateKeys,
-    Scope, SealOptions, SealedSecret, SecretInput,
+    Scope, SealOptions, SealedSecret, SealingKey, SecretInput,
 };
 use rand::rngs::OsRng;
 use serde_json::{json, Value};
@@ -480,7 +480,7 @@ fn tampered_values_fail_cleanly() {
     let cert = go_cert();
     let keys = go_keys();
     let key = &keys.keys()[0];
-    let mut ct = hybrid_encrypt(&mut OsRng, cert.public_key(), b"payload", b"ns/name");
+    let mut ct = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"payload", b"ns/name");
     assert_eq!(
         hybrid_decrypt(key, &ct, b"ns/name").unwrap().as_slice(),
         b"payload"
@@ -509,10 +509,31 @@ fn tampered_values_fail_cleanly() {
 }
 
 #[test]
+fn sealing_key_is_the_certificates_key() {
+    use rsa::pkcs8::EncodePublicKey;
+    let cert = go_cert();
+    let key = cert.sealing_key();
+    assert_eq!(key.key_bits(), cert.key_bits());
+    assert_eq!(key.block_bytes(), 512);
+    assert!(format!("{key:?}").contains("4096"));
+    // Built from the same SubjectPublicKeyInfo another way: the private key unwraps it.
+    let spki = cert.public_key().to_public_key_der().unwrap();
+    let again = SealingKey::from_public_key_der(spki.as_bytes()).unwrap();
+    let ct = hybrid_encrypt(&mut OsRng, &again, b"v", b"");
+    assert_eq!(
+        hybrid_decrypt(&go_keys().keys()[0], &ct, b"")
+            .unwrap()
+            .as_slice(),
+        b"v"
+    );
+    assert!(SealingKey::from_public_key_der(b"not der").is_err());
+}
+
+#[test]
 fn every_value_gets_a_fresh_session_key() {
     let cert = go_cert();
-    let a = hybrid_encrypt(&mut OsRng, cert.public_key(), b"same", b"x");
-    let b = hybrid_encrypt(&mut OsRng, cert.public_key(), b"same", b"x");
+    let a = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"same", b"x");
+    let b = hybrid_encrypt(&mut OsRng, cert.sealing_key(), b"same", b"x");
     assert_ne!(
         a[514..],
         b[514..],
