@@ -4,7 +4,7 @@
 //! list`, `secrets set` and `check` all read it, so they agree on what "missing" means.
 
 use crate::model::Environment;
-use crate::spec::{Oidc, TriggerKind};
+use crate::spec::{Oidc, TlsSource, TriggerKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretReference {
@@ -77,18 +77,21 @@ pub fn references(env: &Environment) -> Vec<SecretReference> {
             );
         }
     }
-    add(
-        TLS_SECRET,
-        "tls.crt",
-        "Ingress/dbos",
-        "the ingress TLS certificate (`dbos-gitops tls`)",
-    );
-    add(
-        TLS_SECRET,
-        "tls.key",
-        "Ingress/dbos",
-        "the ingress TLS private key (`dbos-gitops tls`)",
-    );
+    // With cert-manager, cert-manager writes `dbos-tls` in the cluster: nothing to seal.
+    if env.tls == TlsSource::SelfSigned {
+        add(
+            TLS_SECRET,
+            "tls.crt",
+            "Ingress/dbos",
+            "the ingress TLS certificate (`dbos-gitops tls`)",
+        );
+        add(
+            TLS_SECRET,
+            "tls.key",
+            "Ingress/dbos",
+            "the ingress TLS private key (`dbos-gitops tls`)",
+        );
+    }
     if env.oidc == Oidc::Dex {
         add(
             DEX_USERS_SECRET,

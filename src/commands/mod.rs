@@ -7,11 +7,15 @@ mod seal;
 mod secrets;
 mod unseal;
 
+// Minted secrets: the ingress certificate and Dex's users.
+mod dex;
+mod tls;
+
 pub use build::plan_build;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, InitCommand, SecretsCommand};
+use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
 use crate::error::Error;
 
 /// Where the command runs: the `--repo` flag or the current directory.
@@ -57,6 +61,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Secrets(SecretsCommand::Set(arguments)) => secrets::set(&context, arguments),
         Command::Secrets(SecretsCommand::List(arguments)) => secrets::list(&context, arguments),
         Command::Unseal(arguments) => unseal::unseal(arguments),
+        Command::Tls(arguments) => tls::tls(&context, arguments),
+        Command::Dex(DexCommand::AddUser(arguments)) => dex::add_user(&context, arguments),
+        Command::Dex(DexCommand::RemoveUser(arguments)) => dex::remove_user(&context, arguments),
+        Command::Dex(DexCommand::Hash(arguments)) => dex::hash(arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

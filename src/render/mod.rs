@@ -4,6 +4,7 @@
 mod app;
 mod argocd;
 mod base;
+mod dex;
 mod ingress;
 mod keda;
 mod kustomize;
@@ -55,6 +56,16 @@ fn render_env(env: &Environment, tree: &mut Tree) {
         format!("{dir}/patches/migrate.yaml"),
         vec![patches::migrate(env)],
     );
+    if let Some(dex) = &env.dex {
+        add(
+            format!("{dir}/{}", kustomize::DEX_CONFIG_FILE),
+            vec![dex::config_map(dex)],
+        );
+        add(
+            format!("{dir}/{}", kustomize::DEX_PATCH_FILE),
+            vec![dex::deployment_patch(dex)],
+        );
+    }
     if let Some(documents) = keda::documents(env) {
         add(format!("{dir}/autoscaling.yaml"), documents);
     }
