@@ -242,8 +242,10 @@ pub struct UnsealArgs {
 pub enum KeyTypeArg {
     /// ECDSA P-256
     #[default]
+    #[value(name = "ecdsa-p256")]
     EcdsaP256,
     /// RSA 2048, for old clients
+    #[value(name = "rsa-2048")]
     Rsa2048,
 }
 

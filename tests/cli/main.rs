@@ -8,3 +8,7 @@ mod build;
 mod example;
 mod render;
 mod seal;
+
+// Minted secrets (#4).
+mod dex;
+mod tls;

@@ -1,0 +1,1 @@
+//! `dex` (#4): placeholder
