@@ -716,6 +716,62 @@ mod tests {
     }
 
     #[test]
+    fn dex_urls_derive_from_the_hosts_in_both_routings() {
+        let host = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\noidc: dex\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        let dex = host.dex.unwrap();
+        assert_eq!(dex.issuer, "https://dex.d.example.com/dex");
+        assert_eq!(
+            dex.redirect_uri,
+            "https://console.d.example.com/oauth/callback"
+        );
+        assert_eq!(
+            dex.jwks_url,
+            "http://dex.dbos.svc.cluster.local:5556/dex/keys"
+        );
+        let path = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\noidc: dex\nrouting: path\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        let dex = path.dex.unwrap();
+        assert_eq!(dex.issuer, "https://d.example.com/dex");
+        assert_eq!(dex.redirect_uri, "https://d.example.com/oauth/callback");
+        assert_eq!(DexUser::hash_env_for("a-b-2"), "DEX_HASH_A_B_2");
+    }
+
+    #[test]
+    fn cert_manager_needs_an_issuer_and_self_signed_refuses_one() {
+        let missing = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  tls: cert-manager\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(missing.to_string().contains("cluster-issuer"), "{missing}");
+        let stray = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  cluster-issuer: x\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(stray.to_string().contains("self-signed"), "{stray}");
+        let env = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  tls: cert-manager\n  cluster-issuer: le\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        assert_eq!(env.cluster_issuer.as_deref(), Some("le"));
+        assert!(!env.ca_bundle);
+    }
+
+    #[test]
     fn inconsistent_declarations_are_refused() {
         let unknown_active = resolve_env(input(
             "namespace: dbos\ndomain: d.example.com\n",

@@ -434,4 +434,21 @@ fn bad_tls_input_is_refused_and_changes_nothing() {
         bad_clock.stderr
     );
     assert_eq!(repo.snapshot(), before);
+
+    // A hand-edited generated file: refused before anything is sealed or written.
+    let ingress = repo.read("environments/prod/ingress.yaml");
+    repo.write(
+        "environments/prod/ingress.yaml",
+        &format!("{ingress}# my change\n"),
+    );
+    let before = repo.snapshot();
+    let refused = tls(&repo, &[]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("ingress.yaml"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+    assert!(!repo.exists("environments/prod/tls.crt"));
 }
