@@ -488,3 +488,66 @@ fn issue_4_oidc_settings_agree_with_path_routing_and_dex_switched_on_later() {
     let console_at = paths.iter().position(|path| *path == "/()(.*)").unwrap();
     assert!(dex_at < console_at, "{paths:?}");
 }
+
+/// Runs the binary on a pseudo-terminal (tests/support/pty_answer.py), typing `answers` at its
+/// prompts; `None` when python3 cannot run it.
+fn on_terminal(repo: &TestRepo, answers: &[&str], arguments: &[&str]) -> Option<Run> {
+    if !require_tool("python3", &["-c", "import pty"]) {
+        return None;
+    }
+    let output = Command::new("python3")
+        .arg(project_root().join("tests/support/pty_answer.py"))
+        .args(answers)
+        .arg("--")
+        .arg(binary())
+        .args(arguments)
+        .current_dir(repo.path())
+        .env("HOME", repo.home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .expect("python3");
+    Some(Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+#[test]
+fn on_a_terminal_the_password_is_asked_twice_without_echo() {
+    let repo = dex_env(&[]);
+    let Some(run) = on_terminal(
+        &repo,
+        &["typed secret", "typed secret"],
+        &["dex", "add-user", "--env", "prod", "tty@acme.com"],
+    ) else {
+        return;
+    };
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("(hidden)") && run.stdout.contains("again, to confirm"));
+    assert!(
+        !run.stdout.contains("typed secret"),
+        "echoed: {}",
+        run.stdout
+    );
+    if let Some(plain) = unsealed(&repo, "environments/prod/secrets/dex-users.yaml") {
+        let hash = plain["tty-acme-com"].as_str().unwrap();
+        assert_ne!(verify_bcrypt(hash, "typed secret"), Some(false));
+    }
+
+    let before = repo.snapshot();
+    let mismatch = on_terminal(
+        &repo,
+        &["one", "two"],
+        &["dex", "add-user", "--env", "prod", "other@acme.com"],
+    )
+    .unwrap();
+    assert_eq!(mismatch.code, 2, "{}", mismatch.stdout);
+    assert!(mismatch.stdout.contains("differ"), "{}", mismatch.stdout);
+    assert_eq!(repo.snapshot(), before);
+
+    let hashed = on_terminal(&repo, &["pw", "pw"], &["dex", "hash"]).unwrap();
+    assert_eq!(hashed.code, 0, "{}", hashed.stdout);
+    let hash = hashed.stdout.lines().last().unwrap().trim();
+    assert_ne!(verify_bcrypt(hash, "pw"), Some(false));
+}
