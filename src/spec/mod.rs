@@ -468,6 +468,31 @@ mod tests {
     }
 
     #[test]
+    fn tls_settings_and_dex_users_round_trip() {
+        let mut spec = sample_env();
+        spec.ingress.tls = TlsSource::CertManager;
+        spec.ingress.cluster_issuer = Some("letsencrypt-prod".into());
+        let text = env_file_text(&spec);
+        assert_eq!(parse_env(Path::new("env.yaml"), &text).unwrap(), spec);
+        assert!(env_file_text(&sample_env()).contains("tls: self-signed\n  # cluster-issuer:"));
+        let users = DexUsersSpec {
+            users: vec![DexUserSpec {
+                email: "admin@acme.com".into(),
+                username: "on".into(),
+                user_id: "0".into(),
+                secret_key: "admin-acme-com".into(),
+                password_revision: 3,
+            }],
+        };
+        let text = dex_users_file_text(&users);
+        assert_eq!(
+            parse_dex_users(Path::new(DEX_USERS_FILE), &text).unwrap(),
+            users,
+            "{text}"
+        );
+    }
+
+    #[test]
     fn unknown_fields_and_bad_names_are_errors_with_lines() {
         let error = parse_env(
             Path::new("env.yaml"),
