@@ -58,6 +58,14 @@ pub enum Command {
     #[command(after_help = RETIRE_HELP)]
     Retire(RetireArgs),
 
+    /// Issue a self-signed certificate for every host of an environment and seal it as `dbos-tls`
+    #[command(
+        after_help = "Examples:\n  dbos-gitops tls --env prod                       # keeps a valid certificate that covers every host\n  dbos-gitops tls --env prod --days 825 --key-type rsa-2048 --force"
+    )]
+    Tls(TlsArgs),
+    /// Dex static users (bcrypt hashes sealed, one key per user) and a bcrypt drop-in for htpasswd
+    #[command(subcommand)]
+    Dex(DexCommand),
     /// Print shell completions
     #[command(
         after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
@@ -141,19 +149,13 @@ pub struct CheckArgs {
     pub env: Option<String>,
     /// Output format; `json` is a stable, versioned schema for tools
     #[arg(long, value_enum, default_value = "text")]
-    pub format: CheckFormat,
+    pub format: ListFormat,
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     pub strict: bool,
     /// Skip the `kubectl kustomize` render of every overlay (reported as skipped)
     #[arg(long)]
     pub no_render: bool,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum CheckFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -350,4 +352,81 @@ pub struct RetireArgs {
     /// Also retire the newest version when it is not active (an abandoned `--no-activate` canary), and overwrite generated files edited by hand; never skips the drain check
     #[arg(long)]
     pub force: bool,
+}
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub enum KeyTypeArg {
+    /// ECDSA P-256
+    #[default]
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    /// RSA 2048, for old clients
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+}
+
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Validity in days from now
+    #[arg(long, value_name = "N", default_value_t = 365)]
+    pub days: u32,
+    /// Key type of a newly issued certificate
+    #[arg(long, value_enum, default_value = "ecdsa-p256")]
+    pub key_type: KeyTypeArg,
+    /// Reissue even when the current certificate is valid and covers every host
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DexCommand {
+    /// Add a static user (or, with --force, replace its password); the hash is sealed
+    #[command(
+        after_help = "Examples:\n  dbos-gitops dex add-user --env prod admin@acme.com                      # hidden prompt, twice\n  dbos-gitops dex add-user --env prod admin@acme.com --password-stdin < pw.txt\n  dbos-gitops dex add-user --env prod admin@acme.com --password-file pw.txt --force"
+    )]
+    AddUser(DexAddUserArgs),
+    /// Remove a static user and its sealed hash
+    #[command(after_help = "Example:\n  dbos-gitops dex remove-user --env prod old@acme.com")]
+    RemoveUser(DexRemoveUserArgs),
+    /// Hash a password from stdin with bcrypt (drop-in for `htpasswd -bnBC 10 "" PW | tr -d ':'`)
+    #[command(after_help = "Example:\n  printf %s \"$PW\" | dbos-gitops dex hash")]
+    Hash(DexHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DexAddUserArgs {
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The login email (stored lowercase)
+    pub email: String,
+    /// Display username (default: the part of the email before `@`)
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
+    /// Read the password from stdin (one trailing newline is dropped)
+    #[arg(long, conflicts_with = "password_file")]
+    pub password_stdin: bool,
+    /// Read the password from this file (one trailing newline is dropped)
+    #[arg(long, value_name = "F")]
+    pub password_file: Option<PathBuf>,
+    /// bcrypt cost (at least 10)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub cost: u32,
+    /// Replace the password (and username) of an existing user
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DexRemoveUserArgs {
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DexHashArgs {
+    /// bcrypt cost (at least 10)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub cost: u32,
 }

@@ -138,6 +138,8 @@ fn declarations_never_panic_and_errors_name_the_file() {
                 spec: crate::spec::parse_env(Path::new("env.yaml"), ENV_SEED).unwrap(),
                 versions,
                 secret_files: vec![],
+                dex_users: Default::default(),
+                tls_certificate: true,
             };
             let repo = crate::spec::parse_repo(Path::new("r"), REPO_SEED).unwrap();
             if let Ok(model) = crate::model::resolve(&repo, vec![input]) {

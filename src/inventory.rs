@@ -4,7 +4,7 @@
 //! list`, `secrets set` and `check` all read it, so they agree on what "missing" means.
 
 use crate::model::Environment;
-use crate::spec::{ConductorConnection, Oidc, TriggerKind};
+use crate::spec::{Oidc, TlsSource, TriggerKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretReference {
@@ -77,29 +77,20 @@ pub fn references(env: &Environment) -> Vec<SecretReference> {
             );
         }
     }
-    add(
-        TLS_SECRET,
-        "tls.crt",
-        "Ingress/dbos",
-        "the ingress TLS certificate (`dbos-gitops tls`)",
-    );
-    add(
-        TLS_SECRET,
-        "tls.key",
-        "Ingress/dbos",
-        "the ingress TLS private key (`dbos-gitops tls`)",
-    );
-    // An app that reaches Conductor through the ingress trusts its self-signed certificate:
-    // every version's init container mounts `tls.crt` from the TLS secret.
-    if env.conductor_connection == ConductorConnection::External {
-        for version in &env.versions {
-            add(
-                TLS_SECRET,
-                "tls.crt",
-                &format!("Deployment/{}", Environment::deployment_name(&version.name)),
-                "the ingress TLS certificate (`dbos-gitops tls`)",
-            );
-        }
+    // With cert-manager, cert-manager writes `dbos-tls` in the cluster: nothing to seal.
+    if env.tls == TlsSource::SelfSigned {
+        add(
+            TLS_SECRET,
+            "tls.crt",
+            "Ingress/dbos",
+            "the ingress TLS certificate (`dbos-gitops tls`)",
+        );
+        add(
+            TLS_SECRET,
+            "tls.key",
+            "Ingress/dbos",
+            "the ingress TLS private key (`dbos-gitops tls`)",
+        );
     }
     if env.oidc == Oidc::Dex {
         add(

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod inventory;

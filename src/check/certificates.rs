@@ -120,6 +120,19 @@ pub fn tls_cert(root: &Path, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Findi
         return Ok(Vec::new());
     };
     let Some(pem) = read_optional(root, &path)? else {
+        // An app that reaches Conductor through the ingress trusts the self-signed certificate
+        // through the `dbos-ca` ConfigMap made from this file: without it its pods cannot start.
+        if env.conductor_connection == crate::spec::ConductorConnection::External
+            && env.tls == crate::spec::TlsSource::SelfSigned
+            && env.active.is_some()
+        {
+            return Ok(vec![Finding::error(
+                "missing-ca-certificate",
+                &path,
+                "the app reaches Conductor through the ingress (`app.conductor: external`) and trusts its certificate through the `dbos-ca` ConfigMap made from this file, but the file is missing",
+            )
+            .hint(format!("issue the certificate with `dbos-gitops tls --env {}`", check.name()))]);
+        }
         return Ok(Vec::new());
     };
     let renew = format!(

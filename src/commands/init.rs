@@ -152,6 +152,8 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         spec: reparsed,
         versions: versions.clone(),
         secret_files: Vec::new(),
+        dex_users: Default::default(),
+        tls_certificate: false,
     });
     loaded
         .environments

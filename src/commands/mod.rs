@@ -11,12 +11,15 @@ mod unseal;
 
 mod retire;
 mod version;
+// Minted secrets: the ingress certificate and Dex's users.
+mod dex;
+mod tls;
 
 pub use build::plan_build;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, InitCommand, SecretsCommand};
+use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
 use crate::error::Error;
 
 /// Where the command runs: the `--repo` flag or the current directory.
@@ -75,6 +78,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         }
         Command::Retire(arguments) => retire::retire(&context, arguments),
 
+        Command::Tls(arguments) => tls::tls(&context, arguments),
+        Command::Dex(DexCommand::AddUser(arguments)) => dex::add_user(&context, arguments),
+        Command::Dex(DexCommand::RemoveUser(arguments)) => dex::remove_user(&context, arguments),
+        Command::Dex(DexCommand::Hash(arguments)) => dex::hash(arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

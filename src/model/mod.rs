@@ -4,8 +4,8 @@
 
 use crate::error::Error;
 use crate::spec::{
-    ConductorConnection, EnvName, EnvSpec, Namespace, Oidc, RepoSpec, Routing, TriggerKind,
-    VersionName, VersionsSpec,
+    ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Namespace, Oidc, RepoSpec, Routing,
+    TlsSource, TriggerKind, VersionName, VersionsSpec,
 };
 
 /// What the loader read from disk for one environment.
@@ -16,6 +16,10 @@ pub struct EnvInput {
     pub versions: VersionsSpec,
     /// File names under `secrets/` (SealedSecrets), sorted.
     pub secret_files: Vec<String>,
+    /// `dex-users.yaml` (empty when absent).
+    pub dex_users: DexUsersSpec,
+    /// Whether `tls.crt` (the public certificate `dbos-gitops tls` wrote) is there.
+    pub tls_certificate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +58,90 @@ pub struct Environment {
     pub newest: Option<VersionName>,
     pub autoscaling: Option<Autoscaling>,
     pub secret_files: Vec<String>,
+    pub tls: TlsSource,
+    /// The cert-manager ClusterIssuer, with `TlsSource::CertManager` only.
+    pub cluster_issuer: Option<String>,
+    /// Publish `tls.crt` as the `dbos-ca` ConfigMap: a self-signed certificate was issued.
+    pub ca_bundle: bool,
+    /// `Some` with `oidc: dex`.
+    pub dex: Option<Dex>,
+}
+
+/// The OAuth client of the Console, and the audience Conductor checks.
+pub const DEX_CLIENT_ID: &str = "dbos-console";
+
+/// Dex and the OAuth settings of Conductor and Console, all derived from the env's hosts so
+/// that they agree: the issuer Dex announces is the one Conductor checks and Console uses.
+#[derive(Clone, Debug)]
+pub struct Dex {
+    /// `https://dex.<domain>/dex` (host routing) or `https://<domain>/dex` (path routing).
+    pub issuer: String,
+    /// In-cluster, so Conductor needs neither the ingress nor trust in its certificate.
+    pub jwks_url: String,
+    /// Console's OAuth callback.
+    pub redirect_uri: String,
+    pub users: Vec<DexUser>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DexUser {
+    pub email: String,
+    pub username: String,
+    pub user_id: String,
+    /// Key of the `dex-users` secret holding the bcrypt hash.
+    pub secret_key: String,
+    /// The Dex container's variable the hash is read from (`hashFromEnv`).
+    pub hash_env: String,
+    pub password_revision: u32,
+}
+
+impl DexUser {
+    /// `DEX_HASH_` and the key in upper case with `-` as `_`: one-to-one for keys of
+    /// `[a-z0-9-]`.
+    pub fn hash_env_for(secret_key: &str) -> String {
+        format!(
+            "DEX_HASH_{}",
+            secret_key.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+}
+
+/// Keys of the `dex-users` secret: lowercase letters, digits and `-`, not at either end.
+pub fn check_dex_secret_key(key: &str) -> Result<(), String> {
+    let ok = !key.is_empty()
+        && key.len() <= 200
+        && !key.starts_with('-')
+        && !key.ends_with('-')
+        && key.chars().all(|character| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "secret key `{key}` must be lowercase letters, digits and `-`"
+        ))
+    }
+}
+
+/// An email Dex can log in with: one `@`, no spaces or control characters, lowercase.
+pub fn check_email(email: &str) -> Result<(), String> {
+    let parts: Vec<&str> = email.split('@').collect();
+    let ok = email.len() <= 254
+        && parts.len() == 2
+        && !parts[0].is_empty()
+        && !parts[1].is_empty()
+        && !email.chars().any(|character| {
+            character.is_whitespace() || character.is_control() || character == '"'
+        })
+        && email == email.to_lowercase();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{email}` is not a lowercase email address such as `admin@acme.com`"
+        ))
+    }
 }
 
 /// One host the ingress serves and the Service behind it.
@@ -194,6 +282,8 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         spec,
         versions,
         secret_files,
+        dex_users,
+        tls_certificate,
     } = input;
     check_domain(&spec.domain).map_err(|message| env_error(&name, "env.yaml", message))?;
     for (field, image) in [
@@ -365,7 +455,45 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         })?;
     }
 
+    let cluster_issuer = match (spec.ingress.tls, &spec.ingress.cluster_issuer) {
+        (TlsSource::CertManager, Some(issuer)) => {
+            crate::secret_store::check_secret_name(issuer).map_err(|_| {
+                env_error(
+                    &name,
+                    "env.yaml",
+                    format!("ingress.cluster-issuer `{issuer}` is not a Kubernetes name"),
+                )
+            })?;
+            Some(issuer.clone())
+        }
+        (TlsSource::CertManager, None) => {
+            return Err(env_error(
+                &name,
+                "env.yaml",
+                "ingress.tls is `cert-manager` but no ingress.cluster-issuer is set".to_string(),
+            )
+            .hint("name the ClusterIssuer: `cluster-issuer: letsencrypt-prod`"));
+        }
+        (TlsSource::SelfSigned, Some(_)) => {
+            return Err(env_error(
+                &name,
+                "env.yaml",
+                "ingress.cluster-issuer is set but ingress.tls is `self-signed`".to_string(),
+            )
+            .hint("set `tls: cert-manager` to use the issuer, or remove `cluster-issuer`"));
+        }
+        (TlsSource::SelfSigned, None) => None,
+    };
+    let dex = match spec.oidc {
+        Oidc::None => None,
+        Oidc::Dex => Some(resolve_dex(&name, &spec, &hosts, &namespace, &dex_users)?),
+    };
+
     Ok(Environment {
+        tls: spec.ingress.tls,
+        cluster_issuer,
+        ca_bundle: spec.ingress.tls == TlsSource::SelfSigned && tls_certificate,
+        dex,
         name,
         namespace,
         cluster: spec.cluster.clone(),
@@ -388,6 +516,72 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         newest: newest.map(|version| version.name),
         autoscaling,
         secret_files,
+    })
+}
+
+fn resolve_dex(
+    name: &EnvName,
+    spec: &EnvSpec,
+    hosts: &[Host],
+    namespace: &Namespace,
+    users: &DexUsersSpec,
+) -> Result<Dex, Error> {
+    let external = |service: &str| -> String {
+        match spec.routing {
+            Routing::Host => {
+                let host = hosts
+                    .iter()
+                    .find(|host| host.service == service)
+                    .map(|host| host.host.as_str())
+                    .unwrap_or("");
+                format!("https://{host}")
+            }
+            Routing::Path => format!("https://{}", spec.domain),
+        }
+    };
+    // Dex serves under its issuer's path; `/dex` in both routings keeps the probes on
+    // `/dex/healthz` and the guide's `/()(dex/.*)` rule.
+    let issuer = format!("{}/dex", external("dex"));
+    let mut resolved: Vec<DexUser> = Vec::new();
+    for user in &users.users {
+        let problem = check_email(&user.email)
+            .err()
+            .or_else(|| check_dex_secret_key(&user.secret_key).err())
+            .or_else(|| {
+                resolved
+                    .iter()
+                    .any(|other| other.email == user.email)
+                    .then(|| format!("user `{}` is listed twice", user.email))
+            })
+            .or_else(|| {
+                resolved
+                    .iter()
+                    .any(|other| other.secret_key == user.secret_key)
+                    .then(|| format!("secret key `{}` is used twice", user.secret_key))
+            })
+            .or_else(|| {
+                (user.username.trim().is_empty() || user.user_id.trim().is_empty())
+                    .then(|| format!("user `{}` needs a username and a user-id", user.email))
+            });
+        if let Some(problem) = problem {
+            return Err(env_error(name, crate::spec::DEX_USERS_FILE, problem).hint(
+                "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
+            ));
+        }
+        resolved.push(DexUser {
+            email: user.email.clone(),
+            username: user.username.clone(),
+            user_id: user.user_id.clone(),
+            secret_key: user.secret_key.clone(),
+            hash_env: DexUser::hash_env_for(&user.secret_key),
+            password_revision: user.password_revision,
+        });
+    }
+    Ok(Dex {
+        issuer,
+        jwks_url: format!("http://dex.{namespace}.svc.cluster.local:5556/dex/keys"),
+        redirect_uri: format!("{}/oauth/callback", external("console")),
+        users: resolved,
     })
 }
 
@@ -488,6 +682,8 @@ mod tests {
                     .collect(),
             },
             secret_files: vec![],
+            dex_users: Default::default(),
+            tls_certificate: false,
         }
     }
 
@@ -517,6 +713,62 @@ mod tests {
         let services: Vec<&str> = env.hosts.iter().map(|host| host.service).collect();
         assert_eq!(services, ["conductor", "dbos-app", "dex", "console"]);
         assert_eq!(env.host_names(), ["d.example.com"]);
+    }
+
+    #[test]
+    fn dex_urls_derive_from_the_hosts_in_both_routings() {
+        let host = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\noidc: dex\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        let dex = host.dex.unwrap();
+        assert_eq!(dex.issuer, "https://dex.d.example.com/dex");
+        assert_eq!(
+            dex.redirect_uri,
+            "https://console.d.example.com/oauth/callback"
+        );
+        assert_eq!(
+            dex.jwks_url,
+            "http://dex.dbos.svc.cluster.local:5556/dex/keys"
+        );
+        let path = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\noidc: dex\nrouting: path\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        let dex = path.dex.unwrap();
+        assert_eq!(dex.issuer, "https://d.example.com/dex");
+        assert_eq!(dex.redirect_uri, "https://d.example.com/oauth/callback");
+        assert_eq!(DexUser::hash_env_for("a-b-2"), "DEX_HASH_A_B_2");
+    }
+
+    #[test]
+    fn cert_manager_needs_an_issuer_and_self_signed_refuses_one() {
+        let missing = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  tls: cert-manager\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(missing.to_string().contains("cluster-issuer"), "{missing}");
+        let stray = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  cluster-issuer: x\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap_err();
+        assert!(stray.to_string().contains("self-signed"), "{stray}");
+        let env = resolve_env(input(
+            "namespace: dbos\ndomain: d.example.com\ningress:\n  tls: cert-manager\n  cluster-issuer: le\n",
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        assert_eq!(env.cluster_issuer.as_deref(), Some("le"));
+        assert!(!env.ca_bundle);
     }
 
     #[test]

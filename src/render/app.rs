@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::model::{Environment, Version};
-use crate::spec::ConductorConnection;
+use crate::spec::{ConductorConnection, TlsSource};
 
 pub fn version_kustomization(version: &Version) -> Value {
     json!({
@@ -29,9 +29,13 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
     ];
     let mut container = json!({ "name": "dbos-app", "image": version.image });
     let mut pod_spec = json!({});
-    if env.conductor_connection == ConductorConnection::External {
+    if env.conductor_connection == ConductorConnection::External && env.tls == TlsSource::SelfSigned
+    {
         // The guide's trust setup for a self-signed certificate: an init container appends the
-        // ingress certificate to the system CA bundle, and the app reads that bundle.
+        // ingress certificate to the system CA bundle, and the app reads that bundle. The
+        // certificate comes from the public `dbos-ca` ConfigMap (`dbos-gitops tls` writes it),
+        // so app pods never mount the TLS secret with its private key. A CA-signed certificate
+        // (cert-manager) needs none of this: the system bundle already trusts it.
         environment.push(json!({ "name": "SSL_CERT_FILE", "value": "/certs/ca-certificates.crt" }));
         container["volumeMounts"] =
             json!([ { "name": "ca-certs", "mountPath": "/certs", "readOnly": true } ]);
@@ -46,8 +50,8 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
             ],
         } ]);
         pod_spec["volumes"] = json!([
-            { "name": "tls-cert", "secret": { "secretName": super::ingress::TLS_SECRET,
-                "items": [ { "key": "tls.crt", "path": "tls.crt" } ] } },
+            { "name": "tls-cert", "configMap": { "name": super::kustomize::CA_CONFIG_MAP,
+                "items": [ { "key": crate::spec::TLS_CERT_FILE, "path": "tls.crt" } ] } },
             { "name": "ca-certs", "emptyDir": {} },
         ]);
     }

@@ -40,6 +40,14 @@ pub const BASE_FILES: &[(&str, &str)] = &[
         "components/ha/conductor-ha.yaml",
         include_str!("../../base/components/ha/conductor-ha.yaml"),
     ),
+    (
+        "components/dex/kustomization.yaml",
+        include_str!("../../base/components/dex/kustomization.yaml"),
+    ),
+    (
+        "components/dex/dex.yaml",
+        include_str!("../../base/components/dex/dex.yaml"),
+    ),
 ];
 
 #[cfg(test)]

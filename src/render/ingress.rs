@@ -1,5 +1,6 @@
 //! The Ingress: host routing by default (one host per service), the guide's path routing with
-//! regex rewrites as an option; TLS for every host; WebSocket-safe timeouts for Conductor.
+//! regex rewrites as an option; TLS for every host (sealed self-signed, or issued by cert-manager);
+//! WebSocket-safe timeouts for Conductor.
 
 use serde_json::{json, Map, Value};
 
@@ -31,6 +32,10 @@ pub fn ingress(env: &Environment) -> Value {
         json!("3600"),
     );
     annotations.insert("argocd.argoproj.io/sync-wave".into(), json!("1"));
+    if let Some(issuer) = &env.cluster_issuer {
+        // cert-manager's ingress-shim issues `dbos-tls` for every host of `spec.tls`.
+        annotations.insert("cert-manager.io/cluster-issuer".into(), json!(issuer));
+    }
 
     let mut rules: Vec<Value> = Vec::new();
     for host in env.host_names() {

@@ -4,6 +4,7 @@
 mod app;
 mod argocd;
 mod base;
+mod dex;
 mod ingress;
 mod keda;
 mod kustomize;
@@ -73,4 +74,17 @@ fn render_env(env: &Environment, tree: &mut Tree) {
         format!("{dir}/kustomization.yaml"),
         vec![kustomize::env_kustomization(env)],
     );
+    if let Some(dex) = &env.dex {
+        // Also compiled from the tool-owned user list.
+        let source = format!("{dir}/env.yaml and {dir}/{}", crate::spec::DEX_USERS_FILE);
+        for (file, document) in [
+            (kustomize::DEX_CONFIG_FILE, dex::config_map(dex)),
+            (kustomize::DEX_PATCH_FILE, dex::deployment_patch(dex)),
+        ] {
+            tree.insert(
+                format!("{dir}/{file}"),
+                meta::generated_file(&source, &[document]),
+            );
+        }
+    }
 }

@@ -15,18 +15,27 @@ fn deployment_patch(name: &str, spec: Value) -> Value {
 }
 
 pub fn conductor(env: &Environment) -> Value {
+    let mut container = json!({ "name": "conductor", "image": env.conductor_image });
+    if let Some(dex) = &env.dex {
+        container["env"] = Value::Array(super::dex::conductor_environment(dex));
+    }
     deployment_patch(
         "conductor",
         json!({
             "replicas": env.conductor_replicas,
-            "template": { "spec": { "containers": [
-                { "name": "conductor", "image": env.conductor_image }
-            ] } }
+            "template": { "spec": { "containers": [container] } }
         }),
     )
 }
 
 pub fn console(env: &Environment) -> Value {
+    let mut environment = vec![json!({
+        "name": "DBOS_CONDUCTOR_URL",
+        "value": format!("conductor.{}.svc.cluster.local:8090", env.namespace),
+    })];
+    if let Some(dex) = &env.dex {
+        environment.extend(super::dex::console_environment(dex));
+    }
     deployment_patch(
         "console",
         json!({
@@ -34,10 +43,7 @@ pub fn console(env: &Environment) -> Value {
             "template": { "spec": { "containers": [ {
                 "name": "console",
                 "image": env.console_image,
-                "env": [ {
-                    "name": "DBOS_CONDUCTOR_URL",
-                    "value": format!("conductor.{}.svc.cluster.local:8090", env.namespace),
-                } ],
+                "env": environment,
             } ] } }
         }),
     )

@@ -144,10 +144,18 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         }
         secret_files.sort();
     }
+    let dex_users_file = relative.join(spec::DEX_USERS_FILE);
+    let dex_users = match fs::read_optional(&root.join(&dex_users_file))? {
+        Some(text) => spec::parse_dex_users(&dex_users_file, &String::from_utf8_lossy(&text))?,
+        None => spec::DexUsersSpec::default(),
+    };
+    let tls_certificate = dir.join(spec::TLS_CERT_FILE).is_file();
     Ok(EnvInput {
         name: env_name,
         spec,
         versions,
         secret_files,
+        dex_users,
+        tls_certificate,
     })
 }

@@ -14,6 +14,10 @@ use crate::error::Error;
 pub const REPO_FILE: &str = "dbos-gitops.yaml";
 pub const ENV_FILE: &str = "env.yaml";
 pub const VERSIONS_FILE: &str = "versions.yaml";
+/// Tool-owned list of Dex static users (their hashes are sealed in the `dex-users` secret).
+pub const DEX_USERS_FILE: &str = "dex-users.yaml";
+/// The ingress certificate's public half, written by `dbos-gitops tls`.
+pub const TLS_CERT_FILE: &str = "tls.crt";
 pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -108,17 +112,36 @@ fn default_cluster() -> String {
     DEFAULT_CLUSTER.to_string()
 }
 
+/// Where the ingress certificate comes from.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsSource {
+    /// `dbos-gitops tls` issues it and seals it as `dbos-tls`; in-cluster clients trust it
+    /// through the `dbos-ca` ConfigMap.
+    #[default]
+    SelfSigned,
+    /// cert-manager issues it from `cluster-issuer` into `dbos-tls`; nothing is sealed.
+    CertManager,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IngressSpec {
     #[serde(default = "default_ingress_class")]
     pub class: String,
+    #[serde(default)]
+    pub tls: TlsSource,
+    /// The cert-manager ClusterIssuer (with `tls: cert-manager`).
+    #[serde(default)]
+    pub cluster_issuer: Option<String>,
 }
 
 impl Default for IngressSpec {
     fn default() -> Self {
         Self {
             class: default_ingress_class(),
+            tls: TlsSource::default(),
+            cluster_issuer: None,
         }
     }
 }
@@ -260,6 +283,49 @@ pub struct VersionSpec {
     pub image: String,
 }
 
+/// `dex-users.yaml`: the Dex static users of one environment, maintained by `dex add-user` and
+/// `dex remove-user` (a tool-owned side file, like `versions.yaml`). Their bcrypt hashes are not
+/// here: each lives under its own key of the sealed `dex-users` secret, so adding or removing a
+/// user never re-seals the others.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DexUsersSpec {
+    #[serde(default)]
+    pub users: Vec<DexUserSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DexUserSpec {
+    /// The login name, lowercase (Dex compares emails case-insensitively).
+    pub email: String,
+    pub username: String,
+    /// Dex's `userID`: the stable `sub` claim. Kept when the password changes.
+    #[serde(rename = "user-id")]
+    pub user_id: String,
+    /// The key of the `dex-users` secret holding this user's bcrypt hash.
+    pub secret_key: String,
+    /// Bumped by each password change: Dex reads hashes only at start, and a new revision
+    /// changes the Deployment's config digest, which rolls it.
+    #[serde(default = "one")]
+    pub password_revision: u32,
+}
+
+pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, Error> {
+    crate::yaml::parse_file(path, text)
+}
+
+pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
+    let mut text = String::from(
+        "# Dex static users of this environment. Maintained by `dbos-gitops dex add-user|remove-user`;\n\
+         # each user's bcrypt hash is sealed under `secret-key` in secrets/dex-users.yaml.\n",
+    );
+    text.push_str(&crate::yaml::emit(
+        &serde_json::to_value(spec).expect("dex users serialise"),
+    ));
+    text
+}
+
 pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, Error> {
     crate::yaml::parse_file(path, text)
 }
@@ -312,6 +378,9 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          # OIDC login for Console and Conductor: none | dex\n\
          oidc: {oidc}\n\
          ingress:\n  class: {class}\n\
+         \x20 # self-signed (`dbos-gitops tls` issues and seals it) | cert-manager (needs cluster-issuer)\n\
+         \x20 tls: {tls}\n\
+         {cluster_issuer}\
          conductor:\n  image: {conductor_image}\n  # 2 or more: anti-affinity, a PodDisruptionBudget and pod-IP advertising\n  replicas: {conductor_replicas}\n\
          console:\n  image: {console_image}\n  replicas: {console_replicas}\n\
          app:\n\
@@ -333,6 +402,14 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
         cluster = quote(&spec.cluster),
         domain = quote(&spec.domain),
         class = quote(&spec.ingress.class),
+        tls = match spec.ingress.tls {
+            TlsSource::SelfSigned => "self-signed",
+            TlsSource::CertManager => "cert-manager",
+        },
+        cluster_issuer = match &spec.ingress.cluster_issuer {
+            Some(issuer) => format!("  cluster-issuer: {}\n", quote(issuer)),
+            None => "  # cluster-issuer: letsencrypt-prod\n".to_string(),
+        },
         conductor_image = quote(&spec.conductor.image),
         conductor_replicas = spec.conductor.replicas,
         console_image = quote(&spec.console.image),
@@ -386,6 +463,31 @@ mod tests {
         assert_eq!(
             parse_env(Path::new("env.yaml"), &text).unwrap(),
             spec,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn tls_settings_and_dex_users_round_trip() {
+        let mut spec = sample_env();
+        spec.ingress.tls = TlsSource::CertManager;
+        spec.ingress.cluster_issuer = Some("letsencrypt-prod".into());
+        let text = env_file_text(&spec);
+        assert_eq!(parse_env(Path::new("env.yaml"), &text).unwrap(), spec);
+        assert!(env_file_text(&sample_env()).contains("tls: self-signed\n  # cluster-issuer:"));
+        let users = DexUsersSpec {
+            users: vec![DexUserSpec {
+                email: "admin@acme.com".into(),
+                username: "on".into(),
+                user_id: "0".into(),
+                secret_key: "admin-acme-com".into(),
+                password_revision: 3,
+            }],
+        };
+        let text = dex_users_file_text(&users);
+        assert_eq!(
+            parse_dex_users(Path::new(DEX_USERS_FILE), &text).unwrap(),
+            users,
             "{text}"
         );
     }

@@ -363,9 +363,9 @@ fn missing_secret() {
 }
 
 #[test]
-fn missing_secret_for_the_external_conductor_trust() {
-    // The app's init container mounts `tls.crt` of `dbos-tls` when it reaches Conductor through
-    // the ingress: a `dbos-tls` without `tls.crt` is a missing key for the app too.
+fn missing_ca_certificate_for_the_external_conductor_trust() {
+    // An app that reaches Conductor through the ingress trusts the self-signed certificate
+    // through the `dbos-ca` ConfigMap built from tls.crt: without the file its pods cannot start.
     let repo = clean_repo();
     let env_file = "environments/prod/env.yaml";
     repo.write(
@@ -375,22 +375,19 @@ fn missing_secret_for_the_external_conductor_trust() {
             .replace("conductor: in-cluster", "conductor: external"),
     );
     repo.ok(&["build"]);
+    let certificate = repo.read("environments/prod/tls.crt");
     expect_clean(&repo);
-    let (namespace, _, _) = inventory(&repo, "prod");
-    write_sealed(
-        &repo,
-        "prod",
-        &seal(&go_cert(), &namespace, "dbos-tls", &["tls.key".into()]),
-    );
+    std::fs::remove_file(repo.path().join("environments/prod/tls.crt")).unwrap();
+    repo.ok(&["build"]);
     let checked = run_check(&repo);
-    expect(&checked, 1, &[("error", "missing-secret-key")]);
-    let message = checked.finding("missing-secret-key")["message"]
-        .as_str()
-        .unwrap();
-    assert!(
-        message.contains("Deployment `dbos-app-v1`") && message.contains("Ingress `dbos`"),
-        "{message}"
+    expect(&checked, 1, &[("error", "missing-ca-certificate")]);
+    assert_eq!(
+        checked.finding("missing-ca-certificate")["file"],
+        "environments/prod/tls.crt"
     );
+    repo.write("environments/prod/tls.crt", &certificate);
+    repo.ok(&["build"]);
+    expect_clean(&repo);
 }
 
 #[test]
@@ -998,31 +995,26 @@ fn env_selection_and_could_not_run() {
 }
 
 #[test]
-fn the_bundled_example_has_no_findings_but_its_unsealed_secrets() {
-    // The example has no sealing certificate and no SealedSecrets yet: those two findings are
-    // expected until it gets a committed test-only certificate; anything else is a regression.
+fn the_bundled_example_has_no_findings() {
     let root = project_root();
     let output = Command::new(binary())
         .args([
             "--repo",
             root.to_str().unwrap(),
             "check",
+            "--strict",
             "--format",
             "json",
         ])
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let unexpected: Vec<&Value> = json["findings"]
+    let findings: Vec<&Value> = json["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|finding| finding["severity"] != "skipped")
-        .filter(|finding| {
-            !(finding["file"] == "environments/example"
-                && (finding["code"] == "missing-secret"
-                    || finding["code"] == "missing-sealing-cert"))
-        })
         .collect();
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_eq!(output.status.code(), Some(0));
 }

@@ -16,6 +16,10 @@ const COMMANDS: &[&[&str]] = &[
     &["version", "list"],
     &["version", "activate"],
     &["retire"],
+    &["tls"],
+    &["dex", "add-user"],
+    &["dex", "remove-user"],
+    &["dex", "hash"],
     &["completions"],
 ];
 

@@ -12,3 +12,7 @@ mod render;
 mod retire;
 mod seal;
 mod versions;
+
+// Minted secrets (#4).
+mod dex;
+mod tls;

@@ -1,0 +1,410 @@
+//! `dex add-user`, `dex remove-user` and `dex hash`: Dex static users without `htpasswd`, without
+//! pasting hashes into a ConfigMap. The user list (email, username, userID, secret key) is the
+//! tool-owned `environments/<env>/dex-users.yaml`; each bcrypt hash is sealed under its own key
+//! of `dex-users`, so adding or removing a user never re-seals the others. Passwords come from a
+//! hidden prompt, stdin or a file, never from the command line, and are wiped after use.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::path::Path;
+
+use dbos_gitops_generate::password;
+use dbos_gitops_seal::SecretInput;
+use rand::RngCore as _;
+use zeroize::Zeroizing;
+
+use crate::cli::{DexAddUserArgs, DexHashArgs, DexRemoveUserArgs};
+use crate::error::Error;
+use crate::inventory::DEX_USERS_SECRET;
+use crate::model::{check_email, EnvInput};
+use crate::repo::plan::{Change, ChangeKind};
+use crate::repo::{load_repo, LoadedRepo, WriteOptions};
+use crate::secret_store;
+use crate::spec::{self, DexUserSpec, EnvName, Oidc, DEX_USERS_FILE};
+
+use super::Context;
+
+pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
+    check_cost(arguments.cost)?;
+    let password = if std::io::stdin().is_terminal() {
+        prompt_twice("password")?
+    } else {
+        read_stdin()?
+    };
+    println!("{}", hash_password(&password, arguments.cost)?);
+    Ok(0)
+}
+
+pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
+    check_cost(arguments.cost)?;
+    let root = context.root()?;
+    let mut loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    require_dex(&loaded, &env_name)?;
+    let email = arguments.email.trim().to_lowercase();
+    check_email(&email).map_err(|message| {
+        Error::input(message).hint("pass the address users log in with, e.g. `admin@acme.com`")
+    })?;
+    let username = match &arguments.username {
+        Some(username) => {
+            if username.trim().is_empty() || username.chars().any(char::is_control) {
+                return Err(Error::input(format!(
+                    "`--username {username:?}` is empty or has control characters"
+                )));
+            }
+            Some(username.clone())
+        }
+        None => None,
+    };
+
+    let mut users = env_input(&loaded, &env_name).dex_users.clone();
+    let existing = users.users.iter().position(|user| user.email == email);
+    if existing.is_some() && !arguments.force {
+        return Err(Error::refused(format!(
+            "Dex user `{email}` already exists in environment `{env_name}`"
+        ))
+        .hint(
+            "pass `--force` to replace its password, or `dbos-gitops dex remove-user` it first",
+        ));
+    }
+    // Only now, when the request can succeed, ask for the password.
+    let password = read_password(&arguments)?;
+    let hashed = hash_password(&password, arguments.cost)?;
+
+    let (user, replaced) = match existing {
+        Some(index) => {
+            let user = &mut users.users[index];
+            if let Some(username) = username {
+                user.username = username;
+            }
+            user.password_revision = user.password_revision.saturating_add(1);
+            (user.clone(), true)
+        }
+        None => {
+            let taken: Vec<&str> = users
+                .users
+                .iter()
+                .map(|user| user.secret_key.as_str())
+                .collect();
+            let user = DexUserSpec {
+                username: username.unwrap_or_else(|| default_username(&email)),
+                user_id: random_user_id(),
+                secret_key: secret_key_for(&email, &taken),
+                email: email.clone(),
+                password_revision: 1,
+            };
+            users.users.push(user.clone());
+            (user, false)
+        }
+    };
+
+    let mut input = SecretInput {
+        name: DEX_USERS_SECRET.to_string(),
+        ..Default::default()
+    };
+    input.data.insert(
+        user.secret_key.clone(),
+        Zeroizing::new(hashed.as_bytes().to_vec()),
+    );
+    env_input_mut(&mut loaded, &env_name).dex_users = users.clone();
+    let (mut plan, stored) =
+        secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
+    plan.declare(
+        &users_file(&env_name),
+        spec::dex_users_file_text(&users).into_bytes(),
+    )?;
+    plan.apply()?;
+
+    if replaced {
+        println!(
+            "replaced the password of Dex user `{email}` (username `{}`) in environment `{env_name}`",
+            user.username
+        );
+    } else {
+        println!(
+            "added Dex user `{email}` (username `{}`) to environment `{env_name}`",
+            user.username
+        );
+    }
+    for stored in &stored {
+        super::seal::print_stored(stored);
+    }
+    println!("wrote {}", users_file(&env_name));
+    Ok(0)
+}
+
+pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
+    let root = context.root()?;
+    let mut loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let email = arguments.email.trim().to_lowercase();
+    let mut users = env_input(&loaded, &env_name).dex_users.clone();
+    let Some(index) = users.users.iter().position(|user| user.email == email) else {
+        let known: Vec<String> = users
+            .users
+            .iter()
+            .map(|user| format!("`{}`", user.email))
+            .collect();
+        return Err(Error::refused(format!(
+            "environment `{env_name}` has no Dex user `{email}`"
+        ))
+        .hint(if known.is_empty() {
+            "it has no Dex users at all".to_string()
+        } else {
+            format!("its users: {}", known.join(", "))
+        }));
+    };
+    let removed = users.users.remove(index);
+
+    // The other users' ciphertexts stay byte-identical: only the removed key goes.
+    let secret_file = secret_store::secret_path(&env_name, DEX_USERS_SECRET);
+    let sealed = secret_store::read_sealed(&root, &env_name, DEX_USERS_SECRET)?;
+    let remaining = match sealed {
+        Some(mut sealed) => {
+            sealed.encrypted_data.remove(&removed.secret_key);
+            (!sealed.encrypted_data.is_empty()).then_some(sealed)
+        }
+        None => None,
+    };
+    {
+        let env_input = env_input_mut(&mut loaded, &env_name);
+        env_input.dex_users = users.clone();
+        if remaining.is_none() {
+            let file = format!("{DEX_USERS_SECRET}.yaml");
+            env_input
+                .secret_files
+                .retain(|candidate| candidate != &file);
+        }
+    }
+    let mut plan = super::plan_build(&loaded, Some(env_name.as_str()), WriteOptions::default())?;
+    match &remaining {
+        Some(sealed) => {
+            plan.declare(
+                &secret_file,
+                crate::yaml::emit(&sealed.to_value()).into_bytes(),
+            )?;
+        }
+        None => {
+            if let Some(bytes) = crate::repo::fs::read_optional(&root.join(&secret_file))? {
+                plan.changes.push(Change {
+                    path: secret_file.clone(),
+                    kind: ChangeKind::Delete,
+                    old: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    new: None,
+                });
+            }
+        }
+    }
+    plan.declare(
+        &users_file(&env_name),
+        spec::dex_users_file_text(&users).into_bytes(),
+    )?;
+    plan.apply()?;
+    println!("removed Dex user `{email}` from environment `{env_name}`");
+    match remaining {
+        Some(_) => println!(
+            "removed key `{}` from {secret_file}; the other users' hashes are untouched",
+            removed.secret_key
+        ),
+        None => println!("removed {secret_file} (no users left)"),
+    }
+    println!("wrote {}", users_file(&env_name));
+    Ok(0)
+}
+
+fn users_file(env: &EnvName) -> String {
+    format!("environments/{env}/{DEX_USERS_FILE}")
+}
+
+fn env_input<'a>(loaded: &'a LoadedRepo, env: &EnvName) -> &'a EnvInput {
+    loaded
+        .environments
+        .iter()
+        .find(|candidate| &candidate.name == env)
+        .expect("selected env")
+}
+
+fn env_input_mut<'a>(loaded: &'a mut LoadedRepo, env: &EnvName) -> &'a mut EnvInput {
+    loaded
+        .environments
+        .iter_mut()
+        .find(|candidate| &candidate.name == env)
+        .expect("selected env")
+}
+
+fn require_dex(loaded: &LoadedRepo, env: &EnvName) -> Result<(), Error> {
+    if env_input(loaded, env).spec.oidc == Oidc::Dex {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "environment `{env}` does not run Dex (`oidc: none`)"
+    ))
+    .hint(format!(
+        "set `oidc: dex` in environments/{env}/env.yaml, then add users"
+    )))
+}
+
+fn check_cost(cost: u32) -> Result<(), Error> {
+    if cost < password::MIN_COST {
+        return Err(Error::input(format!(
+            "bcrypt cost `{cost}` is below `{}`",
+            password::MIN_COST
+        ))
+        .hint("Dex refuses hashes below cost 10; leave out `--cost` for 10"));
+    }
+    if cost > password::MAX_COST {
+        return Err(Error::input(format!(
+            "bcrypt cost `{cost}` is above `{}`",
+            password::MAX_COST
+        ))
+        .hint("leave out `--cost` for 10; 12 is already slow"));
+    }
+    Ok(())
+}
+
+fn hash_password(password: &[u8], cost: u32) -> Result<String, Error> {
+    password::hash(password, cost).map_err(|error| {
+        let message = Error::input(error.to_string());
+        match error.hint() {
+            Some(hint) => message.hint(hint),
+            None => message,
+        }
+    })
+}
+
+/// `--password-file`, `--password-stdin`, or a hidden prompt (twice) on a terminal.
+fn read_password(arguments: &DexAddUserArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
+    if let Some(path) = &arguments.password_file {
+        return read_file(path);
+    }
+    if arguments.password_stdin {
+        return read_stdin();
+    }
+    if std::io::stdin().is_terminal() {
+        return prompt_twice(&format!("password for `{}`", arguments.email.trim()));
+    }
+    Err(
+        Error::input("no password given and stdin is not a terminal")
+            .hint("pass `--password-stdin` to read it from stdin, or `--password-file FILE`"),
+    )
+}
+
+fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|source| Error::io(path, "read", source))?);
+    Ok(without_trailing_newline(bytes))
+}
+
+fn read_stdin() -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::io("stdin", "read", source))?;
+    let bytes = without_trailing_newline(bytes);
+    if bytes.is_empty() {
+        return Err(Error::input("the password on stdin is empty")
+            .hint("pipe it in: `printf %s \"$PW\" | dbos-gitops dex hash`"));
+    }
+    Ok(bytes)
+}
+
+/// Drops one trailing `\n` (or `\r\n`), as `echo` and editors add one.
+fn without_trailing_newline(mut bytes: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    bytes
+}
+
+fn prompt_twice(what: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let read = |prompt: String| -> Result<Zeroizing<Vec<u8>>, Error> {
+        rpassword::prompt_password(prompt)
+            .map(|text| Zeroizing::new(text.into_bytes()))
+            .map_err(|source| Error::io("the terminal", "read a hidden password from", source))
+    };
+    let first = read(format!("{what} (hidden): "))?;
+    let second = read("again, to confirm: ".to_string())?;
+    if first != second {
+        return Err(Error::input("the two passwords differ").hint("run the command again"));
+    }
+    Ok(first)
+}
+
+/// The part of the email before `@`.
+fn default_username(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_string()
+}
+
+/// A key of `dex-users` for the email: lowercase letters, digits and single `-`, unique among
+/// `taken` (a `-2`, `-3`… suffix when two emails map to the same key).
+pub fn secret_key_for(email: &str, taken: &[&str]) -> String {
+    let mut base = String::new();
+    for character in email.to_lowercase().chars() {
+        if character.is_ascii_lowercase() || character.is_ascii_digit() {
+            base.push(character);
+        } else if !base.ends_with('-') && !base.is_empty() {
+            base.push('-');
+        }
+    }
+    let mut base = base.trim_end_matches('-').to_string();
+    base.truncate(180);
+    let base = base.trim_end_matches('-').to_string();
+    let base = if base.is_empty() {
+        "user".to_string()
+    } else {
+        base
+    };
+    let mut candidate = base.clone();
+    let mut counter = 2;
+    while taken.contains(&candidate.as_str()) {
+        candidate = format!("{base}-{counter}");
+        counter += 1;
+    }
+    candidate
+}
+
+/// A random UUID (version 4): Dex's `userID`, the `sub` of the user's tokens.
+fn random_user_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_are_plain_and_unique() {
+        assert_eq!(secret_key_for("admin@acme.com", &[]), "admin-acme-com");
+        assert_eq!(secret_key_for("a+b@x.io", &["a-b-x-io"]), "a-b-x-io-2");
+        assert_eq!(
+            secret_key_for("a.b@x.io", &["a-b-x-io", "a-b-x-io-2"]),
+            "a-b-x-io-3"
+        );
+        assert_eq!(secret_key_for("@@@", &[]), "user");
+        for key in ["admin-acme-com", "a-b-x-io-2", "user"] {
+            crate::model::check_dex_secret_key(key).unwrap();
+        }
+    }
+
+    #[test]
+    fn user_ids_are_version_4_uuids() {
+        let id = random_user_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, random_user_id());
+    }
+}

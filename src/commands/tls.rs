@@ -1,0 +1,223 @@
+//! `tls`: the ingress certificate, natively. Replaces the guide's `openssl req -x509 … -addext
+//! subjectAltName=…` and `kubectl create secret tls`: one self-signed certificate whose SANs are
+//! every host the env's Ingress serves, sealed as the `kubernetes.io/tls` secret `dbos-tls`, and
+//! its public half written to `environments/<env>/tls.crt`, which `build` publishes as the
+//! `dbos-ca` ConfigMap for in-cluster trust and `check` reads for the hosts and the expiry.
+//!
+//! A valid certificate that covers every host is kept (no churn in git, no new ciphertext);
+//! one that misses a host, has expired or expires within 30 days is reissued, and `--force`
+//! reissues regardless.
+
+use dbos_gitops_generate::tls::{self as generate_tls, CertificateInfo, KeyKind};
+use dbos_gitops_seal::SecretInput;
+use zeroize::Zeroizing;
+
+use crate::cli::{KeyTypeArg, TlsArgs};
+use crate::error::Error;
+use crate::inventory::TLS_SECRET;
+use crate::repo::{fs, load_repo};
+use crate::secret_store;
+use crate::spec::{EnvName, TlsSource, TLS_CERT_FILE};
+
+use super::Context;
+
+/// A certificate that expires within this many days is reissued.
+const RENEW_WITHIN_DAYS: i64 = 30;
+
+use crate::clock::now_unix;
+
+pub fn cert_file(env: &EnvName) -> String {
+    format!("environments/{env}/{TLS_CERT_FILE}")
+}
+
+pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
+    let root = context.root()?;
+    let mut loaded = load_repo(&root)?;
+    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
+    let model = crate::model::resolve(&loaded.spec, vec![env_input])?;
+    let env = &model.environments[0];
+    if env.tls == TlsSource::CertManager {
+        return Err(Error::refused(format!(
+            "environment `{env_name}` gets its certificate from cert-manager (`ingress.tls: cert-manager`)"
+        ))
+        .hint(format!(
+            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in environments/{env_name}/env.yaml"
+        )));
+    }
+    let hosts = env.host_names();
+    let now = now_unix()?;
+    let key_kind = match arguments.key_type {
+        KeyTypeArg::EcdsaP256 => KeyKind::EcdsaP256,
+        KeyTypeArg::Rsa2048 => KeyKind::Rsa2048,
+    };
+    if arguments.days == 0 {
+        return Err(
+            Error::input("`--days 0` gives a certificate that is never valid")
+                .hint("ask for at least 1 day, e.g. `--days 365`"),
+        );
+    }
+
+    let current = current_certificate(&root, &env_name)?;
+    let reason = match &current {
+        _ if arguments.force => "`--force`".to_string(),
+        None => String::new(),
+        Some(info) => match reissue_reason(info, &hosts, now) {
+            Some(reason) => reason,
+            None => {
+                let sealed = secret_store::read_sealed(&root, &env_name, TLS_SECRET)?;
+                let complete = sealed.is_some_and(|sealed| {
+                    ["tls.crt", "tls.key"]
+                        .iter()
+                        .all(|key| sealed.encrypted_data.contains_key(*key))
+                });
+                if complete {
+                    println!(
+                        "kept the certificate in {}: it covers every host ({}) and is valid until {}",
+                        cert_file(&env_name),
+                        hosts.join(", "),
+                        date(info.not_after_unix)
+                    );
+                    println!("  hint: pass `--force` to reissue it (`--days` and `--key-type` apply then)");
+                    return Ok(0);
+                }
+                format!(
+                    "`{}` lacks `tls.crt` or `tls.key`",
+                    secret_store::secret_path(&env_name, TLS_SECRET)
+                )
+            }
+        },
+    };
+    if !reason.is_empty() {
+        println!("reissuing the certificate: {reason}");
+    }
+
+    let material = generate_tls::issue_self_signed(&hosts, arguments.days, key_kind, now).map_err(
+        |error| {
+            let message = Error::input(format!("could not issue the certificate: {error}"));
+            match error.hint() {
+                Some(hint) => message.hint(hint),
+                None => message,
+            }
+        },
+    )?;
+    let mut input = SecretInput {
+        name: TLS_SECRET.to_string(),
+        type_: Some("kubernetes.io/tls".to_string()),
+        ..Default::default()
+    };
+    input.data.insert(
+        "tls.crt".to_string(),
+        Zeroizing::new(material.certificate_pem.clone().into_bytes()),
+    );
+    input.data.insert(
+        "tls.key".to_string(),
+        Zeroizing::new(material.private_key_pem.as_bytes().to_vec()),
+    );
+    // `build` publishes tls.crt as the `dbos-ca` ConfigMap once it exists.
+    if let Some(env_input) = loaded
+        .environments
+        .iter_mut()
+        .find(|candidate| candidate.name == env_name)
+    {
+        env_input.tls_certificate = true;
+    }
+    let (mut plan, stored) =
+        secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
+    plan.declare(
+        &cert_file(&env_name),
+        material.certificate_pem.clone().into_bytes(),
+    )?;
+    plan.apply()?;
+
+    let info = generate_tls::inspect(material.certificate_pem.as_bytes())
+        .map_err(|error| Error::input(format!("the new certificate does not parse: {error}")))?;
+    println!(
+        "issued a self-signed {} certificate for {} (CN `{}`), valid until {} ({} days)",
+        key_kind,
+        hosts.join(", "),
+        info.common_name,
+        date(info.not_after_unix),
+        arguments.days
+    );
+    for stored in &stored {
+        super::seal::print_stored(stored);
+    }
+    println!(
+        "wrote {} (public; published as the `dbos-ca` ConfigMap)",
+        cert_file(&env_name)
+    );
+    Ok(0)
+}
+
+/// The certificate in `tls.crt`, if there is one.
+fn current_certificate(
+    root: &std::path::Path,
+    env: &EnvName,
+) -> Result<Option<CertificateInfo>, Error> {
+    let relative = cert_file(env);
+    let Some(bytes) = fs::read_optional(&root.join(&relative))? else {
+        return Ok(None);
+    };
+    generate_tls::inspect(&bytes).map(Some).map_err(|error| {
+        Error::input(format!("`{relative}`: {error}")).hint(format!(
+            "delete `{relative}` and rerun `dbos-gitops tls`, which issues a new certificate"
+        ))
+    })
+}
+
+/// Why an existing certificate must be reissued, or `None` when it is fine.
+pub fn reissue_reason(info: &CertificateInfo, hosts: &[String], now: i64) -> Option<String> {
+    let missing = info.missing_hosts(hosts);
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|host| format!("`{host}`")).collect();
+        return Some(format!("it does not cover {}", list.join(", ")));
+    }
+    if now < info.not_before_unix {
+        return Some(format!(
+            "it is not valid before {}",
+            date(info.not_before_unix)
+        ));
+    }
+    if now > info.not_after_unix {
+        return Some(format!("it expired on {}", date(info.not_after_unix)));
+    }
+    if info.not_after_unix - now < RENEW_WITHIN_DAYS * 86_400 {
+        return Some(format!("it expires on {}", date(info.not_after_unix)));
+    }
+    None
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time.
+pub fn date(unix: i64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let days = unix.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(1_795_737_600), "2026-11-27");
+        assert_eq!(date(-86_400), "1969-12-31");
+    }
+}
