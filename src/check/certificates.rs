@@ -18,25 +18,7 @@ fn days_left(not_after: i64, now: i64) -> i64 {
     (not_after - now) / 86_400
 }
 
-fn date(unix: i64) -> String {
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm), UTC.
-    let days = unix.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
+use crate::clock::date;
 
 /// Loads `environments/<env>/sealing-cert.pem`. Returns the certificate also when it is expired
 /// or not yet valid, so that sealed values can still be checked against its key size.
@@ -205,14 +187,4 @@ pub fn tls_cert(root: &Path, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Findi
         );
     }
     Ok(findings)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_are_utc_civil_dates() {
-        assert_eq!(super::date(0), "1970-01-01");
-        assert_eq!(super::date(1_795_756_442), "2026-11-27");
-        assert_eq!(super::date(951_782_400), "2000-02-29");
-    }
 }
