@@ -13,15 +13,7 @@ fn host_routing_single_replica_single_version() {
     if !require_tool("kubectl", &["version", "--client"]) {
         return;
     }
-    let repo = TestRepo::with_env(
-        "prod",
-        &[
-            "--domain",
-            "dbos.acme.com",
-            "--app-image",
-            "ghcr.io/acme/app:v1",
-        ],
-    );
+    let repo = TestRepo::prod();
     let objects = repo.kustomize("prod");
 
     // Everything lands in the env's namespace and carries our labels, never Argo CD's.
@@ -322,15 +314,7 @@ fn path_routing_with_ha_conductor_and_several_versions() {
 
 #[test]
 fn argocd_objects_follow_the_sync_policy_and_validate() {
-    let repo = TestRepo::with_env(
-        "prod",
-        &[
-            "--domain",
-            "dbos.acme.com",
-            "--app-image",
-            "ghcr.io/acme/app:v1",
-        ],
-    );
+    let repo = TestRepo::prod();
     repo.ok(&[
         "init",
         "env",

@@ -197,15 +197,7 @@ fn seed(database: &TestDb, rows: &[Workflow], with_application_name: bool) {
 
 /// `prod` with v1 and v2, v2 active; `app.name` declared when given.
 fn two_versions(application_name: Option<&str>) -> TestRepo {
-    let repo = TestRepo::with_env(
-        "prod",
-        &[
-            "--domain",
-            "dbos.acme.com",
-            "--app-image",
-            "ghcr.io/acme/app:v1",
-        ],
-    );
+    let repo = TestRepo::prod();
     if let Some(name) = application_name {
         declare_application_name(&repo, name);
     }

@@ -92,6 +92,19 @@ impl TestRepo {
         Self::with_dev_env(name, &all)
     }
 
+    /// The usual test environment: `prod` on `dbos.acme.com` with `v1` of the app.
+    pub fn prod() -> Self {
+        Self::with_env(
+            "prod",
+            &[
+                "--domain",
+                "dbos.acme.com",
+                "--app-image",
+                "ghcr.io/acme/app:v1",
+            ],
+        )
+    }
+
     /// `init` and `init env NAME` with exactly these flags: without `--cert` the command makes
     /// a development key pair (4096-bit RSA).
     pub fn with_dev_env(name: &str, flags: &[&str]) -> Self {

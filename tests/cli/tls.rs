@@ -370,15 +370,7 @@ fn an_external_app_trusts_the_certificate_from_the_ca_config_map() {
     if !tools() {
         return;
     }
-    let repo = TestRepo::with_env(
-        "prod",
-        &[
-            "--domain",
-            "dbos.acme.com",
-            "--app-image",
-            "ghcr.io/acme/app:v1",
-        ],
-    );
+    let repo = TestRepo::prod();
     let env_yaml = repo.read("environments/prod/env.yaml");
     repo.write(
         "environments/prod/env.yaml",

@@ -12,15 +12,7 @@ fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
 
 /// An env `prod` with v1 and the given `app.autoscaling` block (YAML, indented by four).
 fn repo_with_autoscaling(autoscaling: &str) -> TestRepo {
-    let repo = TestRepo::with_env(
-        "prod",
-        &[
-            "--domain",
-            "dbos.acme.com",
-            "--app-image",
-            "ghcr.io/acme/app:v1",
-        ],
-    );
+    let repo = TestRepo::prod();
     if !autoscaling.is_empty() {
         let env = repo.read("environments/prod/env.yaml");
         let env = env.replace(
