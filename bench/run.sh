@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 echo "== sealing"
-cargo bench --quiet -p dbos-gitops-seal 2>/dev/null | grep -v '^$'
+cargo bench --quiet -p dbos-gitops-seal --bench seal 2>/dev/null | grep -v '^$'
 echo
 echo "== scale and latency"
 python3 bench/scale.py target/release/dbos-gitops "$@"

@@ -79,13 +79,16 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--sizes", default="1,10,100,1000")
     parser.add_argument("--skip-kustomize-over", type=int, default=1000)
+    parser.add_argument("--render-up-to", type=int, default=100,
+                        help="run `check` with its kubectl render step up to this many environments")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     kubectl = shutil.which("kubectl")
     check = has_check(binary)
 
     print("build / check of N environments (wall seconds, peak MiB) and kubectl kustomize of all N")
-    header = f"{'envs':>5}  {'build':>8}  {'MiB':>6}  {'rebuild':>8}  {'check':>8}  {'MiB':>6}  {'kustomize':>10}  {'build/kust':>10}  {'check/kust1':>11}"
+    header = (f"{'envs':>5}  {'build':>8}  {'MiB':>6}  {'rebuild':>8}  {'check':>8}  {'MiB':>6}  {'check+render':>12}  "
+              f"{'kustomize':>10}  {'build/kust':>10}  {'check/kust1':>11}")
     print(header)
     previous = None
     for count in [int(size) for size in args.sizes.split(",")]:
@@ -94,9 +97,11 @@ def main():
             build_s, build_mib, code = run([binary, "build"], repo)
             assert code == 0, f"build of {count} envs failed"
             rebuild_s, _, _ = run([binary, "build"], repo)
-            check_s, check_mib = float("nan"), float("nan")
+            check_s, check_mib, check_render_s = float("nan"), float("nan"), float("nan")
             if check:
                 check_s, check_mib, _ = run([binary, "check", "--no-render"], repo)
+                if kubectl and count <= args.render_up_to:
+                    check_render_s, _, _ = run([binary, "check"], repo)
             kustomize_s = float("nan")
             kustomize_one = float("nan")
             if kubectl and count <= args.skip_kustomize_over:
@@ -107,6 +112,7 @@ def main():
                     kustomize_s += seconds
                 kustomize_one = kustomize_s / count
             print(f"{count:>5}  {build_s:>8.3f}  {build_mib:>6.1f}  {rebuild_s:>8.3f}  {check_s:>8.3f}  {check_mib:>6.1f}  "
+                  f"{check_render_s:>12.3f}  "
                   f"{kustomize_s:>10.3f}  {build_s / kustomize_s if kustomize_s == kustomize_s else float('nan'):>10.3f}  "
                   f"{check_s / kustomize_one if kustomize_one == kustomize_one else float('nan'):>11.3f}")
             if previous:
