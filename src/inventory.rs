@@ -9,7 +9,8 @@ use crate::spec::{Oidc, TlsSource, TriggerKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretReference {
     pub secret: &'static str,
-    pub key: &'static str,
+    /// The key read, or empty for "any key" (Dex before its first user).
+    pub key: String,
     /// `Kind/name` of the referencing object, e.g. `Deployment/conductor`.
     pub used_by: String,
     /// What the value is, for prompts and listings.
@@ -22,10 +23,10 @@ pub const DEX_USERS_SECRET: &str = "dex-users";
 /// Every secret key the environment's objects read, in a stable order.
 pub fn references(env: &Environment) -> Vec<SecretReference> {
     let mut references = Vec::new();
-    let mut add = |secret, key, used_by: &str, description| {
+    let mut add = |secret, key: &str, used_by: &str, description| {
         references.push(SecretReference {
             secret,
-            key,
+            key: key.to_string(),
             used_by: used_by.to_string(),
             description,
         })
@@ -93,12 +94,34 @@ pub fn references(env: &Environment) -> Vec<SecretReference> {
         );
     }
     if env.oidc == Oidc::Dex {
-        add(
-            DEX_USERS_SECRET,
-            "",
-            "Deployment/dex",
-            "bcrypt hashes of Dex's static users (`dbos-gitops dex add-user`)",
-        );
+        // One key per user, each read by Dex's Deployment (`hashFromEnv`); before the first
+        // user, the secret itself is what is missing.
+        let users: Vec<&str> = env
+            .dex
+            .as_ref()
+            .map(|dex| {
+                dex.users
+                    .iter()
+                    .map(|user| user.secret_key.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if users.is_empty() {
+            add(
+                DEX_USERS_SECRET,
+                "",
+                "Deployment/dex",
+                "bcrypt hashes of Dex's static users (`dbos-gitops dex add-user`)",
+            );
+        }
+        for key in users {
+            add(
+                DEX_USERS_SECRET,
+                key,
+                "Deployment/dex",
+                "a Dex user's bcrypt hash (`dbos-gitops dex add-user`)",
+            );
+        }
     }
     references
 }
@@ -115,7 +138,7 @@ pub fn secret_names(env: &Environment) -> Vec<&'static str> {
 }
 
 /// The keys the environment reads from `secret` (empty for a secret with free-form keys).
-pub fn keys_of(env: &Environment, secret: &str) -> Vec<&'static str> {
+pub fn keys_of(env: &Environment, secret: &str) -> Vec<String> {
     let mut keys = Vec::new();
     for reference in references(env) {
         if reference.secret == secret && !reference.key.is_empty() && !keys.contains(&reference.key)

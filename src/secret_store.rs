@@ -214,6 +214,9 @@ pub fn seal_into_env(
 
 /// Labels, the earliest sync wave, and the fingerprint of the certificate that sealed it.
 fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
+    sealed
+        .labels
+        .insert("app.kubernetes.io/name".into(), sealed.name.clone());
     sealed.labels.insert(
         "app.kubernetes.io/part-of".into(),
         crate::render::meta::PART_OF.into(),
@@ -253,14 +256,29 @@ pub fn check_secret_name(name: &str) -> Result<(), Error> {
 
 /// Where the development private key of an environment is kept: outside the repository, in
 /// the user's config directory.
-pub fn dev_key_path(root: &Path, env: &EnvName) -> PathBuf {
+pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
-        .unwrap_or_else(|| PathBuf::from(".dbos-gitops-keys"));
+        .filter(|base| base.is_absolute())
+        .ok_or_else(|| {
+            Error::input(
+                "no place outside the repository for the development private key: neither `XDG_CONFIG_HOME` nor `HOME` is an absolute path",
+            )
+            .hint("set `HOME`, or pass the controller's certificate with `--cert pub-cert.pem`")
+        })?;
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let repo_id = &crate::repo::ownership::digest(canonical.to_string_lossy().as_bytes())[..12];
-    base.join("dbos-gitops")
+    let path = base
+        .join("dbos-gitops")
         .join("dev-keys")
-        .join(format!("{repo_id}-{env}.key.pem"))
+        .join(format!("{repo_id}-{env}.key.pem"));
+    if path.starts_with(&canonical) || path.starts_with(root) {
+        return Err(Error::input(format!(
+            "the development private key would be written inside the repository (`{}`)",
+            path.display()
+        ))
+        .hint("point `XDG_CONFIG_HOME` or `HOME` outside the repository, or pass `--cert pub-cert.pem`"));
+    }
+    Ok(path)
 }

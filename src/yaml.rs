@@ -53,6 +53,19 @@ pub fn parse_documents(path: &Path, text: &str) -> Result<Vec<Value>, Error> {
     Ok(documents)
 }
 
+/// Kubernetes objects from a stream of documents: a `kind: List` is unpacked into its items,
+/// as kubectl and kustomize do.
+pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Value>, Error> {
+    let mut objects = Vec::new();
+    for document in parse_documents(path, text)? {
+        match document.get("items").and_then(Value::as_array) {
+            Some(items) if document["kind"] == "List" => objects.extend(items.iter().cloned()),
+            _ => objects.push(document),
+        }
+    }
+    Ok(objects)
+}
+
 /// Emits several documents separated by `---`.
 pub fn emit_documents(documents: &[Value]) -> String {
     documents.iter().map(emit).collect::<Vec<_>>().join("---\n")

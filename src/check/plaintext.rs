@@ -103,7 +103,7 @@ fn plain_secrets(path: &Path, relative: &str, bytes: &[u8]) -> Vec<Finding> {
         return Vec::new();
     }
     let mut findings = Vec::new();
-    match crate::yaml::parse_documents(path, &text) {
+    match crate::yaml::parse_objects(path, &text) {
         Ok(documents) => {
             for document in documents {
                 if is_secret_like(&document) {

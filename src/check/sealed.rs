@@ -271,9 +271,8 @@ fn check_values(check: &EnvCheck<'_>, file: &SealedFile, sealed: &SealedSecret) 
                     format!("`spec.encryptedData.{key}` {problem}"),
                 )
                 .hint(format!(
-                    "the value was truncated, edited or sealed for another key; seal it again with `dbos-gitops secrets set --env {} {} {key}`",
-                    check.name(),
-                    sealed.name
+                    "the value was truncated, edited or sealed for another key; seal it again with {}",
+                    super::secrets::fix_command(check.name(), &sealed.name, key)
                 )),
             );
         }

@@ -111,7 +111,7 @@ pub fn check(check: &EnvCheck<'_>) -> Vec<Finding> {
             let users: Vec<&SecretReference> = references
                 .iter()
                 .copied()
-                .filter(|reference| reference.key == key)
+                .filter(|reference| reference.key == *key)
                 .collect();
             findings.push(
                 Finding::error(

@@ -51,7 +51,16 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
                 ", some edited by hand"
             }
         );
-        eprintln!("  hint: run `dbos-gitops build` to bring them up to date");
+        if plan.conflicts.is_empty() {
+            eprintln!("  hint: run `dbos-gitops build` to bring them up to date");
+        } else {
+            for conflict in &plan.conflicts {
+                eprintln!("  {} ({})", conflict.path, conflict.reason);
+            }
+            eprintln!(
+                "  hint: move those edits into the declarations (env.yaml, versions.yaml), then `dbos-gitops build --force`"
+            );
+        }
         return Ok(1);
     }
     plan.ensure_no_conflicts()?;

@@ -222,17 +222,7 @@ fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> 
 
 /// Secret documents from YAML or JSON; a `v1 List` is unpacked.
 pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
-    let documents = crate::yaml::parse_documents(Path::new(source), text)?;
-    let mut values = Vec::new();
-    for document in documents {
-        if document["kind"] == "List" {
-            if let Some(items) = document["items"].as_array() {
-                values.extend(items.iter().cloned());
-                continue;
-            }
-        }
-        values.push(document);
-    }
+    let values = crate::yaml::parse_objects(Path::new(source), text)?;
     if values.is_empty() {
         return Err(Error::input(format!("no Secret in {source}")).hint(
             "pipe one in: `kubectl create secret generic NAME --from-literal=KEY=VALUE --dry-run=client -o yaml | dbos-gitops seal ...`",

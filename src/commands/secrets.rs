@@ -38,7 +38,7 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
         )));
     }
     let keys = inventory::keys_of(env, &arguments.secret);
-    if !keys.is_empty() && !keys.contains(&arguments.key.as_str()) {
+    if !keys.is_empty() && !keys.contains(&arguments.key) {
         return Err(Error::input(format!(
             "secret `{}` has no key `{}` in environment `{env_name}`",
             arguments.secret, arguments.key
@@ -63,9 +63,14 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
 /// newline removed), or a hidden prompt when stdin is a terminal.
 fn read_value(arguments: &SecretsSetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
     if let Some(path) = &arguments.from_file {
-        return std::fs::read(path)
+        let value = std::fs::read(path)
             .map(Zeroizing::new)
-            .map_err(|source| Error::io(path, "read", source));
+            .map_err(|source| Error::io(path, "read", source))?;
+        if value.is_empty() {
+            return Err(Error::input(format!("`{}` is empty", path.display()))
+                .hint("a secret value needs at least one byte"));
+        }
+        return Ok(value);
     }
     let mut value = if !arguments.from_stdin && std::io::stdin().is_terminal() {
         let prompt = format!(
@@ -144,7 +149,7 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
     for reference in inventory::references(env) {
         match grouped
             .iter_mut()
-            .find(|(secret, key, _)| secret == reference.secret && key == reference.key)
+            .find(|(secret, key, _)| secret == reference.secret && *key == reference.key)
         {
             Some((_, _, users)) => users.push(reference.used_by),
             None => grouped.push((

@@ -13,13 +13,7 @@ use crate::secret_store::seal_error;
 pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
     let mut keys = PrivateKeys::default();
     for path in &arguments.key {
-        let bytes = zeroize::Zeroizing::new(
-            std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
-        );
-        let more = PrivateKeys::from_pem(&bytes).map_err(|error| {
-            seal_error(&format!("`{}`: ", path.display()), &error, error.hint())
-        })?;
-        keys.extend(more);
+        keys.extend(read_keys(path)?);
     }
     let mut sources: Vec<(String, String)> = Vec::new();
     if arguments.files.is_empty() {
@@ -61,4 +55,42 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
         None => print!("{}", text.as_str()),
     }
     Ok(0)
+}
+
+/// A PEM file of private keys (PKCS#1 or PKCS#8), or the controller's key backup
+/// (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`):
+/// a `Secret` with `tls.key`, or a `List` of them.
+fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
+    let shown = path.display().to_string();
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
+    );
+    let pem_error = match PrivateKeys::from_pem(&bytes) {
+        Ok(keys) => return Ok(keys),
+        Err(error) => error,
+    };
+    let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+    let documents = match crate::yaml::parse_documents(path, &text) {
+        Ok(documents)
+            if documents
+                .iter()
+                .any(|document| document.get("kind").is_some()) =>
+        {
+            documents
+        }
+        _ => {
+            return Err(seal_error(
+                &format!("`{shown}`: "),
+                &pem_error,
+                pem_error.hint(),
+            ))
+        }
+    };
+    let mut keys = PrivateKeys::default();
+    for document in &documents {
+        let more = PrivateKeys::from_secret_value(document)
+            .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))?;
+        keys.extend(more);
+    }
+    Ok(keys)
 }

@@ -167,7 +167,8 @@ pub struct Version {
 pub struct Autoscaling {
     pub trigger: TriggerKind,
     /// The query of the `postgresql` trigger: the queue's ENQUEUED workflows for the active
-    /// version (and unversioned ones, which the newest version picks up).
+    /// version, and the unversioned ones when the active version is also the newest (only the
+    /// newest version dequeues those).
     pub postgres_query: Option<String>,
     pub queue: String,
     pub worker_concurrency: u32,
@@ -220,6 +221,7 @@ pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
         .into_iter()
         .map(resolve_env)
         .collect::<Result<Vec<_>, _>>()?;
+    check_distinct_destinations(&environments)?;
     Ok(Repo {
         repo_url: repo.repo_url.clone(),
         revision: repo.revision.clone(),
@@ -227,6 +229,27 @@ pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
         project: repo.argocd.project.clone(),
         environments,
     })
+}
+
+/// Two Applications syncing the same objects into one namespace would overwrite and prune each
+/// other's workloads: every environment needs its own (cluster, namespace).
+fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error> {
+    for (index, env) in environments.iter().enumerate() {
+        if let Some(other) = environments[..index]
+            .iter()
+            .find(|other| other.cluster == env.cluster && other.namespace == env.namespace)
+        {
+            return Err(Error::input(format!(
+                "environments `{}` and `{}` both deploy to namespace `{}` of `{}`: their Argo CD Applications would overwrite and prune each other's objects",
+                other.name, env.name, env.namespace, env.cluster
+            ))
+            .hint(format!(
+                "give one of them its own `namespace:` in environments/{}/env.yaml",
+                env.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn env_error(env: &EnvName, file: &str, message: String) -> Error {
@@ -389,10 +412,11 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
             }
             let postgres_query = match (&autoscaling.trigger, &versions.active) {
                 (TriggerKind::Postgresql, Some(active)) => Some(
-                    dbos_gitops_drain::keda_queue_depth_sql(
+                    dbos_gitops_drain::queue_depth_sql(
                         dbos_gitops_drain::DEFAULT_SCHEMA,
                         &autoscaling.queue,
                         active.as_str(),
+                        versions.versions.last().map(|newest| &newest.name) == Some(active),
                     )
                     .map_err(|error| {
                         env_error(&name, "env.yaml", format!("app.autoscaling: {error}"))

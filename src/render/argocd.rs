@@ -68,6 +68,7 @@ fn project(repo: &Repo) -> Value {
         .iter()
         .map(|env| json!({ "server": env.cluster, "namespace": env.namespace.as_str() }))
         .collect();
+    destinations.sort_by_key(|destination| destination.to_string());
     destinations.dedup();
     let kinds: Vec<Value> = NAMESPACED_KINDS
         .iter()

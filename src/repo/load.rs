@@ -138,7 +138,8 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         for entry in entries {
             let entry = entry.map_err(|source| Error::io(&secrets_dir, "list", source))?;
             let file = entry.file_name().to_string_lossy().to_string();
-            if (file.ends_with(".yaml") || file.ends_with(".yml")) && !file.starts_with('.') {
+            // One spelling, so `secrets/<name>.yaml` is always the file a secret lives in.
+            if file.ends_with(".yaml") && !file.starts_with('.') {
                 secret_files.push(file);
             }
         }

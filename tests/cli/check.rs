@@ -131,10 +131,7 @@ fn inventory(repo: &TestRepo, env: &str) -> (String, Secrets, Vec<String>) {
     let secrets = dbos_gitops::inventory::secret_names(env)
         .into_iter()
         .map(|secret| {
-            let mut keys: Vec<String> = dbos_gitops::inventory::keys_of(env, secret)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
+            let mut keys: Vec<String> = dbos_gitops::inventory::keys_of(env, secret);
             if keys.is_empty() {
                 keys.push("admin@acme.com".to_string());
             }
@@ -671,6 +668,15 @@ fn plain_secrets_anywhere_argo_cd_reads() {
     );
     expect(&run_check(&repo), 1, &[("error", "plain-secret")]);
     std::fs::remove_dir_all(repo.path().join("argocd/extra")).unwrap();
+
+    // kustomize and Argo CD unpack a `List`: a Secret inside one is just as plain.
+    let path = "environments/prod/extra/list.yaml";
+    repo.write(
+        path,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: hidden\n  stringData:\n    k: v\n",
+    );
+    expect(&run_check(&repo), 1, &[("error", "plain-secret")]);
+    std::fs::remove_dir_all(repo.path().join("environments/prod/extra")).unwrap();
     expect_clean(&repo);
 }
 
@@ -1017,4 +1023,54 @@ fn the_bundled_example_has_no_findings() {
         .collect();
     assert!(findings.is_empty(), "{findings:#?}");
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn missing_dex_user_hash() {
+    // Each Dex user's hash is its own key of `dex-users`, read by the Dex Deployment: a user
+    // listed in dex-users.yaml whose key is gone would stop Dex from starting.
+    let repo = TestRepo::with_env("prod", &["--oidc", "dex", "--app-image", "app:v1"]);
+    for (secret, key) in [
+        ("conductor-db", "database-url"),
+        ("conductor-license", "license-key"),
+        ("postgres-admin", "database-url"),
+        ("dbos-app-db", "database-url"),
+        ("conductor-api-key", "api-key"),
+    ] {
+        let run = repo.run_with_stdin(
+            &["secrets", "set", secret, key, "--from-stdin"],
+            Some(b"value"),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    repo.ok(&["tls", "--days", "3650"]);
+    for user in ["admin@acme.com", "bob@acme.com"] {
+        let run = repo.run_with_stdin(
+            &["dex", "add-user", user, "--password-stdin"],
+            Some(b"correct horse"),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    expect_clean(&repo);
+    let path = "environments/prod/secrets/dex-users.yaml";
+    let sealed = repo.read(path);
+    let without_bob: String = sealed
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("bob-acme-com:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(without_bob, sealed);
+    repo.write(path, &without_bob);
+    let checked = run_check(&repo);
+    expect(&checked, 1, &[("error", "missing-secret-key")]);
+    assert!(checked.finding("missing-secret-key")["message"]
+        .as_str()
+        .unwrap()
+        .contains("bob-acme-com"));
+    assert!(repo
+        .ok(&["secrets", "list"])
+        .lines()
+        .any(|line| line.contains("bob-acme-com") && line.contains("missing")));
+    repo.write(path, &sealed);
+    expect_clean(&repo);
 }

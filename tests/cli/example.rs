@@ -38,5 +38,21 @@ fn the_bundled_example_is_current_and_renders() {
     assert!(find(&objects, "Deployment", "dbos-app-v1")["spec"]
         .get("replicas")
         .is_none());
+    for object in &objects {
+        let labels = &object["metadata"]["labels"];
+        for key in [
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/part-of",
+            "app.kubernetes.io/managed-by",
+        ] {
+            assert!(
+                labels.get(key).is_some(),
+                "{key} missing on {}/{}",
+                object["kind"],
+                object["metadata"]["name"]
+            );
+        }
+    }
+    assert_eq!(names_of_kind(&objects, "SealedSecret").len(), 7);
     validate_schemas(&objects);
 }

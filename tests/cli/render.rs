@@ -484,3 +484,38 @@ fn an_env_without_an_app_renders_conductor_and_console_only() {
     let ingress = find(&objects, "Ingress", "dbos");
     assert_eq!(ingress["spec"]["rules"].as_array().unwrap().len(), 2);
 }
+
+/// DBOS hands workflows enqueued without a version only to the newest version: the postgresql
+/// trigger counts them for the active version only while it is the newest.
+#[test]
+fn postgresql_trigger_counts_unversioned_work_only_for_the_newest_version() {
+    let repo = TestRepo::prod();
+    let env = repo.read("environments/prod/env.yaml").replace(
+        "  # autoscaling:",
+        "  autoscaling:\n    trigger: postgresql\n    queue: taskQueue\n    worker-concurrency: 2\n  # was autoscaling:",
+    );
+    repo.write("environments/prod/env.yaml", &env);
+    let query = |active: &str| {
+        repo.write(
+            "environments/prod/versions.yaml",
+            &format!("active: {active}\nversions:\n- name: v1\n  image: app:v1\n- name: v2\n  image: app:v2\n"),
+        );
+        repo.ok(&["build"]);
+        let documents = parse_yaml_stream(&repo.read("environments/prod/autoscaling.yaml"));
+        find(&documents, "ScaledObject", &format!("dbos-app-{active}"))["spec"]["triggers"][0]
+            ["metadata"]["query"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let newest = query("v2");
+    assert!(
+        newest.contains("'v2'") && newest.contains("IS NULL"),
+        "{newest}"
+    );
+    let rolled_back = query("v1");
+    assert!(
+        rolled_back.contains("'v1'") && !rolled_back.contains("IS NULL"),
+        "{rolled_back}"
+    );
+}

@@ -570,3 +570,40 @@ fn secrets_set_prompts_without_echo_on_a_terminal() {
         );
     }
 }
+
+/// The controller's key backup, as its docs and our hints say to take it
+/// (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`).
+#[test]
+fn unseal_reads_the_controllers_key_backup() {
+    use base64::Engine as _;
+    let repo = TestRepo::empty();
+    let key = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(fixture("go-key.pem")).unwrap());
+    repo.write(
+        "keys.yaml",
+        &format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: sealed-secrets-keyabcde\n    namespace: kube-system\n  type: kubernetes.io/tls\n  data:\n    tls.crt: \"\"\n    tls.key: {key}\n"
+        ),
+    );
+    let stdout = repo.ok(&[
+        "unseal",
+        "--key",
+        "keys.yaml",
+        fixture("go-nswide.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        parse_yaml_stream(&stdout)[0]["data"]["password"],
+        base64_text("s3cr3t-äö-€")
+    );
+    repo.write("junk.yaml", "just: text\n");
+    let refused = repo.fails(
+        &[
+            "unseal",
+            "--key",
+            "junk.yaml",
+            fixture("go-nswide.yaml").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(refused.stderr.contains("junk.yaml"), "{}", refused.stderr);
+}

@@ -1,8 +1,10 @@
 //! The SQL that KEDA's `postgresql` scaler runs to size a DBOS queue worker Deployment.
 //!
 //! It lives next to the drain check because both encode the same DBOS rule: a workflow with a
-//! NULL `application_version` is picked up by the newest version, so the active version's
-//! queue depth is its own ENQUEUED rows plus the version-less ones. KEDA cannot bind
+//! NULL `application_version` is dequeued only by the newest (latest registered) version (read
+//! in dbos 3.4's `_sys_db.py`, where the dequeue filter adds `IS NULL` only for the latest
+//! version), so the active version's queue depth includes the version-less rows only when it is
+//! also the newest; after a rollback to an older version they are not its work. KEDA cannot bind
 //! parameters, so the values are inlined as SQL literals; they are validated as plain names and
 //! quoted anyway, and the result is a single line that is safe inside a YAML string.
 
@@ -18,13 +20,29 @@ pub fn keda_queue_depth_sql(
     queue: &str,
     active_version: &str,
 ) -> Result<String, DrainError> {
+    queue_depth_sql(schema, queue, active_version, true)
+}
+
+/// Like [`keda_queue_depth_sql`], counting the version-less rows only when
+/// `active_is_newest` (only the newest version dequeues them).
+pub fn queue_depth_sql(
+    schema: &str,
+    queue: &str,
+    active_version: &str,
+    active_is_newest: bool,
+) -> Result<String, DrainError> {
     let schema = quote_ident(validate_schema(schema)?);
     let queue = quote_literal(validate_value("queue name", queue)?);
     let version = quote_literal(validate_value("application version", active_version)?);
+    let versions = if active_is_newest {
+        format!("(\"application_version\" = {version} OR \"application_version\" IS NULL)")
+    } else {
+        format!("\"application_version\" = {version}")
+    };
     Ok(format!(
         "SELECT COUNT(*) FROM {schema}.\"workflow_status\" \
          WHERE \"queue_name\" = {queue} AND \"status\" = 'ENQUEUED' \
-         AND (\"application_version\" = {version} OR \"application_version\" IS NULL)"
+         AND {versions}"
     ))
 }
 
@@ -90,6 +108,21 @@ fn quote_literal(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unversioned_rows_count_only_for_the_newest_version() {
+        let newest = queue_depth_sql("dbos", "q", "v2", true).unwrap();
+        let older = queue_depth_sql("dbos", "q", "v1", false).unwrap();
+        assert!(
+            newest.contains("IS NULL") && newest.contains("'v2'"),
+            "{newest}"
+        );
+        assert!(
+            !older.contains("IS NULL") && older.contains("\"application_version\" = 'v1'"),
+            "{older}"
+        );
+        assert_eq!(keda_queue_depth_sql("dbos", "q", "v2").unwrap(), newest);
+    }
 
     #[test]
     fn builds_the_query() {

@@ -27,7 +27,7 @@ use postgres::error::SqlState;
 use postgres::{IsolationLevel, NoTls, Transaction};
 
 pub use crate::error::DrainError;
-pub use crate::keda::keda_queue_depth_sql;
+pub use crate::keda::{keda_queue_depth_sql, queue_depth_sql};
 pub use crate::url::redact as redact_database_url;
 
 /// The `workflow_status.status` values of a workflow that has not finished.
