@@ -17,7 +17,7 @@ use crate::spec::EnvName;
 pub const SEALING_CERT_FILE: &str = "sealing-cert.pem";
 /// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
 pub const FINGERPRINT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
-const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
+pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 pub fn cert_path(env: &EnvName) -> String {
     format!("environments/{env}/{SEALING_CERT_FILE}")

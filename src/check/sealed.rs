@@ -18,12 +18,9 @@ use super::{relative, EnvCheck, Finding, SealedFile};
 use crate::error::Error;
 use crate::model::EnvInput;
 
-/// The annotation every SealedSecret written by dbos-gitops carries: the lowercase hex SHA-256
-/// of the DER of the certificate it was sealed with.
-pub const SEALING_CERT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
+pub use crate::secret_store::FINGERPRINT_ANNOTATION as SEALING_CERT_ANNOTATION;
 const GCM_TAG_BYTES: usize = 16;
-/// SealedSecrets go in the earliest wave, before the migrate hook and the workloads.
-pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
+pub use crate::secret_store::SYNC_WAVE_ANNOTATION;
 
 fn reseal_hint(env: &str) -> String {
     format!("re-seal it with `dbos-gitops seal --env {env}`")
