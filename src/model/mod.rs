@@ -177,10 +177,6 @@ pub struct Autoscaling {
 }
 
 impl Environment {
-    pub fn version(&self, name: &VersionName) -> Option<&Version> {
-        self.versions.iter().find(|version| &version.name == name)
-    }
-
     pub fn deployment_name(version: &VersionName) -> String {
         format!("dbos-app-{version}")
     }
@@ -201,18 +197,6 @@ impl Environment {
             }
         }
         names
-    }
-
-    /// The external base URL of a service (`https://console.<domain>` or `https://<domain>/x`).
-    pub fn external_url(&self, service: &str) -> String {
-        match self.routing {
-            Routing::Host => format!("https://{}", self.service_host(service).unwrap_or("")),
-            Routing::Path => match service {
-                "console" => format!("https://{}", self.domain),
-                "dbos-app" => format!("https://{}/app", self.domain),
-                other => format!("https://{}/{other}", self.domain),
-            },
-        }
     }
 }
 

@@ -136,6 +136,14 @@ impl Staging {
         set_mode(temporary.as_file(), mode)
             .and_then(|()| temporary.write_all(bytes))
             .map_err(|source| Error::io(path, "write", source))?;
+        // Private files (a development key) may live on another filesystem than the repository,
+        // which the one `syncfs` at commit does not cover: make them durable here.
+        if mode & 0o077 == 0 {
+            temporary
+                .as_file()
+                .sync_all()
+                .map_err(|source| Error::io(path, "write", source))?;
+        }
         self.staged.push((temporary, path.to_path_buf()));
         Ok(())
     }

@@ -17,17 +17,9 @@ pub struct LoadedRepo {
 }
 
 impl LoadedRepo {
-    pub fn env_names(&self) -> Vec<&EnvName> {
-        self.environments.iter().map(|env| &env.name).collect()
-    }
-
     /// The env named by `--env`, or the only one when there is exactly one.
     pub fn select_env(&self, name: Option<&str>) -> Result<&EnvInput, Error> {
         select_env(&self.environments, name)
-    }
-
-    pub fn env_dir(&self, name: &EnvName) -> PathBuf {
-        self.root.join("environments").join(name.as_str())
     }
 }
 

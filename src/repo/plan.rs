@@ -48,7 +48,6 @@ pub struct Plan {
     declarations: Vec<(String, Vec<u8>, bool)>,
     pub changes: Vec<Change>,
     pub conflicts: Vec<Conflict>,
-    record: Record,
     record_text: String,
     record_changed: bool,
 }
@@ -130,7 +129,6 @@ impl Plan {
             declarations: Vec::new(),
             changes,
             conflicts,
-            record,
             record_text,
             record_changed,
         })
@@ -153,10 +151,6 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.declarations.is_empty() && !self.record_changed
-    }
-
-    pub fn record(&self) -> &Record {
-        &self.record
     }
 
     /// Refuses (exit 1) when generated files were edited by hand, naming them.
