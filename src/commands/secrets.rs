@@ -45,7 +45,11 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
         ))
         .hint(format!("its keys: {}", keys.join(", "))));
     }
-    let value = read_value(&arguments)?;
+    let description = inventory::references(env)
+        .into_iter()
+        .find(|reference| reference.secret == arguments.secret && reference.key == arguments.key)
+        .map(|reference| reference.description);
+    let value = read_value(&arguments, description)?;
     let mut input = dbos_gitops_seal::SecretInput {
         name: arguments.secret.clone(),
         ..Default::default()
@@ -61,7 +65,10 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
 
 /// The value from `--from-file` (exact bytes), `--from-stdin` or a piped stdin (one trailing
 /// newline removed), or a hidden prompt when stdin is a terminal.
-fn read_value(arguments: &SecretsSetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
+fn read_value(
+    arguments: &SecretsSetArgs,
+    description: Option<&str>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     if let Some(path) = &arguments.from_file {
         let value = std::fs::read(path)
             .map(Zeroizing::new)
@@ -73,8 +80,11 @@ fn read_value(arguments: &SecretsSetArgs) -> Result<Zeroizing<Vec<u8>>, Error> {
         return Ok(value);
     }
     let mut value = if !arguments.from_stdin && std::io::stdin().is_terminal() {
+        let what = description
+            .map(|text| format!(", {text}"))
+            .unwrap_or_default();
         let prompt = format!(
-            "value of `{}` / `{}` (hidden): ",
+            "value of `{}` / `{}`{what} (hidden): ",
             arguments.secret, arguments.key
         );
         Zeroizing::new(
