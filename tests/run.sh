@@ -1,28 +1,90 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests check against (Python's
-# cryptography, bcrypt, dbos, kubernetes-validate; htpasswd), starts a throwaway PostgreSQL 15 on
-# 127.0.0.1 for the retire drain check, and runs every test. README's second set-up command.
+# cryptography, bcrypt, dbos, kubernetes-validate, in a venv under target/; htpasswd, openssl and
+# PostgreSQL 15 from apt when run as root), starts a throwaway PostgreSQL 15 on 127.0.0.1 for the
+# retire drain check, and runs every test. README's second set-up command.
+#
+# With `CI` set, a test whose tool is missing fails; without it, it prints a loud SKIPPED line.
+# The last line printed is always `N passed, M failed[, K skipped]`; the exit status is cargo
+# test's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 
 step() { printf '\n==> %s\n' "$*"; }
+is_root() { [ "$(id -u)" = 0 ]; }
 
-step "installing test tools"
-python3 -m pip install --quiet --disable-pip-version-check \
-  'cryptography>=42' 'bcrypt>=4' 'dbos>=3.4' 'kubernetes-validate>=1.31' 'jsonschema>=4' 'pyyaml>=6' 2>&1 \
-  | grep -v "Running pip as the 'root' user" || true
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+mkdir -p target
+
+step "installing test tools (Python packages into target/test-venv)"
+# A venv of our own: no `pip install` into the user's (or pyenv's) interpreter, no root-pip
+# warning to filter, and a failed install stops the run instead of vanishing behind `|| true`.
+python3 -m venv target/test-venv
+target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  'cryptography>=42' 'bcrypt>=4' 'dbos>=3.4' 'kubernetes-validate>=1.31' 'jsonschema>=4' 'pyyaml>=6'
+# The tests call `python3` and `dbos` by name: both come from the venv.
+export PATH="$root/target/test-venv/bin:$PATH"
+export VIRTUAL_ENV="$root/target/test-venv"
+[ "$(command -v python3)" = "$root/target/test-venv/bin/python3" ] ||
+  { echo "python3 is not the venv's: $(command -v python3)" >&2; exit 2; }
+command -v dbos >/dev/null || { echo "the venv has no \`dbos\` CLI" >&2; exit 2; }
+
 if ! command -v htpasswd >/dev/null || ! command -v openssl >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq apache2-utils openssl) >/dev/null
+  if is_root; then
+    apt_install apache2-utils openssl
   else
-    echo "htpasswd/openssl missing: install apache2-utils and openssl" >&2
+    echo "htpasswd/openssl missing: install apache2-utils and openssl (tests needing them will skip, or fail under CI)" >&2
+  fi
+fi
+
+if [ -d /usr/lib/postgresql/15/bin ]; then
+  export PATH="$PATH:/usr/lib/postgresql/15/bin"
+fi
+if ! command -v initdb >/dev/null || ! command -v pg_ctl >/dev/null; then
+  if is_root; then
+    apt_install postgresql-15
+    export PATH="$PATH:/usr/lib/postgresql/15/bin"
+  else
+    echo "initdb/pg_ctl missing: install PostgreSQL 15 (Debian: apt-get install postgresql-15)" >&2
+    exit 2
   fi
 fi
 command -v kubectl >/dev/null || { echo "kubectl (with built-in kustomize) is required" >&2; exit 2; }
 
 step "starting a throwaway PostgreSQL"
-eval "$(bash tests/support/postgres.sh start)"
-trap 'bash tests/support/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+# Stop only a cluster this run started: a developer's already-running test cluster stays up.
+# The trap is in place before starting, so a start that fails half-way is cleaned up too.
+pg_ours=1
+stop_postgres() {
+  if [ "$pg_ours" = 1 ]; then
+    bash tests/support/postgres.sh stop >/dev/null 2>&1 || true
+  fi
+}
+trap stop_postgres EXIT
+pg_log=target/postgres-start.log
+if ! pg_exports=$(bash tests/support/postgres.sh start 2>"$pg_log"); then
+  cat "$pg_log" >&2
+  echo "could not start the test PostgreSQL (see above)" >&2
+  exit 1
+fi
+cat "$pg_log" >&2
+# postgres.sh reports a cluster that was up before us as `already running` on stderr.
+if grep -q 'already running' "$pg_log"; then
+  pg_ours=0
+fi
+eval "$pg_exports"
+[ -n "${DBOS_GITOPS_TEST_DATABASE_URL:-}" ] ||
+  { echo "postgres.sh start printed no DBOS_GITOPS_TEST_DATABASE_URL" >&2; exit 1; }
 
 step "formatting and lints"
 cargo fmt --all -- --check
@@ -35,8 +97,18 @@ step "schema validator self-test"
 python3 tests/support/test_validate_manifests.py
 
 step "cargo test"
+set +e
 cargo test --workspace 2>&1 | tee target/test-output.txt
+status=${PIPESTATUS[0]}
+set -e
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' target/test-output.txt | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test-output.txt | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' target/test-output.txt | awk '{s+=$6} END {print s+0}')
+# Skip lines are written to the real stderr by the tests (the harness would swallow println!);
+# each one starts a line with SKIPPED, possibly after a `!!!`/`***` banner prefix.
+skipped=$(grep -Ec '^[!* ]*SKIPPED' target/test-output.txt || true)
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+  echo "cargo test exited $status without a failed test (a build error or a crashed test binary?)" >&2
+fi
 echo
-echo "${passed} passed, ${failed} failed"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"

@@ -18,6 +18,30 @@ pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Whether the `CI` environment variable is set: then a missing tool is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// Prints a loud `SKIPPED: ...` line on the real stderr. The test harness captures `println!`
+/// and `eprintln!` (and shows them only for failing tests), so a skip written with them would be
+/// invisible; a direct write to the stderr handle is not captured. One `write_all` of the whole
+/// line, starting on a fresh line, so that parallel tests do not split it and `tests/run.sh` can
+/// count it.
+pub fn skip_loudly(what: &str) {
+    use std::io::Write as _;
+    let line = format!("\nSKIPPED: {what}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// Under CI, panics with `why`; elsewhere prints a loud SKIPPED line. Callers return early.
+pub fn skip_or_fail_in_ci(why: &str) {
+    if in_ci() {
+        panic!("{why}, and CI is set: every tool must be there in CI");
+    }
+    skip_loudly(why);
+}
+
 /// Whether a missing tool fails the test (CI) or skips it loudly (a developer's machine).
 pub fn require_tool(name: &str, probe: &[&str]) -> bool {
     let found = Command::new(name)
@@ -26,10 +50,10 @@ pub fn require_tool(name: &str, probe: &[&str]) -> bool {
         .map(|output| output.status.success())
         .unwrap_or(false);
     if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!("`{name}` is required in CI but is not available");
-        }
-        eprintln!("SKIPPED: `{name}` is not available on this machine");
+        skip_or_fail_in_ci(&format!(
+            "`{name} {}` does not run on this machine",
+            probe.join(" ")
+        ));
     }
     found
 }
@@ -287,17 +311,22 @@ pub fn container_env<'a>(deployment: &'a Value, name: &str) -> Option<&'a Value>
         .find(|variable| variable["name"] == name)
 }
 
+/// The shared CRD schemas (`../shared/schemas`), or `None` after a loud SKIPPED line. CI has
+/// them, so under CI a missing directory panics instead.
 pub fn shared_schemas() -> Option<PathBuf> {
     let dir = project_root().join("../shared/schemas");
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: CRD schema validation of custom resources: `{}` is not there (CI has it)",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    let why = format!(
+        "CRD schema validation of custom resources: `{}` is not there (CI has it)",
+        dir.display()
+    );
+    if in_ci() {
+        panic!("{why}, but CI is set: CI must validate custom resources");
+    }
+    skip_loudly(&why);
+    None
 }
 
 /// Validates objects with tests/support/validate_manifests.py: built-in kinds always, custom

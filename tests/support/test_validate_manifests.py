@@ -5,8 +5,13 @@
 
 Each test feeds a small manifest through the validator and checks that valid
 objects pass and each kind of mistake the validator exists to catch fails with
-a message pointing at the right field.  Prints `N passed, M failed`; exits 1 if
-any test failed.
+a message pointing at the right field.  Prints `N passed, M failed, K skipped`;
+exits 1 if any test failed.
+
+The custom-resource cases need the shared CRD schemas (`../shared/schemas`, next to
+the repository; CI has them).  Without that directory they are skipped with a loud
+`SKIPPED` line on stderr, except when the `CI` environment variable is set, where a
+missing directory is a failure: CI must check custom resources.
 """
 
 import os
@@ -23,6 +28,24 @@ import validate_manifests as vm  # noqa: E402
 
 SCRIPT = HERE / "validate_manifests.py"
 VALIDATOR = vm.ManifestValidator(vm.DEFAULT_CRD_DIR, None)
+
+
+class Skipped(Exception):
+    """A test that cannot run here (and is allowed not to: CI is not set)."""
+
+
+def needs_crds(fn):
+    """Marks a test that validates custom resources against the shared CRD schemas."""
+    fn.needs_crds = True
+    return fn
+
+
+def crds_missing_reason():
+    """Why the CRD tests cannot run, or None when they can."""
+    if Path(vm.DEFAULT_CRD_DIR).is_dir():
+        return None
+    return (f"custom-resource cases: CRD schema directory {vm.DEFAULT_CRD_DIR} does not exist "
+            "(it is ../shared/schemas next to the repository; CI has it)")
 
 DEPLOYMENT = """
 apiVersion: apps/v1
@@ -176,29 +199,35 @@ def test_date_like_annotation_is_a_string():
 
 # --- custom resources ----------------------------------------------------------
 
+@needs_crds
 def test_valid_sealed_secret_passes():
     assert_ok(SEALED_SECRET)
 
 
+@needs_crds
 def test_sealed_secret_non_string_encrypted_data_fails():
     bad = SEALED_SECRET.replace("password: AgBy3i4OJSWK+PiTySYZZA==", "password: 12345\n    enabled: true")
     assert_fails(bad, "FAIL SealedSecret/dbos/conductor-db: spec.encryptedData.", "is not of type 'string'")
 
 
+@needs_crds
 def test_sealed_secret_missing_encrypted_data_fails():
     bad = SEALED_SECRET.replace("  encryptedData:\n    password: AgBy3i4OJSWK+PiTySYZZA==\n", "")
     assert_fails(bad, "spec: 'encryptedData' is a required property")
 
 
+@needs_crds
 def test_valid_scaled_object_passes():
     assert_ok(SCALED_OBJECT)
 
 
+@needs_crds
 def test_scaled_object_numeric_trigger_metadata_fails():
     bad = SCALED_OBJECT.replace('targetQueryValue: "2"', "targetValue: 2")
     assert_fails(bad, "spec.triggers[0].metadata.targetValue: 2 is not of type 'string'")
 
 
+@needs_crds
 def test_scaled_object_int_or_string_and_enum():
     template = SCALED_OBJECT.replace("  minReplicaCount: 1", """  minReplicaCount: 1
   advanced:
@@ -217,27 +246,32 @@ def test_scaled_object_int_or_string_and_enum():
     assert_fails(bad_enum, "spec.advanced.scalingModifiers.metricType", "is not one of")
 
 
+@needs_crds
 def test_valid_application_passes():
     assert_ok(APPLICATION)
 
 
+@needs_crds
 def test_application_bad_sync_policy_field_fails():
     bad = APPLICATION.replace("selfHeal: true", "selfheal: true")
     assert_fails(bad, "FAIL Application/argocd/conductor-prod: spec.syncPolicy.automated:",
                  "'selfheal' was unexpected")
 
 
+@needs_crds
 def test_cr_metadata_is_checked():
     assert_fails(APPLICATION.replace("namespace: argocd}", "namespace: argocd, label: {a: b}}"),
                  "metadata: Additional properties are not allowed ('label' was unexpected)")
     assert_fails(APPLICATION.replace("{name: conductor-prod, ", "{"), "metadata.name: is required")
 
 
+@needs_crds
 def test_cr_wrong_version_has_no_schema():
     assert_fails(APPLICATION.replace("argoproj.io/v1alpha1", "argoproj.io/v1"),
                  "no schema for kind Application (apiVersion argoproj.io/v1)")
 
 
+@needs_crds
 def test_unknown_kind_fails():
     assert_fails("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: x}\n",
                  "FAIL Widget/x/w: (root): no schema for kind Widget (apiVersion example.com/v1)")
@@ -271,6 +305,7 @@ def cli(args, stdin=""):
     return p.returncode, p.stdout, p.stderr
 
 
+@needs_crds
 def test_cli_stdin_ok_and_fail_exit_codes():
     rc, out, _ = cli(["-"], DEPLOYMENT + "---\n" + APPLICATION)
     assert rc == 0, out
@@ -298,6 +333,7 @@ def test_cli_usage_and_io_errors_exit_2():
     assert rc == 2 and "cannot parse YAML" in err, err
 
 
+@needs_crds
 def test_cli_file_argument():
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(SCALED_OBJECT)
@@ -310,16 +346,30 @@ def test_cli_file_argument():
 
 def main():
     tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
-    passed = failed = 0
+    passed = failed = skipped = 0
+    missing = crds_missing_reason()
+    in_ci = "CI" in os.environ
     for name, fn in tests:
         try:
+            if getattr(fn, "needs_crds", False) and missing:
+                if in_ci:
+                    raise AssertionError(f"{missing}, but CI is set: CI must validate custom "
+                                         "resources")
+                raise Skipped(missing)
             fn()
             passed += 1
+        except Skipped as why:
+            skipped += 1
+            print(f"SKIPPED {name}: {why}", file=sys.stderr, flush=True)
         except Exception:
             failed += 1
             print(f"FAILED {name}")
             traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
+    if skipped:
+        print(f"\n!!! SKIPPED {skipped} custom-resource case(s): {missing} !!!\n",
+              file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 

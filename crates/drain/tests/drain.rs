@@ -359,10 +359,7 @@ fn custom_schema_name_works() {
 
 #[test]
 fn unreachable_server_fails_fast_without_leaking_the_password() {
-    // Needs no database, but keep the CI contract uniform.
-    if server_url("unreachable_server_fails_fast_without_leaking_the_password").is_none() {
-        return;
-    }
+    // Needs no database: it connects to a closed port, so it always runs.
     let url = format!(
         "postgresql://app:sup3rs3cret@127.0.0.1:{}/sys",
         closed_port()
@@ -389,9 +386,7 @@ fn unreachable_server_fails_fast_without_leaking_the_password() {
 
 #[test]
 fn silent_server_times_out() {
-    if server_url("silent_server_times_out").is_none() {
-        return;
-    }
+    // Needs no database: the "server" is a listener of our own, so it always runs.
     // Accepts TCP connections but never speaks: connecting must still give up in time.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
