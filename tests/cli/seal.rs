@@ -526,33 +526,24 @@ fn init_env_copies_a_checked_controller_certificate() {
     assert_eq!(repo.snapshot(), before);
 }
 
-/// The hidden prompt, through a real pseudo-terminal (`script` from util-linux): the value is
-/// sealed and never echoed.
+/// The hidden prompt, through a real pseudo-terminal (tests/support/pty_answer.py types the
+/// value once the command has turned echo off): the value is sealed and never echoed.
 #[test]
 fn secrets_set_prompts_without_echo_on_a_terminal() {
-    if !require_tool("script", &["--version"]) {
+    if !require_tool("python3", &["-c", "import pty, termios"]) {
         return;
     }
     let repo = TestRepo::with_env("prod", &["--app-image", "app:v1"]);
-    let command = format!(
-        "{} secrets set conductor-api-key api-key",
-        binary().display()
-    );
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
+    let output = std::process::Command::new("python3")
+        .arg(project_root().join("tests/support/pty_answer.py"))
+        .arg("typed-at-the-prompt")
+        .arg("--")
+        .arg(binary())
+        .args(["secrets", "set", "conductor-api-key", "api-key"])
         .current_dir(repo.path())
         .env("HOME", repo.home.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    {
-        use std::io::Write as _;
-        let mut stdin = child.stdin.take().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        stdin.write_all(b"typed-at-the-prompt\n").unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
     let screen = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{screen}");
     assert!(screen.contains("(hidden)"), "{screen}");
