@@ -127,6 +127,33 @@ impl std::fmt::Debug for SecretInput {
     }
 }
 
+/// The part of `metadata` both Secrets and SealedSecrets are read for.
+pub(crate) struct ObjectMeta {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl ObjectMeta {
+    /// Reads `metadata` of an object: a non-empty name is required, an empty namespace is none.
+    pub(crate) fn read(obj: &Map<String, Value>) -> Result<ObjectMeta, InputError> {
+        let empty = Map::new();
+        let meta = match obj.get("metadata") {
+            None | Some(Value::Null) => &empty,
+            Some(m) => as_object(m, "metadata")?,
+        };
+        Ok(ObjectMeta {
+            name: opt_str(meta, "name", "metadata.")?
+                .filter(|n| !n.is_empty())
+                .ok_or(InputError::MissingName)?,
+            namespace: opt_str(meta, "namespace", "metadata.")?.filter(|n| !n.is_empty()),
+            labels: string_map(meta, "labels", "metadata.")?,
+            annotations: string_map(meta, "annotations", "metadata.")?,
+        })
+    }
+}
+
 pub(crate) fn as_object<'a>(
     v: &'a Value,
     field: &str,
@@ -217,17 +244,12 @@ impl SecretInput {
     pub fn from_value(v: &Value) -> Result<SecretInput, InputError> {
         check_kind(v, "v1", "Secret")?;
         let obj = as_object(v, "")?;
-        let empty = Map::new();
-        let meta = match obj.get("metadata") {
-            None | Some(Value::Null) => &empty,
-            Some(m) => as_object(m, "metadata")?,
-        };
-        let name = opt_str(meta, "name", "metadata.")?
-            .filter(|n| !n.is_empty())
-            .ok_or(InputError::MissingName)?;
-        let namespace = opt_str(meta, "namespace", "metadata.")?.filter(|n| !n.is_empty());
-        let labels = string_map(meta, "labels", "metadata.")?;
-        let annotations = string_map(meta, "annotations", "metadata.")?;
+        let ObjectMeta {
+            name,
+            namespace,
+            labels,
+            annotations,
+        } = ObjectMeta::read(obj)?;
         let type_ = opt_str(obj, "type", "")?.filter(|t| !t.is_empty());
         let immutable = match obj.get("immutable") {
             None | Some(Value::Null) => None,

@@ -32,7 +32,9 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::crypto::{hybrid_decrypt_any, hybrid_encrypt, DecryptError};
-use crate::input::{as_object, check_kind, decode_std_base64, opt_str, string_map, InputError};
+use crate::input::{
+    as_object, check_kind, decode_std_base64, opt_str, string_map, InputError, ObjectMeta,
+};
 use crate::scope::{Scope, LAST_APPLIED_ANNOTATIONS};
 use crate::unseal::keys::PrivateKeys;
 use crate::unseal::UnsealedSecret;
@@ -311,17 +313,17 @@ impl SealedSecret {
     pub fn from_value(v: &Value) -> Result<SealedSecret, InputError> {
         check_kind(v, SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND)?;
         let obj = as_object(v, "")?;
+        let ObjectMeta {
+            name,
+            namespace,
+            labels,
+            annotations,
+        } = ObjectMeta::read(obj)?;
         let empty = Map::new();
-        let meta = match obj.get("metadata") {
-            None | Some(Value::Null) => &empty,
-            Some(m) => as_object(m, "metadata")?,
-        };
-        let name = opt_str(meta, "name", "metadata.")?
-            .filter(|n| !n.is_empty())
-            .ok_or(InputError::MissingName)?;
-        let namespace = opt_str(meta, "namespace", "metadata.")?.filter(|n| !n.is_empty());
-        let annotations = string_map(meta, "annotations", "metadata.")?;
-        let labels = string_map(meta, "labels", "metadata.")?;
+        let meta = obj
+            .get("metadata")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let spec = match obj.get("spec") {
             Some(s @ Value::Object(_)) => as_object(s, "spec")?,
             _ => return Err(InputError::MissingEncryptedData),
