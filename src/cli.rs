@@ -24,16 +24,16 @@ pub enum Command {
     /// Create a repository (`init`) or an environment in it (`init env NAME`)
     #[command(args_conflicts_with_subcommands = true)]
     Init(InitArgs),
-    /// Validate the repository offline: generated files, sealed secrets, certificates, versions
-    #[command(
-        after_help = "Example:\n  dbos-gitops check\n  dbos-gitops check --env prod --format json --no-render\n\nExit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 could not run."
-    )]
-    Check(CheckArgs),
     /// Recompile every generated file from the declarations
     #[command(
         after_help = "Example:\n  dbos-gitops build\n  dbos-gitops build --check   # exit 1 and a diff when something is stale"
     )]
     Build(BuildArgs),
+    /// Validate the repository offline: generated files, sealed secrets, certificates, versions
+    #[command(
+        after_help = "Example:\n  dbos-gitops check\n  dbos-gitops check --env prod --format json --no-render\n\nExit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 could not run."
+    )]
+    Check(CheckArgs),
     /// Seal Secret manifests into SealedSecrets (kubeseal-compatible, offline)
     #[command(
         after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem > sealed.yaml\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
