@@ -240,6 +240,49 @@ pub(crate) fn decode_std_base64(s: &str) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 impl SecretInput {
+    /// A `v1` `Secret` document with base64 `data` (the returned value holds plaintext; do not
+    /// log it).
+    pub fn to_value(&self) -> Value {
+        use base64::Engine as _;
+        let mut meta = Map::new();
+        meta.insert("name".into(), Value::String(self.name.clone()));
+        if let Some(ns) = &self.namespace {
+            meta.insert("namespace".into(), Value::String(ns.clone()));
+        }
+        for (key, m) in [("annotations", &self.annotations), ("labels", &self.labels)] {
+            if !m.is_empty() {
+                meta.insert(
+                    key.into(),
+                    Value::Object(
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        let mut out = Map::new();
+        out.insert("apiVersion".into(), "v1".into());
+        out.insert("kind".into(), "Secret".into());
+        out.insert("metadata".into(), Value::Object(meta));
+        if let Some(t) = &self.type_ {
+            out.insert("type".into(), Value::String(t.clone()));
+        }
+        if let Some(i) = self.immutable {
+            out.insert("immutable".into(), Value::Bool(i));
+        }
+        let data = self
+            .data
+            .iter()
+            .map(|(k, v)| {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(v.as_slice());
+                (k.clone(), Value::String(encoded))
+            })
+            .collect();
+        out.insert("data".into(), Value::Object(data));
+        Value::Object(out)
+    }
+
     /// Reads one parsed `Secret` document.
     pub fn from_value(v: &Value) -> Result<SecretInput, InputError> {
         check_kind(v, "v1", "Secret")?;
