@@ -20,22 +20,12 @@ fn have_bcrypt() -> bool {
 /// Verifies with tests/support/verify_bcrypt.py (the `bcrypt` PyPI package): whether `password`
 /// matches `hash`. Call after `have_bcrypt()`: any outcome but "match" or "no match" panics.
 fn verify_bcrypt(hash: &str, password: &str) -> bool {
-    use std::io::Write as _;
-    let mut child = Command::new("python3")
-        .arg(project_root().join("tests/support/verify_bcrypt.py"))
-        .arg(hash)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot run python3 verify_bcrypt.py: {error}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(password.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = pipe(
+        Command::new("python3")
+            .arg(project_root().join("tests/support/verify_bcrypt.py"))
+            .arg(hash),
+        password.as_bytes(),
+    );
     match output.status.code() {
         Some(0) => true,
         Some(1) => false,

@@ -423,22 +423,10 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
         return;
     }
     let script = "import sys, json, yaml; print(json.dumps(list(yaml.safe_load_all(sys.stdin))))";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = pipe(
+        std::process::Command::new("python3").args(["-c", script]),
+        text.as_bytes(),
+    );
     let objects: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     for object in &objects {
         assert_eq!(object["metadata"]["namespace"], "yes");

@@ -58,6 +58,26 @@ pub fn require_tool(name: &str, probe: &[&str]) -> bool {
     found
 }
 
+/// Runs `command` with `input` on its stdin and captures stdout and stderr. A command that
+/// exits before reading its input (a refusal) closes the pipe: that is not an error here.
+pub fn pipe(command: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    if let Err(error) = child.stdin.take().expect("stdin").write_all(input) {
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "write stdin: {error}"
+        );
+    }
+    child.wait_with_output().expect("wait")
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -65,7 +85,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub fn from(output: Output) -> Self {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -147,33 +167,24 @@ impl TestRepo {
         self.run_with_stdin(arguments, None)
     }
 
-    pub fn run_with_stdin(&self, arguments: &[&str], stdin: Option<&[u8]>) -> Run {
-        use std::io::Write as _;
+    /// The binary with these arguments, run in the repo with its own `$HOME` and none of the
+    /// user's configuration or database URL.
+    pub fn command(&self, arguments: &[&str]) -> Command {
         let mut command = Command::new(binary());
         command
             .args(arguments)
             .current_dir(self.path())
             .env("HOME", self.home.path())
             .env_remove("XDG_CONFIG_HOME")
-            .env_remove("DBOS_SYSTEM_DATABASE_URL")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = command.spawn().expect("run dbos-gitops");
-        {
-            let mut input = child.stdin.take().expect("stdin");
-            if let Some(bytes) = stdin {
-                // A command that fails before reading its input closes the pipe: not our error.
-                if let Err(error) = input.write_all(bytes) {
-                    assert_eq!(
-                        error.kind(),
-                        std::io::ErrorKind::BrokenPipe,
-                        "write stdin: {error}"
-                    );
-                }
-            }
-        }
-        Run::from(child.wait_with_output().expect("wait"))
+            .env_remove("DBOS_SYSTEM_DATABASE_URL");
+        command
+    }
+
+    pub fn run_with_stdin(&self, arguments: &[&str], stdin: Option<&[u8]>) -> Run {
+        Run::from(pipe(
+            &mut self.command(arguments),
+            stdin.unwrap_or_default(),
+        ))
     }
 
     /// Runs and asserts exit 0; returns stdout.
@@ -360,22 +371,7 @@ pub fn validate_schemas(objects: &[Value]) {
         command.arg("--crd-dir").arg(dir);
     }
     command.arg("-");
-    let mut child = command
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = pipe(&mut command, text.as_bytes());
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -405,26 +401,14 @@ pub fn independent_unseal(key: &Path, sealed_yaml: &str) -> Option<Result<Value,
     if !require_tool("python3", &["-c", "import cryptography, yaml"]) {
         return None;
     }
-    let mut child = Command::new("python3")
-        .arg(project_root().join("tests/support/independent_unseal.py"))
-        .arg("--key")
-        .arg(key)
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(sealed_yaml.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = pipe(
+        Command::new("python3")
+            .arg(project_root().join("tests/support/independent_unseal.py"))
+            .arg("--key")
+            .arg(key)
+            .arg("-"),
+        sealed_yaml.as_bytes(),
+    );
     Some(if output.status.success() {
         Ok(serde_json::from_slice(&output.stdout).expect("json"))
     } else {

@@ -14,29 +14,9 @@ pub const NOW: &str = "1795737600";
 
 /// Runs the binary in the repo with extra environment variables and optional stdin.
 pub fn run_with(repo: &TestRepo, arguments: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> Run {
-    use std::io::Write as _;
-    let mut command = Command::new(binary());
-    command
-        .args(arguments)
-        .current_dir(repo.path())
-        .env("HOME", repo.home.path())
-        .env_remove("XDG_CONFIG_HOME")
-        .envs(envs.iter().copied())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = command.spawn().expect("run dbos-gitops");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        // The command may exit without reading stdin (a refusal): ignore a broken pipe.
-        let _ = input.write_all(stdin);
-    }
-    let output = child.wait_with_output().expect("wait");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut command = repo.command(arguments);
+    command.envs(envs.iter().copied());
+    Run::from(pipe(&mut command, stdin))
 }
 
 fn tls(repo: &TestRepo, extra: &[&str]) -> Run {
