@@ -261,6 +261,17 @@ fn clean_repo() -> TestRepo {
     repo
 }
 
+/// `conductor-db` of `prod`, freshly sealed with every key the inventory wants.
+fn sealed_conductor_db(repo: &TestRepo) -> SealedSecret {
+    let (namespace, secrets, _) = inventory(repo, "prod");
+    let keys = &secrets
+        .iter()
+        .find(|(name, _)| name == "conductor-db")
+        .unwrap()
+        .1;
+    seal(&go_cert(), &namespace, "conductor-db", keys)
+}
+
 fn reseal(repo: &TestRepo, secret: &str) {
     let (namespace, secrets, _) = inventory(repo, "prod");
     let keys = &secrets.iter().find(|(name, _)| name == secret).unwrap().1;
@@ -572,13 +583,7 @@ fn invalid_sealed_values() {
 #[test]
 fn sealed_with_another_certificate_is_a_warning() {
     let repo = clean_repo();
-    let (namespace, secrets, _) = inventory(&repo, "prod");
-    let keys = &secrets
-        .iter()
-        .find(|(name, _)| name == "conductor-db")
-        .unwrap()
-        .1;
-    let sealed = seal(&go_cert(), &namespace, "conductor-db", keys);
+    let sealed = sealed_conductor_db(&repo);
     write_document(
         &repo,
         "prod",
@@ -604,13 +609,7 @@ fn sealed_with_another_certificate_is_a_warning() {
 #[test]
 fn sealed_by_an_unknown_certificate_is_a_warning() {
     let repo = clean_repo();
-    let (namespace, secrets, _) = inventory(&repo, "prod");
-    let keys = &secrets
-        .iter()
-        .find(|(name, _)| name == "conductor-db")
-        .unwrap()
-        .1;
-    let sealed = seal(&go_cert(), &namespace, "conductor-db", keys);
+    let sealed = sealed_conductor_db(&repo);
     write_document(&repo, "prod", "conductor-db", &document(&sealed, None));
     expect(
         &run_check(&repo),
@@ -624,16 +623,7 @@ fn sealed_by_an_unknown_certificate_is_a_warning() {
 #[test]
 fn sealed_secrets_sync_before_the_migrate_hook() {
     let repo = clean_repo();
-    let (namespace, secrets, _) = inventory(&repo, "prod");
-    let keys = &secrets
-        .iter()
-        .find(|(name, _)| name == "conductor-db")
-        .unwrap()
-        .1;
-    let mut value = document(
-        &seal(&go_cert(), &namespace, "conductor-db", keys),
-        Some(&go_cert().fingerprint()),
-    );
+    let mut value = document(&sealed_conductor_db(&repo), Some(&go_cert().fingerprint()));
     value["metadata"]["annotations"]
         .as_object_mut()
         .unwrap()
