@@ -47,7 +47,7 @@ pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
             )
         }
     })?;
-    SealingCert::from_pem(&bytes)
+    SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
         .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))
 }
 

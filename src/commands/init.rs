@@ -170,9 +170,10 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         }
         None => {
             let key_path = crate::secret_store::dev_key_path(&root, &name)?;
-            let pair = dbos_gitops_seal::generate_dev_keypair(4096).map_err(|error| {
-                Error::input(format!("could not make a development key pair: {error}"))
-            })?;
+            let pair = dbos_gitops_seal::generate_dev_keypair(4096, crate::clock::now_unix()?)
+                .map_err(|error| {
+                    Error::input(format!("could not make a development key pair: {error}"))
+                })?;
             (
                 pair.certificate_pem.clone().into_bytes(),
                 Some((key_path, pair)),

@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 
 use crate::support::*;
 
-/// One day after the fixture certificate's notBefore (2026-11-27T05:14:02Z).
-const NOW: i64 = 1_795_756_442 + 86_400;
+/// The clock `check` is run at: the one every other command of the tests runs at, so that
+/// certificates minted by `init env` and `tls` are judged at the instant they were made.
+const NOW: i64 = TEST_NOW;
 const DAY: i64 = 86_400;
 /// notAfter of go-cert.pem: 2036-11-24T05:14:02Z.
 const GO_CERT_NOT_AFTER: i64 = 2_111_116_442;
@@ -242,6 +243,7 @@ fn add_env(repo: &TestRepo, name: &str, flags: &[&str]) {
         .args(["init", "env", name])
         .args(flags)
         .current_dir(repo.path())
+        .env("DBOS_GITOPS_NOW", NOW.to_string())
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
         .env("XDG_DATA_HOME", home.path().join(".local/share"))
@@ -558,7 +560,7 @@ fn invalid_sealed_values() {
     assert!(checked.stdout.contains("truncated"), "{}", checked.stdout);
 
     // Sealed for a 2048-bit key: the RSA block does not fit the env's 4096-bit certificate.
-    let small = dbos_gitops_seal::generate_dev_keypair(2048).unwrap();
+    let small = dbos_gitops_seal::generate_dev_keypair(2048, NOW).unwrap();
     let small_cert = SealingCert::from_pem(small.certificate_pem.as_bytes()).unwrap();
     let other = seal(&small_cert, &namespace, "conductor-db", keys);
     sealed.encrypted_data = other.encrypted_data;
@@ -993,7 +995,14 @@ fn env_selection_and_could_not_run() {
 #[test]
 fn the_bundled_example_has_no_findings() {
     let root = project_root();
+    // Judged a day after its TLS certificate was minted, not on the day the suite runs: the
+    // example's certificates are as old as its last `tls`, and a test must not expire with them.
+    let tls_crt = std::fs::read(root.join("environments/example/tls.crt")).unwrap();
+    let minted = dbos_gitops_generate::tls::inspect(&tls_crt)
+        .unwrap()
+        .not_before_unix;
     let output = Command::new(binary())
+        .env("DBOS_GITOPS_NOW", (minted + DAY).to_string())
         .args([
             "--repo",
             root.to_str().unwrap(),

@@ -10,6 +10,12 @@ use std::time::SystemTime;
 
 pub const REPO_URL: &str = "https://github.com/acme/dbos-deploy.git";
 
+/// The tests' one clock, 2026-11-28T00:00:00Z (`DBOS_GITOPS_NOW` on every run of the binary):
+/// certificates are minted and judged at the same instant whatever day the suite runs. It lies
+/// inside the validity of the upstream Go fixture certificate (2026-11-27T05:14:02Z to
+/// 2036-11-24T05:14:02Z).
+pub const TEST_NOW: i64 = 1_795_824_000;
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dbos-gitops"))
 }
@@ -167,14 +173,15 @@ impl TestRepo {
         self.run_with_stdin(arguments, None)
     }
 
-    /// The binary with these arguments, run in the repo with its own `$HOME` and none of the
-    /// user's configuration or database URL.
+    /// The binary with these arguments, run in the repo with its own `$HOME`, the tests' frozen
+    /// clock, and none of the user's configuration or database URL.
     pub fn command(&self, arguments: &[&str]) -> Command {
         let mut command = Command::new(binary());
         command
             .args(arguments)
             .current_dir(self.path())
             .env("HOME", self.home.path())
+            .env("DBOS_GITOPS_NOW", TEST_NOW.to_string())
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("DBOS_SYSTEM_DATABASE_URL");
         command

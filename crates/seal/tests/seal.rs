@@ -413,7 +413,7 @@ fn unsealed_secret_matches_the_input() {
 
 #[test]
 fn unseal_tries_every_key() {
-    let other = dbos_gitops_seal::generate_dev_keypair(2048).unwrap();
+    let other = dbos_gitops_seal::generate_dev_keypair(2048, real_now()).unwrap();
     let mut keys = PrivateKeys::from_pem(other.private_key_pem.as_bytes()).unwrap();
     let ss = seal(&secret_doc(), &SealOptions::default()).unwrap();
     assert!(matches!(
@@ -432,7 +432,7 @@ fn private_keys_in_pkcs8_bundles_and_backups() {
     let pkcs8 = go.keys()[0]
         .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
         .unwrap();
-    let dev = dbos_gitops_seal::generate_dev_keypair(2048).unwrap();
+    let dev = dbos_gitops_seal::generate_dev_keypair(2048, real_now()).unwrap();
     // cert + PKCS#1 + PKCS#8 in one file: two keys, the certificate skipped.
     let bundle = format!(
         "{}{}{}",
