@@ -278,9 +278,10 @@ pub enum VersionCommand {
         after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
     )]
     Add(VersionAddArgs),
-    /// List the environment's versions: image, active, autoscaled
+    /// List the environment's versions: image, active, autoscaled; with a database, DBOS's latest
+    /// version, in-flight counts and versions nobody declared
     #[command(
-        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json"
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  dbos-gitops version list --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\""
     )]
     List(VersionListArgs),
     /// Point the Service and the autoscaler at VERSION; a rollback (an older VERSION) also makes
@@ -360,7 +361,9 @@ const RETIRE_HELP: &str = "Safety rules:
   and it is not active;
   with a database URL (`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), refuses while
   workflows of VERSION are PENDING, ENQUEUED or DELAYED in `dbos.workflow_status` (only
-  the env's `app.name` and unclaimed rows when env.yaml declares it); an unreachable
+  the env's `app.name` and unclaimed rows when env.yaml declares it), and while workflows
+  are in flight under versions versions.yaml does not declare (an app that pins
+  `application_version` in its DBOS config hides its versions); an unreachable
   database is an error (exit 2) and changes nothing;
   without a database URL, refuses unless `--no-drain-check`.
   `--force` never skips the drain check.
