@@ -102,12 +102,19 @@ impl Database {
 
     /// `count` workflows of `version` in `status`, recorded as DBOS records them.
     fn workflows(&self, version: &str, status: &str, count: usize) {
+        self.workflows_of("NULL", version, status, count);
+    }
+
+    /// Like `workflows`, owned by `application` (an SQL literal: `'shop'` or `NULL`).
+    fn workflows_of(&self, application: &str, version: &str, status: &str, count: usize) {
         for index in 0..count {
             self.execute(&format!(
                 "INSERT INTO dbos.workflow_status (workflow_uuid, status, name, executor_id, \
-                 application_version, application_id, created_at, updated_at, inputs) \
-                 VALUES ('{version}-{status}-{index}', '{status}', 'checkout', 'local', \
-                 '{version}', 'app-id', 1, 1, '{{\"args\":[],\"kwargs\":{{}}}}')"
+                 application_version, application_id, created_at, updated_at, inputs, \
+                 application_name) \
+                 VALUES ('{version}-{status}-{index}-{}', '{status}', 'checkout', 'local', \
+                 '{version}', 'app-id', 1, 1, '{{\"args\":[],\"kwargs\":{{}}}}', {application})",
+                application.trim_matches('\'')
             ));
         }
     }
@@ -421,4 +428,39 @@ fn issue_11_an_old_autoscaled_version_keeps_its_pods_until_its_scaled_object_is_
     if objects.iter().any(|object| object["kind"] == "Deployment") {
         validate_schemas(&objects);
     }
+}
+
+#[test]
+fn issue_11_only_the_declared_applications_undeclared_work_blocks_retire() {
+    let Some(server) =
+        server_url("issue_11_only_the_declared_applications_undeclared_work_blocks_retire")
+    else {
+        return;
+    };
+    let database = Database::new(&server);
+    database.register(&["v1", "v2", "v3"]);
+    // Another application sharing the database pins its own version: not ours to wait for.
+    database.workflows_of("'billing'", "2024.1", "PENDING", 2);
+    let repo = two_versions();
+    let env = repo
+        .read("environments/prod/env.yaml")
+        .replace("  # name: my-app\n", "  name: shop\n");
+    assert!(env.contains("  name: shop\n"), "{env}");
+    repo.write("environments/prod/env.yaml", &env);
+    repo.ok(&["build"]);
+    repo.ok(&["version", "add", "v3", "--image", "ghcr.io/acme/app:v3"]);
+    let url = database.url_with_password();
+
+    // Ours pins one too: refused.
+    database.workflows_of("'shop'", "0.1.0", "ENQUEUED", 1);
+    let run = assert_unchanged(
+        &repo,
+        &["retire", "v1", "--database-url", &url],
+        1,
+        &["`0.1.0`: 1 (ENQUEUED 1)"],
+    );
+    assert!(!run.stderr.contains("2024.1"), "{}", run.stderr);
+    database.execute("DELETE FROM dbos.workflow_status WHERE application_name = 'shop'");
+    let stdout = repo.ok(&["retire", "v1", "--database-url", &url]);
+    assert!(stdout.starts_with("retired `v1` from `prod`"), "{stdout}");
 }
