@@ -1,5 +1,7 @@
 //! `version add|list|activate`: the application versions of an environment, each its own
-//! Deployment `dbos-app-<v>` with `DBOS__APPVERSION=<v>`.
+//! Deployment `dbos-app-<v>` with `DBOS__APPVERSION=<v>`. What DBOS itself records about versions
+//! (its latest version, work in flight, undeclared versions) is in `dbos_versions`; `version
+//! promote` is in `promote`.
 //!
 //! DBOS recovers a workflow only on an executor of the same application version, and workflows
 //! run for weeks, so a new version never replaces the old one: it is added beside it, the Service

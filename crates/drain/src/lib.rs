@@ -6,7 +6,9 @@
 //! `application_version`, so removing the last such executor strands its workflows. This crate
 //! answers "what is still in flight for version X" by reading the DBOS system table
 //! `<schema>.workflow_status` over a strictly read-only connection, and also builds the queue
-//! depth query used by KEDA to scale the active version's workers.
+//! depth query used by KEDA to scale the active version's workers. The `versions` module reads
+//! DBOS's registered versions and per-version in-flight counts, and makes a version DBOS's latest
+//! for a rollback (the only write, in its own short read-write transaction).
 //!
 //! The DBOS rules encoded here (checked against `dbos` 3.4.0, `dbos/_sys_db.py` and
 //! `dbos/_migration.py`):
