@@ -278,14 +278,38 @@ pub enum VersionCommand {
         after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
     )]
     Add(VersionAddArgs),
-    /// List the environment's versions: image, active, autoscaled
+    /// List the environment's versions: image, active, autoscaled; with a database, DBOS's latest
+    /// version, in-flight counts and versions nobody declared
     #[command(
-        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json"
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  dbos-gitops version list --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\""
     )]
     List(VersionListArgs),
-    /// Point the Service and the autoscaler at VERSION (a rollback is an activate of an older one)
-    #[command(after_help = "Example:\n  dbos-gitops version activate v2 --env prod")]
+    /// Point the Service and the autoscaler at VERSION; a rollback (an older VERSION) also makes
+    /// it DBOS's latest application version in the system database
+    #[command(
+        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), or `--traffic-only` to move only the\nService and the autoscaler. Activating the newest version needs no database.\n\nExample:\n  dbos-gitops version activate v1 --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\"   # rollback\n  dbos-gitops version activate v2 --env prod"
+    )]
     Activate(VersionActivateArgs),
+    /// Add VERSION to another environment with the image it has in the source environment
+    #[command(
+        after_help = "Only the version's image is copied; everything else (secrets, settings) stays per environment.\n\nExample:\n  dbos-gitops version promote v2 --from staging --to prod\n  dbos-gitops version promote v2 --from staging --to prod --no-activate"
+    )]
+    Promote(VersionPromoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VersionPromoteArgs {
+    /// A version of the source environment
+    pub version: String,
+    /// The environment to copy the version's image from
+    #[arg(long, value_name = "SRC")]
+    pub from: String,
+    /// The environment to add the version to
+    #[arg(long, value_name = "DST")]
+    pub to: String,
+    /// Deploy the version in DST but leave the Service and the autoscaler on DST's active one
+    #[arg(long)]
+    pub no_activate: bool,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +332,9 @@ pub struct VersionListArgs {
     /// Environment (may be left out when the repository has exactly one)
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// DBOS system database: adds DBOS's latest version, in-flight counts and undeclared versions (read-only; never printed with its password)
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
     /// Output format; `json` is stable for tools
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
@@ -320,6 +347,12 @@ pub struct VersionActivateArgs {
     /// Environment (may be left out when the repository has exactly one)
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// DBOS system database in which to make VERSION the latest application version (default: env `DBOS_SYSTEM_DATABASE_URL`); never printed with its password
+    #[arg(long, value_name = "URL", conflicts_with = "traffic_only")]
+    pub database_url: Option<String>,
+    /// Move only the Service and the autoscaler; DBOS keeps routing unversioned and scheduled work to its latest version
+    #[arg(long)]
+    pub traffic_only: bool,
 }
 
 const RETIRE_HELP: &str = "Safety rules:
@@ -328,7 +361,9 @@ const RETIRE_HELP: &str = "Safety rules:
   and it is not active;
   with a database URL (`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), refuses while
   workflows of VERSION are PENDING, ENQUEUED or DELAYED in `dbos.workflow_status` (only
-  the env's `app.name` and unclaimed rows when env.yaml declares it); an unreachable
+  the env's `app.name` and unclaimed rows when env.yaml declares it), and while workflows
+  are in flight under versions versions.yaml does not declare (an app that pins
+  `application_version` in its DBOS config hides its versions); an unreachable
   database is an error (exit 2) and changes nothing;
   without a database URL, refuses unless `--no-drain-check`.
   `--force` never skips the drain check.

@@ -9,6 +9,8 @@ mod seal;
 mod secrets;
 mod unseal;
 
+mod dbos_versions;
+mod promote;
 mod retire;
 mod version;
 // Minted secrets: the ingress certificate and Dex's users.
@@ -75,6 +77,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         }
         Command::Version(crate::cli::VersionCommand::Activate(arguments)) => {
             version::activate(&context, arguments)
+        }
+        Command::Version(crate::cli::VersionCommand::Promote(arguments)) => {
+            promote::promote(&context, arguments)
         }
         Command::Retire(arguments) => retire::retire(&context, arguments),
 

@@ -28,8 +28,7 @@ use crate::spec::VersionName;
 use super::version::{declared, load_env, parse_version, plan_versions};
 use super::Context;
 
-/// The environment variable DBOS itself reads for the system database.
-pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";
+use super::dbos_versions::{self, DATABASE_URL_ENV};
 
 /// How many in-flight workflow ids a refusal names.
 const SAMPLE_IDS: usize = 5;
@@ -71,12 +70,13 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     // Everything that can be refused without the database is decided before connecting, and the
     // plan is complete before the drain check: after it, only the writes remain.
     let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
-    let database_url = match &arguments.database_url {
-        Some(url) => Some(url.clone()),
-        None => std::env::var(DATABASE_URL_ENV)
-            .ok()
-            .filter(|url| !url.trim().is_empty()),
-    };
+    let database_url = dbos_versions::database_url(arguments.database_url.as_ref());
+    let declared_names: Vec<VersionName> = loaded.environments[index]
+        .versions
+        .versions
+        .iter()
+        .map(|declared| declared.name.clone())
+        .collect();
     let checked = match (&database_url, arguments.no_drain_check) {
         (_, true) => None,
         (None, false) => {
@@ -87,7 +87,11 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
                 "pass `--database-url postgresql://USER:PASSWORD@HOST:5432/DBNAME` (or set `{DATABASE_URL_ENV}`) for the DBOS system database, or `--no-drain-check` if you know no workflow of `{version}` is in flight"
             )));
         }
-        (Some(url), false) => Some(drain_check(url, &version, application_name.as_deref())?),
+        (Some(url), false) => {
+            let line = drain_check(url, &version, application_name.as_deref())?;
+            undeclared_check(url, &version, application_name.as_deref(), &declared_names)?;
+            Some(line)
+        }
     };
 
     plan.apply()?;
@@ -143,6 +147,44 @@ fn drain_check(
         ));
     }
     Err(refusal(version, &found, &scope))
+}
+
+/// Refuses while work is in flight under versions the environment does not declare: then the
+/// app pins its version in its DBOS config, every Deployment records that one string, and the
+/// per-version drain check above saw nothing of what `version` may still be running. The
+/// versions declared (before this retire) count as known, `version` included.
+fn undeclared_check(
+    database_url: &str,
+    version: &VersionName,
+    application_name: Option<&str>,
+    declared: &[VersionName],
+) -> Result<(), Error> {
+    let report = dbos_versions::report(
+        database_url,
+        application_name,
+        &format!("could not check whether `{version}` is drained"),
+    )?;
+    let undeclared = dbos_versions::undeclared(&report, declared);
+    if undeclared.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = undeclared
+        .iter()
+        .map(|(name, by_status)| {
+            format!(
+                "  `{name}`: {}",
+                dbos_versions::in_flight_cell(Some(by_status))
+            )
+        })
+        .collect();
+    let names: Vec<&str> = undeclared.iter().map(|(name, _)| *name).collect();
+    Err(Error::refused(format!(
+        "refusing to retire `{version}`: workflows are in flight under versions `{}` does not declare\n{}\n  {}",
+        crate::spec::VERSIONS_FILE,
+        lines.join("\n"),
+        dbos_versions::undeclared_explanation(&names)
+    ))
+    .hint(dbos_versions::UNDECLARED_FIX))
 }
 
 /// Which rows were counted, for humans.

@@ -1,5 +1,7 @@
 //! `version add|list|activate`: the application versions of an environment, each its own
-//! Deployment `dbos-app-<v>` with `DBOS__APPVERSION=<v>`.
+//! Deployment `dbos-app-<v>` with `DBOS__APPVERSION=<v>`. What DBOS itself records about versions
+//! (its latest version, work in flight, undeclared versions) is in `dbos_versions`; `version
+//! promote` is in `promote`.
 //!
 //! DBOS recovers a workflow only on an executor of the same application version, and workflows
 //! run for weeks, so a new version never replaces the old one: it is added beside it, the Service
@@ -17,7 +19,7 @@ use crate::model::{EnvInput, Environment};
 use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
 use crate::spec::{self, VersionName, VersionSpec, VersionsSpec, VERSIONS_FILE};
 
-use super::{plan_build, Context};
+use super::{dbos_versions, plan_build, Context};
 
 /// The repository and the index of the environment `--env` names (or the only one).
 pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
@@ -211,6 +213,17 @@ fn image_is_pinned(image: &str) -> bool {
     }
 }
 
+/// `version activate`: moves the Service and the autoscaler, and for a rollback also DBOS's latest
+/// version (see `dbos_versions`).
+///
+/// Order: everything that can be refused offline is decided and the plan is complete (hand-edited
+/// files refused) before the database is touched; then the database update commits in one short
+/// transaction; then the tree is written. If that write fails, DBOS already routes new work to
+/// the version (an older one that still runs at least one pod), while Git still points the Service
+/// at the other: the error says so and rerunning the same command finishes the job, since it
+/// makes the version latest again (a no-op) and writes the tree. The other order would leave a
+/// committed rollback whose DBOS work still goes to the version being rolled back from, which is
+/// the failure this command exists to prevent.
 pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32, Error> {
     let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
     let env = &loaded.environments[index];
@@ -218,27 +231,82 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
     let version = parse_version(&arguments.version)?;
     declared(env, &version)?;
     let previous = env.versions.active.clone();
-    if previous.as_ref() == Some(&version) {
+    let already_active = previous.as_ref() == Some(&version);
+    let newest = env.versions.versions.last().map(|last| last.name.clone());
+    let is_newest = newest.as_ref() == Some(&version);
+    let application_name = env.spec.app.name.clone();
+    let autoscaled = env.spec.app.autoscaling.is_some();
+    let database_url = if arguments.traffic_only {
+        None
+    } else {
+        dbos_versions::database_url(arguments.database_url.as_ref())
+    };
+    if database_url.is_none() && !is_newest && !arguments.traffic_only && !already_active {
+        let newest = newest.map_or_else(String::new, |name| name.to_string());
+        return Err(Error::refused(format!(
+            "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
+        ))
+        .hint(format!(
+            "pass `--database-url postgresql://USER:PASSWORD@HOST:5432/DBNAME` (or set `{}`) for the DBOS system database so `{version}` also becomes DBOS's latest version, or `--traffic-only` to move only the Service",
+            dbos_versions::DATABASE_URL_ENV
+        )));
+    }
+    if already_active && database_url.is_none() {
         println!("`{version}` is already the active version of `{env_name}`; nothing to do");
         return Ok(0);
     }
-    let autoscaled = env.spec.app.autoscaling.is_some();
-    let mut versions = env.versions.clone();
-    versions.active = Some(version.clone());
-    let plan = plan_versions(&mut loaded, index, versions, false)?;
-    plan.apply()?;
+    let plan = if already_active {
+        None
+    } else {
+        let mut versions = env.versions.clone();
+        versions.active = Some(version.clone());
+        Some(plan_versions(&mut loaded, index, versions, false)?)
+    };
+    let dbos_line = match &database_url {
+        Some(url) => Some(dbos_versions::make_latest(
+            url,
+            &version,
+            application_name.as_deref(),
+            is_newest,
+        )?),
+        None => None,
+    };
+    let Some(plan) = plan else {
+        println!(
+            "`{version}` is already the active version of `{env_name}`; {}",
+            dbos_line.unwrap_or_default()
+        );
+        return Ok(0);
+    };
+    if let Err(error) = plan.apply() {
+        return Err(match dbos_line {
+            Some(_) => Error::input(format!(
+                "DBOS's latest version is now `{version}`, but writing `{env_name}` failed, so the Service still points at `{}`: {}",
+                previous.map_or_else(|| "no version".to_string(), |name| name.to_string()),
+                error.report().trim_start_matches("error: ")
+            ))
+            .hint("fix the cause, then rerun the same command: it finds DBOS already on the version and writes the tree"),
+            None => error,
+        });
+    }
     let routed = if autoscaled {
         "the Service and the autoscaler now point at it"
     } else {
         "the Service now points at it"
     };
+    let dbos = dbos_line.map_or_else(String::new, |line| format!(", and {line}"));
     match previous {
         Some(previous) => println!(
-            "activated `{version}` in `{env_name}`: {routed}; `{previous}` keeps running to finish its workflows"
+            "activated `{version}` in `{env_name}`: {routed}{dbos}; `{previous}` keeps running to finish its workflows"
         ),
-        None => println!("activated `{version}` in `{env_name}`: {routed}"),
+        None => println!("activated `{version}` in `{env_name}`: {routed}{dbos}"),
     }
     print!("{}", plan.summary());
+    if arguments.traffic_only && !is_newest {
+        eprintln!(
+            "warning: DBOS's latest version was not changed (`--traffic-only`): enqueued work without a version and scheduled workflows still go to it, not to `{version}`"
+        );
+    }
     Ok(0)
 }
 
@@ -246,8 +314,12 @@ pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error>
     let root = context.root()?;
     let loaded = load_repo(&root)?;
     let input = loaded.select_env(arguments.env.as_deref())?.clone();
+    let application_name = input.spec.app.name.clone();
     let model = crate::model::resolve(&loaded.spec, vec![input])?;
     let env = &model.environments[0];
+    if let Some(url) = &arguments.database_url {
+        return dbos_versions::list(env, url, application_name.as_deref(), arguments.format);
+    }
     match arguments.format {
         ListFormat::Json => {
             let versions: Vec<serde_json::Value> = env

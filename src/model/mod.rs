@@ -166,7 +166,7 @@ pub struct Version {
 #[derive(Clone, Debug)]
 pub struct Autoscaling {
     pub trigger: TriggerKind,
-    /// The query of the `postgresql` trigger: the queue's ENQUEUED workflows for the active
+    /// The query of the `postgresql` trigger: the queue's ENQUEUED and PENDING workflows for the active
     /// version, and the unversioned ones when the active version is also the newest (only the
     /// newest version dequeues those).
     pub postgres_query: Option<String>,

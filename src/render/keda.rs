@@ -1,6 +1,24 @@
 //! KEDA autoscaling of the active version: the guide's `metrics-api` trigger polling the app's
-//! queue-depth endpoint, or a `postgresql` trigger that counts the queue's ENQUEUED workflows in
-//! the DBOS system tables (no pod needed to read it, so it allows scale-to-zero).
+//! queue-depth endpoint, or a `postgresql` trigger that counts the queue's ENQUEUED and PENDING
+//! workflows in the DBOS system tables (no pod needed to read it, so it allows scale-to-zero, and
+//! a running workflow keeps its pod).
+//!
+//! How an autoscaled version steps down when another one is activated (issue 11). The
+//! ScaledObject is named after the version's Deployment, so activating another version renders a
+//! new ScaledObject and drops the old one, which Argo CD prunes last (`PruneLast=true`, after the
+//! new version is healthy). Meanwhile the old Deployment's rendered `replicas: 1` is not applied:
+//! with `RespectIgnoreDifferences=true` and `/spec/replicas` ignored, Argo CD copies the live value
+//! of every ignored field into the manifest before it applies it (`normalizeTargetResources` in
+//! argo-cd's `controller/sync.go`), so the server-side apply keeps whatever count KEDA had set and
+//! nothing drops during the sync. When the ScaledObject is deleted, KEDA's finalizer stops the
+//! scale loop and the HPA it owns is garbage-collected; by default KEDA then leaves the replica
+//! count as it was, which would keep a large old version at its peak (or at zero) until retired.
+//! `restoreToOriginalReplicaCount: true` makes the finalizer set the Deployment back to
+//! `status.originalReplicaCount` instead (`finalizeScaledObject` in keda's
+//! `controllers/keda/scaledobject_finalizer.go`): the count it had before KEDA took it over, which
+//! is 1 because an autoscaled Deployment is created without `replicas`. So the old version keeps
+//! its size until the prune, then steps down to the one pod that recovers its workflows, and a
+//! version that KEDA had scaled to zero comes back to one.
 
 use serde_json::{json, Value};
 
@@ -67,6 +85,7 @@ pub fn documents(env: &Environment) -> Option<Vec<Value>> {
             "cooldownPeriod": 60,
             "minReplicaCount": autoscaling.min_replicas,
             "maxReplicaCount": autoscaling.max_replicas,
+            "advanced": { "restoreToOriginalReplicaCount": true },
             "triggers": [trigger],
         }
     }));

@@ -15,6 +15,7 @@ const COMMANDS: &[&[&str]] = &[
     &["version", "add"],
     &["version", "list"],
     &["version", "activate"],
+    &["version", "promote"],
     &["retire"],
     &["tls"],
     &["dex", "add-user"],

@@ -13,6 +13,10 @@ mod retire;
 mod seal;
 mod versions;
 
+// DBOS's own version routing and promotion (#11).
+mod promote;
+mod rollback;
+
 // Minted secrets (#4).
 mod dex;
 mod tls;

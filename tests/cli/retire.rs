@@ -526,17 +526,18 @@ fn issue_5_the_postgresql_trigger_query_returns_the_queue_depth() {
     seed(
         &database,
         &[
-            // Counted: the active version's and unversioned ENQUEUED workflows of the queue.
+            // Counted: the active version's and unversioned ENQUEUED workflows of the queue,
+            // and its PENDING (running) ones, so KEDA never scales a running workflow away.
+            queued("v2-running", "PENDING", Some("v2"), "orders"),
             queued("v2-a", "ENQUEUED", Some("v2"), "orders"),
             queued("v2-b", "ENQUEUED", Some("v2"), "orders"),
             queued("v2-c", "ENQUEUED", Some("v2"), "orders"),
             queued("none-a", "ENQUEUED", None, "orders"),
             queued("none-b", "ENQUEUED", None, "orders"),
-            // Not counted: an old version's, another queue's, running and finished ones.
+            // Not counted: an old version's, another queue's, finished and delayed ones.
             queued("v1-a", "ENQUEUED", Some("v1"), "orders"),
             queued("v1-b", "ENQUEUED", Some("v1"), "orders"),
             queued("v2-other-queue", "ENQUEUED", Some("v2"), "emails"),
-            queued("v2-running", "PENDING", Some("v2"), "orders"),
             queued("v2-done", "SUCCESS", Some("v2"), "orders"),
             queued("v2-delayed", "DELAYED", Some("v2"), "orders"),
         ],
@@ -568,7 +569,7 @@ fn issue_5_the_postgresql_trigger_query_returns_the_queue_depth() {
             _ => None,
         })
         .collect();
-    assert_eq!(depth, ["5"], "{query}");
+    assert_eq!(depth, ["6"], "{query}");
 }
 
 #[test]

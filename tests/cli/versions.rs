@@ -276,8 +276,9 @@ fn issue_5_no_activate_leaves_traffic_and_activate_moves_it_back_and_forth() {
         "{stdout}"
     );
     check_render("v3", &["v1", "v2"]);
-    // A rollback is an activate of an older version.
-    repo.ok(&["version", "activate", "v1"]);
+    // A rollback is an activate of an older version; without a database it moves traffic only
+    // when told to (tests/cli/rollback.rs has the database side).
+    repo.ok(&["version", "activate", "v1", "--traffic-only"]);
     check_render("v1", &["v2", "v3"]);
     assert_eq!(repo.run(&["build", "--check"]).code, 0);
 
@@ -468,7 +469,7 @@ fn issue_5_a_hand_edited_generated_file_refuses_the_change_and_nothing_is_writte
     let before = repo.snapshot();
     for arguments in [
         &["version", "add", "v3", "--image", "ghcr.io/acme/app:v3"][..],
-        &["version", "activate", "v1"][..],
+        &["version", "activate", "v1", "--traffic-only"][..],
     ] {
         let run = repo.fails(arguments, 1);
         assert!(run.stderr.contains(path), "{}", run.stderr);

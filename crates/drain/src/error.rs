@@ -55,6 +55,10 @@ pub enum DrainError {
         schema_exists: bool,
     },
 
+    /// The system tables predate `application_versions` (added by DBOS migration 13).
+    #[error("table `{schema}.application_versions` not found in database `{database}`")]
+    MissingVersionsTable { schema: String, database: String },
+
     /// The table exists but lacks a column the drain check relies on.
     #[error("table `{schema}.workflow_status` has no column `{column}`")]
     UnexpectedSchema { schema: String, column: String },
@@ -130,6 +134,11 @@ impl DrainError {
                  DBOS system database (wrong database?) and the schema name, or run `dbos migrate`"
                     .into()
             }),
+            DrainError::MissingVersionsTable { .. } => Some(
+                "these DBOS system tables predate application versions: run `dbos migrate` \
+                 with a current DBOS version"
+                    .into(),
+            ),
             DrainError::UnexpectedSchema { .. } => Some(
                 "the DBOS system tables are older or newer than expected; run `dbos migrate` \
                  with a current DBOS version"

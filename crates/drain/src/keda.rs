@@ -7,11 +7,18 @@
 //! also the newest; after a rollback to an older version they are not its work. KEDA cannot bind
 //! parameters, so the values are inlined as SQL literals; they are validated as plain names and
 //! quoted anyway, and the result is a single line that is safe inside a YAML string.
+//!
+//! Queue depth counts `PENDING` as well as `ENQUEUED` rows (issue 11): a dequeued workflow turns
+//! PENDING while a worker runs it, so counting only ENQUEUED would let KEDA scale to zero under a
+//! running workflow, killing the only executor that can finish it. DBOS's own Kubernetes operator
+//! sizes workers by ENQUEUED + PENDING the same way, and the SDK keeps a partial index on exactly
+//! those two statuses (`idx_workflow_status_in_flight` on `queue_name, status, ...`, created in dbos 3.4.0's
+//! `_migration.py`), so the query stays an index scan.
 
 use crate::DrainError;
 
-/// The `query` for a KEDA `postgresql` trigger: the number of ENQUEUED workflows of `queue`
-/// that the `active_version` will run (its own plus those with no version).
+/// The `query` for a KEDA `postgresql` trigger: the number of ENQUEUED and PENDING workflows of
+/// `queue` that the `active_version` runs or will run (its own plus those with no version).
 ///
 /// `schema` must be an SQL identifier (`[A-Za-z_][A-Za-z0-9_]*`); `queue` and
 /// `active_version` may use ASCII letters, digits and `_ - . : / @ +`.
@@ -41,7 +48,7 @@ pub fn queue_depth_sql(
     };
     Ok(format!(
         "SELECT COUNT(*) FROM {schema}.\"workflow_status\" \
-         WHERE \"queue_name\" = {queue} AND \"status\" = 'ENQUEUED' \
+         WHERE \"queue_name\" = {queue} AND \"status\" IN ('ENQUEUED', 'PENDING') \
          AND {versions}"
     ))
 }
@@ -130,7 +137,7 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT COUNT(*) FROM \"dbos\".\"workflow_status\" WHERE \"queue_name\" = \
-             'orders-queue' AND \"status\" = 'ENQUEUED' AND (\"application_version\" = \
+             'orders-queue' AND \"status\" IN ('ENQUEUED', 'PENDING') AND (\"application_version\" = \
              'a1b2c3' OR \"application_version\" IS NULL)"
         );
         assert!(!sql.contains('\n'));

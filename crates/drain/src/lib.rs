@@ -6,7 +6,9 @@
 //! `application_version`, so removing the last such executor strands its workflows. This crate
 //! answers "what is still in flight for version X" by reading the DBOS system table
 //! `<schema>.workflow_status` over a strictly read-only connection, and also builds the queue
-//! depth query used by KEDA to scale the active version's workers.
+//! depth query used by KEDA to scale the active version's workers. The `versions` module reads
+//! DBOS's registered versions and per-version in-flight counts, and makes a version DBOS's latest
+//! for a rollback (the only write, in its own short read-write transaction).
 //!
 //! The DBOS rules encoded here (checked against `dbos` 3.4.0, `dbos/_sys_db.py` and
 //! `dbos/_migration.py`):
@@ -19,6 +21,7 @@
 mod error;
 mod keda;
 mod url;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -29,6 +32,10 @@ use postgres::{IsolationLevel, NoTls, Transaction};
 pub use crate::error::DrainError;
 pub use crate::keda::{keda_queue_depth_sql, queue_depth_sql};
 pub use crate::url::redact as redact_database_url;
+pub use crate::versions::{
+    set_latest_version, versions_report, LatestOutcome, RegisteredVersion, VersionsQuery,
+    VersionsReport,
+};
 
 /// The `workflow_status.status` values of a workflow that has not finished.
 pub const IN_FLIGHT_STATUSES: [&str; 3] = ["PENDING", "ENQUEUED", "DELAYED"];
@@ -196,6 +203,32 @@ impl Session {
             Failure::Pg(e) => classify(&e, ctx),
         })?;
         rollback.map_err(|e| classify(&e, ctx))?;
+        Ok(value)
+    }
+
+    /// Runs `f` in one short read-write transaction, bounded like `read_only`, and commits it
+    /// only when `f` succeeds (dropping the transaction rolls it back).
+    fn read_write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction<'_>, &mut Ctx) -> Result<T, Failure>,
+    ) -> Result<T, DrainError> {
+        let ctx = &mut self.ctx;
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .map_err(|e| classify(&e, ctx))?;
+        let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
+        tx.batch_execute(&format!(
+            "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
+        ))
+        .map_err(|e| classify(&e, ctx))?;
+        let value = f(&mut tx, ctx).map_err(|f| match f {
+            Failure::Drain(d) => d,
+            Failure::Pg(e) => classify(&e, ctx),
+        })?;
+        tx.commit().map_err(|e| classify(&e, ctx))?;
         Ok(value)
     }
 }

@@ -1,0 +1,343 @@
+//! DBOS's own view of an environment's versions, for `version activate`, `version list` and
+//! `retire`: DBOS routes work by `dbos.application_versions` and `workflow_status`, not by the
+//! Kubernetes Service, so a rollback must also make the older version DBOS's *latest*, and work
+//! recorded under a version nobody declared (an app that pins `application_version` in its DBOS
+//! config, which overrides `DBOS__APPVERSION` in the Python and TypeScript SDKs) must be shown and
+//! must stop `retire`, whose per-version drain check cannot see it. The queries live in the drain
+//! crate; this module turns their answers into messages.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use dbos_gitops_drain::{
+    redact_database_url, DrainError, LatestOutcome, VersionsQuery, VersionsReport,
+    IN_FLIGHT_STATUSES,
+};
+
+use serde_json::{json, Value};
+
+use crate::cli::ListFormat;
+use crate::error::Error;
+use crate::model::Environment;
+use crate::spec::VersionName;
+
+/// The environment variable DBOS itself reads for the system database.
+pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";
+
+/// Bound on connecting and on each statement.
+pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database URL from the flag, else from `DBOS_SYSTEM_DATABASE_URL` when set and not blank.
+pub fn database_url(flag: Option<&String>) -> Option<String> {
+    match flag {
+        Some(url) => Some(url.clone()),
+        None => std::env::var(DATABASE_URL_ENV)
+            .ok()
+            .filter(|url| !url.trim().is_empty()),
+    }
+}
+
+/// A database failure as an input error (exit 2): `what` says what could not be done and that
+/// nothing changed; the drain error's hint comes along. The password never appears: the drain
+/// crate scrubs it from every message.
+pub fn failure(what: String, error: DrainError) -> Error {
+    let failure = Error::input(format!("{what}: {error}"));
+    match error.hint() {
+        Some(hint) => failure.hint(hint),
+        None => failure,
+    }
+}
+
+fn query(application_name: Option<&str>) -> VersionsQuery<'_> {
+    VersionsQuery {
+        timeout: DATABASE_TIMEOUT,
+        ..VersionsQuery::new(application_name)
+    }
+}
+
+/// Reads what the system database holds per version (read-only).
+pub fn report(
+    database_url: &str,
+    application_name: Option<&str>,
+    what: &str,
+) -> Result<VersionsReport, Error> {
+    dbos_gitops_drain::versions_report(database_url, &query(application_name))
+        .map_err(|error| failure(format!("{what}, so nothing was changed"), error))
+}
+
+/// Makes `version` DBOS's latest application version; returns the clause to print after
+/// "activated `V` in `ENV`: ...". A version the database never registered is refused unless it
+/// is the newest declared one (its first pod registers it as the latest when it starts).
+pub fn make_latest(
+    database_url: &str,
+    version: &VersionName,
+    application_name: Option<&str>,
+    is_newest: bool,
+) -> Result<String, Error> {
+    let outcome = dbos_gitops_drain::set_latest_version(
+        database_url,
+        version.as_str(),
+        &query(application_name),
+    )
+    .map_err(|error| {
+        failure(
+            format!("could not make `{version}` DBOS's latest version, so nothing was changed"),
+            error,
+        )
+    })?;
+    match outcome {
+        LatestOutcome::Set {
+            previous: Some(previous),
+        } => Ok(format!(
+            "DBOS's latest version is now `{version}` (was `{previous}`)"
+        )),
+        LatestOutcome::Set { previous: None } => {
+            Ok(format!("DBOS's latest version is now `{version}`"))
+        }
+        LatestOutcome::AlreadyLatest => Ok(format!("DBOS's latest version already is `{version}`")),
+        LatestOutcome::NotRegistered { .. } if is_newest => Ok(format!(
+            "DBOS has not registered `{version}` yet: its first pod makes it DBOS's latest version"
+        )),
+        LatestOutcome::NotRegistered { registered } => {
+            let holds = if registered.is_empty() {
+                "no versions at all".to_string()
+            } else {
+                format!("these versions, latest first: {}", backticked(&registered))
+            };
+            Err(Error::refused(format!(
+                "refusing to activate `{version}`: the DBOS system database at `{}` has never seen it (no `{version}` executor has started); it holds {holds}",
+                redact_database_url(database_url)
+            ))
+            .hint(format!(
+                "check that the url names this environment's system database{}, and that the app does not set `application_version` in its DBOS config (it overrides `DBOS__APPVERSION`); to move only the Service, rerun with `--traffic-only`",
+                match application_name {
+                    Some(name) => format!(" and that the app is named `{name}` there"),
+                    None => String::new(),
+                }
+            )))
+        }
+    }
+}
+
+/// In-flight work under versions the environment does not declare (version-less rows excluded:
+/// DBOS's latest version takes those), by version.
+pub fn undeclared<'a>(
+    report: &'a VersionsReport,
+    declared: &[VersionName],
+) -> Vec<(&'a str, &'a BTreeMap<String, u64>)> {
+    report
+        .in_flight
+        .iter()
+        .filter_map(|(version, by_status)| {
+            let version = version.as_deref()?;
+            let total: u64 = by_status.values().sum();
+            (total > 0 && !declared.iter().any(|name| name.as_str() == version))
+                .then_some((version, by_status))
+        })
+        .collect()
+}
+
+/// The likely cause of undeclared versions and the fix, for warnings and refusals.
+pub fn undeclared_explanation(versions: &[&str]) -> String {
+    format!(
+        "the database holds work under {}, which versions.yaml does not declare: the app most likely sets `application_version` in its DBOS config, which overrides `DBOS__APPVERSION`, so every Deployment records the same version and the drain check cannot tell them apart",
+        backticked(versions)
+    )
+}
+
+pub const UNDECLARED_FIX: &str = "remove `application_version` from the app's DBOS config (or set it from `DBOS__APPVERSION`) so each Deployment records its own version; wait for or cancel the listed work (`dbos workflow list -v VERSION`) before retiring";
+
+/// `3 (PENDING 2, ENQUEUED 1)`, statuses in DBOS's order; `0` when none.
+pub fn in_flight_cell(by_status: Option<&BTreeMap<String, u64>>) -> String {
+    let Some(by_status) = by_status else {
+        return "0".to_string();
+    };
+    let total: u64 = by_status.values().sum();
+    if total == 0 {
+        return "0".to_string();
+    }
+    let mut parts: Vec<String> = IN_FLIGHT_STATUSES
+        .iter()
+        .filter_map(|status| {
+            by_status
+                .get(*status)
+                .map(|count| format!("{status} {count}"))
+        })
+        .collect();
+    for (status, count) in by_status {
+        if !IN_FLIGHT_STATUSES.contains(&status.as_str()) {
+            parts.push(format!("{status} {count}"));
+        }
+    }
+    format!("{total} ({})", parts.join(", "))
+}
+
+fn backticked<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{}`", name.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `version list --database-url`: the declared versions with DBOS's latest and in-flight counts,
+/// then rows for what the database holds under versions nobody declared.
+pub fn list(
+    env: &Environment,
+    database_url: &str,
+    application_name: Option<&str>,
+    format: ListFormat,
+) -> Result<i32, Error> {
+    let report = report(
+        database_url,
+        application_name,
+        "could not read the DBOS system database",
+    )?;
+    let latest = report.latest();
+    let declared: Vec<VersionName> = env.versions.iter().map(|v| v.name.clone()).collect();
+    let undeclared_work = undeclared(&report, &declared);
+    // Undeclared versions worth a row: those with work in flight, and DBOS's latest.
+    let mut extra: Vec<&str> = undeclared_work
+        .iter()
+        .map(|(version, _)| *version)
+        .collect();
+    if let Some(latest) = latest {
+        if !declared.iter().any(|name| name.as_str() == latest) && !extra.contains(&latest) {
+            extra.push(latest);
+        }
+    }
+    extra.sort_unstable();
+    let counts = |version: Option<&str>| report.in_flight.get(&version.map(str::to_owned));
+    let version_less = counts(None);
+    match format {
+        ListFormat::Json => {
+            let count_json =
+                |version: Option<&str>| json!(counts(version).cloned().unwrap_or_default());
+            let mut versions: Vec<Value> = env
+                .versions
+                .iter()
+                .map(|version| {
+                    json!({
+                        "name": version.name.as_str(),
+                        "image": version.image,
+                        "declared": true,
+                        "active": version.active,
+                        "dbos_latest": latest == Some(version.name.as_str()),
+                        "in_flight": count_json(Some(version.name.as_str())),
+                    })
+                })
+                .collect();
+            versions.extend(extra.iter().map(|name| {
+                json!({
+                    "name": name,
+                    "image": Value::Null,
+                    "declared": false,
+                    "active": false,
+                    "dbos_latest": latest == Some(*name),
+                    "in_flight": count_json(Some(name)),
+                })
+            }));
+            let document = json!({
+                "env": env.name.as_str(),
+                "active": env.active.as_ref().map(VersionName::as_str),
+                "dbos_latest": latest,
+                "filtered_by_application_name": report.filtered_by_application_name,
+                "versions": versions,
+                "version_less_in_flight": count_json(None),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).expect("json serialises")
+            );
+        }
+        ListFormat::Text => {
+            let yes_no = |flag: bool| if flag { "yes" } else { "no" }.to_string();
+            let mut rows = vec![[
+                "VERSION".to_string(),
+                "IMAGE".to_string(),
+                "ACTIVE".to_string(),
+                "DBOS LATEST".to_string(),
+                "IN FLIGHT".to_string(),
+            ]];
+            for version in &env.versions {
+                let name = version.name.as_str();
+                rows.push([
+                    name.to_string(),
+                    version.image.clone(),
+                    yes_no(version.active),
+                    yes_no(latest == Some(name)),
+                    in_flight_cell(counts(Some(name))),
+                ]);
+            }
+            for name in &extra {
+                rows.push([
+                    name.to_string(),
+                    "(not declared)".to_string(),
+                    "-".to_string(),
+                    yes_no(latest == Some(*name)),
+                    in_flight_cell(counts(Some(name))),
+                ]);
+            }
+            if version_less.is_some() {
+                rows.push([
+                    "(no version)".to_string(),
+                    "(runs on DBOS's latest)".to_string(),
+                    "-".to_string(),
+                    "-".to_string(),
+                    in_flight_cell(version_less),
+                ]);
+            }
+            print!("{}", super::format_table(&rows));
+        }
+    }
+    if !undeclared_work.is_empty() {
+        let names: Vec<&str> = undeclared_work
+            .iter()
+            .map(|(version, _)| *version)
+            .collect();
+        eprintln!(
+            "warning: {}\n  hint: {UNDECLARED_FIX}",
+            undeclared_explanation(&names)
+        );
+    }
+    match (latest, &env.active) {
+        (Some(latest), Some(active)) if latest != active.as_str() => eprintln!(
+            "note: DBOS's latest version is `{latest}`, not the active `{active}`: enqueued work without a version and scheduled workflows go to `{latest}`; `dbos-gitops version activate {active} --env {} --database-url URL` moves them",
+            env.name
+        ),
+        _ => {}
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_cells_list_statuses_in_dbos_order() {
+        let counts: BTreeMap<String, u64> = [("ENQUEUED", 1), ("PENDING", 2)]
+            .into_iter()
+            .map(|(status, count)| (status.to_string(), count))
+            .collect();
+        assert_eq!(in_flight_cell(Some(&counts)), "3 (PENDING 2, ENQUEUED 1)");
+        assert_eq!(in_flight_cell(None), "0");
+    }
+
+    #[test]
+    fn version_less_and_declared_rows_are_not_undeclared() {
+        let mut report = VersionsReport::default();
+        for version in [None, Some("v1"), Some("0.1.0")] {
+            report.in_flight.insert(
+                version.map(str::to_owned),
+                [("ENQUEUED".to_string(), 2)].into_iter().collect(),
+            );
+        }
+        let declared = [VersionName::new("v1").unwrap()];
+        let found: Vec<&str> = undeclared(&report, &declared)
+            .into_iter()
+            .map(|(version, _)| version)
+            .collect();
+        assert_eq!(found, ["0.1.0"]);
+    }
+}

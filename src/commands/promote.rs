@@ -1,0 +1,60 @@
+//! `version promote V --from SRC --to DST`: the version that passed in one environment goes to
+//! the next with the very same image, so what runs in production is what was tested. Only the
+//! image is copied: DST gets V exactly as `version add V --env DST --image <SRC's image>` would
+//! add it (activation, autoscaling, generated files), and its secrets and settings stay its own.
+
+use crate::cli::{VersionAddArgs, VersionPromoteArgs};
+use crate::error::Error;
+
+use super::version::{add, declared, load_env, parse_version};
+use super::Context;
+
+pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, Error> {
+    let version = parse_version(&arguments.version)?;
+    let (source_repo, source_index) = load_env(context, Some(&arguments.from))?;
+    let source = &source_repo.environments[source_index];
+    let image = declared(source, &version)?.image.clone();
+    let (target_repo, target_index) = load_env(context, Some(&arguments.to))?;
+    let target = &target_repo.environments[target_index];
+    if source.name == target.name {
+        return Err(
+            Error::input(format!("`--from` and `--to` both name `{}`", target.name))
+                .hint("promote copies a version to another environment: name two different ones"),
+        );
+    }
+    if let Some(existing) = target
+        .versions
+        .versions
+        .iter()
+        .find(|declared| declared.name == version)
+    {
+        if existing.image == image {
+            println!(
+                "`{}` already has `{version}` with image `{image}`; nothing to do",
+                target.name
+            );
+            return Ok(0);
+        }
+        return Err(Error::refused(format!(
+            "refusing to promote `{version}` to `{}`: it already has `{version}` with image `{}`, not `{image}` as in `{}`",
+            target.name, existing.image, source.name
+        ))
+        .hint(format!(
+            "a version's image never changes, so its running workflows keep their code: promote under a new version name in `{}` first, or retire `{version}` from `{}`",
+            source.name, target.name
+        )));
+    }
+    println!(
+        "promoting `{version}` from `{}` (image `{image}`)",
+        source.name
+    );
+    add(
+        context,
+        VersionAddArgs {
+            version: arguments.version,
+            env: Some(arguments.to),
+            image,
+            no_activate: arguments.no_activate,
+        },
+    )
+}
