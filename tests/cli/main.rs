@@ -6,6 +6,7 @@ mod support;
 
 mod build;
 mod check;
+mod check_holes;
 mod example;
 mod help;
 mod render;
