@@ -8,10 +8,12 @@ mod build;
 mod check;
 mod check_holes;
 mod example;
+mod expect;
 mod help;
 mod render;
 mod retire;
 mod seal;
+mod transcripts;
 mod versions;
 
 // Minted secrets (#4).
