@@ -99,7 +99,8 @@ python3 tests/support/test_summarize_tests.py
 
 step "cargo test"
 set +e
-cargo test --workspace 2>&1 | tee target/test-output.txt
+# --no-fail-fast: every test binary runs, so the summary counts the whole suite.
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}
 set -e
 # A test that returned early because a tool is missing is `ok` to the harness: each such test
