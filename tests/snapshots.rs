@@ -100,6 +100,10 @@ fn generated(tree: &Tree) -> String {
 
 /// PEM blocks, bcrypt hashes and ciphertext, should any reach a generated file.
 fn assert_masked(name: &str, tree: &Tree) {
+    masked().bind(|| insta::assert_snapshot!(name, generated(tree)));
+}
+
+fn masked() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(
         r"-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END [A-Z ]+-----",
@@ -108,7 +112,32 @@ fn assert_masked(name: &str, tree: &Tree) {
     settings.add_filter(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}", "[BCRYPT]");
     settings.add_filter(r"\b[A-Za-z0-9+/]{200,}={0,2}", "[CIPHERTEXT]");
     settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(name, generated(tree)));
+    settings
+}
+
+/// The masks do mask: a certificate, a bcrypt hash and a long ciphertext.
+#[test]
+fn masking_hides_pem_bcrypt_and_ciphertext() {
+    let certificate = String::from_utf8(
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sealed-secrets-go/go-cert.pem"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let text = format!(
+        "ca: |\n{certificate}hash: $2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\nsealed: {}\n",
+        "AgB".repeat(100)
+    );
+    masked().bind(|| {
+        insta::assert_snapshot!(text, @r"
+        ca: |
+        [PEM CERTIFICATE]
+        hash: [BCRYPT]
+        sealed: [CIPHERTEXT]
+        ");
+    });
 }
 
 #[test]
