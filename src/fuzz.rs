@@ -194,13 +194,63 @@ fn the_emitter_round_trips_whatever_the_parser_accepts() {
                     .unwrap_or_else(|error| {
                         panic!("emitted YAML does not parse: {error}\n{emitted}")
                     });
-                if reparsed.len() == 1 {
-                    assert_eq!(
-                        reparsed[0], document,
-                        "round trip changed the value:\n{emitted}"
-                    );
-                }
+                assert_round_trip(&document, &emitted, &reparsed);
             }
         }
     });
+}
+
+/// One emitted document reads back as exactly that document. The count must be one:
+/// `parse_documents` drops only null documents and the parser never yields one, so a changed
+/// count means the emitter wrote a document marker (`---`, `...`) or nothing at all.
+fn assert_round_trip(document: &serde_json::Value, emitted: &str, reparsed: &[serde_json::Value]) {
+    assert_eq!(
+        reparsed.len(),
+        1,
+        "round trip changed the document count:\n{emitted}"
+    );
+    assert_eq!(
+        &reparsed[0], document,
+        "round trip changed the value:\n{emitted}"
+    );
+}
+
+/// The values most likely to change the document count, directly rather than by chance:
+/// document markers as whole documents, as values, inside block strings, and empty containers.
+#[test]
+fn document_markers_and_empty_values_stay_one_document() {
+    use serde_json::json;
+    let markers = [
+        "---",
+        "...",
+        "--- x",
+        "... x",
+        "a\n---\nb",
+        "---\n",
+        "\n...\n",
+        "",
+        "~",
+        "null",
+    ];
+    let mut documents: Vec<serde_json::Value> = Vec::new();
+    for marker in markers {
+        documents.push(json!(marker));
+        documents.push(json!({ "k": marker }));
+        documents.push(json!([marker]));
+        documents.push(json!({ "k": [{ marker: marker }] }));
+    }
+    documents.extend([
+        json!({}),
+        json!([]),
+        json!({ "k": {} }),
+        json!([[]]),
+        json!(false),
+        json!(0),
+    ]);
+    for document in documents {
+        let emitted = crate::yaml::emit(&document);
+        let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
+            .unwrap_or_else(|error| panic!("emitted YAML does not parse: {error}\n{emitted}"));
+        assert_round_trip(&document, &emitted, &reparsed);
+    }
 }

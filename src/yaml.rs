@@ -77,6 +77,14 @@ pub fn emit(value: &Value) -> String {
     match value {
         Value::Object(map) if !map.is_empty() => emit_map(&mut out, map, 0),
         Value::Array(items) if !items.is_empty() => emit_list(&mut out, items, 0),
+        // A multi-line string as a whole document: a block scalar at indentation 0 would put a
+        // content line such as `---` in column 0, where it ends the document (found by
+        // fuzz::document_markers_and_empty_values_stay_one_document). A JSON string is a valid
+        // YAML double-quoted scalar on one line.
+        Value::String(text) if text.contains('\n') => {
+            out.push_str(&serde_json::to_string(text).expect("a string serializes"));
+            out.push('\n');
+        }
         scalar => {
             out.push_str(&scalar_text(scalar, 0));
             out.push('\n');

@@ -117,13 +117,29 @@ fn render_env(
         return Vec::new();
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    let Ok(objects) = crate::yaml::parse_documents(Path::new(&check.dir), &text) else {
-        return Vec::new();
+    let objects = match crate::yaml::parse_documents(Path::new(&check.dir), &text) {
+        Ok(objects) => objects,
+        // kustomize succeeded but we cannot read what it printed: the checks below would see
+        // nothing, so say so instead of passing.
+        Err(error) => return vec![unreadable_render(&check.dir, &error.to_string())],
     };
     let mut findings = Vec::new();
     findings.extend(autoscaled_replicas(check, env, &objects, earlier));
     findings.extend(unknown_references(check, env, &objects));
     findings
+}
+
+/// `kubectl kustomize` exited 0 but printed something our YAML reader refuses.
+fn unreadable_render(dir: &str, error: &str) -> Finding {
+    Finding::error(
+        "render-unreadable",
+        dir,
+        format!("`kubectl kustomize {dir}` printed output that is not readable YAML: {error}"),
+    )
+    .hint(format!(
+        "run `kubectl kustomize {dir}` and look at the output; if kubectl printed valid YAML, \
+         report it as a dbos-gitops bug with that output"
+    ))
 }
 
 fn autoscaled_replicas(

@@ -101,8 +101,21 @@ pub fn check_generated(root: &Path, check: &EnvCheck<'_>) -> Result<Vec<Finding>
         return Ok(Vec::new()); // missing: a stale-generated finding
     };
     let text = String::from_utf8_lossy(&bytes);
-    let Ok(documents) = crate::yaml::parse_documents(Path::new(&path), &text) else {
-        return Ok(Vec::new()); // unreadable: stale-generated and render findings
+    let documents = match crate::yaml::parse_documents(Path::new(&path), &text) {
+        Ok(documents) => documents,
+        // Unreadable: the replicas rule cannot be judged, so say that instead of passing.
+        Err(error) => {
+            return Ok(vec![Finding::error(
+                "unreadable-generated",
+                &path,
+                format!(
+                    "`{path}` is not readable YAML, so `spec.replicas` cannot be checked: {error}"
+                ),
+            )
+            .hint(
+                "run `dbos-gitops build --force` to restore the generated file",
+            )])
+        }
     };
     let has_replicas = documents
         .iter()

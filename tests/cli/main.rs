@@ -6,11 +6,14 @@ mod support;
 
 mod build;
 mod check;
+mod check_holes;
 mod example;
+mod expect;
 mod help;
 mod render;
 mod retire;
 mod seal;
+mod transcripts;
 mod versions;
 
 // DBOS's own version routing and promotion (#11).

@@ -9,136 +9,10 @@
 //! and under CI (`CI` set) they fail instead.
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
 use crate::support::*;
-
-const DATABASE_ENV: &str = "DBOS_GITOPS_TEST_DATABASE_URL";
-
-fn server_url(test: &str) -> Option<String> {
-    match std::env::var(DATABASE_ENV) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "{test}: {DATABASE_ENV} is not set but CI is: start the test database with \
-                     `eval \"$(bash tests/support/postgres.sh start)\"`"
-                );
-            }
-            // The real stderr: the harness captures eprintln!/println!, hiding the skip.
-            skip_loudly(&format!(
-                "retire::{test}: {DATABASE_ENV} is not set; start the test database with \
-                 `eval \"$(bash tests/support/postgres.sh start)\"`"
-            ));
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (main, query) = url.split_at(url.find('?').unwrap_or(url.len()));
-    let scheme_end = main.find("://").expect("a postgresql:// url") + 3;
-    let host_start = main[scheme_end..]
-        .rfind('@')
-        .map_or(scheme_end, |at| scheme_end + at + 1);
-    let host_end = main[host_start..]
-        .find('/')
-        .map_or(main.len(), |slash| host_start + slash);
-    format!("{}/{database}{query}", &main[..host_end])
-}
-
-/// `url` with a password in its user info (the test server trusts every local connection, so
-/// the password is never checked; it is there to prove that it is never printed).
-fn with_password(url: &str, password: &str) -> String {
-    let scheme_end = url.find("://").unwrap() + 3;
-    match url[scheme_end..].find('@') {
-        Some(at) if !url[scheme_end..scheme_end + at].contains(':') => format!(
-            "{}:{password}{}",
-            &url[..scheme_end + at],
-            &url[scheme_end + at..]
-        ),
-        _ => url.to_string(),
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A database of its own, dropped when the value goes out of scope.
-struct TestDb {
-    name: String,
-    url: String,
-    server: String,
-}
-
-impl TestDb {
-    fn empty(server: &str) -> TestDb {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "retire_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        connect(server)
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .unwrap_or_else(|error| panic!("CREATE DATABASE {name}: {error}"));
-        TestDb {
-            url: with_database(server, &name),
-            name,
-            server: server.to_string(),
-        }
-    }
-
-    /// A fresh database with the real DBOS system tables (`dbos migrate`).
-    fn with_dbos_schema(server: &str) -> TestDb {
-        let database = TestDb::empty(server);
-        let script = project_root().join("tests/support/dbos_schema.sh");
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg(&database.url)
-            .output()
-            .expect("run dbos_schema.sh");
-        assert!(
-            output.status.success(),
-            "{} failed: {}{}",
-            script.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        database
-    }
-
-    fn client(&self) -> postgres::Client {
-        connect(&self.url)
-    }
-
-    fn execute(&self, sql: &str) {
-        self.client()
-            .batch_execute(sql)
-            .unwrap_or_else(|error| panic!("{sql}: {error}"));
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
-fn connect(url: &str) -> postgres::Client {
-    postgres::Client::connect(url, postgres::NoTls)
-        .unwrap_or_else(|error| panic!("connecting to the test database: {error}"))
-}
 
 /// One `dbos.workflow_status` row, as DBOS records it.
 struct Workflow<'a> {
@@ -277,7 +151,7 @@ fn issue_5_retire_refuses_while_v1_has_workflows_in_flight_and_retires_it_once_d
     let Some(server) = server_url("issue_5_retire_refuses_while_v1_has_workflows_in_flight") else {
         return;
     };
-    let database = TestDb::with_dbos_schema(&server);
+    let database = TestDb::with_dbos_schema(&server, "retire");
     let shop = Some("shop");
     seed(
         &database,
@@ -378,7 +252,7 @@ fn issue_5_terminal_v2_and_unversioned_workflows_do_not_hold_v1() {
     else {
         return;
     };
-    let database = TestDb::with_dbos_schema(&server);
+    let database = TestDb::with_dbos_schema(&server, "retire");
     seed(
         &database,
         &[
@@ -433,7 +307,7 @@ fn issue_5_other_applications_count_unless_the_env_declares_its_name() {
     else {
         return;
     };
-    let database = TestDb::with_dbos_schema(&server);
+    let database = TestDb::with_dbos_schema(&server, "retire");
     seed(
         &database,
         &[
@@ -494,7 +368,7 @@ fn issue_5_an_older_schema_without_application_name_counts_every_application() {
     else {
         return;
     };
-    let database = TestDb::with_dbos_schema(&server);
+    let database = TestDb::with_dbos_schema(&server, "retire");
     database.execute("ALTER TABLE dbos.workflow_status DROP COLUMN application_name");
     seed(
         &database,
@@ -518,7 +392,7 @@ fn issue_5_the_postgresql_trigger_query_returns_the_queue_depth() {
     else {
         return;
     };
-    let database = TestDb::with_dbos_schema(&server);
+    let database = TestDb::with_dbos_schema(&server, "retire");
     let queued = |id, status, version, queue| Workflow {
         queue: Some(queue),
         ..workflow(id, status, version, Some("shop"))
@@ -596,7 +470,9 @@ fn issue_5_database_problems_are_exit_2_and_change_nothing() {
         (String::new(), "invalid database url"),
     ];
     let server = server_url("issue_5_database_problems_are_exit_2_and_change_nothing");
-    let empty = server.as_deref().map(TestDb::empty);
+    let empty = server
+        .as_deref()
+        .map(|server| TestDb::empty(server, "retire"));
     if let (Some(server), Some(empty)) = (&server, &empty) {
         cases.push((
             with_database(server, "no_such_database_for_dbos_gitops"),

@@ -24,45 +24,12 @@ pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether the `CI` environment variable is set: then a missing tool is a failure, not a skip.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
-
-/// Prints a loud `SKIPPED: ...` line on the real stderr. The test harness captures `println!`
-/// and `eprintln!` (and shows them only for failing tests), so a skip written with them would be
-/// invisible; a direct write to the stderr handle is not captured. One `write_all` of the whole
-/// line, starting on a fresh line, so that parallel tests do not split it and `tests/run.sh` can
-/// count it.
-pub fn skip_loudly(what: &str) {
-    use std::io::Write as _;
-    let line = format!("\nSKIPPED: {what}\n");
-    let _ = std::io::stderr().write_all(line.as_bytes());
-}
-
-/// Under CI, panics with `why`; elsewhere prints a loud SKIPPED line. Callers return early.
-pub fn skip_or_fail_in_ci(why: &str) {
-    if in_ci() {
-        panic!("{why}, and CI is set: every tool must be there in CI");
-    }
-    skip_loudly(why);
-}
-
-/// Whether a missing tool fails the test (CI) or skips it loudly (a developer's machine).
-pub fn require_tool(name: &str, probe: &[&str]) -> bool {
-    let found = Command::new(name)
-        .args(probe)
-        .output()
-        .map(|output| output.status.success())
-        .unwrap_or(false);
-    if !found {
-        skip_or_fail_in_ci(&format!(
-            "`{name} {}` does not run on this machine",
-            probe.join(" ")
-        ));
-    }
-    found
-}
+// Skips, the throwaway PostgreSQL and the Python bridge are shared with the crates' suites.
+#[allow(unused_imports)]
+pub use dbos_gitops_test_support::postgres::{
+    closed_port, connect, server_url, with_database, with_password, TestDb,
+};
+pub use dbos_gitops_test_support::skip::{in_ci, require_tool, skip_loudly, skip_or_fail_in_ci};
 
 /// Runs `command` with `input` on its stdin and captures stdout and stderr. A command that
 /// exits before reading its input (a refusal) closes the pipe: that is not an error here.
@@ -403,24 +370,15 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Decrypts SealedSecrets with the independent Python implementation of the controller's
 /// algorithm (tests/support/independent_unseal.py): `{"ns/name": {"key": base64}}`, or the
-/// script's error text.
+/// script's error text; `None` after a loud skip when Python is missing.
 pub fn independent_unseal(key: &Path, sealed_yaml: &str) -> Option<Result<Value, String>> {
-    if !require_tool("python3", &["-c", "import cryptography, yaml"]) {
+    if !dbos_gitops_test_support::python::python_available() {
         return None;
     }
-    let output = pipe(
-        Command::new("python3")
-            .arg(project_root().join("tests/support/independent_unseal.py"))
-            .arg("--key")
-            .arg(key)
-            .arg("-"),
-        sealed_yaml.as_bytes(),
-    );
-    Some(if output.status.success() {
-        Ok(serde_json::from_slice(&output.stdout).expect("json"))
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    })
+    Some(dbos_gitops_test_support::python::independent_unseal(
+        key,
+        sealed_yaml,
+    ))
 }
 
 pub fn base64_text(text: &str) -> String {

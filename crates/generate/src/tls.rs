@@ -16,8 +16,8 @@ use std::str::FromStr;
 
 use rand::RngCore;
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Ia5String, IsCa,
-    KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    Ia5String, IsCa, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding, PrivateKeyInfo};
@@ -186,6 +186,17 @@ impl TlsError {
     }
 }
 
+/// id-ce-basicConstraints, 2.5.29.19.
+const BASIC_CONSTRAINTS_OID: &[u64] = &[2, 5, 29, 19];
+
+/// A critical basicConstraints extension saying "not a CA" in DER: an empty SEQUENCE
+/// (`30 00`), both fields at their defaults and therefore absent.
+fn basic_constraints_not_ca() -> CustomExtension {
+    let mut extension = CustomExtension::from_oid_content(BASIC_CONSTRAINTS_OID, vec![0x30, 0x00]);
+    extension.set_criticality(true);
+    extension
+}
+
 /// Issues a self-signed serving certificate for `hosts`, valid from `now_unix` for `days`
 /// days.
 ///
@@ -238,7 +249,15 @@ pub fn issue_self_signed(
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, common_name_for(&hosts));
     params.distinguished_name = name;
-    params.is_ca = IsCa::ExplicitNoCa;
+    // basicConstraints, critical, with cA left out: DER (X.690 §11.5) forbids encoding a
+    // DEFAULT value, and `cA BOOLEAN DEFAULT FALSE` (RFC 5280 §4.2.1.9) means an end-entity
+    // certificate carries an empty SEQUENCE, as openssl writes `CA:FALSE`. rcgen 0.13's
+    // `IsCa::ExplicitNoCa` writes the boolean FALSE explicitly (its certificate.rs, the
+    // `ExplicitNoCa` arm of the extension writer), which strict parsers such as Python
+    // `cryptography` reject (`EncodedDefault`); `IsCa::NoCa` writes no extension at all. So
+    // no extension from rcgen, and ours by hand.
+    params.is_ca = IsCa::NoCa;
+    params.custom_extensions = vec![basic_constraints_not_ca()];
     params.key_usages = match key {
         KeyKind::EcdsaP256 => vec![KeyUsagePurpose::DigitalSignature],
         KeyKind::Rsa2048 => vec![

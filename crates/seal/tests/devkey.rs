@@ -93,3 +93,41 @@ fn debug_hides_private_key() {
     assert!(dbg.contains("<redacted>"));
     assert!(!dbg.contains("RSA PRIVATE KEY"));
 }
+
+/// Issue 10 item 12, for the sealing certificate we mint: a strict parser (Python
+/// `cryptography`) reads it exactly as it reads the real controller's certificate. Both carry
+/// the controller's keyUsage `encipherOnly` (sealed-secrets' own choice), which `cryptography`
+/// refuses as a *meaning* (encipherOnly without keyAgreement) after the DER parse succeeded;
+/// what must never appear is a DER error (`ParseError`, such as an encoded DEFAULT).
+#[test]
+fn issue_10_dev_certificate_parses_strictly_like_the_controllers() {
+    if !dbos_gitops_test_support::python::python_available() {
+        return;
+    }
+    use dbos_gitops_test_support::python::strict_x509;
+    let go = String::from_utf8(common::fixture("go-cert.pem")).unwrap();
+    let pair = generate_dev_keypair(2048, real_now()).unwrap();
+    let ours = strict_x509(&pair.certificate_pem);
+    let theirs = strict_x509(&go);
+    let reason = |outcome: &Result<Vec<serde_json::Value>, String>| match outcome {
+        Ok(_) => "parsed".to_string(),
+        Err(error) => error.clone(),
+    };
+    assert!(!reason(&ours).contains("ParseError"), "{}", reason(&ours));
+    assert_eq!(reason(&ours), reason(&theirs));
+    // And the basicConstraints bytes are the controller's: critical, `cA: TRUE` (not a
+    // default, so DER writes it), no path length.
+    let der = pem::parse(&pair.certificate_pem).unwrap().into_contents();
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let go_der = pem::parse(&go).unwrap().into_contents();
+    let (_, go_cert) = X509Certificate::from_der(&go_der).unwrap();
+    let basic = |c: &X509Certificate| {
+        let e = c
+            .extensions()
+            .iter()
+            .find(|e| e.oid.to_id_string() == "2.5.29.19")
+            .expect("basicConstraints");
+        (e.critical, e.value.to_vec())
+    };
+    assert_eq!(basic(&cert), basic(&go_cert));
+}

@@ -2,26 +2,14 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Reports that a check cannot run because a tool is missing. Loud on stderr (written to
-/// the real stderr, so the test harness does not swallow it), and a failure when the `CI`
-/// environment variable is set: CI must have every tool.
+/// Reports that a check cannot run because a tool is missing: a loud SKIPPED line naming the
+/// test (counted by tests/run.sh), or a failure when the `CI` environment variable is set.
 pub fn skip(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        // Not worded as a SKIPPED line: tests/run.sh counts those as skips.
-        panic!("{what}: the CI environment variable is set, so a missing tool is a failure");
-    }
-    let line = format!("SKIPPED: {what}");
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !!! {line}\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-    );
+    dbos_gitops_test_support::skip::skip_or_fail_in_ci(what);
 }
 
 /// Whether `program args...` can be started and exits successfully.

@@ -1,10 +1,7 @@
 //! Helpers shared by the integration tests: fixture loading, a tiny YAML reader for the Go
-//! fixtures (the crate deliberately has no YAML dependency), and the bridge to the independent
-//! Python decrypter.
+//! fixtures (the crate deliberately has no YAML dependency), and thin wrappers over the shared
+//! bridge to the independent Python decrypter (crates/test-support).
 #![allow(dead_code)]
-
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use dbos_gitops_seal::{PrivateKeys, SealingCert};
 use serde_json::{Map, Value};
@@ -12,10 +9,6 @@ use serde_json::{Map, Value};
 pub const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/fixtures/sealed-secrets-go"
-);
-pub const PYTHON_SCRIPT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/support/independent_unseal.py"
 );
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -82,54 +75,17 @@ pub fn go_fixture_doc(name: &str) -> Value {
     mini_yaml(std::str::from_utf8(&fixture(name)).unwrap())
 }
 
-/// Whether python3 with `cryptography` is usable. Without it the calling test returns early
-/// with a loud SKIPPED line, except under CI (`CI` set), where it fails.
-pub fn python_available(test: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cryptography, yaml"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var_os("CI").is_some() {
-            panic!("{test}: python3 with the `cryptography` and `yaml` modules is required in CI");
-        }
-        // Written to the raw stderr handle, which the test harness does not capture, so the
-        // line shows even though the test "passes".
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED {test}: python3 with `cryptography` and `pyyaml` is not available; \
-             the independent cross-check did NOT run (set CI=1 to make this a failure) ***\n"
-        );
-    }
-    ok
+/// Whether python3 with `cryptography` and `yaml` is usable. Without it the calling test
+/// returns early after a loud SKIPPED line, except under CI (`CI` set), where it fails. `_test`
+/// is kept for the callers; the skip line names the running test itself.
+pub fn python_available(_test: &str) -> bool {
+    dbos_gitops_test_support::python::python_available()
 }
 
 /// Runs the independent decrypter on `input` (any JSON/YAML text) with `key_file`; returns its
 /// parsed JSON output on success, or its stderr on failure.
 pub fn python_unseal(key_file: &str, input: &str) -> Result<Value, String> {
-    let mut child = Command::new("python3")
-        .arg(PYTHON_SCRIPT)
-        .arg("--key")
-        .arg(key_file)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn python3");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().expect("python3 runs");
-    writer.join().unwrap().expect("write to python3");
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).expect("python output is JSON"))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    dbos_gitops_test_support::python::independent_unseal(std::path::Path::new(key_file), input)
 }
 
 pub fn go_key_path() -> String {
