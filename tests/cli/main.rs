@@ -16,3 +16,4 @@ mod versions;
 // Minted secrets (#4).
 mod dex;
 mod tls;
+mod upstream;
