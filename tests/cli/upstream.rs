@@ -148,6 +148,11 @@ fn controller_namespaces_and_the_cert_manager_solver() {
         solver["spec"]["ingress"][0]["ports"],
         json!([{ "protocol": "TCP", "port": 8089 }])
     );
+    // Egress stays open: Conductor checks its license at https://cloud.dbos.dev on start.
+    for name in names_of_kind(&objects, "NetworkPolicy") {
+        let policy = find(&objects, "NetworkPolicy", &name);
+        assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]), "{name}");
+    }
     assert!(!kustomize_text_has(&repo, "ingress-nginx"));
     assert!(!kustomize_text_has(&repo, "metadata.name: keda\n"));
     validate_schemas(&objects);
