@@ -533,6 +533,34 @@ mod tests {
     }
 
     #[test]
+    fn issue_10_settings_round_trip_and_default() {
+        let spec = sample_env();
+        assert_eq!(spec.ingress.controller_namespace.as_str(), "ingress-nginx");
+        assert_eq!(spec.app.language, Language::Python);
+        assert!(!spec.conductor.allow_unauthenticated);
+        let mut spec = spec;
+        spec.ingress.controller_namespace = Namespace::new("nginx-system").unwrap();
+        spec.app.language = Language::Typescript;
+        spec.conductor.allow_unauthenticated = true;
+        let text = env_file_text(&spec);
+        assert!(text.contains("  allow-unauthenticated: true\n"), "{text}");
+        assert_eq!(
+            parse_env(Path::new("env.yaml"), &text).unwrap(),
+            spec,
+            "{text}"
+        );
+        let keda = parse_env(
+            Path::new("env.yaml"),
+            "namespace: d\ndomain: x.com\napp:\n  autoscaling:\n    queue: q\n    worker-concurrency: 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            keda.app.autoscaling.unwrap().keda_namespace.as_str(),
+            "keda"
+        );
+    }
+
+    #[test]
     fn tls_settings_and_dex_users_round_trip() {
         let mut spec = sample_env();
         spec.ingress.tls = TlsSource::CertManager;

@@ -290,3 +290,34 @@ fn migrate_command_and_image_per_language() {
         json!(["dbos", "migrate", "--app-role", "dbos_app_role"])
     );
 }
+
+/// Item 6: `init env --conductor-version X` pins both images; a bad tag is exit 2 and writes
+/// nothing; without the flag both run `latest` and the command says so.
+#[test]
+fn init_env_pins_conductor_and_console_together() {
+    let repo = TestRepo::with_env("prod", &["--conductor-version", "2.1.0"]);
+    let env = repo.read("environments/prod/env.yaml");
+    assert!(env.contains("  image: dbosdev/conductor:2.1.0\n"), "{env}");
+    assert!(env.contains("  image: dbosdev/console:2.1.0\n"), "{env}");
+
+    let before = repo.snapshot();
+    let bad = repo.fails(
+        &["init", "env", "staging", "--conductor-version", "2.1 beta"],
+        2,
+    );
+    assert!(
+        bad.stderr.contains("`2.1 beta` is not an image tag"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+
+    let unpinned = repo.ok(&["init", "env", "dev", "--namespace", "dbos-dev"]);
+    assert!(
+        unpinned.contains("Conductor and Console run `latest`"),
+        "{unpinned}"
+    );
+    assert!(repo
+        .read("environments/dev/env.yaml")
+        .contains("  image: dbosdev/console:latest\n"));
+}
