@@ -122,6 +122,10 @@ pub struct InitEnvArgs {
     /// OIDC login for Console and Conductor
     #[arg(long, value_enum, default_value = "none")]
     pub oidc: OidcArg,
+    /// Release of Conductor and Console to pin (`dbosdev/conductor:X`, `dbosdev/console:X`;
+    /// upstream releases them together). Without it both run `latest` and `check` warns
+    #[arg(long, value_name = "X")]
+    pub conductor_version: Option<String>,
     /// Image of the first application version
     #[arg(long, value_name = "IMAGE")]
     pub app_image: Option<String>,

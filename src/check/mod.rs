@@ -19,6 +19,7 @@ mod plaintext;
 mod render;
 mod sealed;
 mod secrets;
+mod stack;
 mod versions;
 
 use std::fmt::Write as _;
@@ -218,6 +219,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
     for check in &checks {
         findings.extend(sealed::check(check));
         findings.extend(secrets::check(check));
+        findings.extend(stack::check(check));
         findings.extend(certificates::tls_cert(
             &loaded.root,
             check,

@@ -130,6 +130,23 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         OidcArg::None => Oidc::None,
         OidcArg::Dex => Oidc::Dex,
     };
+    if let Some(version) = &arguments.conductor_version {
+        let tag_ok = version.len() <= 128
+            && !version.starts_with(['.', '-'])
+            && version.chars().all(|character| {
+                character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-')
+            });
+        if !tag_ok {
+            return Err(Error::input(format!(
+                "--conductor-version `{version}` is not an image tag"
+            ))
+            .hint(
+                "give the release tag only (no image name), as published for `dbosdev/conductor`",
+            ));
+        }
+        env_spec.conductor.image = format!("dbosdev/conductor:{version}");
+        env_spec.console.image = format!("dbosdev/console:{version}");
+    }
     let versions = match &arguments.app_image {
         Some(image) => {
             let version = VersionName::new(&arguments.version)?;
@@ -154,6 +171,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         secret_files: Vec::new(),
         dex_users: Default::default(),
         tls_certificate: false,
+        tls_certificate_digest: None,
     });
     loaded
         .environments
@@ -204,6 +222,9 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
             key_path.display(),
             crate::secret_store::cert_path(&name)
         );
+    }
+    if arguments.conductor_version.is_none() {
+        println!("note: Conductor and Console run `latest`; pin their release with `conductor.image`/`console.image` in {env_dir_text}/env.yaml (or `init env --conductor-version X`)");
     }
     if versions.versions.is_empty() {
         println!("note: no application yet; add one with `dbos-gitops version add v1 --env {name} --image IMAGE`");

@@ -121,6 +121,9 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
         .find(|candidate| candidate.name == env_name)
     {
         env_input.tls_certificate = true;
+        env_input.tls_certificate_digest = Some(crate::repo::ownership::digest(
+            material.certificate_pem.as_bytes(),
+        ));
     }
     let (mut plan, stored) =
         secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;

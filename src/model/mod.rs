@@ -4,8 +4,8 @@
 
 use crate::error::Error;
 use crate::spec::{
-    ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Namespace, Oidc, RepoSpec, Routing,
-    TlsSource, TriggerKind, VersionName, VersionsSpec,
+    ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, RepoSpec,
+    Routing, TlsSource, TriggerKind, VersionName, VersionsSpec,
 };
 
 /// What the loader read from disk for one environment.
@@ -20,6 +20,8 @@ pub struct EnvInput {
     pub dex_users: DexUsersSpec,
     /// Whether `tls.crt` (the public certificate `dbos-gitops tls` wrote) is there.
     pub tls_certificate: bool,
+    /// SHA-256 of `tls.crt`'s bytes when it is there: the app pods' CA digest annotation.
+    pub tls_certificate_digest: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -40,17 +42,29 @@ pub struct Environment {
     pub routing: Routing,
     pub oidc: Oidc,
     pub ingress_class: String,
+    /// The ingress controller's namespace, admitted by the NetworkPolicies.
+    pub ingress_controller_namespace: Namespace,
+    /// KEDA's namespace, admitted to the app pods; `Some` only with autoscaling.
+    pub keda_namespace: Option<Namespace>,
     pub hosts: Vec<Host>,
     pub conductor_image: String,
     pub conductor_replicas: u32,
+    /// `conductor.allow-unauthenticated`: the user accepts a public Conductor without OAuth.
+    pub conductor_allow_unauthenticated: bool,
     pub console_image: String,
     pub console_replicas: u32,
     pub app_name: Option<String>,
     pub conductor_connection: ConductorConnection,
     /// What the app's `DBOS_CONDUCTOR_URL` is set to.
     pub app_conductor_url: String,
-    /// `None` when there is no version and no declared migrate image: no migrate Job then.
+    pub language: Language,
+    /// `None` when there is no version and no declared migrate image (or a Go app without
+    /// `app.migrate.image`, which `check` reports): no migrate Job then.
     pub migrate_image: Option<String>,
+    /// The migrate container's full command line, `--app-role <role>` included.
+    pub migrate_command: Vec<String>,
+    /// SHA-256 of the published self-signed CA, for app pods that trust it (`None` otherwise).
+    pub ca_digest: Option<String>,
     pub app_role: String,
     pub versions: Vec<Version>,
     /// `None` while the environment has no application version yet.
@@ -80,6 +94,8 @@ pub struct Dex {
     pub jwks_url: String,
     /// Console's OAuth callback.
     pub redirect_uri: String,
+    /// The origin the Console's browser code runs on: Dex's CORS allow-list.
+    pub console_origin: String,
     pub users: Vec<DexUser>,
 }
 
@@ -291,6 +307,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         secret_files,
         dex_users,
         tls_certificate,
+        tls_certificate_digest,
     } = input;
     check_domain(&spec.domain).map_err(|message| env_error(&name, "env.yaml", message))?;
     for (field, image) in [
@@ -441,6 +458,11 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         .collect();
 
     let hosts = hosts(&spec, !versions.versions.is_empty());
+    let keda_namespace = spec
+        .app
+        .autoscaling
+        .as_ref()
+        .map(|autoscaling| autoscaling.keda_namespace.clone());
     let namespace = spec.namespace.clone();
     let app_conductor_url = match spec.app.conductor {
         ConductorConnection::InCluster => {
@@ -448,15 +470,44 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         }
         ConductorConnection::External => match spec.routing {
             Routing::Host => format!("wss://conductor.{}/", spec.domain),
-            Routing::Path => format!("wss://{}/conductor/", spec.domain),
+            // The current guide's prefix: `/conductor/...` are Console pages.
+            Routing::Path => format!("wss://{}/conductor-api", spec.domain),
         },
     };
-    let migrate_image = spec
-        .app
-        .migrate
-        .image
-        .clone()
-        .or_else(|| newest.as_ref().map(|version| version.image.clone()));
+    // Python images have `dbos` on PATH and TypeScript images `node_modules/.bin/dbos`, so the
+    // newest version's image migrates; a Go binary has no CLI beside it (`check` reports
+    // `missing-migrate-image`).
+    let migrate_image = match spec.app.language {
+        Language::Python | Language::Typescript => spec
+            .app
+            .migrate
+            .image
+            .clone()
+            .or_else(|| newest.as_ref().map(|version| version.image.clone())),
+        Language::Go => spec.app.migrate.image.clone(),
+    };
+    let mut migrate_command: Vec<String> = match (&spec.app.migrate.command, spec.app.language) {
+        (Some(command), _) if !command.is_empty() => command.clone(),
+        (Some(_), _) => {
+            return Err(env_error(
+                &name,
+                "env.yaml",
+                "app.migrate.command is empty".to_string(),
+            )
+            .hint("remove it to use the language's default, e.g. `[dbos, migrate]`"))
+        }
+        (None, Language::Python | Language::Go) => vec!["dbos".into(), "migrate".into()],
+        // The TypeScript SDK names it `dbos schema` (hosting-with-kubernetes.md, "Database
+        // Privilege Separation"); `--no` keeps npx from downloading a package.
+        (None, Language::Typescript) => {
+            vec!["npx".into(), "--no".into(), "dbos".into(), "schema".into()]
+        }
+    };
+    migrate_command.extend(["--app-role".to_string(), spec.app.migrate.app_role.clone()]);
+    let ca_digest = match (spec.app.conductor, spec.ingress.tls) {
+        (ConductorConnection::External, TlsSource::SelfSigned) => tls_certificate_digest,
+        _ => None,
+    };
     if let Some(image) = &migrate_image {
         check_image(image).map_err(|message| {
             env_error(&name, "env.yaml", format!("app.migrate.image: {message}"))
@@ -509,15 +560,21 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         routing: spec.routing,
         oidc: spec.oidc,
         ingress_class: spec.ingress.class.clone(),
+        ingress_controller_namespace: spec.ingress.controller_namespace.clone(),
+        keda_namespace,
         hosts,
         conductor_image: spec.conductor.image.clone(),
         conductor_replicas: spec.conductor.replicas,
+        conductor_allow_unauthenticated: spec.conductor.allow_unauthenticated,
         console_image: spec.console.image.clone(),
         console_replicas: spec.console.replicas,
         app_name: spec.app.name.clone(),
         conductor_connection: spec.app.conductor,
         app_conductor_url,
+        language: spec.app.language,
         migrate_image,
+        migrate_command,
+        ca_digest,
         app_role: spec.app.migrate.app_role.clone(),
         versions: resolved_versions,
         active: versions.active.clone(),
@@ -589,12 +646,17 @@ fn resolve_dex(
         issuer,
         jwks_url: format!("http://dex.{namespace}.svc.cluster.local:5556/dex/keys"),
         redirect_uri: format!("{}/oauth/callback", external("console")),
+        console_origin: external("console"),
         users: resolved,
     })
 }
 
 fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
     let dex = spec.oidc == Oidc::Dex;
+    // Without OAuth Conductor authenticates nothing (hosting-conductor-with-kubernetes.md):
+    // route it publicly only when the apps reach it from outside. The Console proxies to it
+    // in-cluster either way.
+    let public_conductor = dex || spec.app.conductor == ConductorConnection::External;
     match spec.routing {
         Routing::Host => {
             let mut hosts = vec![
@@ -620,6 +682,9 @@ fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
             if !has_app {
                 hosts.retain(|host| host.service != "dbos-app");
             }
+            if !public_conductor {
+                hosts.retain(|host| host.service != "conductor");
+            }
             if dex {
                 hosts.push(Host {
                     host: format!("dex.{}", spec.domain),
@@ -638,7 +703,7 @@ fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
                     host: spec.domain.clone(),
                     service: "conductor",
                     port: 8090,
-                    path: Some("/conductor(/|$)(.*)"),
+                    path: Some("/conductor-api(/|$)(.*)"),
                 },
                 Host {
                     host: spec.domain.clone(),
@@ -663,6 +728,9 @@ fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
             });
             if !has_app {
                 hosts.retain(|host| host.service != "dbos-app");
+            }
+            if !public_conductor {
+                hosts.retain(|host| host.service != "conductor");
             }
             hosts
         }
@@ -692,6 +760,7 @@ mod tests {
             secret_files: vec![],
             dex_users: Default::default(),
             tls_certificate: false,
+            tls_certificate_digest: None,
         }
     }
 
@@ -751,6 +820,35 @@ mod tests {
         assert_eq!(dex.issuer, "https://d.example.com/dex");
         assert_eq!(dex.redirect_uri, "https://d.example.com/oauth/callback");
         assert_eq!(DexUser::hash_env_for("a-b-2"), "DEX_HASH_A_B_2");
+    }
+
+    #[test]
+    fn conductor_is_public_only_with_oauth_or_an_external_app() {
+        let services = |env_yaml: &str| -> Vec<&'static str> {
+            let env = resolve_env(input(env_yaml, "v1", &[("v1", "app:v1")])).unwrap();
+            env.hosts.iter().map(|host| host.service).collect()
+        };
+        let base = "namespace: dbos\ndomain: d.example.com\n";
+        assert_eq!(services(base), ["console", "dbos-app"]);
+        assert_eq!(
+            services(&format!("{base}oidc: dex\n")),
+            ["console", "conductor", "dbos-app", "dex"]
+        );
+        assert_eq!(
+            services(&format!("{base}app:\n  conductor: external\n")),
+            ["console", "conductor", "dbos-app"]
+        );
+        let external = resolve_env(input(
+            &format!("{base}routing: path\napp:\n  conductor: external\n"),
+            "v1",
+            &[("v1", "app:v1")],
+        ))
+        .unwrap();
+        assert_eq!(
+            external.app_conductor_url,
+            "wss://d.example.com/conductor-api"
+        );
+        assert_eq!(external.hosts[0].path, Some("/conductor-api(/|$)(.*)"));
     }
 
     #[test]

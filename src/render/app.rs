@@ -7,6 +7,9 @@ use serde_json::{json, Value};
 use crate::model::{Environment, Version};
 use crate::spec::{ConductorConnection, TlsSource};
 
+/// Pod-template annotation: SHA-256 of the published self-signed CA (`tls.crt`) the pods trust.
+pub const CA_DIGEST_ANNOTATION: &str = "dbos-gitops.io/ca-sha256";
+
 pub fn version_kustomization(version: &Version) -> Value {
     json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -36,7 +39,12 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
         // certificate comes from the public `dbos-ca` ConfigMap (`dbos-gitops tls` writes it),
         // so app pods never mount the TLS secret with its private key. A CA-signed certificate
         // (cert-manager) needs none of this: the system bundle already trusts it.
+        // Python (`ssl`) and Go (`crypto/x509`) read SSL_CERT_FILE; Node.js ignores it and adds
+        // NODE_EXTRA_CA_CERTS to its built-in roots. Both point at the same bundle, whatever the
+        // app's language. The JVM reads neither (README: "CA trust").
         environment.push(json!({ "name": "SSL_CERT_FILE", "value": "/certs/ca-certificates.crt" }));
+        environment
+            .push(json!({ "name": "NODE_EXTRA_CA_CERTS", "value": "/certs/ca-certificates.crt" }));
         container["volumeMounts"] =
             json!([ { "name": "ca-certs", "mountPath": "/certs", "readOnly": true } ]);
         pod_spec["initContainers"] = json!([ {
@@ -57,6 +65,12 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
     }
     container["env"] = Value::Array(environment);
     pod_spec["containers"] = json!([container]);
+    let mut template = json!({ "spec": pod_spec });
+    if let Some(digest) = &env.ca_digest {
+        // The CA is read once, by the init container at pod start: a reissued certificate
+        // changes this digest, which rolls the pods onto it.
+        template["metadata"] = json!({ "annotations": { CA_DIGEST_ANNOTATION: digest } });
+    }
     // `replicas: null` deletes the field in a strategic-merge patch: KEDA owns the count.
     let replicas = match version.replicas {
         Some(count) => json!(count),
@@ -66,6 +80,6 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": { "name": "dbos-app" },
-        "spec": { "replicas": replicas, "template": { "spec": pod_spec } },
+        "spec": { "replicas": replicas, "template": template },
     })
 }

@@ -41,6 +41,18 @@ pub const BASE_FILES: &[(&str, &str)] = &[
         include_str!("../../base/components/ha/conductor-ha.yaml"),
     ),
     (
+        "components/ha/conductor-peers.yaml",
+        include_str!("../../base/components/ha/conductor-peers.yaml"),
+    ),
+    (
+        "components/cert-manager/kustomization.yaml",
+        include_str!("../../base/components/cert-manager/kustomization.yaml"),
+    ),
+    (
+        "components/cert-manager/http01-solver-policy.yaml",
+        include_str!("../../base/components/cert-manager/http01-solver-policy.yaml"),
+    ),
+    (
         "components/dex/kustomization.yaml",
         include_str!("../../base/components/dex/kustomization.yaml"),
     ),

@@ -32,7 +32,16 @@ pub fn config(dex: &Dex) -> Value {
     json!({
         "issuer": dex.issuer,
         "storage": { "type": "memory" },
-        "web": { "http": "0.0.0.0:5556" },
+        // The Console runs the PKCE flow in the browser, on another origin than Dex with host
+        // routing. Dex (server/server.go) wraps its discovery, `/token`, `/userinfo` and `/keys`
+        // handlers in a CORS handler only when `web.allowedOrigins` (cmd/dex/config.go, `Web`)
+        // is non-empty, and lets through the request headers of `web.allowedHeaders`: the
+        // Console's origin and its bearer `Authorization` header.
+        "web": {
+            "http": "0.0.0.0:5556",
+            "allowedOrigins": [dex.console_origin],
+            "allowedHeaders": ["Authorization"],
+        },
         "oauth2": { "skipApprovalScreen": true, "responseTypes": ["code"] },
         "staticClients": [ {
             "id": DEX_CLIENT_ID,

@@ -31,7 +31,7 @@ pub fn ingress(env: &Environment) -> Value {
         "nginx.ingress.kubernetes.io/proxy-send-timeout".into(),
         json!("3600"),
     );
-    annotations.insert("argocd.argoproj.io/sync-wave".into(), json!("1"));
+    annotations.insert("argocd.argoproj.io/sync-wave".into(), json!("0"));
     if let Some(issuer) = &env.cluster_issuer {
         // cert-manager's ingress-shim issues `dbos-tls` for every host of `spec.tls`.
         annotations.insert("cert-manager.io/cluster-issuer".into(), json!(issuer));

@@ -77,7 +77,7 @@ pub fn documents(env: &Environment) -> Option<Vec<Value>> {
         "metadata": {
             "name": target,
             "labels": meta::labels(&target, "autoscaling"),
-            "annotations": { "argocd.argoproj.io/sync-wave": "2" },
+            "annotations": { "argocd.argoproj.io/sync-wave": "4" },
         },
         "spec": {
             "scaleTargetRef": { "name": target },

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::meta;
 use crate::model::Environment;
+use crate::spec::TlsSource;
 
 pub const DEX_CONFIG_FILE: &str = "dex-config.yaml";
 pub const DEX_PATCH_FILE: &str = "patches/dex.yaml";
@@ -33,6 +34,9 @@ pub fn env_kustomization(env: &Environment) -> Value {
     if env.dex.is_some() {
         components.push(json!("../../base/components/dex"));
     }
+    if env.tls == TlsSource::CertManager {
+        components.push(json!("../../base/components/cert-manager"));
+    }
     let mut kustomization = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
@@ -51,6 +55,7 @@ pub fn env_kustomization(env: &Environment) -> Value {
     if env.dex.is_some() {
         patches.push(json!({ "path": DEX_PATCH_FILE }));
     }
+    patches.extend(controller_namespace_patches(env));
     kustomization["patches"] = Value::Array(patches);
     if env.ca_bundle {
         // The self-signed certificate's public half for in-cluster clients (the app's trust
@@ -69,4 +74,44 @@ pub fn env_kustomization(env: &Environment) -> Value {
         "app.kubernetes.io/managed-by": meta::MANAGED_BY,
     } } ]);
     kustomization
+}
+
+/// The base's NetworkPolicies name the controllers' default namespaces; these JSON patches put
+/// in the environment's own (`ingress.controller-namespace`, `app.autoscaling.keda-namespace`)
+/// and drop the KEDA peer when nothing is autoscaled (no ScaledObject polls the app then).
+fn controller_namespace_patches(env: &Environment) -> Vec<Value> {
+    const NAMESPACE_LABEL: &str = "namespaceSelector/matchLabels/kubernetes.io~1metadata.name";
+    let ingress = env.ingress_controller_namespace.as_str();
+    let replace_ingress_peer = |policy: &str| -> Value {
+        patch(
+            policy,
+            vec![
+                json!({ "op": "replace", "path": format!("/spec/ingress/0/from/0/{NAMESPACE_LABEL}"), "value": ingress }),
+            ],
+        )
+    };
+    let mut patches = vec![
+        replace_ingress_peer("allow-conductor-ingress"),
+        replace_ingress_peer("allow-console-ingress"),
+        replace_ingress_peer("allow-dex-ingress"),
+    ];
+    if env.tls == TlsSource::CertManager {
+        patches.push(replace_ingress_peer("allow-acme-http01-solver"));
+    }
+    let mut app = vec![
+        json!({ "op": "replace", "path": format!("/spec/ingress/0/from/0/{NAMESPACE_LABEL}"), "value": ingress }),
+    ];
+    app.push(match &env.keda_namespace {
+        Some(keda) => json!({ "op": "replace", "path": format!("/spec/ingress/0/from/1/{NAMESPACE_LABEL}"), "value": keda.as_str() }),
+        None => json!({ "op": "remove", "path": "/spec/ingress/0/from/1" }),
+    });
+    patches.push(patch("allow-dbos-app-ingress", app));
+    patches
+}
+
+fn patch(policy: &str, operations: Vec<Value>) -> Value {
+    json!({
+        "target": { "kind": "NetworkPolicy", "name": policy },
+        "patch": serde_json::to_string(&operations).expect("patch serialises"),
+    })
 }

@@ -72,7 +72,8 @@ pub fn app_service(env: &Environment) -> Value {
 }
 
 /// The migrate Job runs the newest version's image (or the declared migrate image), so the
-/// schema is at least as new as the newest code. No image (no version yet): no Job.
+/// schema is at least as new as the newest code, with the command of the app's language. No
+/// image (no version yet, or a Go app without `app.migrate.image`): no Job.
 pub fn migrate(env: &Environment) -> Value {
     let Some(image) = &env.migrate_image else {
         return json!({
@@ -89,7 +90,7 @@ pub fn migrate(env: &Environment) -> Value {
         "spec": { "template": { "spec": { "containers": [ {
             "name": "migrate",
             "image": image,
-            "args": ["migrate", "--app-role", env.app_role],
+            "command": env.migrate_command,
         } ] } } }
     })
 }

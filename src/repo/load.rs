@@ -143,6 +143,14 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         None => spec::DexUsersSpec::default(),
     };
     let tls_certificate = dir.join(spec::TLS_CERT_FILE).is_file();
+    // The digest of the published CA's bytes: a reissued certificate changes it, which rolls
+    // the app pods that trust it.
+    let tls_certificate_digest = if tls_certificate {
+        fs::read_optional(&dir.join(spec::TLS_CERT_FILE))?
+            .map(|bytes| crate::repo::ownership::digest(&bytes))
+    } else {
+        None
+    };
     Ok(EnvInput {
         name: env_name,
         spec,
@@ -150,5 +158,6 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         secret_files,
         dex_users,
         tls_certificate,
+        tls_certificate_digest,
     })
 }

@@ -134,6 +134,9 @@ pub struct IngressSpec {
     /// The cert-manager ClusterIssuer (with `tls: cert-manager`).
     #[serde(default)]
     pub cluster_issuer: Option<String>,
+    /// The namespace the ingress controller runs in: the NetworkPolicies admit its pods.
+    #[serde(default = "default_ingress_controller_namespace")]
+    pub controller_namespace: Namespace,
 }
 
 impl Default for IngressSpec {
@@ -142,8 +145,17 @@ impl Default for IngressSpec {
             class: default_ingress_class(),
             tls: TlsSource::default(),
             cluster_issuer: None,
+            controller_namespace: default_ingress_controller_namespace(),
         }
     }
+}
+
+fn default_ingress_controller_namespace() -> Namespace {
+    Namespace::new("ingress-nginx").expect("valid")
+}
+
+fn default_keda_namespace() -> Namespace {
+    Namespace::new("keda").expect("valid")
 }
 
 fn default_ingress_class() -> String {
@@ -157,6 +169,10 @@ pub struct ConductorSpec {
     pub image: String,
     #[serde(default = "one")]
     pub replicas: u32,
+    /// Route Conductor publicly although it authenticates nothing (`oidc: none` with
+    /// `app.conductor: external`): silences `check`'s `unauthenticated-conductor` error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unauthenticated: bool,
 }
 
 impl Default for ConductorSpec {
@@ -164,6 +180,7 @@ impl Default for ConductorSpec {
         Self {
             image: default_conductor_image(),
             replicas: 1,
+            allow_unauthenticated: false,
         }
     }
 }
@@ -210,18 +227,47 @@ pub struct AppSpec {
     pub replicas: Option<u32>,
     #[serde(default)]
     pub conductor: ConductorConnection,
+    /// The SDK the app is written with: it decides the migrate command and the CA variable.
+    #[serde(default)]
+    pub language: Language,
     #[serde(default)]
     pub migrate: MigrateSpec,
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
 }
 
+/// The DBOS SDK of the application.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// `dbos migrate` is on PATH in the app image (the `dbos` package's entry point).
+    #[default]
+    Python,
+    /// `npx dbos schema` from the app image's `node_modules`.
+    Typescript,
+    /// The `dbos` CLI ships apart from the app binary: `app.migrate.image` is required.
+    Go,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Typescript => "typescript",
+            Language::Go => "go",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MigrateSpec {
-    /// Image with the `dbos` CLI; defaults to the newest version's image.
+    /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript).
     #[serde(default)]
     pub image: Option<String>,
+    /// The command, replacing the language's default (`--app-role <role>` is appended).
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
     #[serde(default = "default_app_role")]
     pub app_role: String,
 }
@@ -230,6 +276,7 @@ impl Default for MigrateSpec {
     fn default() -> Self {
         Self {
             image: None,
+            command: None,
             app_role: default_app_role(),
         }
     }
@@ -258,6 +305,9 @@ pub struct AutoscalingSpec {
     pub min_replicas: Option<u32>,
     #[serde(default = "default_max_replicas")]
     pub max_replicas: u32,
+    /// The namespace KEDA's operator runs in (it polls the app for `metrics-api`).
+    #[serde(default = "default_keda_namespace")]
+    pub keda_namespace: Namespace,
 }
 
 fn default_max_replicas() -> u32 {
@@ -381,7 +431,11 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          \x20 # self-signed (`dbos-gitops tls` issues and seals it) | cert-manager (needs cluster-issuer)\n\
          \x20 tls: {tls}\n\
          {cluster_issuer}\
+         \x20 # The ingress controller's namespace, admitted by the NetworkPolicies.\n\
+         \x20 controller-namespace: {controller_namespace}\n\
+         # Conductor and Console are released together: pin one version for both.\n\
          conductor:\n  image: {conductor_image}\n  # 2 or more: anti-affinity, a PodDisruptionBudget and pod-IP advertising\n  replicas: {conductor_replicas}\n\
+         {allow_unauthenticated}\
          console:\n  image: {console_image}\n  replicas: {console_replicas}\n\
          app:\n\
          \x20 # The DBOS application name (`name` in its DBOS config), if several applications\n\
@@ -389,15 +443,19 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          \x20 # name: my-app\n\
          \x20 # in-cluster (ws:// to the Conductor Service) | external (wss:// through the ingress)\n\
          \x20 conductor: {connection}\n\
+         \x20 # python | typescript | go: decides the migrate command (go needs migrate.image)\n\
+         \x20 language: {language}\n\
          \x20 migrate:\n\
-         \x20   # image: ghcr.io/acme/dbos-migrate:latest   # default: the newest version's image\n\
+         \x20   # image: ghcr.io/acme/dbos-migrate:v1   # default: the newest version's image\n\
+         \x20   # command: [dbos, migrate]             # default per language; --app-role is appended\n\
          \x20   app-role: {app_role}\n\
          \x20 # autoscaling:                # KEDA on the active version\n\
          \x20 #   trigger: metrics-api      # metrics-api | postgresql (allows min-replicas: 0)\n\
          \x20 #   queue: taskQueue\n\
          \x20 #   worker-concurrency: 2\n\
          \x20 #   min-replicas: 1\n\
-         \x20 #   max-replicas: 10\n",
+         \x20 #   max-replicas: 10\n\
+         \x20 #   keda-namespace: keda\n",
         namespace = spec.namespace,
         cluster = quote(&spec.cluster),
         domain = quote(&spec.domain),
@@ -410,6 +468,13 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
             Some(issuer) => format!("  cluster-issuer: {}\n", quote(issuer)),
             None => "  # cluster-issuer: letsencrypt-prod\n".to_string(),
         },
+        controller_namespace = spec.ingress.controller_namespace,
+        allow_unauthenticated = if spec.conductor.allow_unauthenticated {
+            "  # Conductor authenticates nothing without OAuth; it is routed publicly anyway.\n  allow-unauthenticated: true\n"
+        } else {
+            ""
+        },
+        language = spec.app.language.as_str(),
         conductor_image = quote(&spec.conductor.image),
         conductor_replicas = spec.conductor.replicas,
         console_image = quote(&spec.console.image),
@@ -464,6 +529,34 @@ mod tests {
             parse_env(Path::new("env.yaml"), &text).unwrap(),
             spec,
             "{text}"
+        );
+    }
+
+    #[test]
+    fn issue_10_settings_round_trip_and_default() {
+        let spec = sample_env();
+        assert_eq!(spec.ingress.controller_namespace.as_str(), "ingress-nginx");
+        assert_eq!(spec.app.language, Language::Python);
+        assert!(!spec.conductor.allow_unauthenticated);
+        let mut spec = spec;
+        spec.ingress.controller_namespace = Namespace::new("nginx-system").unwrap();
+        spec.app.language = Language::Typescript;
+        spec.conductor.allow_unauthenticated = true;
+        let text = env_file_text(&spec);
+        assert!(text.contains("  allow-unauthenticated: true\n"), "{text}");
+        assert_eq!(
+            parse_env(Path::new("env.yaml"), &text).unwrap(),
+            spec,
+            "{text}"
+        );
+        let keda = parse_env(
+            Path::new("env.yaml"),
+            "namespace: d\ndomain: x.com\napp:\n  autoscaling:\n    queue: q\n    worker-concurrency: 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            keda.app.autoscaling.unwrap().keda_namespace.as_str(),
+            "keda"
         );
     }
 

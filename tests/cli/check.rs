@@ -242,6 +242,7 @@ fn add_env(repo: &TestRepo, name: &str, flags: &[&str]) {
     let output = Command::new(binary())
         .args(["init", "env", name])
         .args(flags)
+        .args(["--conductor-version", TEST_CONDUCTOR_VERSION])
         .current_dir(repo.path())
         .env("DBOS_GITOPS_NOW", NOW.to_string())
         .env("HOME", home.path())
@@ -321,7 +322,7 @@ fn stale_generated_files() {
         env_file,
         &repo
             .read(env_file)
-            .replace("image: dbosdev/console:latest", "image: dbosdev/console:v2"),
+            .replace("  replicas: 1\napp:", "  replicas: 2\napp:"),
     );
     let checked = run_check(&repo);
     expect(&checked, 1, &[("error", "stale-generated")]);
@@ -382,8 +383,17 @@ fn missing_ca_certificate_for_the_external_conductor_trust() {
         env_file,
         &repo
             .read(env_file)
-            .replace("conductor: in-cluster", "conductor: external"),
+            .replace("conductor: in-cluster", "conductor: external")
+            // Public without OAuth: accepted here (`unauthenticated-conductor` has its test).
+            .replace(
+                "conductor:\n  image:",
+                "conductor:\n  allow-unauthenticated: true\n  image:",
+            ),
     );
+    repo.ok(&["build"]);
+    // Conductor is routed now: the certificate must cover its host.
+    let (_, _, hosts) = inventory(&repo, "prod");
+    write_tls_cert(&repo, "prod", &hosts, NOW - DAY, 7300);
     repo.ok(&["build"]);
     let certificate = repo.read("environments/prod/tls.crt");
     expect_clean(&repo);
@@ -768,7 +778,7 @@ fn tls_certificate_must_cover_every_host() {
     assert!(
         checked
             .stdout
-            .contains("`conductor.dbos.acme.com`, `app.dbos.acme.com`"),
+            .contains("does not cover `app.dbos.acme.com`\n"),
         "{}",
         checked.stdout
     );
@@ -1071,5 +1081,121 @@ fn missing_dex_user_hash() {
         .lines()
         .any(|line| line.contains("bob-acme-com") && line.contains("missing")));
     repo.write(path, &sealed);
+    expect_clean(&repo);
+}
+
+fn edit_env_file(repo: &TestRepo, edit: impl Fn(String) -> String) {
+    let path = "environments/prod/env.yaml";
+    let before = repo.read(path);
+    let after = edit(before.clone());
+    assert_ne!(before, after, "the edit changed nothing");
+    repo.write(path, &after);
+    repo.ok(&["build"]);
+}
+
+/// Issue 10 item 6: Conductor, Console and Dex run pinned releases, Conductor and Console the
+/// same one.
+#[test]
+fn unpinned_or_diverging_images_are_warnings() {
+    let repo = clean_repo();
+    let pinned = format!("dbosdev/console:{TEST_CONDUCTOR_VERSION}");
+    edit_env_file(&repo, |text| {
+        text.replace(&pinned, "dbosdev/console:latest")
+    });
+    let checked = run_check(&repo);
+    // `latest`, and a tag that differs from Conductor's.
+    expect(
+        &checked,
+        0,
+        &[("warning", "unpinned-image"), ("warning", "unpinned-image")],
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("console.image `dbosdev/console:latest` is not pinned"),
+        "{}",
+        checked.stdout
+    );
+    assert_eq!(
+        run_check_at(&repo, NOW, &["--no-render", "--strict"]).code,
+        1
+    );
+    edit_env_file(&repo, |text| {
+        text.replace("dbosdev/console:latest", "dbosdev/console")
+    });
+    let checked = run_check(&repo);
+    assert!(
+        checked
+            .stdout
+            .contains("console.image `dbosdev/console` is not pinned"),
+        "{}",
+        checked.stdout
+    );
+    edit_env_file(&repo, |text| {
+        text.replace("dbosdev/console\n", "dbosdev/console:0.9\n")
+    });
+    let checked = run_check(&repo);
+    expect(&checked, 0, &[("warning", "unpinned-image")]);
+    assert!(
+        checked.stdout.contains("differ in version"),
+        "{}",
+        checked.stdout
+    );
+    edit_env_file(&repo, |text| text.replace("dbosdev/console:0.9", &pinned));
+    expect_clean(&repo);
+}
+
+/// Issue 10 item 5: a public Conductor without OAuth authenticates nothing; env.yaml can accept
+/// it explicitly.
+#[test]
+fn unauthenticated_conductor_is_an_error_unless_accepted() {
+    let repo = clean_repo();
+    edit_env_file(&repo, |text| {
+        text.replace("conductor: in-cluster", "conductor: external")
+    });
+    let (_, _, hosts) = inventory(&repo, "prod");
+    assert!(hosts.contains(&"conductor.dbos.acme.com".to_string()));
+    write_tls_cert(&repo, "prod", &hosts, NOW - DAY, 7300);
+    repo.ok(&["build"]);
+    let checked = run_check(&repo);
+    expect(&checked, 1, &[("error", "unauthenticated-conductor")]);
+    assert_eq!(
+        checked.finding("unauthenticated-conductor")["file"],
+        "environments/prod/env.yaml"
+    );
+    assert!(
+        checked.stdout.contains("allow-unauthenticated: true"),
+        "{}",
+        checked.stdout
+    );
+    edit_env_file(&repo, |text| {
+        text.replace(
+            "conductor:\n  image:",
+            "conductor:\n  allow-unauthenticated: true\n  image:",
+        )
+    });
+    expect_clean(&repo);
+}
+
+/// Issue 10 item 11: a Go app image has no `dbos` CLI; `check` asks for a migrate image.
+#[test]
+fn a_go_app_needs_a_migrate_image() {
+    let repo = clean_repo();
+    edit_env_file(&repo, |text| {
+        text.replace("language: python", "language: go")
+    });
+    let checked = run_check(&repo);
+    expect(&checked, 1, &[("error", "missing-migrate-image")]);
+    assert!(
+        checked.stdout.contains("hint: set `app.migrate.image`"),
+        "{}",
+        checked.stdout
+    );
+    edit_env_file(&repo, |text| {
+        text.replace(
+            "    # image: ghcr.io/acme/dbos-migrate:v1",
+            "    image: ghcr.io/acme/dbos-cli:v1\n    # was image:",
+        )
+    });
     expect_clean(&repo);
 }

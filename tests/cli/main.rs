@@ -23,3 +23,4 @@ mod rollback;
 // Minted secrets (#4).
 mod dex;
 mod tls;
+mod upstream;

@@ -36,7 +36,10 @@ fn host_routing_single_replica_single_version() {
     let conductor = find(&objects, "Deployment", "conductor");
     assert_eq!(conductor["spec"]["replicas"], 1);
     let container = &conductor["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(container["image"], "dbosdev/conductor:latest");
+    assert_eq!(
+        container["image"],
+        format!("dbosdev/conductor:{TEST_CONDUCTOR_VERSION}")
+    );
     assert_eq!(container["ports"][0]["containerPort"], 8090);
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(
@@ -65,9 +68,24 @@ fn host_routing_single_replica_single_version() {
         container_env(console, "DBOS_CONDUCTOR_URL").unwrap()["value"],
         "conductor.dbos-prod.svc.cluster.local:8090"
     );
+    // Issue 10 item 1: the console image listens on 8080; the Service publishes it on 80.
+    let console_container = &console["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
-        console["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["path"],
-        "/health"
+        console_container["image"],
+        format!("dbosdev/console:{TEST_CONDUCTOR_VERSION}")
+    );
+    assert_eq!(console_container["ports"][0]["containerPort"], 8080);
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(console_container[probe]["httpGet"]["path"], "/health");
+        assert_eq!(console_container[probe]["httpGet"]["port"], 8080);
+    }
+    let console_service = find(&objects, "Service", "console");
+    assert_eq!(console_service["spec"]["ports"][0]["port"], 80);
+    assert_eq!(console_service["spec"]["ports"][0]["targetPort"], 8080);
+    let console_policy = find(&objects, "NetworkPolicy", "allow-console-ingress");
+    assert_eq!(
+        console_policy["spec"]["ingress"][0]["ports"],
+        serde_json::json!([{ "protocol": "TCP", "port": 8080 }])
     );
 
     let app = find(&objects, "Deployment", "dbos-app-v1");
@@ -96,7 +114,7 @@ fn host_routing_single_replica_single_version() {
         app["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/acme/app:v1"
     );
-    assert_eq!(annotation(app, "argocd.argoproj.io/sync-wave"), Some("1"));
+    assert_eq!(annotation(app, "argocd.argoproj.io/sync-wave"), Some("2"));
 
     let service = find(&objects, "Service", "dbos-app");
     assert_eq!(
@@ -113,14 +131,15 @@ fn host_routing_single_replica_single_version() {
     );
     assert_eq!(
         annotation(migrate, "argocd.argoproj.io/sync-wave"),
-        Some("0")
+        Some("1")
     );
     let migrate_container = &migrate["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(migrate_container["image"], "ghcr.io/acme/app:v1");
     assert_eq!(
-        migrate_container["args"],
-        serde_json::json!(["migrate", "--app-role", "dbos_app_role"])
+        migrate_container["command"],
+        serde_json::json!(["dbos", "migrate", "--app-role", "dbos_app_role"])
     );
+    assert!(migrate_container.get("args").is_none());
     assert_eq!(
         migrate_container["env"][0]["valueFrom"]["secretKeyRef"],
         serde_json::json!({ "name": "postgres-admin", "key": "database-url" })
@@ -133,18 +152,13 @@ fn host_routing_single_replica_single_version() {
         .iter()
         .map(|rule| rule["host"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        hosts,
-        [
-            "console.dbos.acme.com",
-            "conductor.dbos.acme.com",
-            "app.dbos.acme.com"
-        ]
-    );
+    // Issue 10 item 5: without OAuth and with the app in-cluster, Conductor (which then
+    // authenticates nothing) is not routed publicly; the Console reaches it in-cluster.
+    assert_eq!(hosts, ["console.dbos.acme.com", "app.dbos.acme.com"]);
     assert_eq!(ingress["spec"]["tls"][0]["secretName"], "dbos-tls");
     assert_eq!(
-        ingress["spec"]["tls"][0]["hosts"].as_array().unwrap().len(),
-        3
+        ingress["spec"]["tls"][0]["hosts"],
+        serde_json::json!(["console.dbos.acme.com", "app.dbos.acme.com"])
     );
     assert_eq!(
         annotation(ingress, "nginx.ingress.kubernetes.io/proxy-read-timeout"),
@@ -175,6 +189,15 @@ fn host_routing_single_replica_single_version() {
             && sources.contains("console")
             && sources.contains("dbos-app")
     );
+    // Issue 10 item 8: nothing autoscaled, so no KEDA peer; the controller namespace default.
+    let app_policy = find(&objects, "NetworkPolicy", "allow-dbos-app-ingress");
+    assert_eq!(
+        app_policy["spec"]["ingress"][0]["from"],
+        serde_json::json!([{ "namespaceSelector": { "matchLabels": {
+            "kubernetes.io/metadata.name": "ingress-nginx" } } }])
+    );
+    // Issue 10 item 2: one Conductor has no peer to admit.
+    assert!(!names_of_kind(&objects, "NetworkPolicy").contains(&"allow-conductor-peers".into()));
     validate_schemas(&objects);
 }
 
@@ -190,6 +213,8 @@ fn path_routing_with_ha_conductor_and_several_versions() {
             "staging.acme.com",
             "--routing",
             "path",
+            "--oidc",
+            "dex",
             "--namespace",
             "dbos",
             "--app-image",
@@ -221,6 +246,29 @@ fn path_routing_with_ha_conductor_and_several_versions() {
             ["topologyKey"],
         "kubernetes.io/hostname"
     );
+    // Issue 10 item 2: instances forward to the owner at its advertised address on 8090.
+    let peers = find(&objects, "NetworkPolicy", "allow-conductor-peers");
+    assert_eq!(
+        peers["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "conductor"
+    );
+    assert_eq!(
+        peers["spec"]["ingress"][0],
+        serde_json::json!({
+            "from": [{ "podSelector": { "matchLabels": { "app.kubernetes.io/name": "conductor" } } }],
+            "ports": [{ "protocol": "TCP", "port": 8090 }],
+        })
+    );
+    // Issue 10 item 3: with path routing the Console's origin is the one host.
+    let dex_config = find(&objects, "ConfigMap", "dex-config")["data"]["config.yaml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dex_config = &parse_yaml_stream(&dex_config)[0];
+    assert_eq!(
+        dex_config["web"]["allowedOrigins"],
+        serde_json::json!(["https://staging.acme.com"])
+    );
     let pdb = find(&objects, "PodDisruptionBudget", "conductor");
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     assert_eq!(
@@ -235,7 +283,8 @@ fn path_routing_with_ha_conductor_and_several_versions() {
             "console",
             "dbos-app-v1",
             "dbos-app-v2",
-            "dbos-app-v3"
+            "dbos-app-v3",
+            "dex"
         ]
     );
     for version in ["v1", "v2", "v3"] {
@@ -294,11 +343,13 @@ fn path_routing_with_ha_conductor_and_several_versions() {
             )
         })
         .collect();
+    // Issue 10 item 4: the current guide's prefix; `/conductor/...` are Console pages.
     assert_eq!(
         paths,
         [
-            ("/conductor(/|$)(.*)", "conductor"),
+            ("/conductor-api(/|$)(.*)", "conductor"),
             ("/app(/|$)(.*)", "dbos-app"),
+            ("/()(dex/.*)", "dex"),
             ("/()(.*)", "console")
         ]
     );
@@ -445,8 +496,8 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
         "off"
     );
     assert_eq!(
-        find(&objects, "Job", "dbos-migrate")["spec"]["template"]["spec"]["containers"][0]["args"]
-            [2],
+        find(&objects, "Job", "dbos-migrate")["spec"]["template"]["spec"]["containers"][0]
+            ["command"][3],
         "0755"
     );
     assert_eq!(
@@ -470,7 +521,8 @@ fn an_env_without_an_app_renders_conductor_and_console_only() {
     assert!(names_of_kind(&objects, "Job").is_empty());
     assert_eq!(names_of_kind(&objects, "Service"), ["conductor", "console"]);
     let ingress = find(&objects, "Ingress", "dbos");
-    assert_eq!(ingress["spec"]["rules"].as_array().unwrap().len(), 2);
+    // The Console only: no app yet, and Conductor is not public without OAuth.
+    assert_eq!(ingress["spec"]["rules"].as_array().unwrap().len(), 1);
 }
 
 /// DBOS hands workflows enqueued without a version only to the newest version: the postgresql

@@ -16,6 +16,9 @@ pub const REPO_URL: &str = "https://github.com/acme/dbos-deploy.git";
 /// 2036-11-24T05:14:02Z).
 pub const TEST_NOW: i64 = 1_795_824_000;
 
+/// The Conductor and Console release test environments pin.
+pub const TEST_CONDUCTOR_VERSION: &str = "1.0.0-test";
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dbos-gitops"))
 }
@@ -98,13 +101,18 @@ impl TestRepo {
         repo
     }
 
-    /// `init` and `init env NAME` with the given extra flags, sealing with the upstream Go
+    /// `init` and `init env NAME` with the given extra flags, Conductor and Console pinned to
+    /// `TEST_CONDUCTOR_VERSION`, sealing with the upstream Go
     /// fixture certificate (whose private key the tests hold) unless the flags name a `--cert`.
     pub fn with_env(name: &str, flags: &[&str]) -> Self {
         let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
         let mut all = flags.to_vec();
         if !flags.contains(&"--cert") {
             all.extend_from_slice(&["--cert", &cert]);
+        }
+        // Pinned, as `check` wants them (an unpinned image is a warning of its own).
+        if !flags.contains(&"--conductor-version") {
+            all.extend_from_slice(&["--conductor-version", TEST_CONDUCTOR_VERSION]);
         }
         Self::with_dev_env(name, &all)
     }

@@ -283,7 +283,8 @@ fn a_new_host_makes_tls_reissue_and_says_why() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .contains("reissuing the certificate: it does not cover `dex.dbos.acme.com`"),
+            // Conductor is public only with OAuth: the SANs follow the routed hosts.
+            .contains("reissuing the certificate: it does not cover `conductor.dbos.acme.com`, `dex.dbos.acme.com`"),
         "{}",
         run.stdout
     );
@@ -295,6 +296,7 @@ fn a_new_host_makes_tls_reissue_and_says_why() {
         dir.path(),
     );
     assert!(sans.contains("DNS:dex.dbos.acme.com"), "{sans}");
+    assert!(sans.contains("DNS:conductor.dbos.acme.com"), "{sans}");
 }
 
 #[test]
