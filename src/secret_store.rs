@@ -10,21 +10,22 @@ use std::path::{Path, PathBuf};
 use dbos_gitops_seal::{SealOptions, SealedSecret, SealingCert, SecretInput};
 
 use crate::error::Error;
+use crate::layout;
 use crate::model::EnvInput;
 use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
 use crate::spec::EnvName;
 
-pub const SEALING_CERT_FILE: &str = "sealing-cert.pem";
+pub use crate::layout::SEALING_CERT_FILE;
 /// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
 pub const FINGERPRINT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
 pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 pub fn cert_path(env: &EnvName) -> String {
-    format!("environments/{env}/{SEALING_CERT_FILE}")
+    layout::sealing_cert_file(env)
 }
 
 pub fn secret_path(env: &EnvName, secret: &str) -> String {
-    format!("environments/{env}/secrets/{secret}.yaml")
+    layout::secret_file(env, secret)
 }
 
 /// Turns a seal-crate error (which carries its own hint) into ours.
@@ -195,7 +196,7 @@ pub fn seal_into_env(
         .find(|candidate| &candidate.name == env_name)
         .expect("selected above");
     for name in sealed_by_name.keys() {
-        let file = format!("{name}.yaml");
+        let file = layout::secret_file_name(name);
         if !env_input.secret_files.contains(&file) {
             env_input.secret_files.push(file);
         }
@@ -268,7 +269,7 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
             .hint("set `HOME`, or pass the controller's certificate with `--cert pub-cert.pem`")
         })?;
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let repo_id = &crate::repo::ownership::digest(canonical.to_string_lossy().as_bytes())[..12];
+    let repo_id = &layout::digest(canonical.to_string_lossy().as_bytes())[..12];
     let path = base
         .join("dbos-gitops")
         .join("dev-keys")

@@ -11,7 +11,7 @@ use dbos_gitops_seal::{CertError, SealingCert};
 use super::{read_optional, relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
 use crate::error::Error;
 
-pub use crate::secret_store::SEALING_CERT_FILE;
+pub use crate::layout::SEALING_CERT_FILE;
 pub use crate::spec::TLS_CERT_FILE;
 
 fn days_left(not_after: i64, now: i64) -> i64 {

@@ -202,7 +202,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
 
     let mut checks = Vec::new();
     for (input, env) in environments {
-        let dir = format!("environments/{}", input.name);
+        let dir = crate::layout::env_dir(&input.name);
         let (cert, cert_findings) =
             certificates::sealing_cert(&loaded.root, &dir, options.now_unix)?;
         findings.extend(cert_findings);
@@ -255,9 +255,9 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
 /// A declaration that does not resolve: the model's error names the file.
 fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     let text = error.to_string();
-    let default_file = format!("environments/{}/env.yaml", input.name);
+    let default_file = crate::layout::env_file(&input.name);
     let (file, message) = match text.split_once(": ") {
-        Some((file, message)) if file.starts_with("environments/") => {
+        Some((file, message)) if crate::layout::env_of(file).is_some() => {
             (file.to_string(), message.to_string())
         }
         _ => (default_file, text.clone()),

@@ -16,11 +16,7 @@ pub fn plan_build(
 ) -> Result<Plan, Error> {
     let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;
     let tree = crate::render::render_repo(&model);
-    let env_prefix = only_env.map(|name| format!("environments/{name}/"));
-    let in_scope = |path: &str| match &env_prefix {
-        None => true,
-        Some(prefix) => !path.starts_with("environments/") || path.starts_with(prefix.as_str()),
-    };
+    let in_scope = |path: &str| crate::layout::in_env_scope(path, only_env);
     Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)
 }
 

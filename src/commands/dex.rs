@@ -19,7 +19,7 @@ use crate::model::{check_email, EnvInput};
 use crate::repo::plan::{Change, ChangeKind};
 use crate::repo::{load_repo, LoadedRepo, WriteOptions};
 use crate::secret_store;
-use crate::spec::{self, DexUserSpec, EnvName, Oidc, DEX_USERS_FILE};
+use crate::spec::{self, DexUserSpec, EnvName, Oidc};
 
 use super::Context;
 
@@ -212,7 +212,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
 }
 
 fn users_file(env: &EnvName) -> String {
-    format!("environments/{env}/{DEX_USERS_FILE}")
+    crate::layout::dex_users_file(env)
 }
 
 fn env_input<'a>(loaded: &'a LoadedRepo, env: &EnvName) -> &'a EnvInput {
@@ -239,7 +239,8 @@ fn require_dex(loaded: &LoadedRepo, env: &EnvName) -> Result<(), Error> {
         "environment `{env}` does not run Dex (`oidc: none`)"
     ))
     .hint(format!(
-        "set `oidc: dex` in environments/{env}/env.yaml, then add users"
+        "set `oidc: dex` in {}, then add users",
+        crate::layout::env_file(env)
     )))
 }
 

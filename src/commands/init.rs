@@ -97,7 +97,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
             "environment names become directories and Kubernetes names: try `prod` or `staging-eu`",
         )
     })?;
-    let env_dir = Path::new("environments").join(name.as_str());
+    let env_dir = Path::new(&crate::layout::env_dir(&name)).to_path_buf();
     if root.join(&env_dir).exists() {
         return Err(Error::refused(format!(
             "environment `{name}` already exists (`{}`)",

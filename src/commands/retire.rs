@@ -96,7 +96,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
 
     plan.apply()?;
 
-    let version_dir = format!("environments/{env_name}/versions/{version}");
+    let version_dir = crate::layout::version_dir(&env_name, &version);
     if arguments.no_drain_check {
         eprintln!(
             "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::inventory::TLS_SECRET;
 use crate::repo::{fs, load_repo};
 use crate::secret_store;
-use crate::spec::{EnvName, TlsSource, TLS_CERT_FILE};
+use crate::spec::{EnvName, TlsSource};
 
 use super::Context;
 
@@ -27,7 +27,7 @@ const RENEW_WITHIN_DAYS: i64 = 30;
 use crate::clock::{date, now_unix};
 
 pub fn cert_file(env: &EnvName) -> String {
-    format!("environments/{env}/{TLS_CERT_FILE}")
+    crate::layout::tls_cert_file(env)
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
@@ -42,7 +42,8 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
             "environment `{env_name}` gets its certificate from cert-manager (`ingress.tls: cert-manager`)"
         ))
         .hint(format!(
-            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in environments/{env_name}/env.yaml"
+            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in {}",
+            crate::layout::env_file(&env_name)
         )));
     }
     let hosts = env.host_names();

@@ -17,7 +17,7 @@ use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArg
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
-use crate::spec::{self, VersionName, VersionSpec, VersionsSpec, VERSIONS_FILE};
+use crate::spec::{self, VersionName, VersionSpec, VersionsSpec};
 
 use super::{dbos_versions, plan_build, Context};
 
@@ -93,7 +93,7 @@ pub(super) fn plan_versions(
     loaded.environments[index].versions = versions.clone();
     let mut plan = plan_build(loaded, Some(name.as_str()), WriteOptions { force })?;
     plan.declare(
-        &format!("environments/{name}/{VERSIONS_FILE}"),
+        &crate::layout::versions_file(&name),
         spec::versions_file_text(&versions).into_bytes(),
     )?;
     plan.ensure_no_conflicts().map_err(|error| {

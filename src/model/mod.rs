@@ -244,8 +244,8 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
                 other.name, env.name, env.namespace, env.cluster
             ))
             .hint(format!(
-                "give one of them its own `namespace:` in environments/{}/env.yaml",
-                env.name
+                "give one of them its own `namespace:` in {}",
+                crate::layout::env_file(&env.name)
             )));
         }
     }
@@ -253,7 +253,7 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
 }
 
 fn env_error(env: &EnvName, file: &str, message: String) -> Error {
-    Error::input(format!("environments/{env}/{file}: {message}"))
+    Error::input(format!("{}: {message}", crate::layout::env_path(env, file)))
 }
 
 /// A DNS subdomain (RFC 1123) of at least two labels.

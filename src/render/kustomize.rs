@@ -8,8 +8,7 @@ use super::meta;
 use crate::model::Environment;
 use crate::spec::TlsSource;
 
-pub const DEX_CONFIG_FILE: &str = "dex-config.yaml";
-pub const DEX_PATCH_FILE: &str = "patches/dex.yaml";
+pub use crate::layout::{DEX_CONFIG_FILE, DEX_PATCH_FILE};
 /// The ConfigMap holding the ingress certificate (`tls.crt`) for in-cluster trust.
 pub const CA_CONFIG_MAP: &str = "dbos-ca";
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
 use crate::error::Error;
+use crate::layout;
 use crate::model::EnvInput;
 use crate::spec::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
 
@@ -83,7 +84,7 @@ pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
         None => Record::new(),
     };
     let mut environments = Vec::new();
-    let environments_dir = root.join("environments");
+    let environments_dir = root.join(layout::ENVIRONMENTS_DIR);
     if environments_dir.is_dir() {
         let mut names = Vec::new();
         let entries = std::fs::read_dir(&environments_dir)
@@ -108,7 +109,7 @@ pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
 }
 
 fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
-    let relative = PathBuf::from("environments").join(name);
+    let relative = PathBuf::from(layout::env_dir(name));
     let env_name = EnvName::new(name).map_err(|error| {
         Error::input(format!("`{}`: {error}", relative.display()))
             .hint("rename the directory to a DNS-1123 label such as `prod-eu`")
@@ -123,7 +124,7 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         None => spec::VersionsSpec::default(),
     };
     let mut secret_files = Vec::new();
-    let secrets_dir = dir.join("secrets");
+    let secrets_dir = root.join(layout::secrets_dir(name));
     if secrets_dir.is_dir() {
         let entries = std::fs::read_dir(&secrets_dir)
             .map_err(|source| Error::io(&secrets_dir, "list", source))?;
@@ -146,8 +147,7 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
     // The digest of the published CA's bytes: a reissued certificate changes it, which rolls
     // the app pods that trust it.
     let tls_certificate_digest = if tls_certificate {
-        fs::read_optional(&dir.join(spec::TLS_CERT_FILE))?
-            .map(|bytes| crate::repo::ownership::digest(&bytes))
+        fs::read_optional(&dir.join(spec::TLS_CERT_FILE))?.map(|bytes| layout::digest(&bytes))
     } else {
         None
     };

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
 use crate::error::Error;
-use crate::render::Tree;
+use crate::layout::Tree;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {
