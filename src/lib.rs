@@ -17,6 +17,7 @@ pub mod render;
 pub mod repo;
 pub mod secret_store;
 pub mod spec;
+pub mod workspace;
 pub mod yaml;
 
 mod fuzz;

@@ -203,7 +203,7 @@ pub fn seal_into_env(
     }
     env_input.secret_files.sort();
     let mut plan =
-        crate::commands::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
+        crate::workspace::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
     let mut reports = Vec::new();
     for (sealed, stored) in sealed_by_name.into_values() {
         let text = crate::yaml::emit(&sealed.to_value());
@@ -234,26 +234,7 @@ fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
         .insert(FINGERPRINT_ANNOTATION.into(), cert.fingerprint());
 }
 
-/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
-pub fn check_secret_name(name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|character| {
-                    character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-                })
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::input(format!(
-            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
-        )))
-    }
-}
+pub use crate::spec::names::check_secret_name;
 
 /// Where the development private key of an environment is kept: outside the repository, in
 /// the user's config directory.

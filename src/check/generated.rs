@@ -8,7 +8,7 @@ use crate::repo::plan::ChangeKind;
 use crate::repo::{LoadedRepo, WriteOptions};
 
 pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
-    let plan = crate::commands::plan_build(loaded, only_env, WriteOptions::default())?;
+    let plan = crate::workspace::plan_build(loaded, only_env, WriteOptions::default())?;
     let mut findings = Vec::new();
     for conflict in &plan.conflicts {
         findings.push(

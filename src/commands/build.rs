@@ -3,22 +3,10 @@
 
 use crate::cli::BuildArgs;
 use crate::error::Error;
-use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
+use crate::repo::{load_repo, WriteOptions};
+use crate::workspace::plan_build;
 
 use super::Context;
-
-/// The full pipeline short of writing: resolve, render, and plan against the disk. `only_env`
-/// limits the plan to one environment's files plus base/ and argocd/.
-pub fn plan_build(
-    loaded: &LoadedRepo,
-    only_env: Option<&str>,
-    options: WriteOptions,
-) -> Result<Plan, Error> {
-    let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;
-    let tree = crate::render::render_repo(&model);
-    let in_scope = |path: &str| crate::layout::in_env_scope(path, only_env);
-    Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)
-}
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;

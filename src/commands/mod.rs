@@ -17,7 +17,7 @@ mod version;
 mod dex;
 mod tls;
 
-pub use build::plan_build;
+pub use crate::workspace::plan_build;
 
 use std::path::PathBuf;
 

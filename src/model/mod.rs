@@ -516,7 +516,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
 
     let cluster_issuer = match (spec.ingress.tls, &spec.ingress.cluster_issuer) {
         (TlsSource::CertManager, Some(issuer)) => {
-            crate::secret_store::check_secret_name(issuer).map_err(|_| {
+            crate::spec::names::check_secret_name(issuer).map_err(|_| {
                 env_error(
                     &name,
                     "env.yaml",

@@ -30,6 +30,27 @@ fn check_label(kind: &str, text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
+pub fn check_secret_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|character| {
+                    character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+                })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
+        )))
+    }
+}
+
 macro_rules! label_newtype {
     ($name:ident, $kind:literal, $max:expr) => {
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
