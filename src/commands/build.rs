@@ -11,7 +11,7 @@ use super::Context;
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let loaded = load_repo(&root)?;
-    if let Some(name) = &arguments.env {
+    if let Some(name) = arguments.env.as_deref() {
         loaded.select_env(Some(name))?;
     }
     let plan = plan_build(

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
 use crate::repo::plan::{Change, ChangeKind};
-use crate::repo::{load_repo, LoadedRepo, WriteOptions};
+use crate::repo::{LoadedRepo, WriteOptions};
 use crate::secret_store;
 use crate::spec::{self, DexUserSpec, EnvName, Oidc};
 
@@ -36,9 +36,8 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     require_dex(&loaded, &env_name)?;
     let email = arguments.email.trim().to_lowercase();
     check_email(&email).map_err(|message| {
@@ -133,9 +132,12 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
 }
 
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, mut loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
     let email = arguments.email.trim().to_lowercase();
     let mut users = env_input(&loaded, &env_name).dex_users.clone();
     let Some(index) = users.users.iter().position(|user| user.email == email) else {

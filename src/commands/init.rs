@@ -45,6 +45,8 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
         argocd: Default::default(),
     };
     let loaded = crate::repo::LoadedRepo {
+        scoped_to: None,
+        skipped: Vec::new(),
         root: root.clone(),
         spec: spec.clone(),
         environments: Vec::new(),

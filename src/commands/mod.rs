@@ -19,10 +19,12 @@ mod tls;
 
 pub use crate::workspace::plan_build;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
 use crate::error::Error;
+use crate::repo::LoadedRepo;
+use crate::spec::EnvName;
 
 /// Where the command runs: the `--repo` flag or the current directory.
 pub struct Context {
@@ -50,6 +52,36 @@ impl Context {
             .hint("run `dbos-gitops init` there first"));
         }
         crate::repo::find_root(&start)
+    }
+
+    /// The invocation of a command scoped to one environment: the repository, loaded so that
+    /// only that environment's declarations can block the command (see `workspace`), and the
+    /// environment `--env` names (or the only one).
+    pub fn open(&self, env: Option<&str>) -> Result<Invocation, Error> {
+        Invocation::open(&self.root()?, env)
+    }
+}
+
+/// A resolved invocation: the loaded repository and the selected environment.
+pub struct Invocation {
+    pub loaded: LoadedRepo,
+    pub env: EnvName,
+}
+
+impl Invocation {
+    pub fn open(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
+        let loaded = crate::repo::load_repo_scoped(root, env)?;
+        let env = loaded.select_env(env)?.name.clone();
+        Ok(Invocation { loaded, env })
+    }
+
+    /// The selected environment's index in `loaded.environments`.
+    pub fn index(&self) -> usize {
+        self.loaded
+            .environments
+            .iter()
+            .position(|candidate| candidate.name == self.env)
+            .expect("select_env returned one of the environments")
     }
 }
 

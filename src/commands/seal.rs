@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cli::{OutputFormat, SealArgs};
 use crate::error::Error;
-use crate::repo::{fs, load_repo};
+use crate::repo::fs;
 use crate::secret_store::{self, seal_error};
 
 use super::Context;
@@ -87,8 +87,8 @@ fn seal_into_env(
     let root = context.root().map_err(|error| {
         error.hint("pass `--cert pub-cert.pem` to seal without a dbos-gitops repository")
     })?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = super::Invocation::open(&root, arguments.env.as_deref())?;
+    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     if let Some(namespace) = &arguments.namespace {
         let env_namespace = loaded
             .select_env(Some(env_name.as_str()))?

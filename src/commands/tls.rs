@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::cli::{KeyTypeArg, TlsArgs};
 use crate::error::Error;
 use crate::inventory::TLS_SECRET;
-use crate::repo::{fs, load_repo};
+use crate::repo::fs;
 use crate::secret_store;
 use crate::spec::{EnvName, TlsSource};
 
@@ -31,9 +31,12 @@ pub fn cert_file(env: &EnvName) -> String {
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, mut loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
     let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
     let model = crate::model::resolve(&loaded.spec, vec![env_input])?;
     let env = &model.environments[0];

@@ -15,6 +15,11 @@ pub struct LoadedRepo {
     pub spec: RepoSpec,
     pub environments: Vec<EnvInput>,
     pub record: Record,
+    /// Loaded for a command scoped to this one environment (`load_repo_scoped`): other
+    /// environments' declarations may not block it.
+    pub scoped_to: Option<EnvName>,
+    /// Other environments whose declarations did not load (scoped loads only).
+    pub skipped: Vec<String>,
 }
 
 impl LoadedRepo {
@@ -76,7 +81,20 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
     .hint("run `dbos-gitops init` first, or pass `--repo DIR`"))
 }
 
+/// Loads every environment; any declaration that does not parse is an error. What `build`,
+/// `check` and `init` use: they compile or check every environment.
 pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
+    load(root, None)
+}
+
+/// Loads the repository for a command scoped to one environment: `selected` (or the only one)
+/// must load; another environment whose declarations do not parse is left out and listed in
+/// `skipped`, so a broken env never blocks a command about a different one.
+pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRepo, Error> {
+    load(root, Some(selected))
+}
+
+fn load(root: &Path, scope: Option<Option<&str>>) -> Result<LoadedRepo, Error> {
     let repo_path = root.join(REPO_FILE);
     let spec = spec::parse_repo(Path::new(REPO_FILE), &fs::read_to_string(&repo_path)?)?;
     let record = match fs::read_optional(&root.join(RECORD_FILE))? {
@@ -84,6 +102,8 @@ pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
         None => Record::new(),
     };
     let mut environments = Vec::new();
+    let mut skipped = Vec::new();
+    let mut scoped_to = None;
     let environments_dir = root.join(layout::ENVIRONMENTS_DIR);
     if environments_dir.is_dir() {
         let mut names = Vec::new();
@@ -96,15 +116,29 @@ pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
             }
         }
         names.sort();
+        let target = match scope {
+            Some(Some(selected)) => Some(selected.to_string()),
+            Some(None) if names.len() == 1 => names.first().cloned(),
+            _ => None,
+        };
         for name in names {
-            environments.push(load_env(root, &name)?);
+            match load_env(root, &name) {
+                Ok(env) => environments.push(env),
+                Err(_) if scope.is_some() && target.as_deref() != Some(name.as_str()) => {
+                    skipped.push(name);
+                }
+                Err(error) => return Err(error),
+            }
         }
+        scoped_to = target.and_then(|name| EnvName::new(&name).ok());
     }
     Ok(LoadedRepo {
         root: root.to_path_buf(),
         spec,
         environments,
         record,
+        scoped_to,
+        skipped,
     })
 }
 
