@@ -22,23 +22,23 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         },
     )?;
     if arguments.check {
-        if plan.changes.is_empty() && plan.conflicts.is_empty() {
+        if plan.is_current() {
             return Ok(0);
         }
         print!("{}", plan.diff());
         eprintln!(
             "{} generated file(s) are stale{}",
-            plan.changes.len(),
-            if plan.conflicts.is_empty() {
+            plan.changes().len(),
+            if plan.conflicts().is_empty() {
                 ""
             } else {
                 ", some edited by hand"
             }
         );
-        if plan.conflicts.is_empty() {
+        if plan.conflicts().is_empty() {
             eprintln!("  hint: run `dbos-gitops build` to bring them up to date");
         } else {
-            for conflict in &plan.conflicts {
+            for conflict in plan.conflicts() {
                 eprintln!("  {} ({})", conflict.path, conflict.reason);
             }
             eprintln!(

@@ -16,7 +16,6 @@ use crate::cli::{DexAddUserArgs, DexHashArgs, DexRemoveUserArgs};
 use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
-use crate::repo::plan::{Change, ChangeKind};
 use crate::repo::{LoadedRepo, WriteOptions};
 use crate::secret_store;
 use crate::spec::{self, DexUserSpec, EnvName, Oidc};
@@ -171,7 +170,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
         let env_input = env_input_mut(&mut loaded, &env_name);
         env_input.dex_users = users.clone();
         if remaining.is_none() {
-            let file = format!("{DEX_USERS_SECRET}.yaml");
+            let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
             env_input
                 .secret_files
                 .retain(|candidate| candidate != &file);
@@ -186,14 +185,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
             )?;
         }
         None => {
-            if let Some(bytes) = crate::repo::fs::read_optional(&root.join(&secret_file))? {
-                plan.changes.push(Change {
-                    path: secret_file.clone(),
-                    kind: ChangeKind::Delete,
-                    old: Some(String::from_utf8_lossy(&bytes).into_owned()),
-                    new: None,
-                });
-            }
+            plan.remove(&secret_file)?;
         }
     }
     plan.declare(
