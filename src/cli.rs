@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::spec::EnvName;
+use crate::declare::EnvName;
 
 /// `--env NAME`: the environment a command works on. Parsed once, into a valid `EnvName`.
 #[derive(Clone, Debug, Default, Args)]

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod declare;
 pub mod error;
 pub mod inventory;
 pub mod layout;
@@ -16,7 +17,6 @@ pub mod model;
 pub mod render;
 pub mod repo;
 pub mod secret_store;
-pub mod spec;
 pub mod workspace;
 pub mod yaml;
 

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use dbos_gitops_seal::{SealOptions, SealedSecret, SealingCert, SecretInput};
 
+use crate::declare::EnvName;
 use crate::error::Error;
 use crate::layout;
 use crate::model::EnvInput;
 use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
-use crate::spec::EnvName;
 
 pub use crate::layout::SEALING_CERT_FILE;
 /// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
@@ -234,7 +234,7 @@ fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
         .insert(FINGERPRINT_ANNOTATION.into(), cert.fingerprint());
 }
 
-pub use crate::spec::names::check_secret_name;
+pub use crate::declare::names::check_secret_name;
 
 /// Where the development private key of an environment is kept: outside the repository, in
 /// the user's config directory.

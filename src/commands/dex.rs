@@ -13,12 +13,12 @@ use rand::RngCore as _;
 use zeroize::Zeroizing;
 
 use crate::cli::{DexAddUserArgs, DexHashArgs, DexRemoveUserArgs};
+use crate::declare::{self, DexUserSpec, EnvName, Oidc};
 use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
 use crate::repo::{LoadedRepo, WriteOptions};
 use crate::secret_store;
-use crate::spec::{self, DexUserSpec, EnvName, Oidc};
 
 use super::Context;
 
@@ -108,7 +108,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
         secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
     plan.declare(
         &users_file(&env_name),
-        spec::dex_users_file_text(&users).into_bytes(),
+        declare::dex_users_file_text(&users).into_bytes(),
     )?;
     plan.apply()?;
 
@@ -190,7 +190,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     }
     plan.declare(
         &users_file(&env_name),
-        spec::dex_users_file_text(&users).into_bytes(),
+        declare::dex_users_file_text(&users).into_bytes(),
     )?;
     plan.apply()?;
     println!("removed Dex user `{email}` from environment `{env_name}`");

@@ -22,9 +22,9 @@ pub use crate::workspace::plan_build;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
+use crate::declare::EnvName;
 use crate::error::Error;
 use crate::repo::LoadedRepo;
-use crate::spec::EnvName;
 
 /// Where the command runs: the `--repo` flag or the current directory.
 pub struct Context {
@@ -43,11 +43,11 @@ impl Context {
     /// The repository root: `--repo DIR` exactly, or the nearest ancestor with the repo file.
     pub fn root(&self) -> Result<PathBuf, Error> {
         let start = self.start_dir()?;
-        if self.repo_flag.is_some() && !start.join(crate::spec::REPO_FILE).is_file() {
+        if self.repo_flag.is_some() && !start.join(crate::declare::REPO_FILE).is_file() {
             return Err(Error::input(format!(
                 "`{}` holds no `{}`",
                 start.display(),
-                crate::spec::REPO_FILE
+                crate::declare::REPO_FILE
             ))
             .hint("run `dbos-gitops init` there first"));
         }

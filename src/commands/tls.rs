@@ -13,11 +13,11 @@ use dbos_gitops_seal::SecretInput;
 use zeroize::Zeroizing;
 
 use crate::cli::{KeyTypeArg, TlsArgs};
+use crate::declare::{EnvName, TlsSource};
 use crate::error::Error;
 use crate::inventory::TLS_SECRET;
 use crate::repo::fs;
 use crate::secret_store;
-use crate::spec::{EnvName, TlsSource};
 
 use super::Context;
 

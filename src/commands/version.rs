@@ -14,10 +14,10 @@
 use serde_json::json;
 
 use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArgs};
+use crate::declare::{self, VersionName, VersionSpec, VersionsSpec};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::repo::{LoadedRepo, Plan, WriteOptions};
-use crate::spec::{self, VersionName, VersionSpec, VersionsSpec};
 
 use super::{dbos_versions, plan_build, Context};
 
@@ -88,7 +88,7 @@ pub(super) fn plan_versions(
     let mut plan = plan_build(loaded, Some(name.as_str()), WriteOptions { force })?;
     plan.declare(
         &crate::layout::versions_file(&name),
-        spec::versions_file_text(&versions).into_bytes(),
+        declare::versions_file_text(&versions).into_bytes(),
     )?;
     plan.ensure_no_conflicts().map_err(|error| {
         if force {

@@ -2,11 +2,11 @@
 //! URLs, the active and newest versions, what is autoscaled) computed once. Pure: no I/O.
 //! Renderers read only this.
 
-use crate::error::Error;
-use crate::spec::{
+use crate::declare::{
     ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, RepoSpec,
     Routing, TlsSource, TriggerKind, VersionName, VersionsSpec,
 };
+use crate::error::Error;
 
 /// What the loader read from disk for one environment.
 #[derive(Clone, Debug)]
@@ -516,7 +516,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
 
     let cluster_issuer = match (spec.ingress.tls, &spec.ingress.cluster_issuer) {
         (TlsSource::CertManager, Some(issuer)) => {
-            crate::spec::names::check_secret_name(issuer).map_err(|_| {
+            crate::declare::names::check_secret_name(issuer).map_err(|_| {
                 env_error(
                     &name,
                     "env.yaml",
@@ -629,7 +629,7 @@ fn resolve_dex(
                     .then(|| format!("user `{}` needs a username and a user-id", user.email))
             });
         if let Some(problem) = problem {
-            return Err(env_error(name, crate::spec::DEX_USERS_FILE, problem).hint(
+            return Err(env_error(name, crate::declare::DEX_USERS_FILE, problem).hint(
                 "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
             ));
         }
@@ -740,13 +740,13 @@ fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::VersionSpec;
+    use crate::declare::VersionSpec;
     use std::path::Path;
 
     fn input(env_yaml: &str, active: &str, versions: &[(&str, &str)]) -> EnvInput {
         EnvInput {
             name: EnvName::new("prod").unwrap(),
-            spec: crate::spec::parse_env(Path::new("env.yaml"), env_yaml).unwrap(),
+            spec: crate::declare::parse_env(Path::new("env.yaml"), env_yaml).unwrap(),
             versions: VersionsSpec {
                 active: Some(VersionName::new(active).unwrap()),
                 versions: versions

@@ -103,7 +103,7 @@ fn root(repo: &Repo) -> Value {
         "spec": {
             "project": "default",
             "source": { "repoURL": repo.repo_url, "targetRevision": repo.revision, "path": "argocd" },
-            "destination": { "server": crate::spec::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() },
+            "destination": { "server": crate::declare::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() },
             "syncPolicy": {
                 "automated": { "prune": false, "selfHeal": true },
                 "retry": retry(),

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::meta;
+use crate::declare::TlsSource;
 use crate::model::Environment;
-use crate::spec::TlsSource;
 
 pub use crate::layout::{DEX_CONFIG_FILE, DEX_PATCH_FILE};
 /// The ConfigMap holding the ingress certificate (`tls.crt`) for in-cluster trust.
@@ -61,7 +61,7 @@ pub fn env_kustomization(env: &Environment) -> Value {
         // init container). A fixed name: the versions' Deployments refer to it.
         kustomization["configMapGenerator"] = json!([ {
             "name": CA_CONFIG_MAP,
-            "files": [crate::spec::TLS_CERT_FILE],
+            "files": [crate::declare::TLS_CERT_FILE],
             "options": {
                 "disableNameSuffixHash": true,
                 "labels": { "app.kubernetes.io/name": CA_CONFIG_MAP },

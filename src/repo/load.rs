@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
+use crate::declare::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
 use crate::error::Error;
 use crate::layout;
 use crate::model::EnvInput;
-use crate::spec::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
 
 #[derive(Debug)]
 pub struct LoadedRepo {
@@ -96,7 +96,7 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 
 fn load(root: &Path, scope: Option<Option<&str>>) -> Result<LoadedRepo, Error> {
     let repo_path = root.join(REPO_FILE);
-    let spec = spec::parse_repo(Path::new(REPO_FILE), &fs::read_to_string(&repo_path)?)?;
+    let spec = declare::parse_repo(Path::new(REPO_FILE), &fs::read_to_string(&repo_path)?)?;
     let record = match fs::read_optional(&root.join(RECORD_FILE))? {
         Some(bytes) => ownership::parse(Path::new(RECORD_FILE), &String::from_utf8_lossy(&bytes))?,
         None => Record::new(),
@@ -150,12 +150,12 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
     })?;
     let dir = root.join(&relative);
     let env_file = relative.join(ENV_FILE);
-    let spec = spec::parse_env(&env_file, &fs::read_to_string(&root.join(&env_file))?)?;
+    let spec = declare::parse_env(&env_file, &fs::read_to_string(&root.join(&env_file))?)?;
     let versions_file = relative.join(VERSIONS_FILE);
     // No versions file: Conductor and Console only, until `version add` declares the app.
     let versions = match fs::read_optional(&root.join(&versions_file))? {
-        Some(text) => spec::parse_versions(&versions_file, &String::from_utf8_lossy(&text))?,
-        None => spec::VersionsSpec::default(),
+        Some(text) => declare::parse_versions(&versions_file, &String::from_utf8_lossy(&text))?,
+        None => declare::VersionsSpec::default(),
     };
     let mut secret_files = Vec::new();
     let secrets_dir = root.join(layout::secrets_dir(name));
@@ -172,16 +172,16 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
         }
         secret_files.sort();
     }
-    let dex_users_file = relative.join(spec::DEX_USERS_FILE);
+    let dex_users_file = relative.join(declare::DEX_USERS_FILE);
     let dex_users = match fs::read_optional(&root.join(&dex_users_file))? {
-        Some(text) => spec::parse_dex_users(&dex_users_file, &String::from_utf8_lossy(&text))?,
-        None => spec::DexUsersSpec::default(),
+        Some(text) => declare::parse_dex_users(&dex_users_file, &String::from_utf8_lossy(&text))?,
+        None => declare::DexUsersSpec::default(),
     };
-    let tls_certificate = dir.join(spec::TLS_CERT_FILE).is_file();
+    let tls_certificate = dir.join(declare::TLS_CERT_FILE).is_file();
     // The digest of the published CA's bytes: a reissued certificate changes it, which rolls
     // the app pods that trust it.
     let tls_certificate_digest = if tls_certificate {
-        fs::read_optional(&dir.join(spec::TLS_CERT_FILE))?.map(|bytes| layout::digest(&bytes))
+        fs::read_optional(&dir.join(declare::TLS_CERT_FILE))?.map(|bytes| layout::digest(&bytes))
     } else {
         None
     };
