@@ -9,7 +9,7 @@ use crate::declare::EnvName;
 #[derive(Clone, Debug, Default, Args)]
 pub struct EnvArg {
     /// Environment (may be left out when the repository has exactly one)
-    #[arg(long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
     pub name: Option<EnvName>,
 }
 
@@ -18,7 +18,7 @@ pub struct EnvArg {
 pub struct EnvFilterArg {
     /// Only this environment (repository-wide files and checks, `base/` and `argocd/`, always
     /// included)
-    #[arg(long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
     pub name: Option<EnvName>,
 }
 
