@@ -2,7 +2,8 @@
 //! SealedSecret per file, sealed with `environments/<env>/sealing-cert.pem` for the env's
 //! namespace. `seal --env`, `secrets set`, `tls` and `dex` all store through here, so every
 //! sealed file carries the same labels, sync wave and certificate fingerprint, and adding one
-//! always rewires the env's kustomization in the same atomic write.
+//! always rewires the env's kustomization in the same atomic write. Above `workspace` (it
+//! recompiles the env through it), below `commands` and `check`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,13 +29,12 @@ pub fn secret_path(env: &EnvName, secret: &str) -> String {
     layout::secret_file(env, secret)
 }
 
-/// Turns a seal-crate error (which carries its own hint) into ours.
-pub fn seal_error<E: std::fmt::Display>(context: &str, error: E, hint: Option<String>) -> Error {
-    let error = Error::input(format!("{context}{error}"));
-    match hint {
-        Some(hint) => error.hint(hint),
-        None => error,
-    }
+/// Wraps a seal-crate error (which carries its own hint) with what we were doing.
+pub fn seal_error<E>(context: &str, hint: Option<String>, error: E) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    Error::seal(context, hint, error)
 }
 
 pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
@@ -49,7 +49,7 @@ pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
         }
     })?;
     SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
-        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))
+        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))
 }
 
 /// The env's sealing certificate.
@@ -87,7 +87,7 @@ pub fn read_sealed(
     };
     SealedSecret::from_value(document)
         .map(Some)
-        .map_err(|error| seal_error(&format!("`{relative}`: "), &error, error.hint()))
+        .map_err(|error| seal_error(&format!("`{relative}`: "), error.hint(), error))
 }
 
 /// What `store` did to one secret, for the command's report.
@@ -134,7 +134,7 @@ pub fn seal_into_env(
         };
         let mut fresh =
             dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
-                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+                seal_error(&format!("secret `{}`: ", input.name), error.hint(), error)
             })?;
         decorate(&mut fresh, &cert);
         let new_keys: Vec<String> = fresh.encrypted_data.keys().cloned().collect();
@@ -151,8 +151,8 @@ pub fn seal_into_env(
                             "cannot merge into `{}`: ",
                             secret_path(env_name, &input.name)
                         ),
-                        &error,
                         error.hint(),
+                        error,
                     )
                 })?;
                 decorate(&mut existing, &cert);

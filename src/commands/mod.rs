@@ -1,5 +1,7 @@
-//! One function per command. Each loads what it needs, runs the pure pipeline, and writes
-//! through a `repo::Plan`, so a refused or failed command leaves the tree as it was.
+//! One function per command, the top layer. Each opens its invocation (the repository and, for
+//! commands about one environment, `Invocation::open` with the selected environment), runs the
+//! pipeline of `workspace`, and writes through a `repo::Plan`, so a refused or failed command
+//! leaves the tree as it was. Nothing below this module imports it.
 
 mod check;
 

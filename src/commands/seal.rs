@@ -20,7 +20,7 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
         .as_deref()
         .map(|text| {
             text.parse::<Scope>()
-                .map_err(|error| seal_error("--scope: ", &error, error.hint()))
+                .map_err(|error| seal_error("--scope: ", error.hint(), error))
         })
         .transpose()?;
     if arguments.raw {
@@ -49,7 +49,7 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
     for input in &inputs {
         let one =
             dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
-                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+                seal_error(&format!("secret `{}`: ", input.name), error.hint(), error)
             })?;
         sealed.push(one);
     }
@@ -151,7 +151,7 @@ fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {
         arguments.namespace.as_deref(),
         arguments.name.as_deref(),
     )
-    .map_err(|error| seal_error("", &error, error.hint()))?;
+    .map_err(|error| seal_error("", error.hint(), error))?;
     match &arguments.output {
         Some(path) => fs::write_atomic(path, sealed.as_bytes())?,
         None => print!("{sealed}"),
@@ -170,13 +170,13 @@ fn merge_into(target: &Path, sealed: Vec<SealedSecret>) -> Result<i32, Error> {
         )));
     };
     let mut existing = SealedSecret::from_value(document)
-        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))?;
+        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))?;
     for newer in sealed {
         existing.merge(newer).map_err(|error| {
             seal_error(
                 &format!("cannot merge into `{shown}`: "),
-                &error,
                 error.hint(),
+                error,
             )
         })?;
     }
@@ -235,8 +235,8 @@ pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error
             SecretInput::from_value(value).map_err(|error| {
                 seal_error(
                     &format!("{source}, document {}: ", index + 1),
-                    &error,
                     error.hint(),
+                    error,
                 )
             })
         })

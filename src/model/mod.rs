@@ -253,7 +253,7 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
 }
 
 fn env_error(env: &EnvName, file: &str, message: String) -> Error {
-    Error::input(format!("{}: {message}", crate::layout::env_path(env, file)))
+    Error::input_in(crate::layout::env_path(env, file), message)
 }
 
 /// A DNS subdomain (RFC 1123) of at least two labels.
