@@ -256,25 +256,7 @@ fn env_error(env: &EnvName, file: &str, message: String) -> Error {
     Error::input_in(crate::layout::env_path(env, file), message)
 }
 
-/// A DNS subdomain (RFC 1123) of at least two labels.
-pub fn check_domain(domain: &str) -> Result<(), String> {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |label: &&str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|character| {
-                character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-            })
-    };
-    if domain.len() > 240 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(format!(
-            "domain `{domain}` is not a lowercase DNS name such as `dbos.example.com`"
-        ));
-    }
-    Ok(())
-}
+pub use crate::declare::names::check_domain;
 
 /// Container image references: no spaces, no uppercase in the repository part, not empty.
 pub fn check_image(image: &str) -> Result<(), String> {
