@@ -3,6 +3,41 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use crate::declare::EnvName;
+
+/// `--env NAME`: the environment a command works on. Parsed once, into a valid `EnvName`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct EnvArg {
+    /// Environment (may be left out when the repository has exactly one)
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    pub name: Option<EnvName>,
+}
+
+/// `--env NAME` of `build` and `check`: limits them to one environment instead of selecting it.
+#[derive(Clone, Debug, Default, Args)]
+pub struct EnvFilterArg {
+    /// Only this environment (repository-wide files and checks, `base/` and `argocd/`, always
+    /// included)
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    pub name: Option<EnvName>,
+}
+
+impl EnvArg {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.name.as_ref().map(EnvName::as_str)
+    }
+}
+
+impl EnvFilterArg {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.name.as_ref().map(EnvName::as_str)
+    }
+}
+
+fn parse_env_name(text: &str) -> Result<EnvName, String> {
+    EnvName::new(text).map_err(|error| error.to_string())
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dbos-gitops",
@@ -148,9 +183,8 @@ pub enum OidcArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Only this environment (repository-wide checks always run)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvFilterArg,
     /// Output format; `json` is a stable, versioned schema for tools
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
@@ -164,9 +198,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Only this environment (base/ and argocd/ are always included)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvFilterArg,
     /// Write nothing; print a unified diff and exit 1 if anything is stale
     #[arg(long)]
     pub check: bool,
@@ -190,10 +223,8 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct SealArgs {
-    /// Store the result in this environment (its certificate and namespace); the default when
-    /// there is no `--cert` and the repository has one environment
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// The controller's public certificate: seal without an environment
     #[arg(long, value_name = "PEM")]
     pub cert: Option<PathBuf>,
@@ -240,8 +271,8 @@ pub enum SecretsCommand {
 
 #[derive(Debug, Args)]
 pub struct SecretsSetArgs {
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// Secret name, e.g. conductor-db
     pub secret: String,
     /// Key in the secret, e.g. database-url
@@ -256,8 +287,8 @@ pub struct SecretsSetArgs {
 
 #[derive(Debug, Args)]
 pub struct SecretsListArgs {
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
 }
@@ -320,9 +351,8 @@ pub struct VersionPromoteArgs {
 pub struct VersionAddArgs {
     /// Version name: the app's `DBOS__APPVERSION` and the Deployment `dbos-app-VERSION` (a DNS-1123 label)
     pub version: String,
-    /// Environment (may be left out when the repository has exactly one)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// Container image of this version
     #[arg(long, value_name = "IMAGE[:TAG]")]
     pub image: String,
@@ -333,9 +363,8 @@ pub struct VersionAddArgs {
 
 #[derive(Debug, Args)]
 pub struct VersionListArgs {
-    /// Environment (may be left out when the repository has exactly one)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// DBOS system database: adds DBOS's latest version, in-flight counts and undeclared versions (read-only; never printed with its password)
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
@@ -348,9 +377,8 @@ pub struct VersionListArgs {
 pub struct VersionActivateArgs {
     /// A version already added to the environment
     pub version: String,
-    /// Environment (may be left out when the repository has exactly one)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// DBOS system database in which to make VERSION the latest application version (default: env `DBOS_SYSTEM_DATABASE_URL`); never printed with its password
     #[arg(long, value_name = "URL", conflicts_with = "traffic_only")]
     pub database_url: Option<String>,
@@ -379,9 +407,8 @@ Example:
 pub struct RetireArgs {
     /// The version to remove
     pub version: String,
-    /// Environment (may be left out when the repository has exactly one)
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// DBOS system database to check for in-flight workflows (default: env `DBOS_SYSTEM_DATABASE_URL`); opened read-only, never printed with its password
     #[arg(long, value_name = "URL", conflicts_with = "no_drain_check")]
     pub database_url: Option<String>,
@@ -405,8 +432,8 @@ pub enum KeyTypeArg {
 
 #[derive(Debug, Args)]
 pub struct TlsArgs {
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// Validity in days from now
     #[arg(long, value_name = "N", default_value_t = 365)]
     pub days: u32,
@@ -435,8 +462,8 @@ pub enum DexCommand {
 
 #[derive(Debug, Args)]
 pub struct DexAddUserArgs {
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     /// The login email (stored lowercase)
     pub email: String,
     /// Display username (default: the part of the email before `@`)
@@ -458,8 +485,8 @@ pub struct DexAddUserArgs {
 
 #[derive(Debug, Args)]
 pub struct DexRemoveUserArgs {
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArg,
     pub email: String,
 }
 

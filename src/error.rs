@@ -1,14 +1,26 @@
-//! One error type for the whole command layer.
+//! The error type of every layer, at the bottom of the crate (imports nothing of ours): a
+//! `thiserror` enum whose variants carry their location and hint as data (`location()`,
+//! `message()`, `hint_text()`), so `check` builds findings from fields, and wrap their cause
+//! (`source()`): I/O errors and the sealing library's errors.
 //!
 //! Every error says what was wrong and where (file, line, field), and most carry a `hint:` with the
 //! fix. The exit code tells a user's mistake or an I/O failure (2) from a refusal or a finding (1).
 
-use std::fmt;
 use std::path::PathBuf;
 
-#[derive(Debug)]
+/// Where an error is: a repository-relative file and, when known, the line, column and field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub field: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A declaration file that does not parse or does not fit the schema.
+    #[error("{}", located(path, *line, *column, message))]
     Declaration {
         path: PathBuf,
         line: usize,
@@ -16,21 +28,44 @@ pub enum Error {
         message: String,
     },
     /// Reading or writing a file failed.
+    #[error("could not {action} `{}`: {source}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
+        #[source]
         source: std::io::Error,
     },
-    /// Bad input: a flag, a name, a file's content. Exit 2.
+    /// Bad input: a flag, a name, a file's content. Exit 2. `file` is where the bad value is,
+    /// when it is in a file (printed before the message).
+    #[error("{}", match file { Some(file) => format!("{file}: {message}"), None => message.clone() })]
     Input {
         message: String,
         hint: Option<String>,
+        file: Option<String>,
     },
     /// The command understood the request and refuses it (or a check found something). Exit 1.
+    #[error("{message}")]
     Refused {
         message: String,
         hint: Option<String>,
     },
+    /// An error of the sealing library, wrapped with what we were doing (`context` ends with
+    /// `: ` or is empty). Exit 2.
+    #[error("{context}{source}")]
+    Seal {
+        context: String,
+        hint: Option<String>,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+fn located(path: &std::path::Path, line: usize, column: usize, message: &str) -> String {
+    if line > 0 {
+        format!("{}:{line}:{column}: {message}", path.display())
+    } else {
+        format!("{}: {message}", path.display())
+    }
 }
 
 impl Error {
@@ -38,6 +73,28 @@ impl Error {
         Error::Input {
             message: message.into(),
             hint: None,
+            file: None,
+        }
+    }
+
+    /// Bad input in a file: `<file>: <message>`.
+    pub fn input_in(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Input {
+            message: message.into(),
+            hint: None,
+            file: Some(file.into()),
+        }
+    }
+
+    /// Wraps an error of the sealing library.
+    pub fn seal<E>(context: impl Into<String>, hint: Option<String>, source: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Error::Seal {
+            context: context.into(),
+            hint,
+            source: Box::new(source),
         }
     }
 
@@ -60,9 +117,17 @@ impl Error {
     pub fn hint(self, text: impl Into<String>) -> Self {
         let text = Some(text.into());
         match self {
-            Error::Input { message, .. } => Error::Input {
+            Error::Input { message, file, .. } => Error::Input {
                 message,
                 hint: text,
+                file,
+            },
+            Error::Seal {
+                context, source, ..
+            } => Error::Seal {
+                context,
+                hint: text,
+                source,
             },
             Error::Refused { message, .. } => Error::Refused {
                 message,
@@ -79,9 +144,12 @@ impl Error {
         }
     }
 
-    fn hint_text(&self) -> Option<String> {
+    /// The fix, printed on its own `hint:` line.
+    pub fn hint_text(&self) -> Option<String> {
         match self {
-            Error::Input { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
+            Error::Input { hint, .. } | Error::Refused { hint, .. } | Error::Seal { hint, .. } => {
+                hint.clone()
+            }
             Error::Declaration { .. } => Some(
                 "see the declaration reference in README.md (`dbos-gitops init env --help` shows the defaults)"
                     .to_string(),
@@ -97,38 +165,43 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// Where the error is, when it names a file.
+    pub fn location(&self) -> Option<Location> {
         match self {
             Error::Declaration {
-                path,
-                line,
-                column,
-                message,
-            } => {
-                if *line > 0 {
-                    write!(formatter, "{}:{line}:{column}: {message}", path.display())
-                } else {
-                    write!(formatter, "{}: {message}", path.display())
-                }
-            }
-            Error::Io {
-                path,
-                action,
-                source,
-            } => write!(
-                formatter,
-                "could not {action} `{}`: {source}",
-                path.display()
-            ),
-            Error::Input { message, .. } | Error::Refused { message, .. } => {
-                formatter.write_str(message)
-            }
+                path, line, column, ..
+            } => Some(Location {
+                file: path.display().to_string(),
+                line: *line,
+                column: *column,
+                field: None,
+            }),
+            Error::Input {
+                file: Some(file), ..
+            } => Some(Location {
+                file: file.clone(),
+                field: None,
+                ..Location::default()
+            }),
+            Error::Io { path, .. } => Some(Location {
+                file: path.display().to_string(),
+                ..Location::default()
+            }),
+            _ => None,
+        }
+    }
+
+    /// What was wrong, without the location `Display` puts before it.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Declaration { message, .. }
+            | Error::Input { message, .. }
+            | Error::Refused { message, .. } => message.clone(),
+            _ => self.to_string(),
         }
     }
 }
-
-impl std::error::Error for Error {}
 
 impl Error {
     /// The full text printed on stderr: the error and, on its own line, the hint.
@@ -143,3 +216,62 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn input_in_a_file_prints_the_file_first_and_keeps_it_as_data() {
+        let error = Error::input_in("environments/prod/env.yaml", "domain `bad` is wrong")
+            .hint("use a DNS name");
+        assert_eq!(
+            error.to_string(),
+            "environments/prod/env.yaml: domain `bad` is wrong"
+        );
+        assert_eq!(error.message(), "domain `bad` is wrong");
+        assert_eq!(
+            error.location().map(|location| location.file),
+            Some("environments/prod/env.yaml".to_string())
+        );
+        assert_eq!(
+            error.report(),
+            "error: environments/prod/env.yaml: domain `bad` is wrong\n  hint: use a DNS name"
+        );
+    }
+
+    #[test]
+    fn wrapped_errors_keep_their_source() {
+        let io = Error::io("x.yaml", "read", std::io::Error::other("disk on fire"));
+        assert_eq!(
+            io.source().map(|source| source.to_string()),
+            Some("disk on fire".into())
+        );
+        let sealed = Error::seal(
+            "secret `a`: ",
+            Some("re-seal it".into()),
+            std::io::Error::other("bad ciphertext"),
+        );
+        assert_eq!(sealed.to_string(), "secret `a`: bad ciphertext");
+        assert_eq!(sealed.exit_code(), 2);
+        assert!(sealed.source().is_some());
+        assert_eq!(sealed.hint_text().as_deref(), Some("re-seal it"));
+    }
+
+    #[test]
+    fn declaration_errors_locate_line_and_column() {
+        let error = Error::Declaration {
+            path: "environments/prod/env.yaml".into(),
+            line: 3,
+            column: 7,
+            message: "unknown field `bogus`".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "environments/prod/env.yaml:3:7: unknown field `bogus`"
+        );
+        let location = error.location().expect("located");
+        assert_eq!((location.line, location.column), (3, 7));
+    }
+}

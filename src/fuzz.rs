@@ -123,7 +123,8 @@ fn campaign(seed: &str, salt: u64, mut check: impl FnMut(&str)) {
 #[test]
 fn declarations_never_panic_and_errors_name_the_file() {
     campaign(ENV_SEED, 1, |text| {
-        if let Err(error) = crate::spec::parse_env(Path::new("environments/prod/env.yaml"), text) {
+        if let Err(error) = crate::declare::parse_env(Path::new("environments/prod/env.yaml"), text)
+        {
             assert!(
                 error.to_string().contains("environments/prod/env.yaml"),
                 "{error}"
@@ -131,25 +132,25 @@ fn declarations_never_panic_and_errors_name_the_file() {
         }
     });
     campaign(VERSIONS_SEED, 2, |text| {
-        if let Ok(versions) = crate::spec::parse_versions(Path::new("versions.yaml"), text) {
+        if let Ok(versions) = crate::declare::parse_versions(Path::new("versions.yaml"), text) {
             // Whatever parses must resolve to a model or a clean error.
             let input = crate::model::EnvInput {
-                name: crate::spec::EnvName::new("prod").unwrap(),
-                spec: crate::spec::parse_env(Path::new("env.yaml"), ENV_SEED).unwrap(),
+                name: crate::declare::EnvName::new("prod").unwrap(),
+                spec: crate::declare::parse_env(Path::new("env.yaml"), ENV_SEED).unwrap(),
                 versions,
                 secret_files: vec![],
                 dex_users: Default::default(),
                 tls_certificate: true,
                 tls_certificate_digest: None,
             };
-            let repo = crate::spec::parse_repo(Path::new("r"), REPO_SEED).unwrap();
+            let repo = crate::declare::parse_repo(Path::new("r"), REPO_SEED).unwrap();
             if let Ok(model) = crate::model::resolve(&repo, vec![input]) {
                 let _ = crate::render::render_repo(&model);
             }
         }
     });
     campaign(REPO_SEED, 3, |text| {
-        let _ = crate::spec::parse_repo(Path::new("dbos-gitops.yaml"), text);
+        let _ = crate::declare::parse_repo(Path::new("dbos-gitops.yaml"), text);
     });
     campaign(RECORD_SEED, 4, |text| {
         let _ = crate::repo::ownership::parse(Path::new(".dbos-gitops.sha256"), text);

@@ -3,8 +3,8 @@
 //! what the environment enables (an app version, Dex, the postgresql autoscaler). `secrets
 //! list`, `secrets set` and `check` all read it, so they agree on what "missing" means.
 
+use crate::declare::{Oidc, TlsSource, TriggerKind};
 use crate::model::Environment;
-use crate::spec::{Oidc, TlsSource, TriggerKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretReference {

@@ -1,21 +1,25 @@
 //! dbos-gitops: a compiler from small environment declarations to a GitOps repository for DBOS
 //! Conductor, Console and DBOS applications on Kubernetes.
 //!
-//! Pipeline: `repo::load` (declarations from disk) → `model::resolve` (defaults and derived
-//! values) → `render` (the generated tree, pure) → `repo::plan` (compare with the disk and the
-//! ownership record) → write, or diff for `--check`. `commands` holds one function per command.
+//! Layers, each importing only those below it: `layout` (every repository path, the generated
+//! `Tree`, digests) and `error` at the bottom; `yaml`; `declare` (what users write); `model`
+//! (resolved); `render` (pure, one file per component); `repo` (load, plan, ownership, atomic
+//! writes); `workspace` (the pipeline load → resolve → render → plan); `secret_store` and
+//! `check` on top of it; `cli` (parsing) and `commands` (one function per command) at the top.
 
 pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod declare;
 pub mod error;
 pub mod inventory;
+pub mod layout;
 pub mod model;
 pub mod render;
 pub mod repo;
 pub mod secret_store;
-pub mod spec;
+pub mod workspace;
 pub mod yaml;
 
 mod fuzz;

@@ -2,38 +2,39 @@
 //! SealedSecret per file, sealed with `environments/<env>/sealing-cert.pem` for the env's
 //! namespace. `seal --env`, `secrets set`, `tls` and `dex` all store through here, so every
 //! sealed file carries the same labels, sync wave and certificate fingerprint, and adding one
-//! always rewires the env's kustomization in the same atomic write.
+//! always rewires the env's kustomization in the same atomic write. Above `workspace` (it
+//! recompiles the env through it), below `commands` and `check`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use dbos_gitops_seal::{SealOptions, SealedSecret, SealingCert, SecretInput};
 
+use crate::declare::EnvName;
 use crate::error::Error;
+use crate::layout;
 use crate::model::EnvInput;
 use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
-use crate::spec::EnvName;
 
-pub const SEALING_CERT_FILE: &str = "sealing-cert.pem";
+pub use crate::layout::SEALING_CERT_FILE;
 /// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
 pub const FINGERPRINT_ANNOTATION: &str = "dbos-gitops.io/sealing-cert-sha256";
 pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 pub fn cert_path(env: &EnvName) -> String {
-    format!("environments/{env}/{SEALING_CERT_FILE}")
+    layout::sealing_cert_file(env)
 }
 
 pub fn secret_path(env: &EnvName, secret: &str) -> String {
-    format!("environments/{env}/secrets/{secret}.yaml")
+    layout::secret_file(env, secret)
 }
 
-/// Turns a seal-crate error (which carries its own hint) into ours.
-pub fn seal_error<E: std::fmt::Display>(context: &str, error: E, hint: Option<String>) -> Error {
-    let error = Error::input(format!("{context}{error}"));
-    match hint {
-        Some(hint) => error.hint(hint),
-        None => error,
-    }
+/// Wraps a seal-crate error (which carries its own hint) with what we were doing.
+pub fn seal_error<E>(context: &str, hint: Option<String>, error: E) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    Error::seal(context, hint, error)
 }
 
 pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
@@ -48,7 +49,7 @@ pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
         }
     })?;
     SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
-        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))
+        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))
 }
 
 /// The env's sealing certificate.
@@ -86,7 +87,7 @@ pub fn read_sealed(
     };
     SealedSecret::from_value(document)
         .map(Some)
-        .map_err(|error| seal_error(&format!("`{relative}`: "), &error, error.hint()))
+        .map_err(|error| seal_error(&format!("`{relative}`: "), error.hint(), error))
 }
 
 /// What `store` did to one secret, for the command's report.
@@ -133,7 +134,7 @@ pub fn seal_into_env(
         };
         let mut fresh =
             dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
-                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+                seal_error(&format!("secret `{}`: ", input.name), error.hint(), error)
             })?;
         decorate(&mut fresh, &cert);
         let new_keys: Vec<String> = fresh.encrypted_data.keys().cloned().collect();
@@ -150,8 +151,8 @@ pub fn seal_into_env(
                             "cannot merge into `{}`: ",
                             secret_path(env_name, &input.name)
                         ),
-                        &error,
                         error.hint(),
+                        error,
                     )
                 })?;
                 decorate(&mut existing, &cert);
@@ -195,14 +196,14 @@ pub fn seal_into_env(
         .find(|candidate| &candidate.name == env_name)
         .expect("selected above");
     for name in sealed_by_name.keys() {
-        let file = format!("{name}.yaml");
+        let file = layout::secret_file_name(name);
         if !env_input.secret_files.contains(&file) {
             env_input.secret_files.push(file);
         }
     }
     env_input.secret_files.sort();
     let mut plan =
-        crate::commands::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
+        crate::workspace::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
     let mut reports = Vec::new();
     for (sealed, stored) in sealed_by_name.into_values() {
         let text = crate::yaml::emit(&sealed.to_value());
@@ -233,26 +234,7 @@ fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
         .insert(FINGERPRINT_ANNOTATION.into(), cert.fingerprint());
 }
 
-/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
-pub fn check_secret_name(name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|character| {
-                    character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-                })
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::input(format!(
-            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
-        )))
-    }
-}
+pub use crate::declare::names::check_secret_name;
 
 /// Where the development private key of an environment is kept: outside the repository, in
 /// the user's config directory.
@@ -268,7 +250,7 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
             .hint("set `HOME`, or pass the controller's certificate with `--cert pub-cert.pem`")
         })?;
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let repo_id = &crate::repo::ownership::digest(canonical.to_string_lossy().as_bytes())[..12];
+    let repo_id = &layout::digest(canonical.to_string_lossy().as_bytes())[..12];
     let path = base
         .join("dbos-gitops")
         .join("dev-keys")

@@ -11,8 +11,8 @@ use dbos_gitops_seal::{CertError, SealingCert};
 use super::{read_optional, relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
 use crate::error::Error;
 
-pub use crate::secret_store::SEALING_CERT_FILE;
-pub use crate::spec::TLS_CERT_FILE;
+pub use crate::declare::TLS_CERT_FILE;
+pub use crate::layout::SEALING_CERT_FILE;
 
 fn days_left(not_after: i64, now: i64) -> i64 {
     (not_after - now) / 86_400
@@ -104,8 +104,8 @@ pub fn tls_cert(root: &Path, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Findi
     let Some(pem) = read_optional(root, &path)? else {
         // An app that reaches Conductor through the ingress trusts the self-signed certificate
         // through the `dbos-ca` ConfigMap made from this file: without it its pods cannot start.
-        if env.conductor_connection == crate::spec::ConductorConnection::External
-            && env.tls == crate::spec::TlsSource::SelfSigned
+        if env.conductor_connection == crate::declare::ConductorConnection::External
+            && env.tls == crate::declare::TlsSource::SelfSigned
             && env.active.is_some()
         {
             return Ok(vec![Finding::error(

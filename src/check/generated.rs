@@ -8,9 +8,9 @@ use crate::repo::plan::ChangeKind;
 use crate::repo::{LoadedRepo, WriteOptions};
 
 pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
-    let plan = crate::commands::plan_build(loaded, only_env, WriteOptions::default())?;
+    let plan = crate::workspace::plan_build(loaded, only_env, WriteOptions::default())?;
     let mut findings = Vec::new();
-    for conflict in &plan.conflicts {
+    for conflict in plan.conflicts() {
         findings.push(
             Finding::error(
                 "hand-edited",
@@ -22,14 +22,7 @@ pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>
             ),
         );
     }
-    for change in &plan.changes {
-        if plan
-            .conflicts
-            .iter()
-            .any(|conflict| conflict.path == change.path)
-        {
-            continue;
-        }
+    for change in plan.stale() {
         let message = match change.kind {
             ChangeKind::Create => "generated file is missing",
             ChangeKind::Update => "generated file is stale: the declarations say otherwise",

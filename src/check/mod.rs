@@ -202,7 +202,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
 
     let mut checks = Vec::new();
     for (input, env) in environments {
-        let dir = format!("environments/{}", input.name);
+        let dir = crate::layout::env_dir(&input.name);
         let (cert, cert_findings) =
             certificates::sealing_cert(&loaded.root, &dir, options.now_unix)?;
         findings.extend(cert_findings);
@@ -252,20 +252,16 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
     Ok(Report { findings })
 }
 
-/// A declaration that does not resolve: the model's error names the file.
+/// A declaration that does not resolve: the finding's file, message and hint are the error's.
 fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
-    let text = error.to_string();
-    let default_file = format!("environments/{}/env.yaml", input.name);
-    let (file, message) = match text.split_once(": ") {
-        Some((file, message)) if file.starts_with("environments/") => {
-            (file.to_string(), message.to_string())
+    let (file, message) = match error.location() {
+        Some(location) if crate::layout::env_of(&location.file).is_some() => {
+            (location.file, error.message())
         }
-        _ => (default_file, text.clone()),
+        _ => (crate::layout::env_file(&input.name), error.to_string()),
     };
     let hint = error
-        .report()
-        .split_once("\n  hint: ")
-        .map(|(_, hint)| hint.to_string())
+        .hint_text()
         .unwrap_or_else(|| "fix the declaration; `dbos-gitops build` shows the same error".into());
     Finding::error("invalid-declaration", file, message).hint(hint)
 }

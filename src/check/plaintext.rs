@@ -16,9 +16,9 @@ use super::Finding;
 use crate::error::Error;
 use crate::repo::ownership;
 
+use crate::layout::GITOPS_DIRS;
 /// Private keys that are known test fixtures: `<sha256>  <path>` per line.
-pub const TEST_KEYS_FILE: &str = ".dbos-gitops.test-keys.sha256";
-const GITOPS_DIRS: [&str; 3] = ["base", "environments", "argocd"];
+pub use crate::layout::TEST_KEYS_FILE;
 /// Larger files are not read for private keys (a key is a few kilobytes).
 const MAX_SCANNED_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -70,12 +70,7 @@ pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error>
         let in_gitops_dir = GITOPS_DIRS
             .iter()
             .any(|dir| relative.starts_with(&format!("{dir}/")));
-        let in_scope = match only_env {
-            Some(env) if relative.starts_with("environments/") => {
-                relative.starts_with(&format!("environments/{env}/"))
-            }
-            _ => true,
-        };
+        let in_scope = crate::layout::in_env_scope(&relative, only_env);
         let manifest = [".yaml", ".yml", ".json"]
             .iter()
             .any(|extension| relative.ends_with(extension));
@@ -87,10 +82,7 @@ pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error>
 }
 
 fn plain_secret_hint(relative: &str) -> String {
-    let env = relative
-        .strip_prefix("environments/")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("ENV");
+    let env = crate::layout::env_of(relative).unwrap_or("ENV");
     format!(
         "seal it with `dbos-gitops seal --env {env} -f {relative}`, delete this file, and rotate the values: they are in git history"
     )

@@ -3,8 +3,8 @@
 //! Conductor without authentication, and a migrate image for apps whose image has no DBOS CLI.
 
 use super::{EnvCheck, Finding};
+use crate::declare::{ConductorConnection, Language, Oidc};
 use crate::model::Environment;
-use crate::spec::{ConductorConnection, Language, Oidc};
 
 /// The Dex image the embedded base runs (`base/components/dex/dex.yaml`).
 fn dex_image() -> Option<&'static str> {

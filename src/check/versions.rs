@@ -11,7 +11,7 @@ use crate::model::{EnvInput, Environment};
 
 /// Checks on the declarations alone; errors here mean the environment does not resolve.
 pub fn check_declarations(input: &EnvInput) -> Vec<Finding> {
-    let file = format!("environments/{}/{}", input.name, crate::spec::VERSIONS_FILE);
+    let file = crate::layout::versions_file(&input.name);
     let env = input.name.as_str();
     let versions = &input.versions.versions;
     let mut findings = Vec::new();

@@ -3,31 +3,15 @@
 
 use crate::cli::BuildArgs;
 use crate::error::Error;
-use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
+use crate::repo::{load_repo, WriteOptions};
+use crate::workspace::plan_build;
 
 use super::Context;
-
-/// The full pipeline short of writing: resolve, render, and plan against the disk. `only_env`
-/// limits the plan to one environment's files plus base/ and argocd/.
-pub fn plan_build(
-    loaded: &LoadedRepo,
-    only_env: Option<&str>,
-    options: WriteOptions,
-) -> Result<Plan, Error> {
-    let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;
-    let tree = crate::render::render_repo(&model);
-    let env_prefix = only_env.map(|name| format!("environments/{name}/"));
-    let in_scope = |path: &str| match &env_prefix {
-        None => true,
-        Some(prefix) => !path.starts_with("environments/") || path.starts_with(prefix.as_str()),
-    };
-    Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)
-}
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let loaded = load_repo(&root)?;
-    if let Some(name) = &arguments.env {
+    if let Some(name) = arguments.env.as_deref() {
         loaded.select_env(Some(name))?;
     }
     let plan = plan_build(
@@ -38,23 +22,23 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         },
     )?;
     if arguments.check {
-        if plan.changes.is_empty() && plan.conflicts.is_empty() {
+        if plan.is_current() {
             return Ok(0);
         }
         print!("{}", plan.diff());
         eprintln!(
             "{} generated file(s) are stale{}",
-            plan.changes.len(),
-            if plan.conflicts.is_empty() {
+            plan.changes().len(),
+            if plan.conflicts().is_empty() {
                 ""
             } else {
                 ", some edited by hand"
             }
         );
-        if plan.conflicts.is_empty() {
+        if plan.conflicts().is_empty() {
             eprintln!("  hint: run `dbos-gitops build` to bring them up to date");
         } else {
-            for conflict in &plan.conflicts {
+            for conflict in plan.conflicts() {
                 eprintln!("  {} ({})", conflict.path, conflict.reason);
             }
             eprintln!(

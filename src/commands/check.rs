@@ -13,11 +13,11 @@ use crate::clock::now_unix;
 pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let loaded = load_repo(&root)?;
-    if let Some(name) = &arguments.env {
+    if let Some(name) = arguments.env.as_deref() {
         loaded.select_env(Some(name))?;
     }
     let options = Options {
-        only_env: arguments.env.clone(),
+        only_env: arguments.env.as_deref().map(str::to_string),
         render: !arguments.no_render,
         now_unix: now_unix()?,
     };

@@ -17,9 +17,9 @@ use dbos_gitops_drain::{
 use serde_json::{json, Value};
 
 use crate::cli::ListFormat;
+use crate::declare::VersionName;
 use crate::error::Error;
 use crate::model::Environment;
-use crate::spec::VersionName;
 
 /// The environment variable DBOS itself reads for the system database.
 pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";

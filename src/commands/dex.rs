@@ -13,13 +13,12 @@ use rand::RngCore as _;
 use zeroize::Zeroizing;
 
 use crate::cli::{DexAddUserArgs, DexHashArgs, DexRemoveUserArgs};
+use crate::declare::{self, DexUserSpec, EnvName, Oidc};
 use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
-use crate::repo::plan::{Change, ChangeKind};
-use crate::repo::{load_repo, LoadedRepo, WriteOptions};
+use crate::repo::{LoadedRepo, WriteOptions};
 use crate::secret_store;
-use crate::spec::{self, DexUserSpec, EnvName, Oidc, DEX_USERS_FILE};
 
 use super::Context;
 
@@ -36,9 +35,8 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     require_dex(&loaded, &env_name)?;
     let email = arguments.email.trim().to_lowercase();
     check_email(&email).map_err(|message| {
@@ -110,7 +108,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
         secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
     plan.declare(
         &users_file(&env_name),
-        spec::dex_users_file_text(&users).into_bytes(),
+        declare::dex_users_file_text(&users).into_bytes(),
     )?;
     plan.apply()?;
 
@@ -133,9 +131,12 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
 }
 
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, mut loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
     let email = arguments.email.trim().to_lowercase();
     let mut users = env_input(&loaded, &env_name).dex_users.clone();
     let Some(index) = users.users.iter().position(|user| user.email == email) else {
@@ -169,7 +170,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
         let env_input = env_input_mut(&mut loaded, &env_name);
         env_input.dex_users = users.clone();
         if remaining.is_none() {
-            let file = format!("{DEX_USERS_SECRET}.yaml");
+            let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
             env_input
                 .secret_files
                 .retain(|candidate| candidate != &file);
@@ -184,19 +185,12 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
             )?;
         }
         None => {
-            if let Some(bytes) = crate::repo::fs::read_optional(&root.join(&secret_file))? {
-                plan.changes.push(Change {
-                    path: secret_file.clone(),
-                    kind: ChangeKind::Delete,
-                    old: Some(String::from_utf8_lossy(&bytes).into_owned()),
-                    new: None,
-                });
-            }
+            plan.remove(&secret_file)?;
         }
     }
     plan.declare(
         &users_file(&env_name),
-        spec::dex_users_file_text(&users).into_bytes(),
+        declare::dex_users_file_text(&users).into_bytes(),
     )?;
     plan.apply()?;
     println!("removed Dex user `{email}` from environment `{env_name}`");
@@ -212,7 +206,7 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
 }
 
 fn users_file(env: &EnvName) -> String {
-    format!("environments/{env}/{DEX_USERS_FILE}")
+    crate::layout::dex_users_file(env)
 }
 
 fn env_input<'a>(loaded: &'a LoadedRepo, env: &EnvName) -> &'a EnvInput {
@@ -239,7 +233,8 @@ fn require_dex(loaded: &LoadedRepo, env: &EnvName) -> Result<(), Error> {
         "environment `{env}` does not run Dex (`oidc: none`)"
     ))
     .hint(format!(
-        "set `oidc: dex` in environments/{env}/env.yaml, then add users"
+        "set `oidc: dex` in {}, then add users",
+        crate::layout::env_file(env)
     )))
 }
 

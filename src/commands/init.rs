@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use crate::cli::{InitArgs, InitEnvArgs, OidcArg, RoutingArg};
-use crate::error::Error;
-use crate::model::EnvInput;
-use crate::repo::{fs, load_repo, Plan, WriteOptions};
-use crate::spec::{
+use crate::declare::{
     self, EnvName, EnvSpec, Namespace, Oidc, RepoSpec, Routing, VersionName, VersionSpec,
     VersionsSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE,
 };
+use crate::error::Error;
+use crate::model::EnvInput;
+use crate::repo::{fs, load_repo, Plan, WriteOptions};
 
 use super::{plan_build, Context};
 
@@ -45,13 +45,15 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
         argocd: Default::default(),
     };
     let loaded = crate::repo::LoadedRepo {
+        scoped_to: None,
+        skipped: Vec::new(),
         root: root.clone(),
         spec: spec.clone(),
         environments: Vec::new(),
         record: Default::default(),
     };
     let mut plan = plan_build(&loaded, None, WriteOptions::default())?;
-    plan.declare(REPO_FILE, spec::repo_file_text(&spec).into_bytes())?;
+    plan.declare(REPO_FILE, declare::repo_file_text(&spec).into_bytes())?;
     plan.declare(".gitignore", gitignore(&root)?.into_bytes())?;
     plan.apply()?;
     print!("{}", plan.summary());
@@ -97,7 +99,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
             "environment names become directories and Kubernetes names: try `prod` or `staging-eu`",
         )
     })?;
-    let env_dir = Path::new("environments").join(name.as_str());
+    let env_dir = Path::new(&crate::layout::env_dir(&name)).to_path_buf();
     if root.join(&env_dir).exists() {
         return Err(Error::refused(format!(
             "environment `{name}` already exists (`{}`)",
@@ -115,7 +117,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         .clone()
         .unwrap_or_else(|| format!("{name}.dbos.example.com"));
     crate::model::check_domain(&domain).map_err(Error::input)?;
-    let mut env_spec: EnvSpec = spec::parse_env(
+    let mut env_spec: EnvSpec = declare::parse_env(
         Path::new(ENV_FILE),
         &format!("namespace: {namespace}\ndomain: {domain}\n"),
     )?;
@@ -161,9 +163,9 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         }
         None => VersionsSpec::default(),
     };
-    let env_text = spec::env_file_text(&env_spec);
+    let env_text = declare::env_file_text(&env_spec);
     // What we write must be what we read back.
-    let reparsed = spec::parse_env(&env_dir.join(ENV_FILE), &env_text)?;
+    let reparsed = declare::parse_env(&env_dir.join(ENV_FILE), &env_text)?;
     loaded.environments.push(EnvInput {
         name: name.clone(),
         spec: reparsed,
@@ -208,7 +210,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     if !versions.versions.is_empty() {
         plan.declare(
             &format!("{env_dir_text}/{VERSIONS_FILE}"),
-            spec::versions_file_text(&versions).into_bytes(),
+            declare::versions_file_text(&versions).into_bytes(),
         )?;
     }
     plan.apply()?;

@@ -1,5 +1,7 @@
-//! One function per command. Each loads what it needs, runs the pure pipeline, and writes
-//! through a `repo::Plan`, so a refused or failed command leaves the tree as it was.
+//! One function per command, the top layer. Each opens its invocation (the repository and, for
+//! commands about one environment, `Invocation::open` with the selected environment), runs the
+//! pipeline of `workspace`, and writes through a `repo::Plan`, so a refused or failed command
+//! leaves the tree as it was. Nothing below this module imports it.
 
 mod check;
 
@@ -17,12 +19,14 @@ mod version;
 mod dex;
 mod tls;
 
-pub use build::plan_build;
+pub use crate::workspace::plan_build;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
+use crate::declare::EnvName;
 use crate::error::Error;
+use crate::repo::LoadedRepo;
 
 /// Where the command runs: the `--repo` flag or the current directory.
 pub struct Context {
@@ -41,15 +45,45 @@ impl Context {
     /// The repository root: `--repo DIR` exactly, or the nearest ancestor with the repo file.
     pub fn root(&self) -> Result<PathBuf, Error> {
         let start = self.start_dir()?;
-        if self.repo_flag.is_some() && !start.join(crate::spec::REPO_FILE).is_file() {
+        if self.repo_flag.is_some() && !start.join(crate::declare::REPO_FILE).is_file() {
             return Err(Error::input(format!(
                 "`{}` holds no `{}`",
                 start.display(),
-                crate::spec::REPO_FILE
+                crate::declare::REPO_FILE
             ))
             .hint("run `dbos-gitops init` there first"));
         }
         crate::repo::find_root(&start)
+    }
+
+    /// The invocation of a command scoped to one environment: the repository, loaded so that
+    /// only that environment's declarations can block the command (see `workspace`), and the
+    /// environment `--env` names (or the only one).
+    pub fn open(&self, env: Option<&str>) -> Result<Invocation, Error> {
+        Invocation::open(&self.root()?, env)
+    }
+}
+
+/// A resolved invocation: the loaded repository and the selected environment.
+pub struct Invocation {
+    pub loaded: LoadedRepo,
+    pub env: EnvName,
+}
+
+impl Invocation {
+    pub fn open(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
+        let loaded = crate::repo::load_repo_scoped(root, env)?;
+        let env = loaded.select_env(env)?.name.clone();
+        Ok(Invocation { loaded, env })
+    }
+
+    /// The selected environment's index in `loaded.environments`.
+    pub fn index(&self) -> usize {
+        self.loaded
+            .environments
+            .iter()
+            .position(|candidate| candidate.name == self.env)
+            .expect("select_env returned one of the environments")
     }
 }
 

@@ -16,6 +16,7 @@ pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, 
     let image = declared(source, &version)?.image.clone();
     let (target_repo, target_index) = load_env(context, Some(&arguments.to))?;
     let target = &target_repo.environments[target_index];
+    let target_name = target.name.clone();
     if source.name == target.name {
         return Err(
             Error::input(format!("`--from` and `--to` both name `{}`", target.name))
@@ -52,7 +53,9 @@ pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, 
         context,
         VersionAddArgs {
             version: arguments.version,
-            env: Some(arguments.to),
+            env: crate::cli::EnvArg {
+                name: Some(target_name),
+            },
             image,
             no_activate: arguments.no_activate,
         },

@@ -22,8 +22,8 @@ use std::time::Duration;
 use dbos_gitops_drain::{redact_database_url, DrainQuery, InFlight, IN_FLIGHT_STATUSES};
 
 use crate::cli::RetireArgs;
+use crate::declare::VersionName;
 use crate::error::Error;
-use crate::spec::VersionName;
 
 use super::version::{declared, load_env, parse_version, plan_versions};
 use super::Context;
@@ -96,7 +96,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
 
     plan.apply()?;
 
-    let version_dir = format!("environments/{env_name}/versions/{version}");
+    let version_dir = crate::layout::version_dir(&env_name, &version);
     if arguments.no_drain_check {
         eprintln!(
             "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
@@ -180,7 +180,7 @@ fn undeclared_check(
     let names: Vec<&str> = undeclared.iter().map(|(name, _)| *name).collect();
     Err(Error::refused(format!(
         "refusing to retire `{version}`: workflows are in flight under versions `{}` does not declare\n{}\n  {}",
-        crate::spec::VERSIONS_FILE,
+        crate::declare::VERSIONS_FILE,
         lines.join("\n"),
         dbos_versions::undeclared_explanation(&names)
     ))

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cli::{OutputFormat, SealArgs};
 use crate::error::Error;
-use crate::repo::{fs, load_repo};
+use crate::repo::fs;
 use crate::secret_store::{self, seal_error};
 
 use super::Context;
@@ -20,7 +20,7 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
         .as_deref()
         .map(|text| {
             text.parse::<Scope>()
-                .map_err(|error| seal_error("--scope: ", &error, error.hint()))
+                .map_err(|error| seal_error("--scope: ", error.hint(), error))
         })
         .transpose()?;
     if arguments.raw {
@@ -49,7 +49,7 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
     for input in &inputs {
         let one =
             dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
-                seal_error(&format!("secret `{}`: ", input.name), &error, error.hint())
+                seal_error(&format!("secret `{}`: ", input.name), error.hint(), error)
             })?;
         sealed.push(one);
     }
@@ -87,8 +87,8 @@ fn seal_into_env(
     let root = context.root().map_err(|error| {
         error.hint("pass `--cert pub-cert.pem` to seal without a dbos-gitops repository")
     })?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = super::Invocation::open(&root, arguments.env.as_deref())?;
+    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     if let Some(namespace) = &arguments.namespace {
         let env_namespace = loaded
             .select_env(Some(env_name.as_str()))?
@@ -151,7 +151,7 @@ fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {
         arguments.namespace.as_deref(),
         arguments.name.as_deref(),
     )
-    .map_err(|error| seal_error("", &error, error.hint()))?;
+    .map_err(|error| seal_error("", error.hint(), error))?;
     match &arguments.output {
         Some(path) => fs::write_atomic(path, sealed.as_bytes())?,
         None => print!("{sealed}"),
@@ -170,13 +170,13 @@ fn merge_into(target: &Path, sealed: Vec<SealedSecret>) -> Result<i32, Error> {
         )));
     };
     let mut existing = SealedSecret::from_value(document)
-        .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))?;
+        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))?;
     for newer in sealed {
         existing.merge(newer).map_err(|error| {
             seal_error(
                 &format!("cannot merge into `{shown}`: "),
-                &error,
                 error.hint(),
+                error,
             )
         })?;
     }
@@ -235,8 +235,8 @@ pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error
             SecretInput::from_value(value).map_err(|error| {
                 seal_error(
                     &format!("{source}, document {}: ", index + 1),
-                    &error,
                     error.hint(),
+                    error,
                 )
             })
         })

@@ -10,21 +10,18 @@ use zeroize::Zeroizing;
 use crate::cli::{ListFormat, SecretsListArgs, SecretsSetArgs};
 use crate::error::Error;
 use crate::inventory;
-use crate::repo::load_repo;
 use crate::secret_store;
 
 use super::Context;
 
 pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
-    let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;
-    let env = model
-        .environments
-        .iter()
-        .find(|env| env.name == env_name)
-        .expect("selected env resolves");
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, mut loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
+    let env = &crate::workspace::resolve_env(&loaded, env_name.as_str())?;
     let known = inventory::secret_names(env);
     let existing = secret_store::read_sealed(&root, &env_name, &arguments.secret)?;
     if !known.contains(&arguments.secret.as_str()) && existing.is_none() {
@@ -122,9 +119,12 @@ struct Row {
 }
 
 pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
     let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
     let model = crate::model::resolve(&loaded.spec, vec![env_input.clone()])?;
     let env = &model.environments[0];

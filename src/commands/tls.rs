@@ -13,11 +13,11 @@ use dbos_gitops_seal::SecretInput;
 use zeroize::Zeroizing;
 
 use crate::cli::{KeyTypeArg, TlsArgs};
+use crate::declare::{EnvName, TlsSource};
 use crate::error::Error;
 use crate::inventory::TLS_SECRET;
-use crate::repo::{fs, load_repo};
+use crate::repo::fs;
 use crate::secret_store;
-use crate::spec::{EnvName, TlsSource, TLS_CERT_FILE};
 
 use super::Context;
 
@@ -27,13 +27,16 @@ const RENEW_WITHIN_DAYS: i64 = 30;
 use crate::clock::{date, now_unix};
 
 pub fn cert_file(env: &EnvName) -> String {
-    format!("environments/{env}/{TLS_CERT_FILE}")
+    crate::layout::tls_cert_file(env)
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let mut loaded = load_repo(&root)?;
-    let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let (root, mut loaded, env_name) = (
+        invocation.loaded.root.clone(),
+        invocation.loaded,
+        invocation.env,
+    );
     let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
     let model = crate::model::resolve(&loaded.spec, vec![env_input])?;
     let env = &model.environments[0];
@@ -42,7 +45,8 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
             "environment `{env_name}` gets its certificate from cert-manager (`ingress.tls: cert-manager`)"
         ))
         .hint(format!(
-            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in environments/{env_name}/env.yaml"
+            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in {}",
+            crate::layout::env_file(&env_name)
         )));
     }
     let hosts = env.host_names();

@@ -35,15 +35,15 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
             let sealed = SealedSecret::from_value(document).map_err(|error| {
                 seal_error(
                     &format!("{source}, document {}: ", index + 1),
-                    &error,
                     error.hint(),
+                    error,
                 )
             })?;
             let secret = sealed.unseal(&keys).map_err(|error| {
                 seal_error(
                     &format!("{source}, secret `{}`: ", sealed.name),
-                    &error,
                     error.hint(),
+                    error,
                 )
             })?;
             secrets.push(secret.to_value());
@@ -81,15 +81,15 @@ fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
         _ => {
             return Err(seal_error(
                 &format!("`{shown}`: "),
-                &pem_error,
                 pem_error.hint(),
+                pem_error,
             ))
         }
     };
     let mut keys = PrivateKeys::default();
     for document in &documents {
         let more = PrivateKeys::from_secret_value(document)
-            .map_err(|error| seal_error(&format!("`{shown}`: "), &error, error.hint()))?;
+            .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))?;
         keys.extend(more);
     }
     Ok(keys)

@@ -14,24 +14,18 @@
 use serde_json::json;
 
 use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArgs};
+use crate::declare::{self, VersionName, VersionSpec, VersionsSpec};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
-use crate::repo::{load_repo, LoadedRepo, Plan, WriteOptions};
-use crate::spec::{self, VersionName, VersionSpec, VersionsSpec, VERSIONS_FILE};
+use crate::repo::{LoadedRepo, Plan, WriteOptions};
 
 use super::{dbos_versions, plan_build, Context};
 
 /// The repository and the index of the environment `--env` names (or the only one).
 pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
-    let root = context.root()?;
-    let loaded = load_repo(&root)?;
-    let name = loaded.select_env(env)?.name.clone();
-    let index = loaded
-        .environments
-        .iter()
-        .position(|candidate| candidate.name == name)
-        .expect("select_env returned one of the environments");
-    Ok((loaded, index))
+    let invocation = context.open(env)?;
+    let index = invocation.index();
+    Ok((invocation.loaded, index))
 }
 
 /// A version name from the command line: a DNS-1123 label, since it becomes the Deployment
@@ -93,8 +87,8 @@ pub(super) fn plan_versions(
     loaded.environments[index].versions = versions.clone();
     let mut plan = plan_build(loaded, Some(name.as_str()), WriteOptions { force })?;
     plan.declare(
-        &format!("environments/{name}/{VERSIONS_FILE}"),
-        spec::versions_file_text(&versions).into_bytes(),
+        &crate::layout::versions_file(&name),
+        declare::versions_file_text(&versions).into_bytes(),
     )?;
     plan.ensure_no_conflicts().map_err(|error| {
         if force {
@@ -311,9 +305,9 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
 }
 
 pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    let loaded = load_repo(&root)?;
-    let input = loaded.select_env(arguments.env.as_deref())?.clone();
+    let invocation = context.open(arguments.env.as_deref())?;
+    let input = invocation.loaded.environments[invocation.index()].clone();
+    let loaded = invocation.loaded;
     let application_name = input.spec.app.name.clone();
     let model = crate::model::resolve(&loaded.spec, vec![input])?;
     let env = &model.environments[0];

@@ -2,11 +2,11 @@
 //! URLs, the active and newest versions, what is autoscaled) computed once. Pure: no I/O.
 //! Renderers read only this.
 
-use crate::error::Error;
-use crate::spec::{
+use crate::declare::{
     ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, RepoSpec,
     Routing, TlsSource, TriggerKind, VersionName, VersionsSpec,
 };
+use crate::error::Error;
 
 /// What the loader read from disk for one environment.
 #[derive(Clone, Debug)]
@@ -244,8 +244,8 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
                 other.name, env.name, env.namespace, env.cluster
             ))
             .hint(format!(
-                "give one of them its own `namespace:` in environments/{}/env.yaml",
-                env.name
+                "give one of them its own `namespace:` in {}",
+                crate::layout::env_file(&env.name)
             )));
         }
     }
@@ -253,28 +253,10 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
 }
 
 fn env_error(env: &EnvName, file: &str, message: String) -> Error {
-    Error::input(format!("environments/{env}/{file}: {message}"))
+    Error::input_in(crate::layout::env_path(env, file), message)
 }
 
-/// A DNS subdomain (RFC 1123) of at least two labels.
-pub fn check_domain(domain: &str) -> Result<(), String> {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |label: &&str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|character| {
-                character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-            })
-    };
-    if domain.len() > 240 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(format!(
-            "domain `{domain}` is not a lowercase DNS name such as `dbos.example.com`"
-        ));
-    }
-    Ok(())
-}
+pub use crate::declare::names::check_domain;
 
 /// Container image references: no spaces, no uppercase in the repository part, not empty.
 pub fn check_image(image: &str) -> Result<(), String> {
@@ -516,7 +498,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
 
     let cluster_issuer = match (spec.ingress.tls, &spec.ingress.cluster_issuer) {
         (TlsSource::CertManager, Some(issuer)) => {
-            crate::secret_store::check_secret_name(issuer).map_err(|_| {
+            crate::declare::names::check_secret_name(issuer).map_err(|_| {
                 env_error(
                     &name,
                     "env.yaml",
@@ -629,7 +611,7 @@ fn resolve_dex(
                     .then(|| format!("user `{}` needs a username and a user-id", user.email))
             });
         if let Some(problem) = problem {
-            return Err(env_error(name, crate::spec::DEX_USERS_FILE, problem).hint(
+            return Err(env_error(name, crate::declare::DEX_USERS_FILE, problem).hint(
                 "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
             ));
         }
@@ -740,13 +722,13 @@ fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::VersionSpec;
+    use crate::declare::VersionSpec;
     use std::path::Path;
 
     fn input(env_yaml: &str, active: &str, versions: &[(&str, &str)]) -> EnvInput {
         EnvInput {
             name: EnvName::new("prod").unwrap(),
-            spec: crate::spec::parse_env(Path::new("env.yaml"), env_yaml).unwrap(),
+            spec: crate::declare::parse_env(Path::new("env.yaml"), env_yaml).unwrap(),
             versions: VersionsSpec {
                 active: Some(VersionName::new(active).unwrap()),
                 versions: versions

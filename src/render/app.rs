@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::declare::{ConductorConnection, TlsSource};
 use crate::model::{Environment, Version};
-use crate::spec::{ConductorConnection, TlsSource};
 
 /// Pod-template annotation: SHA-256 of the published self-signed CA (`tls.crt`) the pods trust.
 pub const CA_DIGEST_ANNOTATION: &str = "dbos-gitops.io/ca-sha256";
@@ -59,7 +59,7 @@ pub fn version_patch(env: &Environment, version: &Version) -> Value {
         } ]);
         pod_spec["volumes"] = json!([
             { "name": "tls-cert", "configMap": { "name": super::kustomize::CA_CONFIG_MAP,
-                "items": [ { "key": crate::spec::TLS_CERT_FILE, "path": "tls.crt" } ] } },
+                "items": [ { "key": crate::declare::TLS_CERT_FILE, "path": "tls.crt" } ] } },
             { "name": "ca-certs", "emptyDir": {} },
         ]);
     }

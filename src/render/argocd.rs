@@ -9,6 +9,7 @@
 use serde_json::{json, Value};
 
 use super::{meta, Tree};
+use crate::layout::{self, REPO_FILE};
 use crate::model::{Environment, Repo};
 
 /// Namespaced kinds the environments deploy, by API group.
@@ -30,24 +31,21 @@ pub fn application_name(env: &Environment) -> String {
 }
 
 pub fn render(repo: &Repo, tree: &mut Tree) {
-    let source = "dbos-gitops.yaml and environments/*/env.yaml";
+    let source = &format!("{REPO_FILE} and {}", layout::env_file("*"));
     let mut resources = vec![json!("project.yaml"), json!("root.yaml")];
     tree.insert(
-        "argocd/project.yaml".into(),
+        layout::argocd_file("project.yaml"),
         meta::generated_file(source, &[project(repo)]),
     );
     tree.insert(
-        "argocd/root.yaml".into(),
+        layout::argocd_file("root.yaml"),
         meta::generated_file(source, &[root(repo)]),
     );
     for env in &repo.environments {
-        let path = format!("applications/{}.yaml", env.name);
+        let path = layout::application_file(&env.name);
         tree.insert(
-            format!("argocd/{path}"),
-            meta::generated_file(
-                &format!("environments/{}/env.yaml", env.name),
-                &[application(repo, env)],
-            ),
+            layout::argocd_file(&path),
+            meta::generated_file(&layout::env_file(&env.name), &[application(repo, env)]),
         );
         resources.push(json!(path));
     }
@@ -57,7 +55,7 @@ pub fn render(repo: &Repo, tree: &mut Tree) {
         "resources": resources,
     });
     tree.insert(
-        "argocd/kustomization.yaml".into(),
+        layout::argocd_file(layout::KUSTOMIZATION_FILE),
         meta::generated_file(source, &[kustomization]),
     );
 }
@@ -105,7 +103,7 @@ fn root(repo: &Repo) -> Value {
         "spec": {
             "project": "default",
             "source": { "repoURL": repo.repo_url, "targetRevision": repo.revision, "path": "argocd" },
-            "destination": { "server": crate::spec::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() },
+            "destination": { "server": crate::declare::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() },
             "syncPolicy": {
                 "automated": { "prune": false, "selfHeal": true },
                 "retry": retry(),
@@ -125,7 +123,7 @@ fn application(repo: &Repo, env: &Environment) -> Value {
         "source": {
             "repoURL": repo.repo_url,
             "targetRevision": repo.revision,
-            "path": format!("environments/{}", env.name),
+            "path": layout::env_dir(&env.name),
         },
         "destination": { "server": env.cluster, "namespace": env.namespace.as_str() },
         "syncPolicy": {

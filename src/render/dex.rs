@@ -82,7 +82,7 @@ pub fn deployment_patch(dex: &Dex) -> Value {
             user.secret_key, user.password_revision
         ));
     }
-    let digest = crate::repo::ownership::digest(digested.as_bytes());
+    let digest = crate::layout::digest(digested.as_bytes());
     let mut container = json!({ "name": "dex" });
     if !environment.is_empty() {
         container["env"] = Value::Array(environment);

@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use super::meta;
+use crate::declare::Routing;
 use crate::model::Environment;
-use crate::spec::Routing;
 
 pub use crate::inventory::TLS_SECRET;
 

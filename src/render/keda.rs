@@ -23,8 +23,8 @@
 use serde_json::{json, Value};
 
 use super::meta;
+use crate::declare::TriggerKind;
 use crate::model::Environment;
-use crate::spec::TriggerKind;
 
 pub const TRIGGER_AUTHENTICATION: &str = "dbos-app-keda";
 

@@ -5,11 +5,10 @@
 use serde_json::{json, Value};
 
 use super::meta;
+use crate::declare::TlsSource;
 use crate::model::Environment;
-use crate::spec::TlsSource;
 
-pub const DEX_CONFIG_FILE: &str = "dex-config.yaml";
-pub const DEX_PATCH_FILE: &str = "patches/dex.yaml";
+pub use crate::layout::{DEX_CONFIG_FILE, DEX_PATCH_FILE};
 /// The ConfigMap holding the ingress certificate (`tls.crt`) for in-cluster trust.
 pub const CA_CONFIG_MAP: &str = "dbos-ca";
 
@@ -62,7 +61,7 @@ pub fn env_kustomization(env: &Environment) -> Value {
         // init container). A fixed name: the versions' Deployments refer to it.
         kustomization["configMapGenerator"] = json!([ {
             "name": CA_CONFIG_MAP,
-            "files": [crate::spec::TLS_CERT_FILE],
+            "files": [crate::declare::TLS_CERT_FILE],
             "options": {
                 "disableNameSuffixHash": true,
                 "labels": { "app.kubernetes.io/name": CA_CONFIG_MAP },

@@ -11,20 +11,17 @@ mod kustomize;
 pub mod meta;
 mod patches;
 
-use std::collections::BTreeMap;
-
+use crate::layout;
 use crate::model::{Environment, Repo};
 
+pub use crate::layout::Tree;
 pub use base::BASE_FILES;
-
-/// Generated files by repository-relative path (always `/`-separated).
-pub type Tree = BTreeMap<String, String>;
 
 /// Every file the tool owns for this repository.
 pub fn render_repo(repo: &Repo) -> Tree {
     let mut tree = Tree::new();
     for (path, text) in BASE_FILES {
-        tree.insert(format!("base/{path}"), text.to_string());
+        tree.insert(layout::base_file(path), text.to_string());
     }
     for env in &repo.environments {
         render_env(env, &mut tree);
@@ -34,8 +31,8 @@ pub fn render_repo(repo: &Repo) -> Tree {
 }
 
 fn render_env(env: &Environment, tree: &mut Tree) {
-    let dir = format!("environments/{}", env.name);
-    let source = format!("{dir}/env.yaml");
+    let dir = layout::env_dir(&env.name);
+    let source = layout::env_file(&env.name);
     let mut add = |path: String, documents: Vec<serde_json::Value>| {
         tree.insert(path, meta::generated_file(&source, &documents));
     };
@@ -60,9 +57,9 @@ fn render_env(env: &Environment, tree: &mut Tree) {
         add(format!("{dir}/autoscaling.yaml"), documents);
     }
     for version in &env.versions {
-        let version_dir = format!("{dir}/versions/{}", version.name);
+        let version_dir = layout::version_dir(&env.name, &version.name);
         add(
-            format!("{version_dir}/kustomization.yaml"),
+            format!("{version_dir}/{}", layout::KUSTOMIZATION_FILE),
             vec![app::version_kustomization(version)],
         );
         add(
@@ -71,18 +68,18 @@ fn render_env(env: &Environment, tree: &mut Tree) {
         );
     }
     add(
-        format!("{dir}/kustomization.yaml"),
+        layout::env_path(&env.name, layout::KUSTOMIZATION_FILE),
         vec![kustomize::env_kustomization(env)],
     );
     if let Some(dex) = &env.dex {
         // Also compiled from the tool-owned user list.
-        let source = format!("{dir}/env.yaml and {dir}/{}", crate::spec::DEX_USERS_FILE);
+        let source = format!("{source} and {}", layout::dex_users_file(&env.name));
         for (file, document) in [
-            (kustomize::DEX_CONFIG_FILE, dex::config_map(dex)),
-            (kustomize::DEX_PATCH_FILE, dex::deployment_patch(dex)),
+            (layout::DEX_CONFIG_FILE, dex::config_map(dex)),
+            (layout::DEX_PATCH_FILE, dex::deployment_patch(dex)),
         ] {
             tree.insert(
-                format!("{dir}/{file}"),
+                layout::env_path(&env.name, file),
                 meta::generated_file(&source, &[document]),
             );
         }

@@ -7,5 +7,5 @@ pub mod load;
 pub mod ownership;
 pub mod plan;
 
-pub use load::{find_root, load_repo, LoadedRepo};
+pub use load::{find_root, load_repo, load_repo_scoped, LoadedRepo};
 pub use plan::{Plan, WriteOptions};

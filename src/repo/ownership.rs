@@ -3,18 +3,12 @@
 //! which generated files were edited by hand). `build` overwrites or removes only files whose
 //! content still matches the record.
 
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::Error;
 
-pub const RECORD_FILE: &str = ".dbos-gitops.sha256";
-
-pub fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    hash.iter().map(|byte| format!("{byte:02x}")).collect()
-}
+pub use crate::layout::{digest, RECORD_FILE};
 
 /// Path → hex digest.
 pub type Record = BTreeMap<String, String>;

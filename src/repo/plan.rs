@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
 use crate::error::Error;
-use crate::render::Tree;
+use crate::layout::Tree;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -46,8 +46,8 @@ pub struct Plan {
     /// Files the tool writes but does not own (declarations, certificates): written before the
     /// generated files, only when their content differs.
     declarations: Vec<(String, Vec<u8>, bool)>,
-    pub changes: Vec<Change>,
-    pub conflicts: Vec<Conflict>,
+    changes: Vec<Change>,
+    conflicts: Vec<Conflict>,
     record_text: String,
     record_changed: bool,
 }
@@ -147,6 +147,45 @@ impl Plan {
     pub fn declare_private(&mut self, path: PathBuf, bytes: Vec<u8>) {
         self.declarations
             .push((path.to_string_lossy().into_owned(), bytes, true));
+    }
+
+    /// Removes a file the tool wrote but does not own (a SealedSecret whose last key went),
+    /// with the plan, if it exists.
+    pub fn remove(&mut self, path: &str) -> Result<(), Error> {
+        if let Some(bytes) = fs::read_optional(&self.root.join(path))? {
+            self.changes.push(Change {
+                path: path.to_string(),
+                kind: ChangeKind::Delete,
+                old: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                new: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Every generated file that would be created, updated or removed.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// Generated files edited by hand, which the plan refuses to overwrite without `--force`.
+    pub fn conflicts(&self) -> &[Conflict] {
+        &self.conflicts
+    }
+
+    /// Changes that are not conflicts: files `build` brings up to date on its own.
+    pub fn stale(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|change| {
+            !self
+                .conflicts
+                .iter()
+                .any(|conflict| conflict.path == change.path)
+        })
+    }
+
+    /// Every generated file matches the declarations (declarations and the record aside).
+    pub fn is_current(&self) -> bool {
+        self.changes.is_empty() && self.conflicts.is_empty()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -12,6 +12,7 @@ mod expect;
 mod help;
 mod render;
 mod retire;
+mod scope;
 mod seal;
 mod transcripts;
 mod versions;

@@ -11,13 +11,7 @@ pub use names::{EnvName, Namespace, VersionName};
 
 use crate::error::Error;
 
-pub const REPO_FILE: &str = "dbos-gitops.yaml";
-pub const ENV_FILE: &str = "env.yaml";
-pub const VERSIONS_FILE: &str = "versions.yaml";
-/// Tool-owned list of Dex static users (their hashes are sealed in the `dex-users` secret).
-pub const DEX_USERS_FILE: &str = "dex-users.yaml";
-/// The ingress certificate's public half, written by `dbos-gitops tls`.
-pub const TLS_CERT_FILE: &str = "tls.crt";
+pub use crate::layout::{DEX_USERS_FILE, ENV_FILE, REPO_FILE, TLS_CERT_FILE, VERSIONS_FILE};
 pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

@@ -6,6 +6,31 @@ use std::fmt;
 
 use crate::error::Error;
 
+/// The one DNS label rule (RFC 1123, as Kubernetes checks it): 1 to `max` lowercase
+/// alphanumerics and `-`, starting and ending with an alphanumeric. Every kind of name below
+/// (environment, namespace, version, secret, domain) is built on it.
+pub fn is_dns_label(text: &str, max: usize) -> bool {
+    !text.is_empty()
+        && text.len() <= max
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+        && text.chars().all(|character| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+        })
+}
+
+/// A DNS subdomain (RFC 1123) of at least two labels.
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| is_dns_label(label, 63);
+    if domain.len() > 240 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "domain `{domain}` is not a lowercase DNS name such as `dbos.example.com`"
+        ));
+    }
+    Ok(())
+}
+
 /// RFC 1123 label as Kubernetes checks it: lowercase alphanumerics and `-`, starting and ending
 /// with an alphanumeric, at most `max` characters.
 fn check_label(kind: &str, text: &str, max: usize) -> Result<(), String> {
@@ -18,16 +43,24 @@ fn check_label(kind: &str, text: &str, max: usize) -> Result<(), String> {
             text.len()
         ));
     }
-    let valid_characters = text.chars().all(|character| {
-        character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-    });
-    let edges_ok = !text.starts_with('-') && !text.ends_with('-');
-    if !valid_characters || !edges_ok {
+    if !is_dns_label(text, max) {
         return Err(format!(
             "{kind} `{text}` is not a DNS-1123 label: use lowercase letters, digits and `-`, starting and ending with a letter or digit"
         ));
     }
     Ok(())
+}
+
+/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
+pub fn check_secret_name(name: &str) -> Result<(), Error> {
+    let ok = name.len() <= 253 && name.split('.').all(|label| is_dns_label(label, 253));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
+        )))
+    }
 }
 
 macro_rules! label_newtype {
@@ -100,5 +133,26 @@ mod tests {
             message.contains("`V1`") && message.contains("DNS-1123"),
             "{message}"
         );
+    }
+}
+
+#[cfg(test)]
+mod label_rule_tests {
+    use super::*;
+
+    #[test]
+    fn one_label_rule_for_every_kind_of_name() {
+        assert!(is_dns_label("prod-eu", 63));
+        assert!(!is_dns_label("", 63));
+        assert!(!is_dns_label("-prod", 63));
+        assert!(!is_dns_label("Prod", 63));
+        assert!(!is_dns_label("abc", 2));
+        assert!(check_secret_name("conductor-db").is_ok());
+        assert!(check_secret_name("a.b-c").is_ok());
+        assert!(check_secret_name("").is_err());
+        assert!(check_secret_name("a..b").is_err());
+        assert!(check_domain("dbos.acme.com").is_ok());
+        assert!(check_domain("bad").is_err());
+        assert!(check_domain(&format!("{}.com", "a".repeat(64))).is_err());
     }
 }
