@@ -224,6 +224,9 @@ pub struct SealArgs {
     /// Accept a Secret without data
     #[arg(long)]
     pub allow_empty_data: bool,
+    /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
+    #[arg(long, value_name = "FILE")]
+    pub mac_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +255,9 @@ pub struct SecretsSetArgs {
     /// Read the value from stdin (one trailing newline is dropped)
     #[arg(long)]
     pub from_stdin: bool,
+    /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
+    #[arg(long, value_name = "FILE")]
+    pub mac_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

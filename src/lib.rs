@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod model;
 pub mod render;
 pub mod repo;
+pub mod seal_mac;
 pub mod secret_store;
 pub mod spec;
 pub mod yaml;

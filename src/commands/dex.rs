@@ -161,6 +161,13 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     let remaining = match sealed {
         Some(mut sealed) => {
             sealed.encrypted_data.remove(&removed.secret_key);
+            // Its value MAC goes with it (stable re-seal).
+            dbos_gitops_seal::annotate_macs(
+                &mut sealed,
+                None,
+                &Default::default(),
+                std::iter::empty(),
+            );
             (!sealed.encrypted_data.is_empty()).then_some(sealed)
         }
         None => None,

@@ -13,6 +13,8 @@ mod help;
 mod render;
 mod retire;
 mod seal;
+// Secrets without churn, rollouts and rotation (#12).
+mod stable_seal;
 mod transcripts;
 mod versions;
 

@@ -18,6 +18,7 @@ mod devkey;
 mod input;
 mod scope;
 mod sealed;
+mod stable;
 mod unseal;
 
 pub use cert::{CertError, SealingCert};
@@ -31,6 +32,10 @@ pub use scope::{
     NAMESPACE_WIDE_ANNOTATION,
 };
 pub use sealed::{seal_raw, seal_secret, SealOptions, SealedSecret, SecretTemplate};
+pub use stable::{
+    annotate_macs, keep_unchanged, stored_macs, Comparison, KeyOutcome, MacKey, MacKeyError,
+    Stabilized, MAC_KEY_BYTES, MAC_KEY_ID_ANNOTATION, VALUE_MACS_ANNOTATION,
+};
 pub use unseal::keys::{KeyError, PrivateKeys};
 pub use unseal::UnsealedSecret;
 
