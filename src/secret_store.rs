@@ -242,7 +242,11 @@ pub fn seal_into_env_with(
         .iter_mut()
         .find(|candidate| &candidate.name == env_name)
         .expect("selected above");
-    for name in sealed_by_name.keys() {
+    for (name, (sealed, _)) in &sealed_by_name {
+        // The pods that read it roll exactly when one of its ciphertexts changed.
+        env_input
+            .secret_digests
+            .insert(name.clone(), ciphertext_digests(sealed));
         let file = format!("{name}.yaml");
         if !env_input.secret_files.contains(&file) {
             env_input.secret_files.push(file);
@@ -258,6 +262,20 @@ pub fn seal_into_env_with(
         reports.push(stored);
     }
     Ok((plan, reports))
+}
+
+/// Per key, SHA-256 of the sealed value, as the loader computes it from the file.
+pub fn ciphertext_digests(sealed: &SealedSecret) -> BTreeMap<String, String> {
+    sealed
+        .encrypted_data
+        .iter()
+        .map(|(key, value)| {
+            (
+                key.clone(),
+                crate::repo::ownership::digest(value.as_bytes()),
+            )
+        })
+        .collect()
 }
 
 /// Labels, the earliest sync wave, and the fingerprint of the certificate that sealed it.

@@ -175,6 +175,13 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     {
         let env_input = env_input_mut(&mut loaded, &env_name);
         env_input.dex_users = users.clone();
+        match &remaining {
+            Some(sealed) => env_input.secret_digests.insert(
+                DEX_USERS_SECRET.to_string(),
+                secret_store::ciphertext_digests(sealed),
+            ),
+            None => env_input.secret_digests.remove(DEX_USERS_SECRET),
+        };
         if remaining.is_none() {
             let file = format!("{DEX_USERS_SECRET}.yaml");
             env_input

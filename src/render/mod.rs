@@ -10,6 +10,7 @@ mod keda;
 mod kustomize;
 pub mod meta;
 mod patches;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 
@@ -36,7 +37,10 @@ pub fn render_repo(repo: &Repo) -> Tree {
 fn render_env(env: &Environment, tree: &mut Tree) {
     let dir = format!("environments/{}", env.name);
     let source = format!("{dir}/env.yaml");
-    let mut add = |path: String, documents: Vec<serde_json::Value>| {
+    let mut add = |path: String, mut documents: Vec<serde_json::Value>| {
+        documents
+            .iter_mut()
+            .for_each(|document| rollout::annotate(env, document));
         tree.insert(path, meta::generated_file(&source, &documents));
     };
     add(format!("{dir}/ingress.yaml"), vec![ingress::ingress(env)]);
@@ -77,10 +81,11 @@ fn render_env(env: &Environment, tree: &mut Tree) {
     if let Some(dex) = &env.dex {
         // Also compiled from the tool-owned user list.
         let source = format!("{dir}/env.yaml and {dir}/{}", crate::spec::DEX_USERS_FILE);
-        for (file, document) in [
+        for (file, mut document) in [
             (kustomize::DEX_CONFIG_FILE, dex::config_map(dex)),
             (kustomize::DEX_PATCH_FILE, dex::deployment_patch(dex)),
         ] {
+            rollout::annotate(env, &mut document);
             tree.insert(
                 format!("{dir}/{file}"),
                 meta::generated_file(&source, &[document]),
