@@ -16,6 +16,7 @@ mod cert;
 mod crypto;
 mod devkey;
 mod input;
+mod reseal;
 mod scope;
 mod sealed;
 mod stable;
@@ -27,6 +28,7 @@ pub use crypto::{
 };
 pub use devkey::{generate_dev_keypair, DevKeyError, DevKeyPair, DEV_CERT_VALIDITY_DAYS};
 pub use input::{InputError, SecretInput};
+pub use reseal::{reseal, uncovered_values, UnopenedValue};
 pub use scope::{
     Scope, ScopeParseError, CLUSTER_WIDE_ANNOTATION, LAST_APPLIED_ANNOTATIONS,
     NAMESPACE_WIDE_ANNOTATION,
