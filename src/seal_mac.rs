@@ -89,7 +89,13 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
         });
     }
     let key = MacKey::generate(&mut rand::rngs::OsRng);
-    fs::write_private_atomic(&path, key.to_file_text().as_bytes())?;
+    if let Err(error) = fs::write_private_atomic(&path, key.to_file_text().as_bytes()) {
+        // Sealing still works without it (every value re-encrypted), so this is no reason to fail.
+        return Ok(LoadedMacKey {
+            key: None,
+            missing_reason: Some(format!("could not make the value-MAC key: {error}")),
+        });
+    }
     eprintln!(
         "note: made the value-MAC key `{}` (mode 0600) that keeps unchanged values' ciphertexts stable; share it with your team or CI through `{MAC_KEY_FILE_VARIABLE}`",
         path.display()

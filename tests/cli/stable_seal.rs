@@ -189,6 +189,33 @@ fn without_the_mac_key_or_with_another_it_reencrypts_and_says_so() {
     assert_eq!(repo.snapshot(), before_inside);
     std::fs::remove_file(repo.path().join(".mac.key")).unwrap();
     assert_eq!(repo.snapshot(), before);
+
+    // No place for the default key (HOME is a file): it still seals, re-encrypting, and says so.
+    let not_a_dir = outside.path().join("home-is-a-file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let homeless = seal(
+        &repo,
+        &conductor_db("postgres://a", "x"),
+        &[("HOME", &not_a_dir)],
+    );
+    assert_eq!(homeless.code, 0, "{}", homeless.stderr);
+    assert_eq!(
+        homeless.stdout,
+        format!("sealed {SECRET_FILE}: replaced `database-url`, `extra`\n")
+    );
+    assert!(
+        homeless.stderr.contains("note:")
+            && homeless.stderr.contains("could not make the value-MAC key"),
+        "{}",
+        homeless.stderr
+    );
+    let document = &parse_yaml_stream(&repo.read(SECRET_FILE))[0];
+    assert!(
+        document["metadata"]["annotations"]
+            .get("dbos-gitops.io/value-macs")
+            .is_none(),
+        "re-encrypted values must not keep their old MACs"
+    );
 }
 
 /// md5, sha1, sha256 and sha512 of `value`, in lower and upper hex and in standard and
