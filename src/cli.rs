@@ -82,6 +82,12 @@ pub enum Command {
         after_help = "Example:\n  dbos-gitops unseal --key controller-key.pem environments/prod/secrets/conductor-db.yaml"
     )]
     Unseal(UnsealArgs),
+    /// Re-encrypt every SealedSecret of an environment offline, with the controller's backed-up
+    /// private keys, for the env's (or a new) certificate; all or nothing, plaintext only in memory
+    #[command(
+        after_help = "Examples:\n  kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml\n  kubeseal --fetch-cert > new-cert.pem\n  dbos-gitops reseal --env prod --key keys.yaml --cert new-cert.pem\n  dbos-gitops reseal --all-envs --key keys.yaml --dry-run     # which secrets can these keys open?"
+    )]
+    Reseal(ResealArgs),
 
     /// Application versions of an environment: one Deployment each
     #[command(
@@ -255,6 +261,9 @@ pub struct SealArgs {
     /// Accept a Secret without data
     #[arg(long)]
     pub allow_empty_data: bool,
+    /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
+    #[arg(long, value_name = "FILE")]
+    pub mac_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,6 +292,9 @@ pub struct SecretsSetArgs {
     /// Read the value from stdin (one trailing newline is dropped)
     #[arg(long)]
     pub from_stdin: bool,
+    /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
+    #[arg(long, value_name = "FILE")]
+    pub mac_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +315,27 @@ pub struct UnsealArgs {
     /// Write the plaintext Secrets to this file (mode 0600) instead of stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResealArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Every environment of the repository (a cluster shared by several)
+    #[arg(long, conflicts_with = "env")]
+    pub all_envs: bool,
+    /// Controller private key: PEM, or the key backup Secret/List; repeat to give several
+    #[arg(long, value_name = "PEM", required = true)]
+    pub key: Vec<PathBuf>,
+    /// Seal for this certificate and install it as the env's sealing-cert.pem
+    #[arg(long, value_name = "NEW.pem")]
+    pub cert: Option<PathBuf>,
+    /// Write nothing; report which secrets the given keys cannot open
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Value-MAC key of stable re-seal (see `seal --mac-key-file`)
+    #[arg(long, value_name = "FILE")]
+    pub mac_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -142,6 +142,7 @@ fn declarations_never_panic_and_errors_name_the_file() {
                 dex_users: Default::default(),
                 tls_certificate: true,
                 tls_certificate_digest: None,
+                secret_digests: Default::default(),
             };
             let repo = crate::declare::parse_repo(Path::new("r"), REPO_SEED).unwrap();
             if let Ok(model) = crate::model::resolve(&repo, vec![input]) {

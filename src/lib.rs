@@ -18,6 +18,7 @@ pub mod layout;
 pub mod model;
 pub mod render;
 pub mod repo;
+pub mod seal_mac;
 pub mod secret_store;
 pub mod workspace;
 pub mod yaml;

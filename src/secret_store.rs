@@ -94,8 +94,15 @@ pub fn read_sealed(
 pub struct Stored {
     pub path: String,
     pub added: Vec<String>,
+    /// Re-encrypted without knowing whether the value changed (no comparable MAC).
     pub replaced: Vec<String>,
     pub kept: Vec<String>,
+    /// Stable re-seal (`crate::seal_mac`): values whose MAC changed, values whose ciphertext
+    /// was kept, the number of keys in the file, and why values were re-encrypted blind.
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub total_keys: usize,
+    pub note: Option<String>,
 }
 
 /// Seals `inputs` for the env and stores them, merging into existing SealedSecrets (other keys
@@ -107,6 +114,19 @@ pub fn seal_into_env(
     inputs: &[SecretInput],
     scope: Option<dbos_gitops_seal::Scope>,
     allow_empty_data: bool,
+) -> Result<(Plan, Vec<Stored>), Error> {
+    let mac = crate::seal_mac::load(&loaded.root, None)?;
+    seal_into_env_with(loaded, env_name, inputs, scope, allow_empty_data, &mac)
+}
+
+/// [`seal_into_env`] with the value-MAC key of stable re-seal given.
+pub fn seal_into_env_with(
+    loaded: &mut LoadedRepo,
+    env_name: &EnvName,
+    inputs: &[SecretInput],
+    scope: Option<dbos_gitops_seal::Scope>,
+    allow_empty_data: bool,
+    mac: &crate::seal_mac::LoadedMacKey,
 ) -> Result<(Plan, Vec<Stored>), Error> {
     let root = loaded.root.clone();
     let env = loaded.select_env(Some(env_name.as_str()))?.clone();
@@ -142,7 +162,15 @@ pub fn seal_into_env(
             Some((existing, _)) => Some(existing),
             None => read_sealed(&root, env_name, &input.name)?,
         };
-        let (merged, stored) = match existing {
+        // Stable re-seal: unchanged values keep their old ciphertext.
+        let stabilized = dbos_gitops_seal::keep_unchanged(
+            existing.as_ref(),
+            &mut fresh,
+            input,
+            mac.key.as_ref(),
+            &cert.fingerprint(),
+        );
+        let (mut merged, mut stored) = match existing {
             Some(mut existing) => {
                 let old_keys: Vec<String> = existing.encrypted_data.keys().cloned().collect();
                 existing.merge(fresh).map_err(|error| {
@@ -173,6 +201,10 @@ pub fn seal_into_env(
                         .filter(|key| !new_keys.contains(key))
                         .cloned()
                         .collect(),
+                    changed: Vec::new(),
+                    unchanged: Vec::new(),
+                    total_keys: 0,
+                    note: None,
                 };
                 (existing, stored)
             }
@@ -182,10 +214,26 @@ pub fn seal_into_env(
                     added: new_keys,
                     replaced: Vec::new(),
                     kept: Vec::new(),
+                    changed: Vec::new(),
+                    unchanged: Vec::new(),
+                    total_keys: 0,
+                    note: None,
                 };
                 (fresh, stored)
             }
         };
+        stabilized.annotate(&mut merged);
+        stored.replaced = stabilized.keys(dbos_gitops_seal::KeyOutcome::Resealed);
+        stored.changed = stabilized.keys(dbos_gitops_seal::KeyOutcome::Changed);
+        stored.unchanged = stabilized.keys(dbos_gitops_seal::KeyOutcome::Unchanged);
+        stored.total_keys = merged.encrypted_data.len();
+        if !stored.replaced.is_empty() {
+            stored.note = Some(crate::seal_mac::resealed_note(
+                &stored.path,
+                &stabilized.comparison,
+                mac,
+            ));
+        }
         sealed_by_name.insert(input.name.clone(), (merged, stored));
     }
 
@@ -195,7 +243,11 @@ pub fn seal_into_env(
         .iter_mut()
         .find(|candidate| &candidate.name == env_name)
         .expect("selected above");
-    for name in sealed_by_name.keys() {
+    for (name, (sealed, _)) in &sealed_by_name {
+        // The pods that read it roll exactly when one of its ciphertexts changed.
+        env_input
+            .secret_digests
+            .insert(name.clone(), ciphertext_digests(sealed));
         let file = layout::secret_file_name(name);
         if !env_input.secret_files.contains(&file) {
             env_input.secret_files.push(file);
@@ -211,6 +263,20 @@ pub fn seal_into_env(
         reports.push(stored);
     }
     Ok((plan, reports))
+}
+
+/// Per key, SHA-256 of the sealed value, as the loader computes it from the file.
+pub fn ciphertext_digests(sealed: &SealedSecret) -> BTreeMap<String, String> {
+    sealed
+        .encrypted_data
+        .iter()
+        .map(|(key, value)| {
+            (
+                key.clone(),
+                crate::repo::ownership::digest(value.as_bytes()),
+            )
+        })
+        .collect()
 }
 
 /// Labels, the earliest sync wave, and the fingerprint of the certificate that sealed it.

@@ -162,6 +162,13 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     let remaining = match sealed {
         Some(mut sealed) => {
             sealed.encrypted_data.remove(&removed.secret_key);
+            // Its value MAC goes with it (stable re-seal).
+            dbos_gitops_seal::annotate_macs(
+                &mut sealed,
+                None,
+                &Default::default(),
+                std::iter::empty(),
+            );
             (!sealed.encrypted_data.is_empty()).then_some(sealed)
         }
         None => None,
@@ -169,6 +176,13 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     {
         let env_input = env_input_mut(&mut loaded, &env_name);
         env_input.dex_users = users.clone();
+        match &remaining {
+            Some(sealed) => env_input.secret_digests.insert(
+                DEX_USERS_SECRET.to_string(),
+                secret_store::ciphertext_digests(sealed),
+            ),
+            None => env_input.secret_digests.remove(DEX_USERS_SECRET),
+        };
         if remaining.is_none() {
             let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
             env_input

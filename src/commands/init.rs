@@ -174,6 +174,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         dex_users: Default::default(),
         tls_certificate: false,
         tls_certificate_digest: None,
+        secret_digests: Default::default(),
     });
     loaded
         .environments

@@ -10,6 +10,8 @@ mod init;
 mod seal;
 mod secrets;
 mod unseal;
+// Offline re-encryption for a new controller key (#12).
+mod reseal;
 
 mod dbos_versions;
 mod promote;
@@ -102,6 +104,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Secrets(SecretsCommand::Set(arguments)) => secrets::set(&context, arguments),
         Command::Secrets(SecretsCommand::List(arguments)) => secrets::list(&context, arguments),
         Command::Unseal(arguments) => unseal::unseal(arguments),
+        Command::Reseal(arguments) => reseal::reseal(&context, arguments),
 
         Command::Version(crate::cli::VersionCommand::Add(arguments)) => {
             version::add(&context, arguments)

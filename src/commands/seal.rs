@@ -101,12 +101,14 @@ fn seal_into_env(
             )));
         }
     }
-    let (plan, stored) = secret_store::seal_into_env(
+    let mac = crate::seal_mac::load(&root, arguments.mac_key_file.as_deref())?;
+    let (plan, stored) = secret_store::seal_into_env_with(
         &mut loaded,
         &env_name,
         inputs,
         scope,
         arguments.allow_empty_data,
+        &mac,
     )?;
     plan.apply()?;
     for stored in &stored {
@@ -122,17 +124,38 @@ pub fn print_stored(stored: &secret_store::Stored) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let Some(note) = &stored.note {
+        eprintln!("{note}");
+    }
+    if stored.added.is_empty() && stored.replaced.is_empty() && stored.changed.is_empty() {
+        let plural = if stored.total_keys == 1 { "" } else { "s" };
+        println!(
+            "unchanged {} ({} key{plural})",
+            stored.path, stored.total_keys
+        );
+        return;
+    }
+    let mut kept: Vec<String> = stored
+        .kept
+        .iter()
+        .chain(&stored.unchanged)
+        .cloned()
+        .collect();
+    kept.sort();
     let mut parts = Vec::new();
     if !stored.added.is_empty() {
         parts.push(format!("added {}", list(&stored.added)));
     }
+    if !stored.changed.is_empty() {
+        parts.push(format!("changed {}", list(&stored.changed)));
+    }
     if !stored.replaced.is_empty() {
         parts.push(format!("replaced {}", list(&stored.replaced)));
     }
-    if !stored.kept.is_empty() {
-        parts.push(format!("kept {}", list(&stored.kept)));
+    if !kept.is_empty() {
+        parts.push(format!("kept {}", list(&kept)));
     }
-    println!("sealed {}: {}", stored.path, parts.join("; "));
+    println!("sealed {}: {}", stored.path, parts.join(", "));
 }
 
 fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {

@@ -52,7 +52,9 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
         ..Default::default()
     };
     input.data.insert(arguments.key.clone(), value);
-    let (plan, stored) = secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, true)?;
+    let mac = crate::seal_mac::load(&loaded.root, arguments.mac_key_file.as_deref())?;
+    let (plan, stored) =
+        secret_store::seal_into_env_with(&mut loaded, &env_name, &[input], None, true, &mac)?;
     plan.apply()?;
     for stored in &stored {
         super::seal::print_stored(stored);

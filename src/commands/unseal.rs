@@ -60,7 +60,7 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
 /// A PEM file of private keys (PKCS#1 or PKCS#8), or the controller's key backup
 /// (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`):
 /// a `Secret` with `tls.key`, or a `List` of them.
-fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
+pub(crate) fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
     let shown = path.display().to_string();
     let bytes = zeroize::Zeroizing::new(
         std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,

@@ -22,7 +22,13 @@ pub struct EnvInput {
     pub tls_certificate: bool,
     /// SHA-256 of `tls.crt`'s bytes when it is there: the app pods' CA digest annotation.
     pub tls_certificate_digest: Option<String>,
+    /// Per sealed secret, per key: SHA-256 of the ciphertext (`render::rollout`).
+    pub secret_digests: SecretDigests,
 }
+
+/// Secret name -> key -> SHA-256 of its sealed value (ciphertext only).
+pub type SecretDigests =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
 
 #[derive(Clone, Debug)]
 pub struct Repo {
@@ -72,6 +78,8 @@ pub struct Environment {
     pub newest: Option<VersionName>,
     pub autoscaling: Option<Autoscaling>,
     pub secret_files: Vec<String>,
+    /// Ciphertext digests of the sealed secrets, for the pods' rollout annotation.
+    pub secret_digests: SecretDigests,
     pub tls: TlsSource,
     /// The cert-manager ClusterIssuer, with `TlsSource::CertManager` only.
     pub cluster_issuer: Option<String>,
@@ -290,6 +298,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         dex_users,
         tls_certificate,
         tls_certificate_digest,
+        secret_digests,
     } = input;
     check_domain(&spec.domain).map_err(|message| env_error(&name, "env.yaml", message))?;
     for (field, image) in [
@@ -563,6 +572,7 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         newest: newest.map(|version| version.name),
         autoscaling,
         secret_files,
+        secret_digests,
     })
 }
 
@@ -743,6 +753,7 @@ mod tests {
             dex_users: Default::default(),
             tls_certificate: false,
             tls_certificate_digest: None,
+            secret_digests: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod keda;
 mod kustomize;
 pub mod meta;
 mod patches;
+pub mod rollout;
 
 use crate::layout;
 use crate::model::{Environment, Repo};
@@ -33,7 +34,10 @@ pub fn render_repo(repo: &Repo) -> Tree {
 fn render_env(env: &Environment, tree: &mut Tree) {
     let dir = layout::env_dir(&env.name);
     let source = layout::env_file(&env.name);
-    let mut add = |path: String, documents: Vec<serde_json::Value>| {
+    let mut add = |path: String, mut documents: Vec<serde_json::Value>| {
+        documents
+            .iter_mut()
+            .for_each(|document| rollout::annotate(env, document));
         tree.insert(path, meta::generated_file(&source, &documents));
     };
     add(format!("{dir}/ingress.yaml"), vec![ingress::ingress(env)]);
@@ -74,10 +78,11 @@ fn render_env(env: &Environment, tree: &mut Tree) {
     if let Some(dex) = &env.dex {
         // Also compiled from the tool-owned user list.
         let source = format!("{source} and {}", layout::dex_users_file(&env.name));
-        for (file, document) in [
+        for (file, mut document) in [
             (layout::DEX_CONFIG_FILE, dex::config_map(dex)),
             (layout::DEX_PATCH_FILE, dex::deployment_patch(dex)),
         ] {
+            rollout::annotate(env, &mut document);
             tree.insert(
                 layout::env_path(&env.name, file),
                 meta::generated_file(&source, &[document]),

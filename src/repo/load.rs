@@ -185,7 +185,18 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
     } else {
         None
     };
+    // The sealed ciphertexts' digests: pods that read a secret roll when a value they read
+    // changes (`render::rollout`).
+    let mut secret_digests = crate::model::SecretDigests::new();
+    for file in &secret_files {
+        if let Some(bytes) = fs::read_optional(&secrets_dir.join(file))? {
+            let stem = file.trim_end_matches(".yaml");
+            let (name, keys) = crate::render::rollout::sealed_digests(stem, &bytes);
+            secret_digests.insert(name, keys);
+        }
+    }
     Ok(EnvInput {
+        secret_digests,
         name: env_name,
         spec,
         versions,

@@ -14,6 +14,10 @@ mod render;
 mod retire;
 mod scope;
 mod seal;
+// Secrets without churn, rollouts and rotation (#12).
+mod reseal;
+mod rollout;
+mod stable_seal;
 mod transcripts;
 mod versions;
 

@@ -16,8 +16,10 @@ mod cert;
 mod crypto;
 mod devkey;
 mod input;
+mod reseal;
 mod scope;
 mod sealed;
+mod stable;
 mod unseal;
 
 pub use cert::{CertError, SealingCert};
@@ -26,11 +28,16 @@ pub use crypto::{
 };
 pub use devkey::{generate_dev_keypair, DevKeyError, DevKeyPair, DEV_CERT_VALIDITY_DAYS};
 pub use input::{InputError, SecretInput};
+pub use reseal::{reseal, uncovered_values, UnopenedValue};
 pub use scope::{
     Scope, ScopeParseError, CLUSTER_WIDE_ANNOTATION, LAST_APPLIED_ANNOTATIONS,
     NAMESPACE_WIDE_ANNOTATION,
 };
 pub use sealed::{seal_raw, seal_secret, SealOptions, SealedSecret, SecretTemplate};
+pub use stable::{
+    annotate_macs, keep_unchanged, stored_macs, Comparison, KeyOutcome, MacKey, MacKeyError,
+    Stabilized, MAC_KEY_BYTES, MAC_KEY_ID_ANNOTATION, VALUE_MACS_ANNOTATION,
+};
 pub use unseal::keys::{KeyError, PrivateKeys};
 pub use unseal::UnsealedSecret;
 

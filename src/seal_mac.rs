@@ -1,0 +1,151 @@
+//! Where the value-MAC key of stable re-seal comes from (see `dbos_gitops_seal::MacKey`).
+//!
+//! The key must never be in the repository: whoever holds it and the repository can test
+//! guesses of a sealed value against its MAC. So it is read from a file outside the repository:
+//! `--mac-key-file FILE`, else `DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else the per-user default beside
+//! the development keys (`$XDG_CONFIG_HOME` or `~/.config`, `dbos-gitops/seal-mac.key`), made
+//! with mode 0600 the first time it is needed. A file named by the flag or the variable must
+//! exist (a team or a CI pipeline shares one key; a fresh key there would silently re-encrypt
+//! every value). Without any key the tool still seals, re-encrypting every value, and says so.
+
+use std::path::{Path, PathBuf};
+
+use dbos_gitops_seal::{Comparison, MacKey};
+
+use crate::error::Error;
+use crate::repo::fs;
+
+/// Names the MAC key file (for CI and teams that share one key).
+pub const MAC_KEY_FILE_VARIABLE: &str = "DBOS_GITOPS_SEAL_MAC_KEY_FILE";
+const DEFAULT_FILE: &str = "seal-mac.key";
+
+/// The MAC key to compare values with, and where it came from.
+pub struct LoadedMacKey {
+    pub key: Option<MacKey>,
+    /// Why there is none (printed as a note when a value had to be re-encrypted).
+    pub missing_reason: Option<String>,
+}
+
+/// Loads (or, at the default place, creates) the MAC key. `flag` is `--mac-key-file`.
+pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
+    let named = flag
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(MAC_KEY_FILE_VARIABLE).map(PathBuf::from))
+        .filter(|path| !path.as_os_str().is_empty());
+    if let Some(path) = named {
+        refuse_inside_repository(root, &path)?;
+        let Some(bytes) = fs::read_optional(&path)? else {
+            return Err(Error::input(format!(
+                "no value-MAC key at `{}` (named by `--mac-key-file` or `{MAC_KEY_FILE_VARIABLE}`)",
+                path.display()
+            ))
+            .hint(format!(
+                "copy the team's key there, or make a new one with `head -c 32 /dev/urandom | base64 > {}` (every value is then re-encrypted once)",
+                path.display()
+            )));
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let key = MacKey::from_file_text(&bytes).map_err(|error| {
+            let hint = error.hint();
+            crate::secret_store::seal_error(&format!("`{}`: ", path.display()), hint, error)
+        })?;
+        return Ok(LoadedMacKey {
+            key: Some(key),
+            missing_reason: None,
+        });
+    }
+    let Some(path) = default_path() else {
+        return Ok(LoadedMacKey {
+            key: None,
+            missing_reason: Some(format!(
+                "no value-MAC key (neither `HOME` nor `XDG_CONFIG_HOME` is set, and `{MAC_KEY_FILE_VARIABLE}` names no file)"
+            )),
+        });
+    };
+    if refuse_inside_repository(root, &path).is_err() {
+        return Ok(LoadedMacKey {
+            key: None,
+            missing_reason: Some(format!(
+                "the default value-MAC key `{}` would be inside the repository",
+                path.display()
+            )),
+        });
+    }
+    if let Some(bytes) = fs::read_optional(&path)? {
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let key = MacKey::from_file_text(&bytes).map_err(|error| {
+            let hint = error.hint();
+            crate::secret_store::seal_error(&format!("`{}`: ", path.display()), hint, error)
+        })?;
+        return Ok(LoadedMacKey {
+            key: Some(key),
+            missing_reason: None,
+        });
+    }
+    let key = MacKey::generate(&mut rand::rngs::OsRng);
+    if let Err(error) = fs::write_private_atomic(&path, key.to_file_text().as_bytes()) {
+        // Sealing still works without it (every value re-encrypted), so this is no reason to fail.
+        return Ok(LoadedMacKey {
+            key: None,
+            missing_reason: Some(format!("could not make the value-MAC key: {error}")),
+        });
+    }
+    eprintln!(
+        "note: made the value-MAC key `{}` (mode 0600) that keeps unchanged values' ciphertexts stable; share it with your team or CI through `{MAC_KEY_FILE_VARIABLE}`",
+        path.display()
+    );
+    Ok(LoadedMacKey {
+        key: Some(key),
+        missing_reason: None,
+    })
+}
+
+fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .filter(|base| base.is_absolute())?;
+    Some(base.join("dbos-gitops").join(DEFAULT_FILE))
+}
+
+fn refuse_inside_repository(root: &Path, path: &Path) -> Result<(), Error> {
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|dir| dir.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let canonical = absolute
+        .parent()
+        .and_then(|parent| parent.canonicalize().ok())
+        .map(|parent| parent.join(absolute.file_name().unwrap_or_default()))
+        .unwrap_or(absolute);
+    if canonical.starts_with(&canonical_root) {
+        return Err(Error::input(format!(
+            "the value-MAC key `{}` is inside the repository",
+            path.display()
+        ))
+        .hint("keep it outside (anyone with the repository and the key can test guesses of sealed values); move it and name the new place"));
+    }
+    Ok(())
+}
+
+/// The note printed when values of `path` were re-encrypted without a comparison.
+pub fn resealed_note(path: &str, comparison: &Comparison, loaded: &LoadedMacKey) -> String {
+    let why = match comparison {
+        Comparison::NoMacKey => loaded
+            .missing_reason
+            .clone()
+            .unwrap_or_else(|| "no value-MAC key".into()),
+        Comparison::NoStoredMacs => "it holds no value MACs yet".into(),
+        Comparison::OtherMacKey { stored, ours } => {
+            format!("its MACs were made with another value-MAC key (id `{stored}`, ours `{ours}`)")
+        }
+        Comparison::Compared => "its keys had no MAC".into(),
+    };
+    format!(
+        "note: {path}: re-encrypted without comparing, {why}; the next seal with this key keeps unchanged values"
+    )
+}
