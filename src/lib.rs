@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod diff;
 pub mod error;
 pub mod inventory;
 pub mod model;

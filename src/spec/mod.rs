@@ -3,6 +3,7 @@
 //! that a typo is an error with a line number, not a silently ignored setting.
 
 pub mod names;
+pub mod schema;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

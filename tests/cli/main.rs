@@ -22,5 +22,7 @@ mod rollback;
 
 // Minted secrets (#4).
 mod dex;
+// Review and CI (#15).
+mod diff;
 mod tls;
 mod upstream;
