@@ -21,7 +21,7 @@ pub const DEX_USERS_FILE: &str = "dex-users.yaml";
 pub const TLS_CERT_FILE: &str = "tls.crt";
 pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RepoSpec {
     pub repo_url: String,
@@ -35,7 +35,7 @@ fn default_revision() -> String {
     "HEAD".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ArgoCdSpec {
     #[serde(default = "default_argocd_namespace")]
@@ -61,7 +61,9 @@ fn default_project() -> Namespace {
     Namespace::new("dbos").expect("valid")
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Routing {
     #[default]
@@ -69,7 +71,9 @@ pub enum Routing {
     Path,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Oidc {
     #[default]
@@ -78,7 +82,9 @@ pub enum Oidc {
 }
 
 /// How the application pods reach Conductor.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConductorConnection {
     /// `ws://conductor.<ns>.svc.cluster.local:8090`: the app runs beside Conductor.
@@ -88,7 +94,7 @@ pub enum ConductorConnection {
     External,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EnvSpec {
     pub namespace: Namespace,
@@ -114,7 +120,9 @@ fn default_cluster() -> String {
 }
 
 /// Where the ingress certificate comes from.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsSource {
     /// `dbos-gitops tls` issues it and seals it as `dbos-tls`; in-cluster clients trust it
@@ -125,7 +133,7 @@ pub enum TlsSource {
     CertManager,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IngressSpec {
     #[serde(default = "default_ingress_class")]
@@ -163,7 +171,7 @@ fn default_ingress_class() -> String {
     "nginx".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConductorSpec {
     #[serde(default = "default_conductor_image")]
@@ -190,7 +198,7 @@ fn default_conductor_image() -> String {
     "dbosdev/conductor:latest".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleSpec {
     #[serde(default = "default_console_image")]
@@ -216,7 +224,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppSpec {
     /// The DBOS application's `name` (its DBOS config); narrows the retire drain check when
@@ -238,7 +246,9 @@ pub struct AppSpec {
 }
 
 /// The DBOS SDK of the application.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Language {
     /// `dbos migrate` is on PATH in the app image (the `dbos` package's entry point).
@@ -260,7 +270,7 @@ impl Language {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MigrateSpec {
     /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript).
@@ -287,7 +297,9 @@ fn default_app_role() -> String {
     "dbos_app_role".to_string()
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TriggerKind {
     #[default]
@@ -295,7 +307,7 @@ pub enum TriggerKind {
     Postgresql,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AutoscalingSpec {
     #[serde(default)]

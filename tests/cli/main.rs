@@ -24,5 +24,6 @@ mod rollback;
 mod dex;
 // Review and CI (#15).
 mod diff;
+mod schema;
 mod tls;
 mod upstream;
