@@ -168,6 +168,10 @@ pub struct CheckArgs {
     /// Skip the `kubectl kustomize` render of every overlay (reported as skipped)
     #[arg(long)]
     pub no_render: bool,
+    /// Render every overlay afresh instead of reusing the renders of unchanged environments
+    /// (cached in `$XDG_CACHE_HOME/dbos-gitops/`)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod support;
 mod build;
 mod check;
 mod check_holes;
+mod check_cache;
 mod example;
 mod expect;
 mod help;
