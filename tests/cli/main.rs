@@ -6,11 +6,12 @@ mod support;
 
 mod build;
 mod check;
-mod check_holes;
 mod check_cache;
+mod check_holes;
 mod example;
 mod expect;
 mod help;
+mod hooks;
 mod render;
 mod retire;
 mod seal;
