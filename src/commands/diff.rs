@@ -37,7 +37,7 @@ pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
     let side = format!("`{}`", arguments.revision);
     let before = diff::render_all(&kubectl, old_tree.path(), &old_units, &side)?;
     let after = diff::render_all(&kubectl, &root, &new_units, "the work tree")?;
-    let changes = compare::compare(&before, &after, arguments.context);
+    let changes = compare::compare(&before, &after, arguments.context, &arguments.revision);
 
     let text = match arguments.format {
         DiffFormat::Text => report::text(&changes, &arguments.revision),

@@ -83,6 +83,7 @@ pub fn compare(
     before: &BTreeMap<String, Vec<Value>>,
     after: &BTreeMap<String, Vec<Value>>,
     context: usize,
+    revision: &str,
 ) -> Vec<ObjectChange> {
     let mut units: Vec<&String> = before.keys().chain(after.keys()).collect();
     units.sort_by_key(|unit| (unit.as_str() == "argocd", unit.as_str()));
@@ -125,7 +126,10 @@ pub fn compare(
                         similar::TextDiff::from_lines(&old, &new)
                             .unified_diff()
                             .context_radius(context)
-                            .header(&format!("{unit} (REV)"), &format!("{unit} (work tree)"))
+                            .header(
+                                &format!("{unit} at {revision}"),
+                                &format!("{unit} in the work tree"),
+                            )
                             .to_string()
                     });
                     ObjectChange {
@@ -275,7 +279,7 @@ mod tests {
             "spec": {"selector": {"app.kubernetes.io/version": "v1"}}});
         let mut new = old.clone();
         new["spec"]["selector"]["app.kubernetes.io/version"] = json!("v2");
-        let changes = compare(&one(vec![old]), &one(vec![new]), 3);
+        let changes = compare(&one(vec![old]), &one(vec![new]), 3, "HEAD");
         assert_eq!(changes.len(), 1);
         assert_eq!(
             changes[0].fields[0].path,
@@ -296,7 +300,12 @@ mod tests {
             "stringData": {"k": "canary-one"}});
         let secret_new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
             "stringData": {"k": "canary-two"}, "data": {"j": "Y2FuYXJ5"}});
-        let changes = compare(&one(vec![old, secret_old]), &one(vec![new, secret_new]), 3);
+        let changes = compare(
+            &one(vec![old, secret_old]),
+            &one(vec![new, secret_new]),
+            3,
+            "HEAD",
+        );
         let printed = format!("{changes:?}");
         for secret in ["AAAA", "BBBB", "CCCC", "canary", "Y2FuYXJ5"] {
             assert!(!printed.contains(secret), "{secret} leaked: {printed}");

@@ -231,6 +231,22 @@ fn removed_environment_and_its_application_are_removed() {
         run.stdout
     );
     assert!(!run.stdout.contains("environments/prod"), "{}", run.stdout);
+    // The AppProject's destinations list shrank: a YAML diff with -U lines of context.
+    assert!(
+        run.stdout.contains("--- argocd at HEAD\n")
+            && run.stdout.contains("-  - namespace: dbos-staging\n"),
+        "{}",
+        run.stdout
+    );
+    let narrow = repo.run(&["diff", "-U", "0"]).stdout;
+    assert!(
+        narrow.contains("-  - namespace: dbos-staging\n"),
+        "{narrow}"
+    );
+    assert!(
+        narrow.lines().count() < run.stdout.lines().count(),
+        "{narrow}"
+    );
     // --env narrows to one environment (argocd/ left out).
     let prod_only = repo.run(&["diff", "--env", "prod"]);
     assert_eq!(
