@@ -55,7 +55,9 @@ pub fn export(root: &Path, commit: &str, prefix: &str, destination: &Path) -> Re
     if !exists.status.success() {
         return Ok(());
     }
-    let listing = git(root, &["ls-tree", "-r", "-z", &tree])?;
+    // `--full-tree`: from a subdirectory, ls-tree would otherwise list only entries under the
+    // same subdirectory of `tree`, i.e. nothing.
+    let listing = git(root, &["ls-tree", "--full-tree", "-r", "-z", &tree])?;
     if !listing.status.success() {
         return Err(git_failed("ls-tree", &listing.stderr));
     }

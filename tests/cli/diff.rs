@@ -280,3 +280,50 @@ fn unknown_revision_and_no_git_repository_are_exit_2_and_change_nothing() {
     assert_eq!(repo.snapshot(), snapshot);
     assert_eq!(git_state(&repo), before);
 }
+
+#[test]
+fn a_repository_below_the_git_top_level_compares_its_own_subtree() {
+    if !kubectl_or_skip() {
+        return;
+    }
+    let repo = TestRepo::prod();
+    let sub = repo.path().join("deploy");
+    std::fs::create_dir(&sub).unwrap();
+    for entry in std::fs::read_dir(repo.path()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "deploy" {
+            std::fs::rename(entry.path(), sub.join(entry.file_name())).unwrap();
+        }
+    }
+    commit_all(&repo, "nested");
+    let unchanged = repo.run(&["--repo", "deploy", "diff"]);
+    assert_eq!(
+        (unchanged.code, unchanged.stdout.as_str()),
+        (0, "no changes against `HEAD`\n"),
+        "{}",
+        unchanged.stderr
+    );
+    repo.ok(&[
+        "--repo",
+        "deploy",
+        "version",
+        "add",
+        "v2",
+        "--env",
+        "prod",
+        "--image",
+        "ghcr.io/acme/app:v2",
+    ]);
+    let run = repo.run(&["--repo", "deploy", "diff"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Deployment/dbos-app-v2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("Deployment/conductor"),
+        "{}",
+        run.stdout
+    );
+}
