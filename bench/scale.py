@@ -3,7 +3,7 @@
 whole-process latency of typical commands. Prints wall time, peak memory and ratios measured in
 the same run; asserts nothing (targets are read by people, see BENCHMARKS.md).
 
-Usage: bench/scale.py BINARY [--sizes 1,10,100,1000] [--skip-kustomize-over N]
+Usage: bench/scale.py BINARY [--sizes 1,10,100,1000] [--skip-kustomize-over N] [--cache-sizes 100,1000]
 """
 import argparse
 import os
@@ -35,10 +35,10 @@ versions:
 """
 
 
-def run(argv, cwd, stdin=None):
+def run(argv, cwd, stdin=None, env=None):
     """Runs argv; returns (seconds, peak RSS in MiB, exit code)."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if stdin:
         process.stdin.write(stdin)
@@ -74,6 +74,36 @@ def median_of(argv, cwd, runs=15, stdin=None):
     return statistics.median(samples)
 
 
+def render_cache(binary, kubectl, sizes):
+    """`check` with its render step: cold cache, warm cache, one environment changed, and
+    `--no-cache`, next to kubectl kustomize of every environment one after another."""
+    print("\ncheck with render (wall seconds): render cache cold, warm, one env changed, --no-cache; kubectl kustomize of all")
+    print(f"{'envs':>5}  {'cold':>8}  {'warm':>8}  {'one-chg':>8}  {'no-cache':>8}  {'kustomize':>10}  {'warm/kust':>9}")
+    for count in sizes:
+        repo = make_repo(binary, count)
+        cache = tempfile.mkdtemp(prefix="dbos-gitops-bench-cache-")
+        env = dict(os.environ, DBOS_GITOPS_CACHE_DIR=cache)
+        try:
+            assert run([binary, "build"], repo)[2] == 0, "build failed"
+            cold, _, _ = run([binary, "check"], repo, env=env)
+            warm, _, _ = run([binary, "check"], repo, env=env)
+            env_yaml = os.path.join(repo, "environments/env0000/env.yaml")
+            with open(env_yaml, "a") as handle:
+                handle.write("console:\n  replicas: 2\n")
+            assert run([binary, "build"], repo)[2] == 0, "build failed"
+            one_changed, _, _ = run([binary, "check"], repo, env=env)
+            no_cache, _, _ = run([binary, "check", "--no-cache"], repo, env=env)
+            kustomize = 0.0
+            for index in range(count):
+                seconds, _, code = run([kubectl, "kustomize", f"environments/env{index:04d}"], repo)
+                assert code == 0, "kubectl kustomize failed"
+                kustomize += seconds
+            print(f"{count:>5}  {cold:>8.3f}  {warm:>8.3f}  {one_changed:>8.3f}  {no_cache:>8.3f}  {kustomize:>10.3f}  {warm / kustomize:>9.4f}")
+        finally:
+            shutil.rmtree(repo)
+            shutil.rmtree(cache)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -81,6 +111,8 @@ def main():
     parser.add_argument("--skip-kustomize-over", type=int, default=1000)
     parser.add_argument("--render-up-to", type=int, default=100,
                         help="run `check` with its kubectl render step up to this many environments")
+    parser.add_argument("--cache-sizes", default="100,1000",
+                        help="environment counts for check's render cache figures (empty: none)")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     kubectl = shutil.which("kubectl")
@@ -121,6 +153,9 @@ def main():
             previous = (count, build_s)
         finally:
             shutil.rmtree(repo)
+
+    if kubectl and check and args.cache_sizes:
+        render_cache(binary, kubectl, [int(size) for size in args.cache_sizes.split(",")])
 
     print("\nwhole-process latency (median of 15 runs)")
     example = ROOT

@@ -107,6 +107,14 @@ pub enum Command {
     /// Dex static users (bcrypt hashes sealed, one key per user) and a bcrypt drop-in for htpasswd
     #[command(subcommand)]
     Dex(DexCommand),
+    /// What Argo CD would change between a git revision and the work tree, object by object
+    #[command(after_help = crate::diff::DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Print the JSON Schema (draft 2020-12) of env.yaml or dbos-gitops.yaml, for editors
+    #[command(
+        after_help = "Example:\n  dbos-gitops schema env > env.schema.json\n  dbos-gitops schema repo"
+    )]
+    Schema(SchemaArgs),
     /// Print shell completions
     #[command(
         after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
@@ -200,6 +208,47 @@ pub struct CheckArgs {
     /// Skip the `kubectl kustomize` render of every overlay (reported as skipped)
     #[arg(long)]
     pub no_render: bool,
+    /// Render every overlay afresh instead of reusing the renders of unchanged environments
+    /// (cached in `$XDG_CACHE_HOME/dbos-gitops/`)
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The git revision to compare the work tree with
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub revision: String,
+    /// Only this environment (`argocd/` is left out then)
+    #[arg(long, value_name = "NAME", value_parser = parse_env_name)]
+    pub env: Option<EnvName>,
+    /// Output format: `json` is stable and versioned, `markdown` suits `$GITHUB_STEP_SUMMARY`
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Lines of context in the YAML diff of objects whose structure changed
+    #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
+    pub context: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub enum DiffFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which declaration: `env` (environments/NAME/env.yaml) or `repo` (dbos-gitops.yaml)
+    #[arg(value_enum)]
+    pub file: SchemaFile,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SchemaFile {
+    Env,
+    Repo,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod declare;
+pub mod diff;
 pub mod error;
 pub mod inventory;
 pub mod layout;

@@ -88,11 +88,15 @@ fn load(root: &Path) -> dbos_gitops::model::Repo {
         .unwrap_or_else(|error| panic!("{error}"))
 }
 
-/// Every generated file but the static base (held by `base_is_the_repository_base`), each
-/// under a `# ==> path <==` header.
+/// Every generated file but the static base (held by `base_is_the_repository_base`) and the
+/// editor schemas (the same for every environment, held by `tests/cli/schema.rs`), each under a
+/// `# ==> path <==` header.
 fn generated(tree: &Tree) -> String {
     let mut out = String::new();
-    for (path, text) in tree.iter().filter(|(path, _)| !path.starts_with("base/")) {
+    for (path, text) in tree
+        .iter()
+        .filter(|(path, _)| !path.starts_with("base/") && !path.starts_with(".dbos-gitops/schema/"))
+    {
         out.push_str(&format!("# ==> {path} <==\n{text}"));
     }
     out

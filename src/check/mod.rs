@@ -13,6 +13,7 @@
 //! threads); everything else is in-process, so `check --no-render` of a hundred environments
 //! costs less than one kustomize run.
 
+mod cache;
 mod certificates;
 mod generated;
 mod plaintext;
@@ -108,6 +109,8 @@ pub struct Options {
     pub only_env: Option<String>,
     /// Run `kubectl kustomize` on every overlay (when `kubectl` is on PATH).
     pub render: bool,
+    /// Reuse renders of unchanged environments (`check/cache.rs`); `--no-cache` turns it off.
+    pub cache: bool,
     /// The current time, Unix seconds (certificate expiry).
     pub now_unix: i64,
 }
@@ -232,6 +235,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         &checks,
         options.render,
         &findings,
+        options.cache,
     ));
 
     findings.sort_by(|left, right| {

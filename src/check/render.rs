@@ -7,7 +7,6 @@
 //! know (a user's own patch or resource), which must be sealed like the rest.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -35,6 +34,7 @@ pub fn check(
     checks: &[EnvCheck<'_>],
     enabled: bool,
     earlier: &[Finding],
+    cache_enabled: bool,
 ) -> Vec<Finding> {
     if checks.is_empty() {
         return Vec::new();
@@ -58,6 +58,8 @@ pub fn check(
         .map(usize::from)
         .unwrap_or(4)
         .min(checks.len());
+    let cache = super::cache::RenderCache::new(root, &kubectl, cache_enabled);
+    let progress = super::cache::progress(checks.len());
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -67,11 +69,17 @@ pub fn check(
                 let Some(check) = checks.get(index) else {
                     break;
                 };
-                let findings = render_env(root, &kubectl, check, earlier);
+                let findings = render_env(root, &kubectl, check, earlier, &cache);
                 results.lock().expect("no panics").extend(findings);
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
             });
         }
     });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     results.into_inner().expect("no panics")
 }
 
@@ -80,11 +88,9 @@ fn render_env(
     kubectl: &Path,
     check: &EnvCheck<'_>,
     earlier: &[Finding],
+    cache: &super::cache::RenderCache,
 ) -> Vec<Finding> {
-    let output = Command::new(kubectl)
-        .args(["kustomize", &check.dir])
-        .current_dir(root)
-        .output();
+    let output = cache.render(root, kubectl, &check.dir);
     let output = match output {
         Ok(output) => output,
         Err(error) => {
@@ -95,15 +101,16 @@ fn render_env(
             )]
         }
     };
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = stderr
-            .lines()
-            .map(|line| line.trim().trim_start_matches("error: "))
-            .find(|line| !line.is_empty())
-            .unwrap_or("kubectl kustomize failed")
-            .to_string();
-        return vec![Finding::error(
+    let text = match output {
+        super::cache::Rendered::Success(text) => text,
+        super::cache::Rendered::Failure(stderr) => {
+            let reason = stderr
+                .lines()
+                .map(|line| line.trim().trim_start_matches("error: "))
+                .find(|line| !line.is_empty())
+                .unwrap_or("kubectl kustomize failed")
+                .to_string();
+            return vec![Finding::error(
             "render-failed",
             &check.dir,
             format!("`kubectl kustomize {}` fails: {reason}", check.dir),
@@ -112,11 +119,11 @@ fn render_env(
             "run `kubectl kustomize {}` to see the whole error; `dbos-gitops build` restores generated files",
             check.dir
         ))];
-    }
+        }
+    };
     let Some(env) = &check.env else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(&output.stdout);
     let objects = match crate::yaml::parse_documents(Path::new(&check.dir), &text) {
         Ok(objects) => objects,
         // kustomize succeeded but we cannot read what it printed: the checks below would see

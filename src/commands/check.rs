@@ -19,6 +19,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let options = Options {
         only_env: arguments.env.as_deref().map(str::to_string),
         render: !arguments.no_render,
+        cache: !arguments.no_cache,
         now_unix: now_unix()?,
     };
     let report = check::run(&loaded, &options)?;

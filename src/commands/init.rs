@@ -163,7 +163,11 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         }
         None => VersionsSpec::default(),
     };
-    let env_text = declare::env_file_text(&env_spec);
+    let env_text = format!(
+        "{}\n{}",
+        declare::schema::ENV_MODELINE,
+        declare::env_file_text(&env_spec)
+    );
     // What we write must be what we read back.
     let reparsed = declare::parse_env(&env_dir.join(ENV_FILE), &env_text)?;
     loaded.environments.push(EnvInput {

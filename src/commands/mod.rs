@@ -20,6 +20,9 @@ mod version;
 // Minted secrets: the ingress certificate and Dex's users.
 mod dex;
 mod tls;
+// Review and CI (#15).
+mod diff;
+mod schema;
 
 pub use crate::workspace::plan_build;
 
@@ -124,6 +127,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Dex(DexCommand::AddUser(arguments)) => dex::add_user(&context, arguments),
         Command::Dex(DexCommand::RemoveUser(arguments)) => dex::remove_user(&context, arguments),
         Command::Dex(DexCommand::Hash(arguments)) => dex::hash(arguments),
+        Command::Diff(arguments) => diff::diff(&context, arguments),
+        Command::Schema(arguments) => schema::schema(arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

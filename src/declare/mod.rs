@@ -3,6 +3,7 @@
 //! that a typo is an error with a line number, not a silently ignored setting.
 
 pub mod names;
+pub mod schema;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -14,7 +15,7 @@ use crate::error::Error;
 pub use crate::layout::{DEX_USERS_FILE, ENV_FILE, REPO_FILE, TLS_CERT_FILE, VERSIONS_FILE};
 pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RepoSpec {
     pub repo_url: String,
@@ -28,7 +29,7 @@ fn default_revision() -> String {
     "HEAD".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ArgoCdSpec {
     #[serde(default = "default_argocd_namespace")]
@@ -54,7 +55,9 @@ fn default_project() -> Namespace {
     Namespace::new("dbos").expect("valid")
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Routing {
     #[default]
@@ -62,7 +65,9 @@ pub enum Routing {
     Path,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Oidc {
     #[default]
@@ -71,7 +76,9 @@ pub enum Oidc {
 }
 
 /// How the application pods reach Conductor.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConductorConnection {
     /// `ws://conductor.<ns>.svc.cluster.local:8090`: the app runs beside Conductor.
@@ -81,7 +88,7 @@ pub enum ConductorConnection {
     External,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EnvSpec {
     pub namespace: Namespace,
@@ -107,7 +114,9 @@ fn default_cluster() -> String {
 }
 
 /// Where the ingress certificate comes from.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsSource {
     /// `dbos-gitops tls` issues it and seals it as `dbos-tls`; in-cluster clients trust it
@@ -118,7 +127,7 @@ pub enum TlsSource {
     CertManager,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IngressSpec {
     #[serde(default = "default_ingress_class")]
@@ -156,7 +165,7 @@ fn default_ingress_class() -> String {
     "nginx".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConductorSpec {
     #[serde(default = "default_conductor_image")]
@@ -183,7 +192,7 @@ fn default_conductor_image() -> String {
     "dbosdev/conductor:latest".to_string()
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleSpec {
     #[serde(default = "default_console_image")]
@@ -209,7 +218,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppSpec {
     /// The DBOS application's `name` (its DBOS config); narrows the retire drain check when
@@ -231,7 +240,9 @@ pub struct AppSpec {
 }
 
 /// The DBOS SDK of the application.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Language {
     /// `dbos migrate` is on PATH in the app image (the `dbos` package's entry point).
@@ -253,7 +264,7 @@ impl Language {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MigrateSpec {
     /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript).
@@ -280,7 +291,9 @@ fn default_app_role() -> String {
     "dbos_app_role".to_string()
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TriggerKind {
     #[default]
@@ -288,7 +301,7 @@ pub enum TriggerKind {
     Postgresql,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AutoscalingSpec {
     #[serde(default)]

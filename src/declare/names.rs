@@ -93,6 +93,23 @@ macro_rules! label_newtype {
             }
         }
 
+        // Editors see the rule the parser enforces (`crate::declare::schema`).
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "description": concat!("A DNS-1123 label (", $kind, "): lowercase letters, digits and `-`, starting and ending with a letter or digit"),
+                    "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                    "minLength": 1,
+                    "maxLength": $max,
+                })
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)

@@ -28,6 +28,8 @@ pub fn render_repo(repo: &Repo) -> Tree {
         render_env(env, &mut tree);
     }
     argocd::render(repo, &mut tree);
+    // Editor schemas of env.yaml and dbos-gitops.yaml (#15).
+    crate::declare::schema::render(&mut tree);
     tree
 }
 

@@ -6,10 +6,12 @@ mod support;
 
 mod build;
 mod check;
+mod check_cache;
 mod check_holes;
 mod example;
 mod expect;
 mod help;
+mod hooks;
 mod render;
 mod retire;
 mod scope;
@@ -27,5 +29,8 @@ mod rollback;
 
 // Minted secrets (#4).
 mod dex;
+// Review and CI (#15).
+mod diff;
+mod schema;
 mod tls;
 mod upstream;

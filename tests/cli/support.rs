@@ -158,6 +158,9 @@ impl TestRepo {
             .env("HOME", self.home.path())
             .env("DBOS_GITOPS_NOW", TEST_NOW.to_string())
             .env_remove("XDG_CONFIG_HOME")
+            // The render cache of `check` goes to this test's own `$HOME/.cache`.
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("DBOS_GITOPS_CACHE_DIR")
             .env_remove("DBOS_SYSTEM_DATABASE_URL");
         command
     }

@@ -1,0 +1,14 @@
+//! `schema env|repo`: the JSON Schema of a declaration file (see `crate::declare::schema`).
+
+use crate::cli::{SchemaArgs, SchemaFile};
+use crate::error::Error;
+
+pub fn schema(arguments: SchemaArgs) -> Result<i32, Error> {
+    let text = match arguments.file {
+        SchemaFile::Env => crate::declare::schema::env_schema(),
+        SchemaFile::Repo => crate::declare::schema::repo_schema(),
+    };
+    use std::io::Write as _;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(0)
+}
