@@ -26,6 +26,9 @@ pub fn plan_build(
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    if !arguments.check {
+        crate::repo::lock::acquire(&root)?;
+    }
     let loaded = load_repo(&root)?;
     if let Some(name) = &arguments.env {
         loaded.select_env(Some(name))?;

@@ -37,6 +37,7 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
     require_dex(&loaded, &env_name)?;
@@ -134,6 +135,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
 
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
     let email = arguments.email.trim().to_lowercase();

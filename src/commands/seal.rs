@@ -87,6 +87,7 @@ fn seal_into_env(
     let root = context.root().map_err(|error| {
         error.hint("pass `--cert pub-cert.pem` to seal without a dbos-gitops repository")
     })?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
     if let Some(namespace) = &arguments.namespace {

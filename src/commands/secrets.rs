@@ -17,6 +17,7 @@ use super::Context;
 
 pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
     let model = crate::model::resolve(&loaded.spec, loaded.environments.clone())?;

@@ -32,6 +32,7 @@ pub fn cert_file(env: &EnvName) -> String {
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let env_name = loaded.select_env(arguments.env.as_deref())?.name.clone();
     let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();

@@ -24,6 +24,7 @@ use super::{dbos_versions, plan_build, Context};
 /// The repository and the index of the environment `--env` names (or the only one).
 pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let loaded = load_repo(&root)?;
     let name = loaded.select_env(env)?.name.clone();
     let index = loaded

@@ -214,14 +214,8 @@ impl Plan {
                 return Err(error);
             }
         }
-        staging.commit()?;
-        for path in &removals {
-            fs::remove_file(path)?;
-            if let Some(parent) = path.parent() {
-                fs::remove_empty_dirs(parent, &self.root);
-            }
-        }
-        Ok(())
+        // Renames and removals under an intent record, so a crash is rolled forward.
+        super::journal::commit(&self.root, staging, &removals)
     }
 
     /// A unified diff of every generated file that would change.

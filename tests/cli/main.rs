@@ -9,6 +9,7 @@ mod check;
 mod check_holes;
 mod example;
 mod expect;
+mod faults;
 mod help;
 mod render;
 mod retire;
