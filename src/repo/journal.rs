@@ -59,7 +59,7 @@ pub fn commit(root: &Path, staging: fs::Staging, removals: &[PathBuf]) -> Result
     let journal_path = root.join(JOURNAL_FILE);
     let text = serde_json::to_string(&journal).expect("a journal serialises");
     fs::write_atomic(&journal_path, text.as_bytes())?;
-    sync_dir(root)?;
+    sync_dirs(root, [root.to_path_buf()])?;
     let keep_for_recovery = |error: Error| {
         Error::input(error.to_string()).hint("the change is recorded in `.dbos-gitops-journal`: fix the cause and run any writing command (e.g. `dbos-gitops build`) to finish it")
     };
@@ -82,7 +82,14 @@ pub fn commit(root: &Path, staging: fs::Staging, removals: &[PathBuf]) -> Result
             fs::remove_empty_dirs(parent, root);
         }
     }
-    sync_dir(root)?;
+    // The renames and removals are durable before the journal goes.
+    let touched = journal
+        .renames
+        .iter()
+        .map(|[_, target]| target)
+        .chain(&journal.removals)
+        .filter_map(|path| root.join(path).parent().map(Path::to_path_buf));
+    sync_dirs(root, touched)?;
     fs::remove_file(&journal_path)
 }
 
@@ -121,7 +128,7 @@ pub fn recover(root: &Path) -> Result<(), Error> {
                 fs::remove_empty_dirs(parent, root);
             }
         }
-        sync_dir(root)?;
+        sync_dirs(root, std::iter::empty())?;
         fs::remove_file(&journal_path)?;
         eprintln!(
             "note: finished a write a killed dbos-gitops command left half done ({} files)",
@@ -162,16 +169,33 @@ fn sweep(root: &Path, dir: &Path) {
     }
 }
 
-/// Makes renames in `dir`'s filesystem durable.
-fn sync_dir(dir: &Path) -> Result<(), Error> {
+/// Makes the renames and removals in `dirs` durable: an fsync of each directory when they are
+/// few, else one `syncfs` of the repository's filesystem (cheaper than hundreds of fsyncs, but
+/// it flushes everything dirty on that filesystem, which is slow on a busy machine).
+fn sync_dirs(root: &Path, dirs: impl IntoIterator<Item = PathBuf>) -> Result<(), Error> {
+    const FEW: usize = 16;
+    let dirs: std::collections::BTreeSet<PathBuf> = dirs.into_iter().collect();
+    if !dirs.is_empty() && dirs.len() <= FEW {
+        for dir in &dirs {
+            // A directory emptied by the removals is gone: nothing to make durable there.
+            match std::fs::File::open(dir) {
+                Ok(handle) => handle
+                    .sync_all()
+                    .map_err(|source| Error::io(dir, "flush writes under", source))?,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::io(dir, "open", source)),
+            }
+        }
+        return Ok(());
+    }
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let handle = std::fs::File::open(dir).map_err(|source| Error::io(dir, "open", source))?;
+        let handle = std::fs::File::open(root).map_err(|source| Error::io(root, "open", source))?;
         // SAFETY: syncfs only reads the descriptor, which `handle` keeps open.
         if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
             return Err(Error::io(
-                dir,
+                root,
                 "flush writes under",
                 std::io::Error::last_os_error(),
             ));
@@ -179,7 +203,7 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        if let Ok(handle) = std::fs::File::open(dir) {
+        if let Ok(handle) = std::fs::File::open(root) {
             let _ = handle.sync_all();
         }
     }

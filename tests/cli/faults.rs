@@ -197,3 +197,322 @@ fn issue_14_a_writer_gives_up_after_the_bound_naming_the_holder() {
 
 #[allow(dead_code)]
 fn unused(_: Value) {}
+
+/// A dozen environments, every one with two app versions (v1 old, v2 active), a sealed secret
+/// and some with Dex.
+fn dozen() -> TestRepo {
+    let repo = TestRepo::new();
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    for index in 0..12 {
+        let name = format!("env{index:02}");
+        let domain = format!("{name}.acme.com");
+        let mut arguments = vec![
+            "init",
+            "env",
+            &name,
+            "--domain",
+            &domain,
+            "--cert",
+            &cert,
+            "--conductor-version",
+            TEST_CONDUCTOR_VERSION,
+            "--app-image",
+            "ghcr.io/acme/app:v1",
+        ];
+        if index % 3 == 0 {
+            arguments.extend_from_slice(&["--oidc", "dex"]);
+        }
+        repo.ok(&arguments);
+        repo.ok(&[
+            "version",
+            "add",
+            "v2",
+            "--env",
+            &name,
+            "--image",
+            "ghcr.io/acme/app:v2",
+        ]);
+    }
+    repo
+}
+
+/// An independent copy of `repo` (its own directory and `$HOME`), on tmpfs when there is one:
+/// every write ends in a `syncfs`, which on a disk shared with parallel builds costs a second
+/// and proves nothing here (a kill, unlike a power cut, loses no page cache).
+fn copy(repo: &TestRepo) -> TestRepo {
+    let in_memory = std::path::Path::new("/dev/shm");
+    let temporary = |_: ()| {
+        if in_memory.is_dir() {
+            tempfile::tempdir_in(in_memory).or_else(|_| tempfile::tempdir())
+        } else {
+            tempfile::tempdir()
+        }
+        .expect("temp dir")
+    };
+    let copy = TestRepo {
+        dir: temporary(()),
+        home: temporary(()),
+    };
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", repo.path().display()))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    copy
+}
+
+/// Every file with its bytes; a SealedSecret (fresh ciphertext on every seal) by its keys, and
+/// the random Dex user ids and the digests of random content masked (`build --check` after
+/// each kill checks those files against the ownership record).
+fn state(repo: &TestRepo) -> std::collections::BTreeMap<String, String> {
+    let random = regex::Regex::new(
+        r#""?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"?|"?[0-9a-f]{64}"?"#,
+    )
+    .unwrap();
+    repo.snapshot()
+        .into_iter()
+        .map(|(path, (bytes, _))| {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = if text.contains("encryptedData") {
+                let documents = parse_yaml_stream(&text);
+                let mut keys: Vec<String> = documents[0]["spec"]["encryptedData"]
+                    .as_object()
+                    .map(|data| data.keys().cloned().collect())
+                    .unwrap_or_default();
+                keys.sort();
+                format!("sealed keys {keys:?}")
+            } else {
+                random.replace_all(&text, "<random>").into_owned()
+            };
+            (path, text)
+        })
+        .collect()
+}
+
+fn diff_states(
+    left: &std::collections::BTreeMap<String, String>,
+    right: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut differences = Vec::new();
+    for (path, text) in left {
+        match right.get(path) {
+            None => differences.push(format!("only before: {path}")),
+            Some(other) if other != text => differences.push(format!("differs: {path}")),
+            _ => {}
+        }
+    }
+    for path in right.keys().filter(|path| !left.contains_key(*path)) {
+        differences.push(format!("only after: {path}"));
+    }
+    differences
+}
+
+/// Kills `arguments` at every `every`th step of `kind` (`stage` or `rename`) until it runs to
+/// the end; after each kill the next command (`build`) must succeed and leave exactly the state
+/// before (a kill while staging) or after (a kill once renaming began) the command.
+fn kill_at_every_step(base: &TestRepo, arguments: &[&str], input: &[u8], kind: &str, every: usize) {
+    let before = state(base);
+    let reference = copy(base);
+    let clean = Run::from(pipe(&mut reference.command(arguments), input));
+    assert_eq!(clean.code, 0, "{arguments:?}: {}", clean.stderr);
+    let after = state(&reference);
+    assert_ne!(before, after, "{arguments:?} changed nothing");
+    let mut kills = 0;
+    for step in (1..).step_by(every) {
+        assert!(
+            kills < 25,
+            "{arguments:?} still not finished at {kind}:{step}"
+        );
+        let victim = copy(base);
+        let killed = Run::from(pipe(
+            victim
+                .command(arguments)
+                .env("DBOS_GITOPS_FAILPOINT", format!("{kind}:{step}")),
+            input,
+        ));
+        if killed.code == 0 {
+            break;
+        }
+        kills += 1;
+        assert_eq!(
+            killed.code, -1,
+            "{arguments:?} at {kind}:{step}: {}",
+            killed.stderr
+        );
+        let next = victim.run(&["build"]);
+        assert_eq!(
+            next.code, 0,
+            "build after {arguments:?} killed at {kind}:{step}: {}",
+            next.stderr
+        );
+        // `build` after a killed `build` does the whole build again.
+        let expected = if kind == "stage" && arguments[0] != "build" {
+            &before
+        } else {
+            &after
+        };
+        let differences = diff_states(expected, &state(&victim));
+        assert!(
+            differences.is_empty(),
+            "{arguments:?} killed at {kind}:{step}: {differences:#?}"
+        );
+        victim.ok(&["build", "--check"]);
+    }
+    assert!(kills > 0, "{arguments:?} was never killed");
+}
+
+#[test]
+fn issue_14_a_killed_build_is_finished_by_the_next_one() {
+    let base = dozen();
+    // Every env changes (domain) and drops v1 (its files are removed): renames and removals.
+    for index in 0..12 {
+        let env = format!("environments/env{index:02}");
+        let text = base.read(&format!("{env}/env.yaml"));
+        base.write(
+            &format!("{env}/env.yaml"),
+            &text.replace(".acme.com", ".acme.org"),
+        );
+        let versions = base.read(&format!("{env}/versions.yaml"));
+        let kept: String = versions
+            .split_inclusive('\n')
+            .filter(|line| !line.contains("v1"))
+            .collect();
+        base.write(&format!("{env}/versions.yaml"), &kept);
+    }
+    kill_at_every_step(&base, &["build"], b"", "rename", 23);
+    kill_at_every_step(&base, &["build"], b"", "stage", 97);
+}
+
+/// Kills `arguments` over the dozen at every rename/removal and at every staged file.
+fn kill_writer(arguments: &[&str], input: &[u8]) {
+    let base = dozen();
+    kill_at_every_step(&base, arguments, input, "rename", 1);
+    kill_at_every_step(&base, arguments, input, "stage", 1);
+}
+
+#[test]
+fn issue_14_a_killed_seal_is_finished_or_undone() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: conductor-db\n  namespace: dbos-env03\nstringData:\n  database-url: postgres://u:p@h/db\n";
+    kill_writer(&["seal", "--env", "env03"], secret.as_bytes());
+}
+
+#[test]
+fn issue_14_a_killed_dex_add_user_is_finished_or_undone() {
+    kill_writer(
+        &[
+            "dex",
+            "add-user",
+            "--env",
+            "env00",
+            "a@acme.com",
+            "--password-stdin",
+        ],
+        b"pw\n",
+    );
+}
+
+#[test]
+fn issue_14_a_killed_version_add_is_finished_or_undone() {
+    kill_writer(
+        &[
+            "version",
+            "add",
+            "v3",
+            "--env",
+            "env05",
+            "--image",
+            "ghcr.io/acme/app:v3",
+        ],
+        b"",
+    );
+}
+
+#[test]
+fn issue_14_a_killed_retire_is_finished_or_undone() {
+    kill_writer(&["retire", "v1", "--env", "env07", "--no-drain-check"], b"");
+}
+
+#[test]
+fn issue_14_a_killed_init_env_does_not_block_a_retry() {
+    let base = TestRepo::new();
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    let arguments = [
+        "init",
+        "env",
+        "prod",
+        "--cert",
+        &cert,
+        "--app-image",
+        "ghcr.io/acme/app:v1",
+    ];
+    let reference = copy(&base);
+    reference.ok(&arguments);
+    let expected = state(&reference);
+    for kind in ["stage", "rename"] {
+        for step in [1, 3, 7] {
+            let victim = copy(&base);
+            let killed = Run::from(
+                victim
+                    .command(&arguments)
+                    .env("DBOS_GITOPS_FAILPOINT", format!("{kind}:{step}"))
+                    .output()
+                    .unwrap(),
+            );
+            assert_eq!(killed.code, -1, "{kind}:{step}: {}", killed.stderr);
+            let retry = victim.run(&arguments);
+            // Killed while staging: nothing happened, the retry makes the env. Killed while
+            // renaming: the retry first finishes the env, then says it exists.
+            assert!(
+                retry.code == 0 || (retry.code == 1 && retry.stderr.contains("already exists")),
+                "retry after {kind}:{step}: {}",
+                retry.stderr
+            );
+            assert_eq!(kind == "stage", retry.code == 0, "{kind}:{step}");
+            let differences = diff_states(&expected, &state(&victim));
+            assert!(differences.is_empty(), "{kind}:{step}: {differences:#?}");
+        }
+    }
+}
+
+#[test]
+fn issue_14_unseal_writes_plaintext_only_to_the_named_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let repo = TestRepo::empty();
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    let key = fixture("go-key.pem").to_string_lossy().into_owned();
+    let sealed = repo.run_with_stdin(
+        &["seal", "--cert", &cert],
+        Some(secret("conductor-db", "database-url", "postgres://u:p@h/db").as_bytes()),
+    );
+    assert_eq!(sealed.code, 0, "{}", sealed.stderr);
+    repo.write("sealed.yaml", &sealed.stdout);
+    repo.ok(&["unseal", "--key", &key, "sealed.yaml", "-o", "plain.yaml"]);
+    let mode = std::fs::metadata(repo.path().join("plain.yaml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(repo
+        .read("plain.yaml")
+        .contains(&base64_text("postgres://u:p@h/db")));
+    let names: Vec<String> = std::fs::read_dir(repo.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|name| !name.starts_with(".dbos-gitops-")),
+        "{names:?}"
+    );
+    // A symlink at the output path is not followed.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("leak.yaml"),
+        repo.path().join("link.yaml"),
+    )
+    .unwrap();
+    let refused = repo.run(&["unseal", "--key", &key, "sealed.yaml", "-o", "link.yaml"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(!outside.path().join("leak.yaml").exists());
+}
