@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod inventory;
+pub mod limits;
 pub mod model;
 pub mod render;
 pub mod repo;

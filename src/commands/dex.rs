@@ -25,6 +25,7 @@ use super::Context;
 
 pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
+    crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
     let password = if std::io::stdin().is_terminal() {
         prompt_twice("password")?
     } else {
@@ -36,6 +37,7 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
+    crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
     let root = context.root()?;
     crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;

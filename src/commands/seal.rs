@@ -223,6 +223,7 @@ fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> 
 
 /// Secret documents from YAML or JSON; a `v1 List` is unpacked.
 pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
+    crate::yaml::refuse_duplicate_keys(Path::new(source), text)?;
     let values = crate::yaml::parse_objects(Path::new(source), text)?;
     if values.is_empty() {
         return Err(Error::input(format!("no Secret in {source}")).hint(
@@ -241,5 +242,6 @@ pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error
                 )
             })
         })
-        .collect()
+        .collect::<Result<Vec<SecretInput>, Error>>()
+        .and_then(|inputs| crate::limits::check_secret_inputs(source, inputs))
 }

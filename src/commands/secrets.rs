@@ -16,6 +16,9 @@ use crate::secret_store;
 use super::Context;
 
 pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
+    // Before the name reaches a path or any file is read.
+    crate::limits::check_secret_name(&arguments.secret).map_err(Error::input)?;
+    crate::limits::check_secret_key(&arguments.key).map_err(Error::input)?;
     let root = context.root()?;
     crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;

@@ -37,6 +37,35 @@ fn relative(root: &Path, path: &Path) -> String {
         .into_owned()
 }
 
+/// Refuses, before anything is staged, a target that a rename could not create: a file name
+/// longer than the file system allows (a 253-character Kubernetes name plus `.yaml`), or a
+/// directory where a file goes. Once the journal is written every rename must succeed.
+pub fn check_targets<'a>(
+    root: &Path,
+    targets: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), Error> {
+    const NAME_MAX: usize = 255;
+    for target in targets {
+        let shown = relative(root, target);
+        for component in target.strip_prefix(root).unwrap_or(target).components() {
+            let length = component.as_os_str().len();
+            if length > NAME_MAX {
+                return Err(Error::input(format!(
+                    "`{shown}`: a file name of {length} bytes is longer than the {NAME_MAX} a file system allows"
+                ))
+                .hint("Kubernetes allows names of up to 253 characters, but the file holding it needs a few more: use a shorter name"));
+            }
+        }
+        if target.is_dir() {
+            return Err(Error::input(format!(
+                "`{shown}` is a directory where dbos-gitops writes a file"
+            ))
+            .hint("move it away and rerun"));
+        }
+    }
+    Ok(())
+}
+
 /// Renames the staged files into place and removes `removals`, under a journal.
 pub fn commit(root: &Path, staging: fs::Staging, removals: &[PathBuf]) -> Result<(), Error> {
     let staged = staging.into_staged();

@@ -201,6 +201,10 @@ impl Plan {
             .map(|change| self.root.join(&change.path))
             .collect();
 
+        super::journal::check_targets(
+            &self.root,
+            writes.iter().map(|(path, _, _)| path.as_path()),
+        )?;
         let mut staging = fs::Staging::new(&self.root);
         for (path, bytes, mode) in &writes {
             if let Err(error) = staging.stage(path, bytes, *mode) {

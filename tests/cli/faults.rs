@@ -516,3 +516,78 @@ fn issue_14_unseal_writes_plaintext_only_to_the_named_file() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(!outside.path().join("leak.yaml").exists());
 }
+
+#[test]
+fn issue_14_a_closed_stdout_ends_the_process_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let repo = TestRepo::prod();
+    let text = repo.read("environments/prod/env.yaml");
+    repo.write(
+        "environments/prod/env.yaml",
+        &text.replace("dbos.acme.com", "dbos.acme.org"),
+    );
+    let mut child = repo
+        .command(&["build", "--check"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: the reader is gone before the first write.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.signal(), Some(13), "SIGPIPE: {stderr}");
+}
+
+/// Input errors anywhere in a request: exit 2 and the tree byte-identical.
+#[test]
+fn issue_14_bad_input_anywhere_writes_nothing() {
+    let repo = TestRepo::prod();
+    let before = repo.snapshot();
+    let long_name = "a".repeat(253);
+    let list = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {{name: one, namespace: dbos-prod}}\n  stringData: {{k: v}}\n- apiVersion: v1\n  kind: Secret\n  metadata: {{name: {long_name}, namespace: dbos-prod}}\n  stringData: {{k: v}}\n"
+    );
+    let cases: Vec<(String, &str)> = vec![
+        (list, "longer than the 255"),
+        (secret("x", "../x", "v"), "\"../x\""),
+        (secret("x", "\"a b\"", "v"), "\"a b\""),
+        (secret("x", "\"\"", "v"), "\"\""),
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: dbos-prod}\nstringData:\n  k: v\n  k: w\n".to_string(),
+            "duplicate entry with key \"k\"",
+        ),
+    ];
+    for (input, expected) in &cases {
+        let run = repo.run_with_stdin(&["seal", "--env", "prod"], Some(input.as_bytes()));
+        assert_eq!(run.code, 2, "{input}\n{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{input}\n{}", run.stderr);
+        assert!(repo.snapshot() == before, "{input}: the tree changed");
+    }
+    // The secret name is checked before any file is read.
+    let run = repo.run(&[
+        "secrets",
+        "set",
+        "--env",
+        "prod",
+        "../../x",
+        "k",
+        "--from-file",
+        "/nonexistent/outside",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("secret name \"../../x\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("/nonexistent"), "{}", run.stderr);
+    // A bcrypt cost that would run for days is refused at once.
+    let started = std::time::Instant::now();
+    let run = repo.run_with_stdin(&["dex", "hash", "--cost", "31"], Some(b"pw"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--allow-high-cost"), "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(repo.snapshot() == before);
+}
