@@ -557,9 +557,12 @@ pub struct DexAddUserArgs {
     /// Read the password from this file (one trailing newline is dropped)
     #[arg(long, value_name = "F")]
     pub password_file: Option<PathBuf>,
-    /// bcrypt cost (at least 10)
+    /// bcrypt cost (10 to 14; higher with --allow-high-cost)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub cost: u32,
+    /// Allow a bcrypt cost above 14 (each step doubles the time: 20 takes about a minute)
+    #[arg(long)]
+    pub allow_high_cost: bool,
     /// Replace the password (and username) of an existing user
     #[arg(long)]
     pub force: bool,
@@ -574,7 +577,10 @@ pub struct DexRemoveUserArgs {
 
 #[derive(Debug, Args)]
 pub struct DexHashArgs {
-    /// bcrypt cost (at least 10)
+    /// bcrypt cost (10 to 14; higher with --allow-high-cost)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub cost: u32,
+    /// Allow a bcrypt cost above 14 (each step doubles the time: 20 takes about a minute)
+    #[arg(long)]
+    pub allow_high_cost: bool,
 }

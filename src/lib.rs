@@ -16,6 +16,7 @@ pub mod diff;
 pub mod error;
 pub mod inventory;
 pub mod layout;
+pub mod limits;
 pub mod model;
 pub mod render;
 pub mod repo;

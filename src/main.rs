@@ -1,3 +1,10 @@
 fn main() {
+    // `dbos-gitops ... | head`: a closed stdout ends the process quietly by SIGPIPE, like any
+    // Unix filter (status 141 in a shell), instead of a panic in `print!` (exit 101).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(dbos_gitops::run(std::env::args_os()));
 }

@@ -272,6 +272,20 @@ fn is_plain_safe(text: &str) -> bool {
         && !text.contains(" #")
 }
 
+/// Refuses a mapping that repeats a key (`stringData: {k: a, k: b}` would silently keep the
+/// last), naming the document. serde_yaml's own `Value` rejects duplicates.
+pub fn refuse_duplicate_keys(path: &Path, text: &str) -> Result<(), Error> {
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let result: Result<serde_yaml::Value, _> = serde::Deserialize::deserialize(document);
+        if let Err(source) = result {
+            if source.to_string().contains("duplicate") {
+                return Err(declaration_error(path, &source));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,9 @@ use super::Context;
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    if !arguments.check {
+        crate::repo::lock::acquire(&root)?;
+    }
     let loaded = load_repo(&root)?;
     if let Some(name) = arguments.env.as_deref() {
         loaded.select_env(Some(name))?;

@@ -24,6 +24,7 @@ use super::Context;
 
 pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
+    crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
     let password = if std::io::stdin().is_terminal() {
         prompt_twice("password")?
     } else {
@@ -35,7 +36,8 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
-    let invocation = context.open(arguments.env.as_deref())?;
+    crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
+    let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     require_dex(&loaded, &env_name)?;
     let email = arguments.email.trim().to_lowercase();
@@ -131,7 +133,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
 }
 
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
+    let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (root, mut loaded, env_name) = (
         invocation.loaded.root.clone(),
         invocation.loaded,

@@ -93,6 +93,7 @@ fn gitignore(root: &Path) -> Result<String, Error> {
 
 pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    crate::repo::lock::acquire(&root)?;
     let mut loaded = load_repo(&root)?;
     let name = EnvName::new(&arguments.name).map_err(|error| {
         error.hint(

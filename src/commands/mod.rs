@@ -67,6 +67,12 @@ impl Context {
     pub fn open(&self, env: Option<&str>) -> Result<Invocation, Error> {
         Invocation::open(&self.root()?, env)
     }
+
+    /// `open` for a command that writes: the repository lock is taken before anything is read,
+    /// so a concurrent writer's read-merge-write never interleaves with ours.
+    pub fn open_to_write(&self, env: Option<&str>) -> Result<Invocation, Error> {
+        Invocation::open_to_write(&self.root()?, env)
+    }
 }
 
 /// A resolved invocation: the loaded repository and the selected environment.
@@ -80,6 +86,12 @@ impl Invocation {
         let loaded = crate::repo::load_repo_scoped(root, env)?;
         let env = loaded.select_env(env)?.name.clone();
         Ok(Invocation { loaded, env })
+    }
+
+    /// `open` under the repository lock (held until the process exits).
+    pub fn open_to_write(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
+        crate::repo::lock::acquire(root)?;
+        Self::open(root, env)
     }
 
     /// The selected environment's index in `loaded.environments`.

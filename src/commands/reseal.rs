@@ -28,6 +28,9 @@ struct Stored {
 
 pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
     let root = context.root()?;
+    if !arguments.dry_run {
+        crate::repo::lock::acquire(&root)?;
+    }
     let mut loaded = load_repo(&root)?;
     let env_names: Vec<EnvName> = if arguments.all_envs {
         loaded

@@ -87,7 +87,7 @@ fn seal_into_env(
     let root = context.root().map_err(|error| {
         error.hint("pass `--cert pub-cert.pem` to seal without a dbos-gitops repository")
     })?;
-    let invocation = super::Invocation::open(&root, arguments.env.as_deref())?;
+    let invocation = super::Invocation::open_to_write(&root, arguments.env.as_deref())?;
     let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     if let Some(namespace) = &arguments.namespace {
         let env_namespace = loaded
@@ -245,6 +245,7 @@ fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> 
 
 /// Secret documents from YAML or JSON; a `v1 List` is unpacked.
 pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
+    crate::yaml::refuse_duplicate_keys(Path::new(source), text)?;
     let values = crate::yaml::parse_objects(Path::new(source), text)?;
     if values.is_empty() {
         return Err(Error::input(format!("no Secret in {source}")).hint(
@@ -263,5 +264,6 @@ pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error
                 )
             })
         })
-        .collect()
+        .collect::<Result<Vec<SecretInput>, Error>>()
+        .and_then(|inputs| crate::limits::check_secret_inputs(source, inputs))
 }

@@ -15,7 +15,10 @@ use crate::secret_store;
 use super::Context;
 
 pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
+    // Before the name reaches a path or any file is read.
+    crate::limits::check_secret_name(&arguments.secret).map_err(Error::input)?;
+    crate::limits::check_secret_key(&arguments.key).map_err(Error::input)?;
+    let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (root, mut loaded, env_name) = (
         invocation.loaded.root.clone(),
         invocation.loaded,

@@ -31,7 +31,7 @@ pub fn cert_file(env: &EnvName) -> String {
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
+    let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (root, mut loaded, env_name) = (
         invocation.loaded.root.clone(),
         invocation.loaded,

@@ -51,7 +51,7 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
     }
     let text = zeroize::Zeroizing::new(crate::yaml::emit_documents(&secrets));
     match &arguments.output {
-        Some(path) => fs::write_private_atomic(path, text.as_bytes())?,
+        Some(path) => write_plaintext(path, text.as_bytes())?,
         None => print!("{}", text.as_str()),
     }
     Ok(0)
@@ -93,4 +93,30 @@ pub(crate) fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
         keys.extend(more);
     }
     Ok(keys)
+}
+
+/// Plaintext goes only to the file the user named: written in place (created 0600, or truncated
+/// and set to 0600), never through a temporary file, so a killed `unseal -o` leaves at most a
+/// partial file at that path and nothing anywhere else. A symlink there is refused.
+fn write_plaintext(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|source| Error::io(path, "write", source))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|source| Error::io(path, "set permissions of", source))?;
+    }
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::io(path, "write", source))
 }

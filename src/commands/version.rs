@@ -23,7 +23,7 @@ use super::{dbos_versions, plan_build, Context};
 
 /// The repository and the index of the environment `--env` names (or the only one).
 pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
-    let invocation = context.open(env)?;
+    let invocation = context.open_to_write(env)?;
     let index = invocation.index();
     Ok((invocation.loaded, index))
 }

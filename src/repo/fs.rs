@@ -127,6 +127,7 @@ impl Staging {
     }
 
     pub fn stage(&mut self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+        super::failpoint::step(super::failpoint::Step::Stage);
         let parent = path.parent().unwrap_or(&self.root).to_path_buf();
         self.ensure_dir(&parent)?;
         let mut temporary = tempfile::Builder::new()
@@ -171,6 +172,11 @@ impl Staging {
         }
     }
 
+    /// The staged files and their targets, for `journal::commit`.
+    pub fn into_staged(self) -> Vec<(tempfile::NamedTempFile, std::path::PathBuf)> {
+        self.staged
+    }
+
     /// Makes every staged file durable, then renames them into place. One `syncfs` for the
     /// whole tree instead of an fsync per file: a build of hundreds of files otherwise spends
     /// nearly all its time waiting for the disk.
@@ -186,7 +192,7 @@ impl Staging {
 }
 
 #[cfg(target_os = "linux")]
-fn sync_staged(
+pub(crate) fn sync_staged(
     root: &Path,
     staged: &[(tempfile::NamedTempFile, std::path::PathBuf)],
 ) -> Result<(), Error> {
@@ -213,7 +219,7 @@ fn sync_staged(
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_staged(
+pub(crate) fn sync_staged(
     _root: &Path,
     staged: &[(tempfile::NamedTempFile, std::path::PathBuf)],
 ) -> Result<(), Error> {

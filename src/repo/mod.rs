@@ -2,8 +2,11 @@
 //! tree with what is there (plan, ownership record, atomic writes, diffs). The only module of the
 //! compiler pipeline that touches the filesystem.
 
+pub mod failpoint;
 pub mod fs;
+pub mod journal;
 pub mod load;
+pub mod lock;
 pub mod ownership;
 pub mod plan;
 

@@ -240,6 +240,10 @@ impl Plan {
             .map(|change| self.root.join(&change.path))
             .collect();
 
+        super::journal::check_targets(
+            &self.root,
+            writes.iter().map(|(path, _, _)| path.as_path()),
+        )?;
         let mut staging = fs::Staging::new(&self.root);
         for (path, bytes, mode) in &writes {
             if let Err(error) = staging.stage(path, bytes, *mode) {
@@ -253,14 +257,8 @@ impl Plan {
                 return Err(error);
             }
         }
-        staging.commit()?;
-        for path in &removals {
-            fs::remove_file(path)?;
-            if let Some(parent) = path.parent() {
-                fs::remove_empty_dirs(parent, &self.root);
-            }
-        }
-        Ok(())
+        // Renames and removals under an intent record, so a crash is rolled forward.
+        super::journal::commit(&self.root, staging, &removals)
     }
 
     /// A unified diff of every generated file that would change.

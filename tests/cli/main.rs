@@ -10,6 +10,7 @@ mod check_cache;
 mod check_holes;
 mod example;
 mod expect;
+mod faults;
 mod help;
 mod hooks;
 mod render;

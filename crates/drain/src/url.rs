@@ -34,6 +34,19 @@ pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
             reason: "the url is empty".into(),
         });
     }
+    // libpq reads the userinfo up to the last `@`; the driver up to the first, and would then
+    // show the rest of the password as the host. Refuse, showing nothing of the userinfo.
+    if let Some(scheme_end) = database_url.find("://").map(|index| index + 3) {
+        let rest = &database_url[scheme_end..];
+        if let Some(at) = rest.rfind('@') {
+            if rest[..at].contains('@') {
+                return Err(DrainError::BadUrl {
+                    url: format!("{}***{}", &database_url[..scheme_end], &rest[at..]),
+                    reason: "the user or password holds an unencoded `@`: percent-encode it as `%40` (and `:` `/` `?` `#` `%` as `%3A` `%2F` `%3F` `%23` `%25`)".into(),
+                });
+            }
+        }
+    }
     if let Some(mode) = sslmode(database_url) {
         if matches!(mode.as_str(), "require" | "verify-ca" | "verify-full") {
             return Err(DrainError::TlsUnsupported {
@@ -240,6 +253,23 @@ mod tests {
         }
         assert!(parse("postgresql://app:pw123@db/sys?sslmode=disable").is_ok());
         assert!(parse("postgresql://app:pw123@db/sys?sslmode=prefer").is_ok());
+    }
+
+    #[test]
+    fn an_unencoded_at_in_the_password_shows_nothing_of_the_userinfo() {
+        for url in [
+            "postgresql://u:SeKr@Et24@host/db",
+            "postgresql://us@er@host/db",
+        ] {
+            let Err(error) = parse(url) else {
+                panic!("{url} accepted")
+            };
+            let text = error.to_string();
+            assert!(!text.contains("SeKr") && !text.contains("Et24"), "{text}");
+            assert!(!text.contains("us@") && !text.contains("er@"), "{text}");
+            assert!(text.contains("%40"), "{text}");
+            assert!(text.contains("***@host/db"), "{text}");
+        }
     }
 
     #[test]
