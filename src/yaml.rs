@@ -281,6 +281,9 @@ pub fn refuse_duplicate_keys(path: &Path, text: &str) -> Result<(), Error> {
             if source.to_string().contains("duplicate") {
                 return Err(declaration_error(path, &source));
             }
+            // Any other error is the parser's to report; and after a syntax error serde_yaml's
+            // document iterator yields the same error forever, so stop at the first.
+            break;
         }
     }
     Ok(())
@@ -290,6 +293,13 @@ pub fn refuse_duplicate_keys(path: &Path, text: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn duplicate_key_scan_stops_at_a_syntax_error() {
+        // An unterminated flow sequence once made the scan loop forever.
+        assert!(refuse_duplicate_keys(Path::new("stdin"), "kind: [\n").is_ok());
+        assert!(refuse_duplicate_keys(Path::new("stdin"), "a: 1\na: 2\n").is_err());
+    }
 
     #[test]
     fn yaml11_ambiguous_strings_are_quoted() {
