@@ -22,6 +22,7 @@ pub mod render;
 pub mod repo;
 pub mod seal_mac;
 pub mod secret_store;
+pub mod table;
 pub mod workspace;
 pub mod yaml;
 

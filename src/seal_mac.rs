@@ -26,6 +26,19 @@ pub struct LoadedMacKey {
     pub missing_reason: Option<String>,
 }
 
+/// The key in a MAC key file's bytes (which are zeroized when dropped).
+fn parsed(path: &Path, bytes: Vec<u8>) -> Result<LoadedMacKey, Error> {
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let key = MacKey::from_file_text(&bytes).map_err(|error| {
+        let hint = error.hint();
+        Error::seal(format!("`{}`: ", path.display()), hint, error)
+    })?;
+    Ok(LoadedMacKey {
+        key: Some(key),
+        missing_reason: None,
+    })
+}
+
 /// Loads (or, at the default place, creates) the MAC key. `flag` is `--mac-key-file`.
 pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
     let named = flag
@@ -44,15 +57,7 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
                 path.display()
             )));
         };
-        let bytes = zeroize::Zeroizing::new(bytes);
-        let key = MacKey::from_file_text(&bytes).map_err(|error| {
-            let hint = error.hint();
-            crate::secret_store::seal_error(&format!("`{}`: ", path.display()), hint, error)
-        })?;
-        return Ok(LoadedMacKey {
-            key: Some(key),
-            missing_reason: None,
-        });
+        return parsed(&path, bytes);
     }
     let Some(path) = default_path() else {
         return Ok(LoadedMacKey {
@@ -72,15 +77,7 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
         });
     }
     if let Some(bytes) = fs::read_optional(&path)? {
-        let bytes = zeroize::Zeroizing::new(bytes);
-        let key = MacKey::from_file_text(&bytes).map_err(|error| {
-            let hint = error.hint();
-            crate::secret_store::seal_error(&format!("`{}`: ", path.display()), hint, error)
-        })?;
-        return Ok(LoadedMacKey {
-            key: Some(key),
-            missing_reason: None,
-        });
+        return parsed(&path, bytes);
     }
     let key = MacKey::generate(&mut rand::rngs::OsRng);
     if let Err(error) = fs::write_private_atomic(&path, key.to_file_text().as_bytes()) {

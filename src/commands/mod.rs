@@ -150,29 +150,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// Left-aligned columns two spaces apart, no trailing spaces.
-pub fn format_table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if column + 1 < N {
-                let pad = widths[column] - cell.chars().count() + 2;
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
+pub use crate::table::format_table;
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,7 @@ pub fn repo_schema() -> String {
 }
 
 /// Adds both schemas to the generated tree.
-pub fn render(tree: &mut crate::render::Tree) {
+pub fn render(tree: &mut crate::layout::Tree) {
     tree.insert(ENV_SCHEMA_FILE.to_string(), env_schema());
     tree.insert(REPO_SCHEMA_FILE.to_string(), repo_schema());
 }

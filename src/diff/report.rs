@@ -93,7 +93,7 @@ pub fn text(changes: &[ObjectChange], revision: &str) -> String {
             rows.push([String::new(), String::new(), String::new(), detail]);
         }
     }
-    let mut out = crate::commands::format_table(&rows);
+    let mut out = crate::table::format_table(&rows);
     for change in changes {
         if let Some(diff) = &change.yaml_diff {
             out.push_str(&format!("\n{} {}:\n", change.unit, change.id.label()));
