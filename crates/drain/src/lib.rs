@@ -184,18 +184,7 @@ impl Session {
         f: impl FnOnce(&mut Transaction<'_>, &mut Ctx) -> Result<T, Failure>,
     ) -> Result<T, DrainError> {
         let ctx = &mut self.ctx;
-        let mut tx = self
-            .client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .start()
-            .map_err(|e| classify(&e, ctx))?;
-        let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
-        tx.batch_execute(&format!(
-            "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
-        ))
-        .map_err(|e| classify(&e, ctx))?;
+        let mut tx = bounded_transaction(&mut self.client, ctx, true)?;
         let result = f(&mut tx, ctx);
         let rollback = tx.rollback();
         let value = result.map_err(|f| match f {
@@ -213,17 +202,7 @@ impl Session {
         f: impl FnOnce(&mut Transaction<'_>, &mut Ctx) -> Result<T, Failure>,
     ) -> Result<T, DrainError> {
         let ctx = &mut self.ctx;
-        let mut tx = self
-            .client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(|e| classify(&e, ctx))?;
-        let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
-        tx.batch_execute(&format!(
-            "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
-        ))
-        .map_err(|e| classify(&e, ctx))?;
+        let mut tx = bounded_transaction(&mut self.client, ctx, false)?;
         let value = f(&mut tx, ctx).map_err(|f| match f {
             Failure::Drain(d) => d,
             Failure::Pg(e) => classify(&e, ctx),
@@ -231,6 +210,32 @@ impl Session {
         tx.commit().map_err(|e| classify(&e, ctx))?;
         Ok(value)
     }
+}
+
+/// Starts a transaction whose every statement and lock wait is bounded by the session timeout:
+/// read-only at repeatable read (one snapshot for a report), or read-write at read committed.
+fn bounded_transaction<'a>(
+    client: &'a mut postgres::Client,
+    ctx: &Ctx,
+    read_only: bool,
+) -> Result<Transaction<'a>, DrainError> {
+    let isolation = if read_only {
+        IsolationLevel::RepeatableRead
+    } else {
+        IsolationLevel::ReadCommitted
+    };
+    let mut tx = client
+        .build_transaction()
+        .read_only(read_only)
+        .isolation_level(isolation)
+        .start()
+        .map_err(|e| classify(&e, ctx))?;
+    let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
+    ))
+    .map_err(|e| classify(&e, ctx))?;
+    Ok(tx)
 }
 
 /// Connects, giving up after `timeout` (`None`). The driver's `connect_timeout` only bounds
@@ -350,6 +355,23 @@ fn count_in_flight(
     Ok(result)
 }
 
+/// The columns of `<schema>.<table>` from the catalog, empty when there is no such table.
+pub(crate) fn table_columns(
+    tx: &mut Transaction<'_>,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, Failure> {
+    let rows = tx.query(
+        "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = $2 \
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped",
+        &[&schema, &table],
+    )?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
 /// The columns of `<schema>.workflow_status`, read from the catalog (which, unlike
 /// `information_schema`, does not hide columns the user lacks privileges on, so a missing
 /// grant shows up as "permission denied" rather than as "table not found").
@@ -358,15 +380,8 @@ fn workflow_status_columns(
     ctx: &Ctx,
     schema: &str,
 ) -> Result<Vec<String>, Failure> {
-    let rows = tx.query(
-        "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = 'workflow_status' \
-         AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped",
-        &[&schema],
-    )?;
-    if rows.is_empty() {
+    let columns = table_columns(tx, schema, "workflow_status")?;
+    if columns.is_empty() {
         let schema_exists: bool = tx
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
@@ -380,7 +395,7 @@ fn workflow_status_columns(
         }
         .into());
     }
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(columns)
 }
 
 /// Turns a driver error into a `DrainError`, never leaking the password.

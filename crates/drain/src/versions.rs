@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use postgres::Transaction;
 
-use crate::{keda, workflow_status_columns, Ctx, DrainError, Failure, Session, IN_FLIGHT_STATUSES};
+use crate::{
+    keda, table_columns, workflow_status_columns, Ctx, DrainError, Failure, Session,
+    IN_FLIGHT_STATUSES,
+};
 
 /// Which application's rows to look at.
 #[derive(Debug, Clone)]
@@ -250,21 +253,4 @@ fn read_report(
         in_flight,
         filtered_by_application_name: scope.name.is_some() && status_name.is_some(),
     })
-}
-
-/// The columns of `<schema>.<table>`, empty when there is no such table.
-fn table_columns(
-    tx: &mut Transaction<'_>,
-    schema: &str,
-    table: &str,
-) -> Result<Vec<String>, Failure> {
-    let rows = tx.query(
-        "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = $2 \
-         AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped",
-        &[&schema, &table],
-    )?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
