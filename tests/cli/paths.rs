@@ -136,6 +136,11 @@ fn writers(value_file: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
             ]),
             Vec::new(),
         ),
+        (strings(&["tls", "--env", "prod"]), Vec::new()),
+        (
+            strings(&["version", "activate", "v1", "--env", "prod"]),
+            Vec::new(),
+        ),
         (
             strings(&[
                 "init",
@@ -188,6 +193,17 @@ fn issue_14_no_command_writes_through_a_link_out_of_the_repository() {
             assert_eq!(repo.snapshot(), before_repo, "{linked}: {arguments:?}");
         }
     }
+}
+
+#[test]
+fn issue_14_init_does_not_write_through_a_link_out_of_the_repository() {
+    let repo = TestRepo::empty();
+    let outside = tempfile::tempdir().unwrap();
+    symlink(outside.path(), repo.path().join("argocd")).unwrap();
+    let run = repo.fails(&["init", "--repo-url", REPO_URL], 2);
+    assert!(run.stderr.contains("`argocd` leads out"), "{}", run.stderr);
+    assert!(names(outside.path()).is_empty());
+    assert_eq!(names(repo.path()), ["argocd"]);
 }
 
 #[test]
