@@ -699,3 +699,24 @@ fn issue_14_private_directories_and_keys_are_private_under_umask_000() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(mode(&config.join("dbos-gitops/dev-keys")), 0o700);
 }
+
+#[test]
+fn issue_14_a_killed_init_env_still_puts_its_development_key_in_place() {
+    // The one rename of an intent record outside the repository: the development key, into
+    // the private configuration directory. Recovery accepts that and nothing else outside.
+    let repo = TestRepo::new();
+    let run = Run::from(
+        repo.command(&["init", "env", "prod", "--domain", "dbos.acme.com"])
+            .env("DBOS_GITOPS_FAILPOINT", "rename:1")
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(run.code, 0, "the failpoint did not fire");
+    let journal = repo.read(".dbos-gitops-journal");
+    assert!(journal.contains("dev-keys/"), "{journal}");
+    let run = repo.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("finished a write"), "{}", run.stderr);
+    assert!(!repo.exists(".dbos-gitops-journal"));
+    assert_eq!(mode(&repo.dev_key("prod")), 0o600);
+}
