@@ -98,28 +98,13 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
 }
 
 fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
-        .filter(|base| base.is_absolute())?;
-    Some(base.join("dbos-gitops").join(DEFAULT_FILE))
+    Some(fs::private_config_dir()?.join(DEFAULT_FILE))
 }
 
+/// Real paths compared (`repo::confine`): `HOME` through a symbolic link into the repository,
+/// or a path with `..`, is inside it too, also when its directories do not exist yet.
 fn refuse_inside_repository(root: &Path, path: &Path) -> Result<(), Error> {
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|dir| dir.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    let canonical = absolute
-        .parent()
-        .and_then(|parent| parent.canonicalize().ok())
-        .map(|parent| parent.join(absolute.file_name().unwrap_or_default()))
-        .unwrap_or(absolute);
-    if canonical.starts_with(&canonical_root) {
+    if crate::repo::confine::is_inside(root, path)? {
         return Err(Error::input(format!(
             "the value-MAC key `{}` is inside the repository",
             path.display()

@@ -303,25 +303,22 @@ fn decorate(sealed: &mut SealedSecret, cert: &SealingCert) {
 pub use crate::declare::names::check_secret_name;
 
 /// Where the development private key of an environment is kept: outside the repository, in
-/// the user's config directory.
+/// the user's config directory. Refused when that directory is inside the repository however
+/// it is reached (`HOME` or `XDG_CONFIG_HOME` pointing into it directly, through a symbolic
+/// link or with `..`): both are resolved to real paths before they are compared.
 pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
-        .filter(|base| base.is_absolute())
-        .ok_or_else(|| {
-            Error::input(
-                "no place outside the repository for the development private key: neither `XDG_CONFIG_HOME` nor `HOME` is an absolute path",
-            )
-            .hint("set `HOME`, or pass the controller's certificate with `--cert pub-cert.pem`")
-        })?;
+    let base = fs::private_config_dir().ok_or_else(|| {
+        Error::input(
+            "no place outside the repository for the development private key: neither `XDG_CONFIG_HOME` nor `HOME` is an absolute path",
+        )
+        .hint("set `HOME`, or pass the controller's certificate with `--cert pub-cert.pem`")
+    })?;
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let repo_id = &layout::digest(canonical.to_string_lossy().as_bytes())[..12];
     let path = base
-        .join("dbos-gitops")
         .join("dev-keys")
         .join(format!("{repo_id}-{env}.key.pem"));
-    if path.starts_with(&canonical) || path.starts_with(root) {
+    if crate::repo::confine::is_inside(root, &path)? {
         return Err(Error::input(format!(
             "the development private key would be written inside the repository (`{}`)",
             path.display()

@@ -16,6 +16,7 @@
 mod cache;
 mod certificates;
 mod generated;
+mod links;
 mod plaintext;
 mod render;
 mod sealed;
@@ -153,6 +154,10 @@ impl EnvCheck<'_> {
 
 /// Runs every check and returns the findings in a stable order.
 pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
+    // Links out of the repository first: nothing else may read through them.
+    if let Some(findings) = links::refused(&loaded.root)? {
+        return Ok(Report { findings });
+    }
     let mut findings = Vec::new();
     let selected: Vec<&EnvInput> = loaded
         .environments

@@ -4,7 +4,6 @@
 use crate::check::{self, Options};
 use crate::cli::{CheckArgs, ListFormat};
 use crate::error::Error;
-use crate::repo::load_repo;
 
 use super::Context;
 
@@ -12,7 +11,7 @@ use crate::clock::now_unix;
 
 pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    let loaded = load_repo(&root)?;
+    let loaded = crate::repo::load::load_repo_for_check(&root)?;
     if let Some(name) = arguments.env.as_deref() {
         loaded.select_env(Some(name))?;
     }

@@ -13,11 +13,18 @@ use crate::repo::{fs, load_repo, Plan, WriteOptions};
 
 use super::{plan_build, Context};
 
+/// Staging files and the journal, and every private key name dbos-gitops writes (the
+/// development keys `<id>-<env>.key.pem`, the value-MAC key `seal-mac.key`) or that the
+/// tools around it do (`tls.key`, `kubeseal`'s `*-key.pem` backups): those are kept outside
+/// the repository, and these lines keep a copy that lands in it out of git. A line already in
+/// `.gitignore` is not repeated.
 const GITIGNORE_LINES: &[&str] = &[
     "# dbos-gitops: temporary files of interrupted writes, and private keys that never belong here",
     ".dbos-gitops-*",
     "*.key",
     "*-key.pem",
+    "*.key.pem",
+    "seal-mac.key",
 ];
 
 pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
@@ -75,8 +82,11 @@ fn git_origin(root: &Path) -> Option<String> {
 
 /// The existing `.gitignore` with our lines appended where missing.
 fn gitignore(root: &Path) -> Result<String, Error> {
-    let existing = fs::read_optional(&root.join(".gitignore"))?
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    let path = root.join(".gitignore");
+    // Rewritten with our lines appended: a lossy decoding would corrupt the user's lines.
+    let existing = crate::repo::confine::read_optional(root, &path)?
+        .map(|bytes| fs::utf8(Path::new(".gitignore"), bytes))
+        .transpose()?
         .unwrap_or_default();
     let mut text = existing.clone();
     if !text.is_empty() && !text.ends_with('\n') {

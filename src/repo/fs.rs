@@ -7,7 +7,30 @@ use std::path::Path;
 use crate::error::Error;
 
 pub fn read_to_string(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::io(path, "read", source))
+    let bytes = std::fs::read(path).map_err(|source| Error::io(path, "read", source))?;
+    utf8(path, bytes)
+}
+
+/// The text of a file the user wrote, which must be UTF-8: a lossy decoding would carry U+FFFD
+/// into image references and Dex's configuration. The error names the first bad byte.
+pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let offset = error.utf8_error().valid_up_to();
+        let before = &bytes[..offset];
+        let line = before.iter().filter(|byte| **byte == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |newline| newline + 1);
+        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        Error::input(format!(
+            "`{}`: not UTF-8: byte 0x{:02x} at offset {offset} (line {line}, column {column})",
+            path.display(),
+            bytes[offset]
+        ))
+        .hint("save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE`); YAML files must be UTF-8")
+    })
 }
 
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
@@ -34,8 +57,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|source| Error::io(parent, "create directory", source))?;
+    if is_private(mode) {
+        private_dir(parent, &mut Vec::new())?;
+    } else {
+        std::fs::create_dir_all(parent)
+            .map_err(|source| Error::io(parent, "create directory", source))?;
+    }
     let mut temporary = tempfile::Builder::new()
         .prefix(".dbos-gitops-")
         .tempfile_in(parent)
@@ -56,6 +83,82 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
 /// written.
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_with_mode(path, bytes, 0o600)
+}
+
+/// The per-user directory of what must never be in a repository (development private keys,
+/// the value-MAC key): `$XDG_CONFIG_HOME/dbos-gitops`, else `$HOME/.config/dbos-gitops`, when
+/// that is an absolute path (the XDG Base Directory spec ignores relative ones).
+pub fn private_config_dir() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|value| !value.is_empty())
+        .map(std::path::PathBuf::from)
+        .filter(|base| base.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".config"))
+        })
+        .filter(|base| base.is_absolute())?;
+    Some(base.join("dbos-gitops"))
+}
+
+fn is_private(mode: u32) -> bool {
+    mode & 0o077 == 0
+}
+
+/// The directory of a private file (a development key, the value-MAC key): the directories
+/// missing on the way are created 0700 whatever the umask (the XDG Base Directory spec asks
+/// for 0700 too), and the directory itself, when it already exists and others may read or
+/// enter it, is tightened to 0700 (it is ours: `dbos-gitops/`, `dev-keys/`); if that is not
+/// possible the key is not written. Records what it created in `created`.
+pub fn private_dir(dir: &Path, created: &mut Vec<std::path::PathBuf>) -> Result<(), Error> {
+    let mut missing = Vec::new();
+    let mut current = dir.to_path_buf();
+    while std::fs::symlink_metadata(&current).is_err() {
+        missing.push(current.clone());
+        match current.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => current = parent.to_path_buf(),
+            _ => break,
+        }
+    }
+    for path in missing.into_iter().rev() {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&path)
+            .map_err(|source| Error::io(&path, "create directory", source))?;
+        created.push(path.clone());
+        // The umask can only remove bits; an explicit chmod makes it exactly 0700.
+        set_dir_private(&path)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata =
+            std::fs::metadata(dir).map_err(|source| Error::io(dir, "inspect", source))?;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            set_dir_private(dir).map_err(|error| {
+                Error::input(format!(
+                    "refusing to write a private key into `{}`, which other users can read (mode {:04o}): {error}",
+                    dir.display(),
+                    metadata.permissions().mode() & 0o7777
+                ))
+                .hint(format!("make it private: `chmod 700 {}`", dir.display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn set_dir_private(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|source| Error::io(dir, "set permissions of", source))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -129,7 +232,11 @@ impl Staging {
     pub fn stage(&mut self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
         super::failpoint::step(super::failpoint::Step::Stage);
         let parent = path.parent().unwrap_or(&self.root).to_path_buf();
-        self.ensure_dir(&parent)?;
+        if is_private(mode) {
+            private_dir(&parent, &mut self.created_dirs)?;
+        } else {
+            self.ensure_dir(&parent)?;
+        }
         let mut temporary = tempfile::Builder::new()
             .prefix(".dbos-gitops-")
             .tempfile_in(&parent)
@@ -139,7 +246,7 @@ impl Staging {
             .map_err(|source| Error::io(path, "write", source))?;
         // Private files (a development key) may live on another filesystem than the repository,
         // which the one `syncfs` at commit does not cover: make them durable here.
-        if mode & 0o077 == 0 {
+        if is_private(mode) {
             temporary
                 .as_file()
                 .sync_all()

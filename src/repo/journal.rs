@@ -134,6 +134,14 @@ pub fn recover(root: &Path) -> Result<(), Error> {
             ))
             .hint("it records an interrupted write; if you did not write it, restore it from the tree's backup or remove it and run `dbos-gitops build --force`")
         })?;
+        // Validate it whole before the first rename: a journal is a file in the tree, and one
+        // not written by us must not move files anywhere.
+        for [staged, target] in &journal.renames {
+            allowed_rename(root, &journal_path, &root.join(staged), &root.join(target))?;
+        }
+        for path in &journal.removals {
+            allowed_path(root, &journal_path, &root.join(path))?;
+        }
         for [staged, target] in &journal.renames {
             let staged = root.join(staged);
             let target = root.join(target);
@@ -166,6 +174,48 @@ pub fn recover(root: &Path) -> Result<(), Error> {
     }
     sweep(root, root);
     Ok(())
+}
+
+fn foreign(journal: &Path, path: &Path) -> Error {
+    Error::input(format!(
+        "`{}` names `{}`, which dbos-gitops never writes: it is not a journal of ours",
+        journal.display(),
+        path.display()
+    ))
+    .hint("nothing was changed; remove the journal (and check who wrote it), then run `dbos-gitops build`")
+}
+
+/// A journal entry's path must lie inside the repository (`confine`).
+fn allowed_path(root: &Path, journal: &Path, path: &Path) -> Result<(), Error> {
+    if super::confine::is_inside(root, path)? {
+        Ok(())
+    } else {
+        Err(foreign(journal, path))
+    }
+}
+
+/// A rename of the journal moves a staging file onto the target beside it, inside the
+/// repository or, for a development key, in our private configuration directory.
+fn allowed_rename(root: &Path, journal: &Path, staged: &Path, target: &Path) -> Result<(), Error> {
+    let staged_name = staged
+        .file_name()
+        .map(|name| name.to_string_lossy().starts_with(STAGING_PREFIX))
+        .unwrap_or(false);
+    if !staged_name || staged.parent() != target.parent() {
+        return Err(foreign(journal, staged));
+    }
+    if super::confine::is_inside(root, target)? {
+        return Ok(());
+    }
+    let private = fs::private_config_dir()
+        .map(|dir| super::confine::is_inside(&dir, target))
+        .transpose()?
+        .unwrap_or(false);
+    if private {
+        Ok(())
+    } else {
+        Err(foreign(journal, target))
+    }
 }
 
 /// Removes staging files under `dir` (never following symlinks, never into `.git`) and the

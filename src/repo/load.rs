@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
+use super::{confine, fs};
 use crate::declare::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
 use crate::error::Error;
 use crate::layout;
@@ -84,34 +84,120 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
 /// Loads every environment; any declaration that does not parse is an error. What `build`,
 /// `check` and `init` use: they compile or check every environment.
 pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
-    load(root, None)
+    load(root, None, Reader::strict(root))
 }
 
 /// Loads the repository for a command scoped to one environment: `selected` (or the only one)
 /// must load; another environment whose declarations do not parse is left out and listed in
 /// `skipped`, so a broken env never blocks a command about a different one.
 pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRepo, Error> {
-    load(root, Some(selected))
+    load(root, Some(selected), Reader::strict(root))
 }
 
-fn load(root: &Path, scope: Option<Option<&str>>) -> Result<LoadedRepo, Error> {
+/// `load_repo` for `check`, which reports paths that lead out of the repository as findings
+/// (`check::links`) instead of refusing to run: what leads out is left unread, as if absent.
+pub fn load_repo_for_check(root: &Path) -> Result<LoadedRepo, Error> {
+    load(
+        root,
+        None,
+        Reader {
+            root,
+            lenient: true,
+        },
+    )
+}
+
+/// Reads of the tree, confined to the repository (`confine`): a path that leads out is refused,
+/// or, for `check`, treated as absent.
+struct Reader<'a> {
+    root: &'a Path,
+    lenient: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn strict(root: &'a Path) -> Self {
+        Reader {
+            root,
+            lenient: false,
+        }
+    }
+
+    fn allowed(&self, path: &Path) -> Result<bool, Error> {
+        match confine::escape(self.root, path)? {
+            None => Ok(true),
+            Some(_) if self.lenient => Ok(false),
+            Some(escape) => Err(confine::refusal(self.root, &escape)),
+        }
+    }
+
+    /// Refuses a path that leads out, also for `check` (which never gets here with one).
+    fn require(&self, path: &Path) -> Result<(), Error> {
+        confine::check(self.root, path)
+    }
+
+    fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+        if !self.allowed(path)? {
+            return Ok(None);
+        }
+        fs::read_optional(path)
+    }
+
+    /// The UTF-8 text of a declaration that must be there.
+    fn text(&self, path: &Path, shown: &Path) -> Result<String, Error> {
+        self.require(path)?;
+        let bytes = std::fs::read(path).map_err(|source| Error::io(path, "read", source))?;
+        fs::utf8(shown, bytes)
+    }
+
+    /// The UTF-8 text of a declaration, if the file is there.
+    fn text_optional(&self, path: &Path, shown: &Path) -> Result<Option<String>, Error> {
+        self.read_optional(path)?
+            .map(|bytes| fs::utf8(shown, bytes))
+            .transpose()
+    }
+
+    fn is_dir(&self, path: &Path) -> Result<bool, Error> {
+        Ok(self.allowed(path)? && path.is_dir())
+    }
+
+    fn is_file(&self, path: &Path) -> Result<bool, Error> {
+        Ok(self.allowed(path)? && path.is_file())
+    }
+}
+
+fn load(root: &Path, scope: Option<Option<&str>>, reader: Reader) -> Result<LoadedRepo, Error> {
+    // A link out of the repository anywhere in the tree we own refuses the whole command
+    // before anything is read: no command reads or writes through one (`check` reports them).
+    if !reader.lenient {
+        if let Some(escape) = confine::links_out(root)?.first() {
+            return Err(confine::refusal(root, escape));
+        }
+    }
     let repo_path = root.join(REPO_FILE);
-    let spec = declare::parse_repo(Path::new(REPO_FILE), &fs::read_to_string(&repo_path)?)?;
-    let record = match fs::read_optional(&root.join(RECORD_FILE))? {
-        Some(bytes) => ownership::parse(Path::new(RECORD_FILE), &String::from_utf8_lossy(&bytes))?,
+    let spec = declare::parse_repo(
+        Path::new(REPO_FILE),
+        &reader.text(&repo_path, Path::new(REPO_FILE))?,
+    )?;
+    let record = match reader.text_optional(&root.join(RECORD_FILE), Path::new(RECORD_FILE))? {
+        Some(text) => ownership::parse(Path::new(RECORD_FILE), &text)?,
         None => Record::new(),
     };
     let mut environments = Vec::new();
     let mut skipped = Vec::new();
     let mut scoped_to = None;
     let environments_dir = root.join(layout::ENVIRONMENTS_DIR);
-    if environments_dir.is_dir() {
+    if reader.is_dir(&environments_dir)? {
         let mut names = Vec::new();
         let entries = std::fs::read_dir(&environments_dir)
             .map_err(|source| Error::io(&environments_dir, "list", source))?;
         for entry in entries {
             let entry = entry.map_err(|source| Error::io(&environments_dir, "list", source))?;
-            if entry.path().join(ENV_FILE).is_file() {
+            let leads_out = confine::escape(root, &entry.path().join(ENV_FILE))?.is_some();
+            if leads_out && reader.lenient {
+                continue;
+            }
+            // An environment that leads out is listed so that loading it says why it is refused.
+            if leads_out || entry.path().join(ENV_FILE).is_file() {
                 names.push(entry.file_name().to_string_lossy().to_string());
             }
         }
@@ -122,7 +208,7 @@ fn load(root: &Path, scope: Option<Option<&str>>) -> Result<LoadedRepo, Error> {
             _ => None,
         };
         for name in names {
-            match load_env(root, &name) {
+            match load_env(&reader, &name) {
                 Ok(env) => environments.push(env),
                 Err(_) if scope.is_some() && target.as_deref() != Some(name.as_str()) => {
                     skipped.push(name);
@@ -142,7 +228,8 @@ fn load(root: &Path, scope: Option<Option<&str>>) -> Result<LoadedRepo, Error> {
     })
 }
 
-fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
+fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {
+    let root = reader.root;
     let relative = PathBuf::from(layout::env_dir(name));
     let env_name = EnvName::new(name).map_err(|error| {
         Error::input(format!("`{}`: {error}", relative.display()))
@@ -150,38 +237,43 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
     })?;
     let dir = root.join(&relative);
     let env_file = relative.join(ENV_FILE);
-    let spec = declare::parse_env(&env_file, &fs::read_to_string(&root.join(&env_file))?)?;
+    let spec = declare::parse_env(&env_file, &reader.text(&root.join(&env_file), &env_file)?)?;
     let versions_file = relative.join(VERSIONS_FILE);
     // No versions file: Conductor and Console only, until `version add` declares the app.
-    let versions = match fs::read_optional(&root.join(&versions_file))? {
-        Some(text) => declare::parse_versions(&versions_file, &String::from_utf8_lossy(&text))?,
+    let versions = match reader.text_optional(&root.join(&versions_file), &versions_file)? {
+        Some(text) => declare::parse_versions(&versions_file, &text)?,
         None => declare::VersionsSpec::default(),
     };
     let mut secret_files = Vec::new();
     let secrets_dir = root.join(layout::secrets_dir(name));
-    if secrets_dir.is_dir() {
+    if reader.is_dir(&secrets_dir)? {
         let entries = std::fs::read_dir(&secrets_dir)
             .map_err(|source| Error::io(&secrets_dir, "list", source))?;
         for entry in entries {
             let entry = entry.map_err(|source| Error::io(&secrets_dir, "list", source))?;
             let file = entry.file_name().to_string_lossy().to_string();
-            // One spelling, so `secrets/<name>.yaml` is always the file a secret lives in.
-            if file.ends_with(".yaml") && !file.starts_with('.') {
+            // One spelling, so `secrets/<name>.yaml` is always the file a secret lives in; and
+            // only files (a directory named `x.yaml` is no secret; a link must stay inside).
+            if file.ends_with(".yaml") && !file.starts_with('.') && reader.is_file(&entry.path())? {
                 secret_files.push(file);
             }
         }
         secret_files.sort();
     }
     let dex_users_file = relative.join(declare::DEX_USERS_FILE);
-    let dex_users = match fs::read_optional(&root.join(&dex_users_file))? {
-        Some(text) => declare::parse_dex_users(&dex_users_file, &String::from_utf8_lossy(&text))?,
+    let dex_users = match reader.text_optional(&root.join(&dex_users_file), &dex_users_file)? {
+        Some(text) => declare::parse_dex_users(&dex_users_file, &text)?,
         None => declare::DexUsersSpec::default(),
     };
-    let tls_certificate = dir.join(declare::TLS_CERT_FILE).is_file();
+    // Read later by the commands that seal (`secret_store::env_cert`) and by `check`.
+    reader.allowed(&dir.join(layout::SEALING_CERT_FILE))?;
+    let tls_certificate = reader.is_file(&dir.join(declare::TLS_CERT_FILE))?;
     // The digest of the published CA's bytes: a reissued certificate changes it, which rolls
     // the app pods that trust it.
     let tls_certificate_digest = if tls_certificate {
-        fs::read_optional(&dir.join(declare::TLS_CERT_FILE))?.map(|bytes| layout::digest(&bytes))
+        reader
+            .read_optional(&dir.join(declare::TLS_CERT_FILE))?
+            .map(|bytes| layout::digest(&bytes))
     } else {
         None
     };
@@ -189,7 +281,7 @@ fn load_env(root: &Path, name: &str) -> Result<EnvInput, Error> {
     // changes (`render::rollout`).
     let mut secret_digests = crate::model::SecretDigests::new();
     for file in &secret_files {
-        if let Some(bytes) = fs::read_optional(&secrets_dir.join(file))? {
+        if let Some(bytes) = reader.read_optional(&secrets_dir.join(file))? {
             let stem = file.trim_end_matches(".yaml");
             let (name, keys) = crate::render::rollout::sealed_digests(stem, &bytes);
             secret_digests.insert(name, keys);

@@ -2,6 +2,7 @@
 //! tree with what is there (plan, ownership record, atomic writes, diffs). The only module of the
 //! compiler pipeline that touches the filesystem.
 
+pub mod confine;
 pub mod failpoint;
 pub mod fs;
 pub mod journal;

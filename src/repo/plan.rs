@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::fs;
 use super::ownership::{self, Record, RECORD_FILE};
+use super::{confine, fs};
 use crate::error::Error;
 use crate::layout::Tree;
 
@@ -71,7 +71,7 @@ impl Plan {
         }
         for (path, text) in desired.iter().filter(|(path, _)| in_scope(path)) {
             record.insert(path.clone(), ownership::digest(text.as_bytes()));
-            let on_disk = fs::read_optional(&root.join(path))?;
+            let on_disk = confine::read_optional(root, &root.join(path))?;
             match on_disk {
                 None => changes.push(Change {
                     path: path.clone(),
@@ -106,7 +106,7 @@ impl Plan {
             if !in_scope(path) || desired.contains_key(path) {
                 continue;
             }
-            if let Some(bytes) = fs::read_optional(&root.join(path))? {
+            if let Some(bytes) = confine::read_optional(root, &root.join(path))? {
                 if &ownership::digest(&bytes) != hash && !options.force {
                     conflicts.push(Conflict {
                         path: path.clone(),
@@ -122,7 +122,7 @@ impl Plan {
             }
         }
         let record_text = ownership::render(&record);
-        let record_on_disk = fs::read_optional(&root.join(RECORD_FILE))?;
+        let record_on_disk = confine::read_optional(root, &root.join(RECORD_FILE))?;
         let record_changed = record_on_disk.as_deref() != Some(record_text.as_bytes());
         Ok(Plan {
             root: root.to_path_buf(),
@@ -136,14 +136,15 @@ impl Plan {
 
     /// Adds a declaration or other non-generated file to write with the plan.
     pub fn declare(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let current = fs::read_optional(&self.root.join(path))?;
+        let current = confine::read_optional(&self.root, &self.root.join(path))?;
         if current.as_deref() != Some(bytes.as_slice()) {
             self.declarations.push((path.to_string(), bytes, false));
         }
         Ok(())
     }
 
-    /// Like `declare`, for a file that must not be world-readable.
+    /// Like `declare`, for a file that must not be world-readable: a development private key,
+    /// which lives outside the repository (`secret_store::dev_key_path` sees to that).
     pub fn declare_private(&mut self, path: PathBuf, bytes: Vec<u8>) {
         self.declarations
             .push((path.to_string_lossy().into_owned(), bytes, true));
@@ -152,7 +153,7 @@ impl Plan {
     /// Removes a file the tool wrote but does not own (a SealedSecret whose last key went),
     /// with the plan, if it exists.
     pub fn remove(&mut self, path: &str) -> Result<(), Error> {
-        if let Some(bytes) = fs::read_optional(&self.root.join(path))? {
+        if let Some(bytes) = confine::read_optional(&self.root, &self.root.join(path))? {
             self.changes.push(Change {
                 path: path.to_string(),
                 kind: ChangeKind::Delete,
@@ -240,6 +241,16 @@ impl Plan {
             .map(|change| self.root.join(&change.path))
             .collect();
 
+        // Nothing is written through a link or `..` that leaves the repository; the private
+        // files (development keys) are the ones that must be outside it.
+        for (path, _, mode) in &writes {
+            if mode & 0o077 != 0 {
+                confine::check(&self.root, path)?;
+            }
+        }
+        for path in &removals {
+            confine::check(&self.root, path)?;
+        }
         super::journal::check_targets(
             &self.root,
             writes.iter().map(|(path, _, _)| path.as_path()),

@@ -13,6 +13,7 @@ mod expect;
 mod faults;
 mod help;
 mod hooks;
+mod paths;
 mod render;
 mod retire;
 mod scope;

@@ -1,0 +1,253 @@
+//! Confinement: the one rule for every path of the tree that dbos-gitops reads or writes.
+//!
+//! A path is resolved as the kernel would walk it (every symbolic link followed, `..` applied to
+//! the directory it is in after resolution, components that do not exist yet taken as they
+//! are, like `realpath -m`) and allowed only when the result lies inside the repository's own
+//! real path. So a symbolic link that stays inside the repository is followed as usual (a
+//! shared `secrets/` directory, a certificate linked from another environment), and one that
+//! leads out, at any depth, is refused before anything is read through it or written anywhere:
+//! with `environments/prod/secrets -> /elsewhere`, `seal` would otherwise write there.
+//!
+//! The last component of a write is never followed: staging files are created with
+//! `O_CREAT|O_EXCL`, which fails on an existing name, a symbolic link included (open(2): "If
+//! O_CREAT and O_EXCL are set, ... symbolic links are not followed"), and put in place with
+//! rename(2), which replaces a link rather than writing through it. The repository lock keeps
+//! our own commands from racing the check; another user changing links in the tree while a
+//! command runs is outside what this guards.
+
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::Error;
+
+/// Symbolic links followed while resolving one path before giving up, as Linux's `MAXSYMLINKS`.
+const MAX_LINKS: usize = 40;
+
+enum Part {
+    Root,
+    Up,
+    Name(OsString),
+}
+
+fn parts(path: &Path) -> Vec<Part> {
+    path.components()
+        .filter_map(|component| match component {
+            Component::RootDir | Component::Prefix(_) => Some(Part::Root),
+            Component::CurDir => None,
+            Component::ParentDir => Some(Part::Up),
+            Component::Normal(name) => Some(Part::Name(name.to_os_string())),
+        })
+        .collect()
+}
+
+/// The real path `path` leads to: every existing symbolic link resolved, `..` applied after
+/// resolution, the missing tail kept as written (with its `..` applied lexically).
+pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = if path.is_absolute() {
+        PathBuf::from("/")
+    } else {
+        std::env::current_dir()?
+    };
+    // A stack: the next component to walk is last.
+    let mut pending: Vec<Part> = parts(path);
+    pending.reverse();
+    let mut links = 0;
+    let mut missing = false;
+    while let Some(part) = pending.pop() {
+        match part {
+            Part::Root => current = PathBuf::from("/"),
+            Part::Up => {
+                current.pop();
+            }
+            Part::Name(name) => {
+                let next = current.join(&name);
+                if missing {
+                    current = next;
+                    continue;
+                }
+                match std::fs::symlink_metadata(&next) {
+                    Ok(metadata) if metadata.file_type().is_symlink() => {
+                        links += 1;
+                        if links > MAX_LINKS {
+                            return Err(std::io::Error::other(format!(
+                                "more than {MAX_LINKS} symbolic links (a loop?)"
+                            )));
+                        }
+                        let target = std::fs::read_link(&next)?;
+                        // Relative targets continue from the link's directory, `current`.
+                        pending.extend(parts(&target).into_iter().rev());
+                    }
+                    Ok(_) => current = next,
+                    Err(error)
+                        if matches!(
+                            error.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                        ) =>
+                    {
+                        missing = true;
+                        current = next;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+    }
+    Ok(current)
+}
+
+/// Where a path leaves the repository: its shortest prefix that resolves outside (the link or
+/// `..` to blame) and where that leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escape {
+    /// Relative to the root when the path is under it, as written otherwise.
+    pub link: String,
+    pub target: PathBuf,
+}
+
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `None` when `path` (absolute, or relative to the current directory) resolves inside `root`.
+pub fn escape(root: &Path, path: &Path) -> Result<Option<Escape>, Error> {
+    let real_root = resolve(root).map_err(|source| Error::io(root, "resolve", source))?;
+    let resolved = resolve(path).map_err(|source| Error::io(path, "resolve", source))?;
+    if resolved.starts_with(&real_root) {
+        return Ok(None);
+    }
+    // Name the first component that leads out: walk the prefixes below the root.
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mut prefix = if path.starts_with(root) {
+        root.to_path_buf()
+    } else {
+        PathBuf::new()
+    };
+    for component in relative.components() {
+        prefix.push(component);
+        if let Ok(target) = resolve(&prefix) {
+            if !target.starts_with(&real_root) {
+                return Ok(Some(Escape {
+                    link: shown(root, &prefix),
+                    target,
+                }));
+            }
+        }
+    }
+    Ok(Some(Escape {
+        link: shown(root, path),
+        target: resolved,
+    }))
+}
+
+/// Whether `path` resolves inside `root` (both through every symbolic link and `..`).
+pub fn is_inside(root: &Path, path: &Path) -> Result<bool, Error> {
+    Ok(escape(root, path)?.is_none())
+}
+
+/// Refuses (exit 2) a path of the tree that resolves outside the repository.
+pub fn check(root: &Path, path: &Path) -> Result<(), Error> {
+    match escape(root, path)? {
+        None => Ok(()),
+        Some(escape) => Err(refusal(root, &escape)),
+    }
+}
+
+/// The error for a path that leads out of the repository.
+pub fn refusal(root: &Path, escape: &Escape) -> Error {
+    Error::input(format!(
+        "`{}` leads out of the repository (to `{}`): dbos-gitops reads and writes only inside `{}`",
+        escape.link,
+        escape.target.display(),
+        root.display()
+    ))
+    .hint("replace the symbolic link with the directory or file itself (a link to a place inside the repository is fine), then rerun")
+}
+
+/// `fs::read_optional` of a path of the tree, refused when it resolves outside the repository.
+pub fn read_optional(root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    check(root, path)?;
+    super::fs::read_optional(path)
+}
+
+/// Walks at most this deep: a tree nested deeper is not one dbos-gitops wrote.
+const MAX_DEPTH: usize = 32;
+
+/// Every symbolic link in the tree dbos-gitops owns (`environments/`, `base/`, `argocd/`, the
+/// repository file and the ownership record) that resolves outside the repository, in path
+/// order. Links are not followed, so each is named once, where it is.
+pub fn links_out(root: &Path) -> Result<Vec<Escape>, Error> {
+    let mut found = Vec::new();
+    for name in crate::layout::GITOPS_DIRS
+        .iter()
+        .chain(&[crate::layout::REPO_FILE, crate::layout::RECORD_FILE])
+    {
+        visit(root, &root.join(name), 0, &mut found)?;
+    }
+    Ok(found)
+}
+
+fn visit(root: &Path, path: &Path, depth: usize, found: &mut Vec<Escape>) -> Result<(), Error> {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if metadata.file_type().is_symlink() {
+        if let Some(escape) = escape(root, path)? {
+            found.push(escape);
+        }
+        return Ok(());
+    }
+    if metadata.is_dir() && depth < MAX_DEPTH {
+        let entries = std::fs::read_dir(path).map_err(|source| Error::io(path, "list", source))?;
+        let mut children: Vec<_> = entries.flatten().map(|entry| entry.path()).collect();
+        children.sort();
+        for child in children {
+            visit(root, &child, depth + 1, found)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_inside_are_followed_and_links_out_are_named() {
+        let outside = tempfile::tempdir().unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        std::fs::create_dir_all(root.join("environments/prod")).unwrap();
+        std::fs::create_dir_all(root.join("shared")).unwrap();
+        std::os::unix::fs::symlink("../../shared", root.join("environments/prod/secrets")).unwrap();
+        assert!(is_inside(root, &root.join("environments/prod/secrets/a.yaml")).unwrap());
+        std::os::unix::fs::symlink(outside.path(), root.join("environments/prod/out")).unwrap();
+        let found = escape(root, &root.join("environments/prod/out/new/a.yaml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.link, "environments/prod/out");
+        assert_eq!(found.target, resolve(outside.path()).unwrap());
+        // `..` out of the root, through a directory that does not exist yet.
+        let climbed = escape(root, &root.join("missing/../../x"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(climbed.link, "missing/../..");
+        // A dangling link out is caught too.
+        std::os::unix::fs::symlink(
+            outside.path().join("nothing"),
+            root.join("environments/prod/dangling"),
+        )
+        .unwrap();
+        assert!(!is_inside(root, &root.join("environments/prod/dangling")).unwrap());
+    }
+
+    #[test]
+    fn a_link_loop_is_an_error_not_a_hang() {
+        let repo = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("b", repo.path().join("a")).unwrap();
+        std::os::unix::fs::symlink("a", repo.path().join("b")).unwrap();
+        assert!(resolve(&repo.path().join("a/x")).is_err());
+    }
+}
