@@ -2,14 +2,16 @@
 //! `env.yaml`, and the tool-maintained `versions.yaml` beside it. Unknown fields are rejected so
 //! that a typo is an error with a line number, not a silently ignored setting.
 
+pub mod image;
 pub mod names;
 pub mod schema;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub use names::{EnvName, Namespace, VersionName};
+pub use names::{EnvName, Namespace, ProjectName, VersionName};
 
+pub use crate::error::DeclareError;
 use crate::error::Error;
 
 pub use crate::layout::{DEX_USERS_FILE, ENV_FILE, REPO_FILE, TLS_CERT_FILE, VERSIONS_FILE};
@@ -35,7 +37,7 @@ pub struct ArgoCdSpec {
     #[serde(default = "default_argocd_namespace")]
     pub namespace: Namespace,
     #[serde(default = "default_project")]
-    pub project: Namespace,
+    pub project: ProjectName,
 }
 
 impl Default for ArgoCdSpec {
@@ -51,8 +53,8 @@ fn default_argocd_namespace() -> Namespace {
     Namespace::new("argocd").expect("valid")
 }
 
-fn default_project() -> Namespace {
-    Namespace::new("dbos").expect("valid")
+fn default_project() -> ProjectName {
+    ProjectName::new("dbos").expect("valid")
 }
 
 #[derive(
@@ -368,8 +370,8 @@ pub struct DexUserSpec {
     pub password_revision: u32,
 }
 
-pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
 pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
@@ -383,16 +385,73 @@ pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
     text
 }
 
-pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
-pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
-pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
+}
+
+/// The parser's error as the declaration layer's: the same text, with the key's dotted path
+/// as `field` when the parser names it.
+fn declare_error(path: &Path, error: Error) -> DeclareError {
+    let mut declare = match error {
+        Error::Declare(declare) => declare,
+        Error::Declaration {
+            path,
+            line,
+            column,
+            message,
+        } => DeclareError::new(path.display().to_string(), line, column, message),
+        other => {
+            let location = other.location().unwrap_or_default();
+            DeclareError {
+                file: path.display().to_string(),
+                line: location.line,
+                column: location.column,
+                field: location.field.clone(),
+                message: other.message(),
+                hint: other.hint_text(),
+            }
+        }
+    };
+    if declare.field.is_none() {
+        declare.field = field_of_message(&declare.message);
+    }
+    declare
+}
+
+/// serde_yaml puts the path of the value it was reading before its message
+/// (`argocd.project: namespace ...`, `conductor: unknown field `replica`, ...`); the field is
+/// that path, plus the key named by an unknown- or missing-field message.
+pub fn field_of_message(message: &str) -> Option<String> {
+    let is_path = |text: &str| {
+        !text.is_empty()
+            && text.chars().all(|character| {
+                character.is_ascii_alphanumeric()
+                    || matches!(character, '-' | '_' | '.' | '[' | ']')
+            })
+    };
+    let (parent, rest) = match message.split_once(": ") {
+        Some((parent, rest)) if is_path(parent) => (Some(parent), rest),
+        _ => (None, message),
+    };
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|start| rest.strip_prefix(start))
+        .and_then(|tail| tail.split_once('`'))
+        .map(|(key, _)| key)
+        .filter(|key| is_path(key));
+    match (parent, named) {
+        (Some(parent), Some(key)) => Some(format!("{parent}.{key}")),
+        (None, Some(key)) => Some(key.to_string()),
+        (parent, None) => parent.map(str::to_string),
+    }
 }
 
 /// The text `init` writes for the repository declaration.
