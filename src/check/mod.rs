@@ -62,6 +62,9 @@ pub struct Finding {
     pub file: String,
     pub message: String,
     pub hint: Option<String>,
+    /// Dotted path of the offending key in `file` (`app.autoscaling.max-replicas`), when one
+    /// key is at fault. In `--format json` only when known (an added optional key).
+    pub field: Option<String>,
 }
 
 impl Finding {
@@ -72,6 +75,7 @@ impl Finding {
             file: file.into(),
             message: message.into(),
             hint: None,
+            field: None,
         }
     }
 
@@ -99,6 +103,11 @@ impl Finding {
 
     pub fn hint(mut self, text: impl Into<String>) -> Self {
         self.hint = Some(text.into());
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
         self
     }
 }
@@ -258,7 +267,11 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
 
 /// A declaration that does not resolve: the finding's file, message and hint are the error's.
 fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
-    let (file, message) = match error.location() {
+    let location = error.location();
+    let field = location
+        .as_ref()
+        .and_then(|location| location.field.clone());
+    let (file, message) = match location {
         Some(location) if crate::layout::env_of(&location.file).is_some() => {
             (location.file, error.message())
         }
@@ -267,7 +280,11 @@ fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     let hint = error
         .hint_text()
         .unwrap_or_else(|| "fix the declaration; `dbos-gitops build` shows the same error".into());
-    Finding::error("invalid-declaration", file, message).hint(hint)
+    let finding = Finding::error("invalid-declaration", file, message).hint(hint);
+    match field {
+        Some(field) => finding.field(field),
+        None => finding,
+    }
 }
 
 impl Report {
@@ -329,13 +346,18 @@ impl Report {
             .findings
             .iter()
             .map(|finding| {
-                json!({
+                let mut object = json!({
                     "severity": finding.severity.as_str(),
                     "code": finding.code,
                     "file": finding.file,
                     "message": finding.message,
                     "hint": finding.hint,
-                })
+                });
+                // Added in JSON version 1 without a bump: an optional key, present when known.
+                if let Some(field) = &finding.field {
+                    object["field"] = json!(field);
+                }
+                object
             })
             .collect();
         let skipped: Vec<&str> = self
