@@ -23,7 +23,10 @@ pub struct RepoSpec {
     pub repo_url: String,
     #[serde(default = "default_revision")]
     pub revision: String,
+    // An empty block (`KEY:` with every line below commented out) is YAML null, which the
+    // parser reads as the defaults: the schema admits null too, so it is no stricter.
     #[serde(default)]
+    #[schemars(with = "Option<ArgoCdSpec>")]
     pub argocd: ArgoCdSpec,
 }
 
@@ -101,13 +104,19 @@ pub struct EnvSpec {
     pub routing: Routing,
     #[serde(default)]
     pub oidc: Oidc,
+    // An empty block (`KEY:` with every line below commented out) is YAML null, which the
+    // parser reads as the defaults: the schema admits null too, so it is no stricter.
     #[serde(default)]
+    #[schemars(with = "Option<IngressSpec>")]
     pub ingress: IngressSpec,
     #[serde(default)]
+    #[schemars(with = "Option<ConductorSpec>")]
     pub conductor: ConductorSpec,
     #[serde(default)]
+    #[schemars(with = "Option<ConsoleSpec>")]
     pub console: ConsoleSpec,
     #[serde(default)]
+    #[schemars(with = "Option<AppSpec>")]
     pub app: AppSpec,
 }
 
@@ -172,7 +181,9 @@ fn default_ingress_class() -> String {
 pub struct ConductorSpec {
     #[serde(default = "default_conductor_image")]
     pub image: String,
+    // Kubernetes int32 fields (`spec.replicas`); `model` refuses the rest with the field name.
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 2147483647))]
     pub replicas: u32,
     /// Route Conductor publicly although it authenticates nothing (`oidc: none` with
     /// `app.conductor: external`): silences `check`'s `unauthenticated-conductor` error.
@@ -200,6 +211,7 @@ pub struct ConsoleSpec {
     #[serde(default = "default_console_image")]
     pub image: String,
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 2147483647))]
     pub replicas: u32,
 }
 
@@ -229,6 +241,7 @@ pub struct AppSpec {
     pub name: Option<String>,
     /// Replicas of every version that is not autoscaled (never below 1).
     #[serde(default)]
+    #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
     #[serde(default)]
     pub conductor: ConductorConnection,
@@ -236,6 +249,7 @@ pub struct AppSpec {
     #[serde(default)]
     pub language: Language,
     #[serde(default)]
+    #[schemars(with = "Option<MigrateSpec>")]
     pub migrate: MigrateSpec,
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
@@ -310,9 +324,12 @@ pub struct AutoscalingSpec {
     pub trigger: TriggerKind,
     pub queue: String,
     pub worker_concurrency: u32,
+    // KEDA's `minReplicaCount` and `maxReplicaCount` are int32.
     #[serde(default)]
+    #[schemars(range(max = 2147483647))]
     pub min_replicas: Option<u32>,
     #[serde(default = "default_max_replicas")]
+    #[schemars(range(max = 2147483647))]
     pub max_replicas: u32,
     /// The namespace KEDA's operator runs in (it polls the app for `metrics-api`).
     #[serde(default = "default_keda_namespace")]
@@ -663,5 +680,35 @@ mod tests {
         assert!(text.contains("unknown field `replica`"), "{text}");
         let error = parse_env(Path::new("env.yaml"), "namespace: Dbos\ndomain: x\n").unwrap_err();
         assert!(error.to_string().contains("DNS-1123"), "{error}");
+        assert_eq!(error.field.as_deref(), Some("namespace"));
+    }
+
+    #[test]
+    fn declaration_errors_carry_the_field_as_data() {
+        let error = parse_env(
+            Path::new("env.yaml"),
+            "namespace: dbos\ndomain: x.com\nconductor:\n  replica: 2\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("conductor.replica"));
+        assert_eq!((error.line, error.column), (4, 3));
+        let error = parse_repo(
+            Path::new("dbos-gitops.yaml"),
+            "repo-url: x\nargocd:\n  namespace: argocd\n  project: \"a b/c\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("argocd.project"));
+        assert_eq!(error.line, 4, "{error}");
+        assert!(error.message.contains("Argo CD project `a b/c`"), "{error}");
+        let wrapped = crate::error::Error::from(error);
+        let location = wrapped.location().unwrap();
+        assert_eq!(location.field.as_deref(), Some("argocd.project"));
+        assert!(std::error::Error::source(&wrapped).is_some());
+        assert!(wrapped.hint_text().is_some());
+        assert_eq!(
+            field_of_message("missing field `domain`").as_deref(),
+            Some("domain")
+        );
+        assert_eq!(field_of_message("invalid type: string"), None);
     }
 }

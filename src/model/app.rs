@@ -39,6 +39,14 @@ pub(super) fn versions(spec: &EnvSpec, versions: &VersionsSpec, autoscaled: bool
         .collect()
 }
 
+/// `app.replicas` lands in every fixed Deployment's `spec.replicas`.
+pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
+    match spec.app.replicas {
+        Some(replicas) => super::check_int32(name, "app.replicas", replicas, 0),
+        None => Ok(()),
+    }
+}
+
 /// The migrate Job's image and full command line, `--app-role <role>` included.
 pub(super) fn migrate(
     name: &EnvName,

@@ -30,6 +30,13 @@ pub(super) fn resolve(
         TriggerKind::Postgresql => 0,
     };
     let min_replicas = autoscaling.min_replicas.unwrap_or(min_default);
+    super::check_int32(name, "app.autoscaling.min-replicas", min_replicas, 0)?;
+    super::check_int32(
+        name,
+        "app.autoscaling.max-replicas",
+        autoscaling.max_replicas,
+        0,
+    )?;
     if autoscaling.trigger == TriggerKind::MetricsApi && min_replicas == 0 {
         return Err(env_error(
             name,

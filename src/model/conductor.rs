@@ -9,10 +9,7 @@ pub(super) fn check_image(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveE
 }
 
 pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
-    if spec.conductor.replicas == 0 {
-        return Err(super::replicas_error(name).field("conductor.replicas"));
-    }
-    Ok(())
+    super::check_int32(name, "conductor.replicas", spec.conductor.replicas, 1)
 }
 
 /// What the app's `DBOS_CONDUCTOR_URL` is set to.

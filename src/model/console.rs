@@ -9,8 +9,5 @@ pub(super) fn check_image(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveE
 }
 
 pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
-    if spec.console.replicas == 0 {
-        return Err(super::replicas_error(name).field("console.replicas"));
-    }
-    Ok(())
+    super::check_int32(name, "console.replicas", spec.console.replicas, 1)
 }

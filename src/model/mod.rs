@@ -181,12 +181,21 @@ fn check_image_field(name: &EnvName, field: &str, image: &str) -> Result<(), Res
         .map_err(|message| env_error(name, "env.yaml", format!("{field}: {message}")).field(field))
 }
 
-fn replicas_error(name: &EnvName) -> ResolveError {
-    env_error(
+/// The largest value of a Kubernetes `int32` field (`spec.replicas`, KEDA's
+/// `minReplicaCount`/`maxReplicaCount`); the API server refuses anything above it.
+pub const INT32_MAX: u32 = i32::MAX as u32;
+
+/// An env.yaml integer that lands in a Kubernetes `int32` field: `min..=INT32_MAX`.
+fn check_int32(name: &EnvName, field: &str, value: u32, min: u32) -> Result<(), ResolveError> {
+    if (min..=INT32_MAX).contains(&value) {
+        return Ok(());
+    }
+    Err(env_error(
         name,
         "env.yaml",
-        "conductor.replicas and console.replicas must be at least 1".to_string(),
+        format!("{field} is {value}; it must be {min} to {INT32_MAX} (a Kubernetes int32)"),
     )
+    .field(field))
 }
 
 pub use crate::declare::image::check_image;
@@ -199,6 +208,7 @@ fn check_env(name: &EnvName, spec: &EnvSpec, versions: &VersionsSpec) -> Result<
     console::check_image(name, spec)?;
     conductor::check_replicas(name, spec)?;
     console::check_replicas(name, spec)?;
+    app::check_replicas(name, spec)?;
     ingress::check_cluster(name, spec)?;
     versions::check(name, versions)
 }
@@ -435,6 +445,6 @@ mod tests {
         assert!(scale_to_zero.to_string().contains("metrics-api"));
         assert!(check_image("Bad/Image:v1").is_err());
         assert!(check_image("localhost:5000/app:v1").is_ok());
-        assert!(check_image("ghcr.io/acme/app@sha256:abc").is_ok());
+        assert!(check_image(&format!("ghcr.io/acme/app@sha256:{}", "ab".repeat(32))).is_ok());
     }
 }
