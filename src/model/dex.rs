@@ -2,7 +2,7 @@
 //! of `dex-users.yaml` with the rules their emails and secret keys follow.
 
 use super::{env_error, Host, ResolveError};
-use crate::declare::{DexUsersSpec, EnvName, EnvSpec, Namespace, Routing};
+use crate::declare::{DexUserSpec, DexUsersSpec, EnvName, EnvSpec, Namespace, Routing};
 
 /// The OAuth client of the Console, and the audience Conductor checks.
 pub const DEX_CLIENT_ID: &str = "dbos-console";
@@ -108,29 +108,12 @@ pub(super) fn resolve_dex(
     let issuer = format!("{}/dex", external("dex"));
     let mut resolved: Vec<DexUser> = Vec::new();
     for user in &users.users {
-        let problem = check_email(&user.email)
-            .err()
-            .or_else(|| check_dex_secret_key(&user.secret_key).err())
-            .or_else(|| {
-                resolved
-                    .iter()
-                    .any(|other| other.email == user.email)
-                    .then(|| format!("user `{}` is listed twice", user.email))
-            })
-            .or_else(|| {
-                resolved
-                    .iter()
-                    .any(|other| other.secret_key == user.secret_key)
-                    .then(|| format!("secret key `{}` is used twice", user.secret_key))
-            })
-            .or_else(|| {
-                (user.username.trim().is_empty() || user.user_id.trim().is_empty())
-                    .then(|| format!("user `{}` needs a username and a user-id", user.email))
-            });
-        if let Some(problem) = problem {
-            return Err(env_error(name, crate::declare::DEX_USERS_FILE, problem).hint(
-                "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
-            ));
+        if let Some((field, problem)) = user_problem(user, &resolved) {
+            return Err(env_error(name, crate::declare::DEX_USERS_FILE, problem)
+                .field(format!("users[{}].{field}", resolved.len()))
+                .hint(
+                    "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
+                ));
         }
         resolved.push(DexUser {
             email: user.email.clone(),
@@ -148,4 +131,38 @@ pub(super) fn resolve_dex(
         console_origin: external("console"),
         users: resolved,
     })
+}
+
+/// The first broken rule of one user (its key in `dex-users.yaml` and the message), given the
+/// users before it.
+fn user_problem(user: &DexUserSpec, earlier: &[DexUser]) -> Option<(&'static str, String)> {
+    if let Err(problem) = check_email(&user.email) {
+        return Some(("email", problem));
+    }
+    if let Err(problem) = check_dex_secret_key(&user.secret_key) {
+        return Some(("secret-key", problem));
+    }
+    if earlier.iter().any(|other| other.email == user.email) {
+        return Some(("email", format!("user `{}` is listed twice", user.email)));
+    }
+    if earlier
+        .iter()
+        .any(|other| other.secret_key == user.secret_key)
+    {
+        return Some((
+            "secret-key",
+            format!("secret key `{}` is used twice", user.secret_key),
+        ));
+    }
+    if user.username.trim().is_empty() {
+        return Some(("username", needs_names(user)));
+    }
+    if user.user_id.trim().is_empty() {
+        return Some(("user-id", needs_names(user)));
+    }
+    None
+}
+
+fn needs_names(user: &DexUserSpec) -> String {
+    format!("user `{}` needs a username and a user-id", user.email)
 }

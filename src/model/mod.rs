@@ -447,4 +447,55 @@ mod tests {
         assert!(check_image("localhost:5000/app:v1").is_ok());
         assert!(check_image(&format!("ghcr.io/acme/app@sha256:{}", "ab".repeat(32))).is_ok());
     }
+
+    #[test]
+    fn resolve_errors_name_the_file_and_the_field() {
+        let base = "namespace: dbos\ndomain: d.example.com\n";
+        let field = |env_yaml: &str| -> (Option<String>, Option<String>) {
+            let error = resolve_env(input(env_yaml, "v1", &[("v1", "app:v1")])).unwrap_err();
+            (error.file, error.field)
+        };
+        let env_file = Some("environments/prod/env.yaml".to_string());
+        for (env_yaml, expected) in [
+            (format!("{base}conductor:\n  image: Bad/Image\n"), "conductor.image"),
+            (format!("{base}console:\n  replicas: 0\n"), "console.replicas"),
+            (
+                format!("{base}app:\n  autoscaling:\n    queue: q\n    worker-concurrency: 1\n    min-replicas: 5\n    max-replicas: 2\n"),
+                "app.autoscaling.max-replicas",
+            ),
+            (
+                format!("{base}ingress:\n  tls: cert-manager\n"),
+                "ingress.cluster-issuer",
+            ),
+            ("namespace: dbos\ndomain: nodots\n".to_string(), "domain"),
+        ] {
+            assert_eq!(
+                field(&env_yaml),
+                (env_file.clone(), Some(expected.to_string())),
+                "{env_yaml}"
+            );
+        }
+        let mut dex = input(&format!("{base}oidc: dex\n"), "v1", &[("v1", "app:v1")]);
+        dex.dex_users = crate::declare::DexUsersSpec {
+            users: vec![crate::declare::DexUserSpec {
+                email: "Admin@acme.com".into(),
+                username: "admin".into(),
+                user_id: "1".into(),
+                secret_key: "admin".into(),
+                password_revision: 1,
+            }],
+        };
+        let error = resolve_env(dex).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("users[0].email"));
+        assert_eq!(
+            error.file.as_deref(),
+            Some("environments/prod/dex-users.yaml")
+        );
+        let wrapped = Error::from(error);
+        assert_eq!(
+            wrapped.location().and_then(|location| location.field),
+            Some("users[0].email".to_string())
+        );
+        assert!(wrapped.hint_text().unwrap().contains("dex add-user"));
+    }
 }
