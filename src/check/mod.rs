@@ -160,20 +160,20 @@ impl EnvCheck<'_> {
     }
 }
 
-/// Runs every check and returns the findings in a stable order.
-pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
-    let mut findings = Vec::new();
-    let selected: Vec<&EnvInput> = loaded
-        .environments
-        .iter()
-        .filter(|input| {
-            options
-                .only_env
-                .as_deref()
-                .is_none_or(|name| input.name.as_str() == name)
-        })
-        .collect();
-
+/// Resolves each environment on its own (one broken environment does not hide the others'
+/// findings); returns the selected ones with their model, and whether all of them resolve.
+/// A version rule's finding stands for the resolve error it causes (the same words).
+fn resolve_each<'a>(
+    loaded: &'a LoadedRepo,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+) -> (Vec<(&'a EnvInput, Option<Environment>)>, bool) {
+    let selected = |input: &EnvInput| {
+        options
+            .only_env
+            .as_deref()
+            .is_none_or(|name| input.name.as_str() == name)
+    };
     let mut environments = Vec::new();
     let mut all_resolve = true;
     for input in &loaded.environments {
@@ -184,18 +184,25 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         let resolved = match crate::model::resolve(&loaded.spec, vec![input.clone()]) {
             Ok(mut repo) => repo.environments.pop(),
             Err(error) => {
-                if !declared_broken && selected.iter().any(|env| env.name == input.name) {
+                if !declared_broken && selected(input) {
                     findings.push(declaration_finding(input, &error));
                 }
                 None
             }
         };
         all_resolve &= resolved.is_some();
-        if selected.iter().any(|env| env.name == input.name) {
+        if selected(input) {
             findings.extend(version_findings);
             environments.push((input, resolved));
         }
     }
+    (environments, all_resolve)
+}
+
+/// Runs every check and returns the findings in a stable order.
+pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
+    let mut findings = Vec::new();
+    let (environments, all_resolve) = resolve_each(loaded, options, &mut findings);
 
     if all_resolve {
         findings.extend(generated::check(loaded, options.only_env.as_deref())?);

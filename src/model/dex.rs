@@ -45,16 +45,10 @@ impl DexUser {
     }
 }
 
-/// Keys of the `dex-users` secret: lowercase letters, digits and `-`, not at either end.
+/// Keys of the `dex-users` secret: lowercase letters, digits and `-`, not at either end (the
+/// declaration layer's one DNS-label rule, at most 200 characters).
 pub fn check_dex_secret_key(key: &str) -> Result<(), String> {
-    let ok = !key.is_empty()
-        && key.len() <= 200
-        && !key.starts_with('-')
-        && !key.ends_with('-')
-        && key.chars().all(|character| {
-            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-        });
-    if ok {
+    if crate::declare::names::is_dns_label(key, 200) {
         Ok(())
     } else {
         Err(format!(
