@@ -16,13 +16,14 @@ pub struct Host {
     pub path: Option<&'static str>,
 }
 
-/// The destination cluster is an `https://` API server and the domain a DNS name.
+/// The domain every host hangs off is a lowercase DNS name.
 pub(super) fn check_destination(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
     crate::declare::names::check_domain(&spec.domain)
         .map_err(|message| env_error(name, "env.yaml", message).field("domain"))?;
     Ok(())
 }
 
+/// The Argo CD destination cluster is an `https://` API server URL.
 pub(super) fn check_cluster(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
     if !spec.cluster.starts_with("https://") {
         return Err(env_error(
