@@ -1,12 +1,22 @@
-//! The error type of every layer, at the bottom of the crate (imports nothing of ours): a
-//! `thiserror` enum whose variants carry their location and hint as data (`location()`,
-//! `message()`, `hint_text()`), so `check` builds findings from fields, and wrap their cause
-//! (`source()`): I/O errors and the sealing library's errors.
+//! The error types, at the bottom of the crate (imports nothing of ours). Each layer that
+//! judges user input has its own `thiserror` type with its place and hint as data:
+//! `DeclareError` (declarations that do not parse or fit the schema: file, line, column, field)
+//! and `ResolveError` (declarations that do not resolve: file, field). They are defined here, in
+//! `error/`, and re-exported by `declare` and `model`, so that the crate-wide `Error` wraps them
+//! (`#[from]`, their `source()`) without a circle in the imports. `Error` also wraps I/O errors and
+//! the sealing library's errors, and answers `location()`, `message()`, `hint_text()` for every
+//! variant, so `check` builds findings from fields.
 //!
 //! Every error says what was wrong and where (file, line, field), and most carry a `hint:` with the
 //! fix. The exit code tells a user's mistake or an I/O failure (2) from a refusal or a finding (1).
 
 use std::path::PathBuf;
+
+mod declare;
+mod resolve;
+
+pub use declare::{DeclareError, DECLARATION_HINT};
+pub use resolve::ResolveError;
 
 /// Where an error is: a repository-relative file and, when known, the line, column and field.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,19 +29,26 @@ pub struct Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A declaration file that does not parse or does not fit the schema.
-    #[error("{}", located(path, *line, *column, message))]
+    /// YAML that does not parse (any file `yaml.rs` reads). `hint()` turns it into `Declare`.
+    #[error("{}", declare::located(&path.display().to_string(), *line, *column, message))]
     Declaration {
         path: PathBuf,
         line: usize,
         column: usize,
         message: String,
     },
+    /// A declaration that does not parse or does not fit the schema (the declaration layer).
+    #[error("{0}")]
+    Declare(#[from] DeclareError),
+    /// Declarations that do not resolve into a model (the model layer).
+    #[error("{0}")]
+    Resolve(#[from] ResolveError),
     /// Reading or writing a file failed.
     #[error("could not {action} `{}`: {source}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
+        hint: Option<String>,
         #[source]
         source: std::io::Error,
     },
@@ -58,14 +75,6 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
-}
-
-fn located(path: &std::path::Path, line: usize, column: usize, message: &str) -> String {
-    if line > 0 {
-        format!("{}:{line}:{column}: {message}", path.display())
-    } else {
-        format!("{}: {message}", path.display())
-    }
 }
 
 impl Error {
@@ -109,6 +118,7 @@ impl Error {
         Error::Io {
             path: path.into(),
             action,
+            hint: None,
             source,
         }
     }
@@ -133,7 +143,38 @@ impl Error {
                 message,
                 hint: text,
             },
-            other => other,
+            Error::Declaration {
+                path,
+                line,
+                column,
+                message,
+            } => Error::Declare(DeclareError {
+                file: path.display().to_string(),
+                line,
+                column,
+                field: None,
+                message,
+                hint: text,
+            }),
+            Error::Declare(error) => Error::Declare(DeclareError {
+                hint: text,
+                ..error
+            }),
+            Error::Resolve(error) => Error::Resolve(ResolveError {
+                hint: text,
+                ..error
+            }),
+            Error::Io {
+                path,
+                action,
+                source,
+                ..
+            } => Error::Io {
+                path,
+                action,
+                hint: text,
+                source,
+            },
         }
     }
 
@@ -150,10 +191,12 @@ impl Error {
             Error::Input { hint, .. } | Error::Refused { hint, .. } | Error::Seal { hint, .. } => {
                 hint.clone()
             }
-            Error::Declaration { .. } => Some(
-                "see the declaration reference in README.md (`dbos-gitops init env --help` shows the defaults)"
-                    .to_string(),
-            ),
+            Error::Declaration { .. } => Some(DECLARATION_HINT.to_string()),
+            Error::Declare(error) => error.hint.clone(),
+            Error::Resolve(error) => error.hint.clone(),
+            Error::Io {
+                hint: Some(hint), ..
+            } => Some(hint.clone()),
             Error::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::PermissionDenied => {
                     Some("check the file's permissions and owner".to_string())
@@ -177,11 +220,25 @@ impl Error {
                 column: *column,
                 field: None,
             }),
+            Error::Declare(error) => Some(Location {
+                file: error.file.clone(),
+                line: error.line,
+                column: error.column,
+                field: error.field.clone(),
+            }),
+            Error::Resolve(ResolveError {
+                file: Some(file),
+                field,
+                ..
+            }) => Some(Location {
+                file: file.clone(),
+                field: field.clone(),
+                ..Location::default()
+            }),
             Error::Input {
                 file: Some(file), ..
             } => Some(Location {
                 file: file.clone(),
-                field: None,
                 ..Location::default()
             }),
             Error::Io { path, .. } => Some(Location {
@@ -198,6 +255,8 @@ impl Error {
             Error::Declaration { message, .. }
             | Error::Input { message, .. }
             | Error::Refused { message, .. } => message.clone(),
+            Error::Declare(error) => error.message.clone(),
+            Error::Resolve(error) => error.message.clone(),
             _ => self.to_string(),
         }
     }

@@ -63,6 +63,9 @@ pub struct Finding {
     pub file: String,
     pub message: String,
     pub hint: Option<String>,
+    /// Dotted path of the offending key in `file` (`app.autoscaling.max-replicas`), when one
+    /// key is at fault. In `--format json` only when known (an added optional key).
+    pub field: Option<String>,
 }
 
 impl Finding {
@@ -73,6 +76,7 @@ impl Finding {
             file: file.into(),
             message: message.into(),
             hint: None,
+            field: None,
         }
     }
 
@@ -100,6 +104,11 @@ impl Finding {
 
     pub fn hint(mut self, text: impl Into<String>) -> Self {
         self.hint = Some(text.into());
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
         self
     }
 }
@@ -152,24 +161,20 @@ impl EnvCheck<'_> {
     }
 }
 
-/// Runs every check and returns the findings in a stable order.
-pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
-    // Links out of the repository first: nothing else may read through them.
-    if let Some(findings) = links::refused(&loaded.root)? {
-        return Ok(Report { findings });
-    }
-    let mut findings = Vec::new();
-    let selected: Vec<&EnvInput> = loaded
-        .environments
-        .iter()
-        .filter(|input| {
-            options
-                .only_env
-                .as_deref()
-                .is_none_or(|name| input.name.as_str() == name)
-        })
-        .collect();
-
+/// Resolves each environment on its own (one broken environment does not hide the others'
+/// findings); returns the selected ones with their model, and whether all of them resolve.
+/// A version rule's finding stands for the resolve error it causes (the same words).
+fn resolve_each<'a>(
+    loaded: &'a LoadedRepo,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+) -> (Vec<(&'a EnvInput, Option<Environment>)>, bool) {
+    let selected = |input: &EnvInput| {
+        options
+            .only_env
+            .as_deref()
+            .is_none_or(|name| input.name.as_str() == name)
+    };
     let mut environments = Vec::new();
     let mut all_resolve = true;
     for input in &loaded.environments {
@@ -180,18 +185,29 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         let resolved = match crate::model::resolve(&loaded.spec, vec![input.clone()]) {
             Ok(mut repo) => repo.environments.pop(),
             Err(error) => {
-                if !declared_broken && selected.iter().any(|env| env.name == input.name) {
+                if !declared_broken && selected(input) {
                     findings.push(declaration_finding(input, &error));
                 }
                 None
             }
         };
         all_resolve &= resolved.is_some();
-        if selected.iter().any(|env| env.name == input.name) {
+        if selected(input) {
             findings.extend(version_findings);
             environments.push((input, resolved));
         }
     }
+    (environments, all_resolve)
+}
+
+/// Runs every check and returns the findings in a stable order.
+pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
+    // Links out of the repository first: nothing else may read through them.
+    if let Some(findings) = links::refused(&loaded.root)? {
+        return Ok(Report { findings });
+    }
+    let mut findings = Vec::new();
+    let (environments, all_resolve) = resolve_each(loaded, options, &mut findings);
 
     if all_resolve {
         findings.extend(generated::check(loaded, options.only_env.as_deref())?);
@@ -263,7 +279,11 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
 
 /// A declaration that does not resolve: the finding's file, message and hint are the error's.
 fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
-    let (file, message) = match error.location() {
+    let location = error.location();
+    let field = location
+        .as_ref()
+        .and_then(|location| location.field.clone());
+    let (file, message) = match location {
         Some(location) if crate::layout::env_of(&location.file).is_some() => {
             (location.file, error.message())
         }
@@ -272,7 +292,11 @@ fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     let hint = error
         .hint_text()
         .unwrap_or_else(|| "fix the declaration; `dbos-gitops build` shows the same error".into());
-    Finding::error("invalid-declaration", file, message).hint(hint)
+    let finding = Finding::error("invalid-declaration", file, message).hint(hint);
+    match field {
+        Some(field) => finding.field(field),
+        None => finding,
+    }
 }
 
 impl Report {
@@ -334,13 +358,18 @@ impl Report {
             .findings
             .iter()
             .map(|finding| {
-                json!({
+                let mut object = json!({
                     "severity": finding.severity.as_str(),
                     "code": finding.code,
                     "file": finding.file,
                     "message": finding.message,
                     "hint": finding.hint,
-                })
+                });
+                // Added in JSON version 1 without a bump: an optional key, present when known.
+                if let Some(field) = &finding.field {
+                    object["field"] = json!(field);
+                }
+                object
             })
             .collect();
         let skipped: Vec<&str> = self

@@ -1,7 +1,6 @@
-//! Application versions: the active version is declared, no version is declared twice, no two
-//! versions run the same image (the old one would never drain: its workflows are recovered by
-//! a pod that is in fact the new code), and the KEDA-scaled active Deployment carries no
-//! `replicas` (Argo CD and KEDA would fight over the count).
+//! Application versions: the rules of `versions.yaml` (`crate::model::versions`, shared with
+//! `resolve`, so `build` and `check` say the same thing), and the KEDA-scaled active Deployment
+//! carries no `replicas` (Argo CD and KEDA would fight over the count).
 
 use std::path::Path;
 
@@ -9,83 +8,18 @@ use super::{relative, EnvCheck, Finding};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 
-/// Checks on the declarations alone; errors here mean the environment does not resolve.
+/// Checks on the declarations alone: the rules of `crate::model::versions`, the same ones
+/// `resolve` refuses with, as findings. Errors here mean the environment does not resolve.
 pub fn check_declarations(input: &EnvInput) -> Vec<Finding> {
     let file = crate::layout::versions_file(&input.name);
-    let env = input.name.as_str();
-    let versions = &input.versions.versions;
-    let mut findings = Vec::new();
-    for (index, version) in versions.iter().enumerate() {
-        if versions[..index]
-            .iter()
-            .any(|earlier| earlier.name == version.name)
-        {
-            findings.push(
-                Finding::error(
-                    "duplicate-version",
-                    &file,
-                    format!("version `{}` is declared twice", version.name),
-                )
-                .hint("keep one entry per version name"),
-            );
-        }
-        if let Some(earlier) = versions[..index]
-            .iter()
-            .find(|earlier| earlier.image == version.image && earlier.name != version.name)
-        {
-            findings.push(
-                Finding::error(
-                    "duplicate-version-image",
-                    &file,
-                    format!(
-                        "versions `{}` and `{}` both run the image `{}`",
-                        earlier.name, version.name, version.image
-                    ),
-                )
-                .hint(format!(
-                    "give each version its own image tag, or retire one: `dbos-gitops retire {} --env {env}`",
-                    earlier.name
-                )),
-            );
-        }
-    }
-    let names = || {
-        versions
-            .iter()
-            .map(|version| format!("`{}`", version.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match &input.versions.active {
-        Some(active) if !versions.iter().any(|version| &version.name == active) => findings.push(
-            Finding::error(
-                "active-version-missing",
-                &file,
-                format!("the active version `{active}` is not declared"),
-            )
-            .hint(if versions.is_empty() {
-                format!("add it with `dbos-gitops version add {active} --env {env} --image IMAGE`")
-            } else {
-                format!(
-                    "activate a declared version ({}) with `dbos-gitops version activate VERSION --env {env}`",
-                    names()
-                )
-            }),
-        ),
-        None if !versions.is_empty() => findings.push(
-            Finding::error(
-                "active-version-missing",
-                &file,
-                "versions are declared but none is `active:`",
-            )
-            .hint(format!(
-                "activate one ({}) with `dbos-gitops version activate VERSION --env {env}`",
-                names()
-            )),
-        ),
-        _ => {}
-    }
-    findings
+    crate::model::versions::problems(&input.name, &input.versions)
+        .into_iter()
+        .map(|problem| {
+            Finding::error(problem.code, &file, problem.message)
+                .field(problem.field)
+                .hint(problem.hint)
+        })
+        .collect()
 }
 
 /// The active version's Deployment patch on disk keeps `replicas` unset when KEDA scales it.

@@ -2,14 +2,16 @@
 //! `env.yaml`, and the tool-maintained `versions.yaml` beside it. Unknown fields are rejected so
 //! that a typo is an error with a line number, not a silently ignored setting.
 
+pub mod image;
 pub mod names;
 pub mod schema;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub use names::{EnvName, Namespace, VersionName};
+pub use names::{EnvName, Namespace, ProjectName, VersionName};
 
+pub use crate::error::DeclareError;
 use crate::error::Error;
 
 pub use crate::layout::{DEX_USERS_FILE, ENV_FILE, REPO_FILE, TLS_CERT_FILE, VERSIONS_FILE};
@@ -21,7 +23,10 @@ pub struct RepoSpec {
     pub repo_url: String,
     #[serde(default = "default_revision")]
     pub revision: String,
+    // An empty block (`KEY:` with every line below commented out) is YAML null, which the
+    // parser reads as the defaults: the schema admits null too, so it is no stricter.
     #[serde(default)]
+    #[schemars(with = "Option<ArgoCdSpec>")]
     pub argocd: ArgoCdSpec,
 }
 
@@ -35,7 +40,7 @@ pub struct ArgoCdSpec {
     #[serde(default = "default_argocd_namespace")]
     pub namespace: Namespace,
     #[serde(default = "default_project")]
-    pub project: Namespace,
+    pub project: ProjectName,
 }
 
 impl Default for ArgoCdSpec {
@@ -51,8 +56,8 @@ fn default_argocd_namespace() -> Namespace {
     Namespace::new("argocd").expect("valid")
 }
 
-fn default_project() -> Namespace {
-    Namespace::new("dbos").expect("valid")
+fn default_project() -> ProjectName {
+    ProjectName::new("dbos").expect("valid")
 }
 
 #[derive(
@@ -99,13 +104,19 @@ pub struct EnvSpec {
     pub routing: Routing,
     #[serde(default)]
     pub oidc: Oidc,
+    // An empty block (`KEY:` with every line below commented out) is YAML null, which the
+    // parser reads as the defaults: the schema admits null too, so it is no stricter.
     #[serde(default)]
+    #[schemars(with = "Option<IngressSpec>")]
     pub ingress: IngressSpec,
     #[serde(default)]
+    #[schemars(with = "Option<ConductorSpec>")]
     pub conductor: ConductorSpec,
     #[serde(default)]
+    #[schemars(with = "Option<ConsoleSpec>")]
     pub console: ConsoleSpec,
     #[serde(default)]
+    #[schemars(with = "Option<AppSpec>")]
     pub app: AppSpec,
 }
 
@@ -170,7 +181,9 @@ fn default_ingress_class() -> String {
 pub struct ConductorSpec {
     #[serde(default = "default_conductor_image")]
     pub image: String,
+    // Kubernetes int32 fields (`spec.replicas`); `model` refuses the rest with the field name.
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 2147483647))]
     pub replicas: u32,
     /// Route Conductor publicly although it authenticates nothing (`oidc: none` with
     /// `app.conductor: external`): silences `check`'s `unauthenticated-conductor` error.
@@ -198,6 +211,7 @@ pub struct ConsoleSpec {
     #[serde(default = "default_console_image")]
     pub image: String,
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 2147483647))]
     pub replicas: u32,
 }
 
@@ -227,6 +241,7 @@ pub struct AppSpec {
     pub name: Option<String>,
     /// Replicas of every version that is not autoscaled (never below 1).
     #[serde(default)]
+    #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
     #[serde(default)]
     pub conductor: ConductorConnection,
@@ -234,6 +249,7 @@ pub struct AppSpec {
     #[serde(default)]
     pub language: Language,
     #[serde(default)]
+    #[schemars(with = "Option<MigrateSpec>")]
     pub migrate: MigrateSpec,
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
@@ -308,9 +324,12 @@ pub struct AutoscalingSpec {
     pub trigger: TriggerKind,
     pub queue: String,
     pub worker_concurrency: u32,
+    // KEDA's `minReplicaCount` and `maxReplicaCount` are int32.
     #[serde(default)]
+    #[schemars(range(max = 2147483647))]
     pub min_replicas: Option<u32>,
     #[serde(default = "default_max_replicas")]
+    #[schemars(range(max = 2147483647))]
     pub max_replicas: u32,
     /// The namespace KEDA's operator runs in (it polls the app for `metrics-api`).
     #[serde(default = "default_keda_namespace")]
@@ -368,8 +387,8 @@ pub struct DexUserSpec {
     pub password_revision: u32,
 }
 
-pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
 pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
@@ -383,16 +402,73 @@ pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
     text
 }
 
-pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_repo(path: &Path, text: &str) -> Result<RepoSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
-pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
-pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, Error> {
-    crate::yaml::parse_file(path, text)
+pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
+}
+
+/// The parser's error as the declaration layer's: the same text, with the key's dotted path
+/// as `field` when the parser names it.
+fn declare_error(path: &Path, error: Error) -> DeclareError {
+    let mut declare = match error {
+        Error::Declare(declare) => declare,
+        Error::Declaration {
+            path,
+            line,
+            column,
+            message,
+        } => DeclareError::new(path.display().to_string(), line, column, message),
+        other => {
+            let location = other.location().unwrap_or_default();
+            DeclareError {
+                file: path.display().to_string(),
+                line: location.line,
+                column: location.column,
+                field: location.field.clone(),
+                message: other.message(),
+                hint: other.hint_text(),
+            }
+        }
+    };
+    if declare.field.is_none() {
+        declare.field = field_of_message(&declare.message);
+    }
+    declare
+}
+
+/// serde_yaml puts the path of the value it was reading before its message
+/// (`argocd.project: namespace ...`, `conductor: unknown field `replica`, ...`); the field is
+/// that path, plus the key named by an unknown- or missing-field message.
+pub fn field_of_message(message: &str) -> Option<String> {
+    let is_path = |text: &str| {
+        !text.is_empty()
+            && text.chars().all(|character| {
+                character.is_ascii_alphanumeric()
+                    || matches!(character, '-' | '_' | '.' | '[' | ']')
+            })
+    };
+    let (parent, rest) = match message.split_once(": ") {
+        Some((parent, rest)) if is_path(parent) => (Some(parent), rest),
+        _ => (None, message),
+    };
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|start| rest.strip_prefix(start))
+        .and_then(|tail| tail.split_once('`'))
+        .map(|(key, _)| key)
+        .filter(|key| is_path(key));
+    match (parent, named) {
+        (Some(parent), Some(key)) => Some(format!("{parent}.{key}")),
+        (None, Some(key)) => Some(key.to_string()),
+        (parent, None) => parent.map(str::to_string),
+    }
 }
 
 /// The text `init` writes for the repository declaration.
@@ -604,5 +680,35 @@ mod tests {
         assert!(text.contains("unknown field `replica`"), "{text}");
         let error = parse_env(Path::new("env.yaml"), "namespace: Dbos\ndomain: x\n").unwrap_err();
         assert!(error.to_string().contains("DNS-1123"), "{error}");
+        assert_eq!(error.field.as_deref(), Some("namespace"));
+    }
+
+    #[test]
+    fn declaration_errors_carry_the_field_as_data() {
+        let error = parse_env(
+            Path::new("env.yaml"),
+            "namespace: dbos\ndomain: x.com\nconductor:\n  replica: 2\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("conductor.replica"));
+        assert_eq!((error.line, error.column), (4, 3));
+        let error = parse_repo(
+            Path::new("dbos-gitops.yaml"),
+            "repo-url: x\nargocd:\n  namespace: argocd\n  project: \"a b/c\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("argocd.project"));
+        assert_eq!(error.line, 4, "{error}");
+        assert!(error.message.contains("Argo CD project `a b/c`"), "{error}");
+        let wrapped = crate::error::Error::from(error);
+        let location = wrapped.location().unwrap();
+        assert_eq!(location.field.as_deref(), Some("argocd.project"));
+        assert!(std::error::Error::source(&wrapped).is_some());
+        assert!(wrapped.hint_text().is_some());
+        assert_eq!(
+            field_of_message("missing field `domain`").as_deref(),
+            Some("domain")
+        );
+        assert_eq!(field_of_message("invalid type: string"), None);
     }
 }

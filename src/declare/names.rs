@@ -87,9 +87,21 @@ macro_rules! label_newtype {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                check_label($kind, &text, $max).map_err(serde::de::Error::custom)?;
-                Ok(Self(text))
+                // Checked inside the visitor, while the parser still stands on the scalar: an
+                // error raised after `String::deserialize` returned would be placed at the
+                // enclosing mapping (its first key's line) and lose the key's path.
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        formatter.write_str(concat!("a ", $kind))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        check_label($kind, text, $max).map_err(E::custom)?;
+                        Ok($name(text.to_string()))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
             }
         }
 
@@ -121,6 +133,8 @@ macro_rules! label_newtype {
 // An environment name becomes a directory and an Argo CD Application `dbos-<env>`.
 label_newtype!(EnvName, "environment name", 58);
 label_newtype!(Namespace, "namespace", 63);
+// The Argo CD AppProject `argocd.project`: its own kind, so a bad value is called a project.
+label_newtype!(ProjectName, "Argo CD project", 63);
 // A version becomes the Deployment `dbos-app-<v>` (a 63-character label) and a label value.
 label_newtype!(VersionName, "version name", 54);
 

@@ -1,12 +1,31 @@
 //! The resolved model: declarations with every default applied and every derived value (hosts,
 //! URLs, the active and newest versions, what is autoscaled) computed once. Pure: no I/O.
 //! Renderers read only this.
+//!
+//! This file holds the shared types and the orchestration (`resolve`); each component resolves
+//! in its own file: `ingress` (hosts, domain, TLS issuer), `conductor`, `console`, `dex`, `app`
+//! (versions' Deployments, the migrate Job), `autoscaling` (KEDA) and `versions` (the rules of
+//! `versions.yaml`, shared with `check`). Errors are `ResolveError`s with the file and field.
+
+mod app;
+mod autoscaling;
+mod conductor;
+mod console;
+mod dex;
+mod ingress;
+pub mod versions;
+
+pub use app::Version;
+pub use autoscaling::Autoscaling;
+pub use dex::{check_dex_secret_key, check_email, Dex, DexUser, DEX_CLIENT_ID};
+pub use ingress::Host;
 
 use crate::declare::{
-    ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, RepoSpec,
-    Routing, TlsSource, TriggerKind, VersionName, VersionsSpec,
+    ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, ProjectName,
+    RepoSpec, Routing, TlsSource, VersionName, VersionsSpec,
 };
 use crate::error::Error;
+pub use crate::error::ResolveError;
 
 /// What the loader read from disk for one environment.
 #[derive(Clone, Debug)]
@@ -35,7 +54,7 @@ pub struct Repo {
     pub repo_url: String,
     pub revision: String,
     pub argocd_namespace: Namespace,
-    pub project: Namespace,
+    pub project: ProjectName,
     pub environments: Vec<Environment>,
 }
 
@@ -89,117 +108,6 @@ pub struct Environment {
     pub dex: Option<Dex>,
 }
 
-/// The OAuth client of the Console, and the audience Conductor checks.
-pub const DEX_CLIENT_ID: &str = "dbos-console";
-
-/// Dex and the OAuth settings of Conductor and Console, all derived from the env's hosts so
-/// that they agree: the issuer Dex announces is the one Conductor checks and Console uses.
-#[derive(Clone, Debug)]
-pub struct Dex {
-    /// `https://dex.<domain>/dex` (host routing) or `https://<domain>/dex` (path routing).
-    pub issuer: String,
-    /// In-cluster, so Conductor needs neither the ingress nor trust in its certificate.
-    pub jwks_url: String,
-    /// Console's OAuth callback.
-    pub redirect_uri: String,
-    /// The origin the Console's browser code runs on: Dex's CORS allow-list.
-    pub console_origin: String,
-    pub users: Vec<DexUser>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DexUser {
-    pub email: String,
-    pub username: String,
-    pub user_id: String,
-    /// Key of the `dex-users` secret holding the bcrypt hash.
-    pub secret_key: String,
-    /// The Dex container's variable the hash is read from (`hashFromEnv`).
-    pub hash_env: String,
-    pub password_revision: u32,
-}
-
-impl DexUser {
-    /// `DEX_HASH_` and the key in upper case with `-` as `_`: one-to-one for keys of
-    /// `[a-z0-9-]`.
-    pub fn hash_env_for(secret_key: &str) -> String {
-        format!(
-            "DEX_HASH_{}",
-            secret_key.to_ascii_uppercase().replace('-', "_")
-        )
-    }
-}
-
-/// Keys of the `dex-users` secret: lowercase letters, digits and `-`, not at either end.
-pub fn check_dex_secret_key(key: &str) -> Result<(), String> {
-    let ok = !key.is_empty()
-        && key.len() <= 200
-        && !key.starts_with('-')
-        && !key.ends_with('-')
-        && key.chars().all(|character| {
-            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "secret key `{key}` must be lowercase letters, digits and `-`"
-        ))
-    }
-}
-
-/// An email Dex can log in with: one `@`, no spaces or control characters, lowercase.
-pub fn check_email(email: &str) -> Result<(), String> {
-    let parts: Vec<&str> = email.split('@').collect();
-    let ok = email.len() <= 254
-        && parts.len() == 2
-        && !parts[0].is_empty()
-        && !parts[1].is_empty()
-        && !email.chars().any(|character| {
-            character.is_whitespace() || character.is_control() || character == '"'
-        })
-        && email == email.to_lowercase();
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{email}` is not a lowercase email address such as `admin@acme.com`"
-        ))
-    }
-}
-
-/// One host the ingress serves and the Service behind it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Host {
-    pub host: String,
-    pub service: &'static str,
-    pub port: u16,
-    /// Path-routing regex (the guide's rewrite rules); `None` with host routing.
-    pub path: Option<&'static str>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Version {
-    pub name: VersionName,
-    pub image: String,
-    pub active: bool,
-    /// `None` when KEDA owns the replica count (autoscaled Deployments carry no `replicas`).
-    pub replicas: Option<u32>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Autoscaling {
-    pub trigger: TriggerKind,
-    /// The query of the `postgresql` trigger: the queue's ENQUEUED and PENDING workflows for the active
-    /// version, and the unversioned ones when the active version is also the newest (only the
-    /// newest version dequeues those).
-    pub postgres_query: Option<String>,
-    pub queue: String,
-    pub worker_concurrency: u32,
-    pub min_replicas: u32,
-    pub max_replicas: u32,
-}
-
 impl Environment {
     pub fn deployment_name(version: &VersionName) -> String {
         format!("dbos-app-{version}")
@@ -224,6 +132,7 @@ impl Environment {
     }
 }
 
+/// Resolves every environment; the error is the model layer's `ResolveError`, wrapped.
 pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
     let environments = inputs
         .into_iter()
@@ -241,16 +150,17 @@ pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
 
 /// Two Applications syncing the same objects into one namespace would overwrite and prune each
 /// other's workloads: every environment needs its own (cluster, namespace).
-fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error> {
+fn check_distinct_destinations(environments: &[Environment]) -> Result<(), ResolveError> {
     for (index, env) in environments.iter().enumerate() {
         if let Some(other) = environments[..index]
             .iter()
             .find(|other| other.cluster == env.cluster && other.namespace == env.namespace)
         {
-            return Err(Error::input(format!(
+            return Err(ResolveError::new(format!(
                 "environments `{}` and `{}` both deploy to namespace `{}` of `{}`: their Argo CD Applications would overwrite and prune each other's objects",
                 other.name, env.name, env.namespace, env.cluster
             ))
+            .field("namespace")
             .hint(format!(
                 "give one of them its own `namespace:` in {}",
                 crate::layout::env_file(&env.name)
@@ -260,36 +170,50 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Error
     Ok(())
 }
 
-fn env_error(env: &EnvName, file: &str, message: String) -> Error {
-    Error::input_in(crate::layout::env_path(env, file), message)
+/// An error in `environments/<env>/<file>`.
+fn env_error(env: &EnvName, file: &str, message: String) -> ResolveError {
+    ResolveError::in_file(crate::layout::env_path(env, file), message)
 }
 
+/// An image of `env.yaml` that is not a reference, named by its field.
+fn check_image_field(name: &EnvName, field: &str, image: &str) -> Result<(), ResolveError> {
+    check_image(image)
+        .map_err(|message| env_error(name, "env.yaml", format!("{field}: {message}")).field(field))
+}
+
+/// The largest value of a Kubernetes `int32` field (`spec.replicas`, KEDA's
+/// `minReplicaCount`/`maxReplicaCount`); the API server refuses anything above it.
+pub const INT32_MAX: u32 = i32::MAX as u32;
+
+/// An env.yaml integer that lands in a Kubernetes `int32` field: `min..=INT32_MAX`.
+fn check_int32(name: &EnvName, field: &str, value: u32, min: u32) -> Result<(), ResolveError> {
+    if (min..=INT32_MAX).contains(&value) {
+        return Ok(());
+    }
+    Err(env_error(
+        name,
+        "env.yaml",
+        format!("{field} is {value}; it must be {min} to {INT32_MAX} (a Kubernetes int32)"),
+    )
+    .field(field))
+}
+
+pub use crate::declare::image::check_image;
 pub use crate::declare::names::check_domain;
 
-/// Container image references: no spaces, no uppercase in the repository part, not empty.
-pub fn check_image(image: &str) -> Result<(), String> {
-    let repository = image.split(['@']).next().unwrap_or("");
-    let repository = match repository.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => repository,
-    };
-    if image.is_empty()
-        || image
-            .chars()
-            .any(|character| character.is_whitespace() || character.is_control())
-        || repository.is_empty()
-        || repository
-            .chars()
-            .any(|character| character.is_ascii_uppercase())
-    {
-        return Err(format!(
-            "image `{image}` is not a valid image reference such as `ghcr.io/acme/app:v1`"
-        ));
-    }
-    Ok(())
+/// Checks every component's declaration, in the order a user reads env.yaml.
+fn check_env(name: &EnvName, spec: &EnvSpec, versions: &VersionsSpec) -> Result<(), ResolveError> {
+    ingress::check_destination(name, spec)?;
+    conductor::check_image(name, spec)?;
+    console::check_image(name, spec)?;
+    conductor::check_replicas(name, spec)?;
+    console::check_replicas(name, spec)?;
+    app::check_replicas(name, spec)?;
+    ingress::check_cluster(name, spec)?;
+    versions::check(name, versions)
 }
 
-fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
+fn resolve_env(input: EnvInput) -> Result<Environment, ResolveError> {
     let EnvInput {
         name,
         spec,
@@ -300,250 +224,33 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         tls_certificate_digest,
         secret_digests,
     } = input;
-    check_domain(&spec.domain).map_err(|message| env_error(&name, "env.yaml", message))?;
-    for (field, image) in [
-        ("conductor.image", &spec.conductor.image),
-        ("console.image", &spec.console.image),
-    ] {
-        check_image(image)
-            .map_err(|message| env_error(&name, "env.yaml", format!("{field}: {message}")))?;
-    }
-    if spec.conductor.replicas == 0 || spec.console.replicas == 0 {
-        return Err(env_error(
-            &name,
-            "env.yaml",
-            "conductor.replicas and console.replicas must be at least 1".to_string(),
-        ));
-    }
-    if !spec.cluster.starts_with("https://") {
-        return Err(env_error(
-            &name,
-            "env.yaml",
-            format!(
-                "cluster `{}` must be an https:// API server URL",
-                spec.cluster
-            ),
-        ));
-    }
-    let mut seen: Vec<&VersionName> = Vec::new();
-    for version in &versions.versions {
-        if seen.contains(&&version.name) {
-            return Err(env_error(
-                &name,
-                "versions.yaml",
-                format!("version `{}` is declared twice", version.name),
-            ));
-        }
-        seen.push(&version.name);
-        check_image(&version.image).map_err(|message| {
-            env_error(
-                &name,
-                "versions.yaml",
-                format!("version `{}`: {message}", version.name),
-            )
-        })?;
-    }
-    match &versions.active {
-        Some(active) if !seen.contains(&active) => {
-            return Err(env_error(
-                &name,
-                "versions.yaml",
-                format!("the active version `{active}` is not declared"),
-            )
-            .hint("set `active:` to one of the listed versions"));
-        }
-        None if !versions.versions.is_empty() => {
-            return Err(env_error(
-                &name,
-                "versions.yaml",
-                "versions are declared but none is `active:`".to_string(),
-            )
-            .hint("set `active:` to one of the listed versions"));
-        }
-        _ => {}
-    }
-    let newest = versions.versions.last().cloned();
-
-    let autoscaling = match &spec.app.autoscaling {
-        None => None,
-        Some(autoscaling) => {
-            let min_default = match autoscaling.trigger {
-                TriggerKind::MetricsApi => 1,
-                TriggerKind::Postgresql => 0,
-            };
-            let min_replicas = autoscaling.min_replicas.unwrap_or(min_default);
-            if autoscaling.trigger == TriggerKind::MetricsApi && min_replicas == 0 {
-                return Err(env_error(
-                    &name,
-                    "env.yaml",
-                    "app.autoscaling.min-replicas is 0, but the metrics-api trigger polls the app itself and needs a running pod".to_string(),
-                )
-                .hint("use `min-replicas: 1`, or `trigger: postgresql` for scale-to-zero"));
-            }
-            if autoscaling.worker_concurrency == 0 || autoscaling.max_replicas < min_replicas.max(1)
-            {
-                return Err(env_error(
-                    &name,
-                    "env.yaml",
-                    "app.autoscaling: worker-concurrency must be at least 1 and max-replicas at least min-replicas (and 1)".to_string(),
-                ));
-            }
-            let queue_ok = !autoscaling.queue.is_empty()
-                && autoscaling.queue.chars().all(|character| {
-                    character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.')
-                });
-            if !queue_ok {
-                return Err(env_error(
-                    &name,
-                    "env.yaml",
-                    format!(
-                        "app.autoscaling.queue `{}` must be a plain queue name (letters, digits, `_`, `-`, `.`)",
-                        autoscaling.queue
-                    ),
-                ));
-            }
-            let postgres_query = match (&autoscaling.trigger, &versions.active) {
-                (TriggerKind::Postgresql, Some(active)) => Some(
-                    dbos_gitops_drain::queue_depth_sql(
-                        dbos_gitops_drain::DEFAULT_SCHEMA,
-                        &autoscaling.queue,
-                        active.as_str(),
-                        versions.versions.last().map(|newest| &newest.name) == Some(active),
-                    )
-                    .map_err(|error| {
-                        env_error(&name, "env.yaml", format!("app.autoscaling: {error}"))
-                    })?,
-                ),
-                _ => None,
-            };
-            Some(Autoscaling {
-                trigger: autoscaling.trigger,
-                postgres_query,
-                queue: autoscaling.queue.clone(),
-                worker_concurrency: autoscaling.worker_concurrency,
-                min_replicas,
-                max_replicas: autoscaling.max_replicas,
-            })
-        }
-    };
-
-    // Old versions keep at least one replica: only a live pod of the same version recovers a
-    // dead pod's workflows.
-    let fixed_replicas = spec.app.replicas.unwrap_or(1).max(1);
-    let resolved_versions = versions
-        .versions
-        .iter()
-        .map(|version| {
-            let active = Some(&version.name) == versions.active.as_ref();
-            Version {
-                name: version.name.clone(),
-                image: version.image.clone(),
-                active,
-                replicas: if active && autoscaling.is_some() {
-                    None
-                } else {
-                    Some(fixed_replicas)
-                },
-            }
-        })
-        .collect();
-
-    let hosts = hosts(&spec, !versions.versions.is_empty());
-    let keda_namespace = spec
-        .app
-        .autoscaling
-        .as_ref()
-        .map(|autoscaling| autoscaling.keda_namespace.clone());
+    check_env(&name, &spec, &versions)?;
+    let newest = versions.versions.last();
+    let autoscaling = autoscaling::resolve(&name, &spec, &versions)?;
+    let resolved_versions = app::versions(&spec, &versions, autoscaling.is_some());
+    let hosts = ingress::hosts(&spec, !versions.versions.is_empty());
     let namespace = spec.namespace.clone();
-    let app_conductor_url = match spec.app.conductor {
-        ConductorConnection::InCluster => {
-            format!("ws://conductor.{namespace}.svc.cluster.local:8090")
-        }
-        ConductorConnection::External => match spec.routing {
-            Routing::Host => format!("wss://conductor.{}/", spec.domain),
-            // The current guide's prefix: `/conductor/...` are Console pages.
-            Routing::Path => format!("wss://{}/conductor-api", spec.domain),
-        },
-    };
-    // Python images have `dbos` on PATH and TypeScript images `node_modules/.bin/dbos`, so the
-    // newest version's image migrates; a Go binary has no CLI beside it (`check` reports
-    // `missing-migrate-image`).
-    let migrate_image = match spec.app.language {
-        Language::Python | Language::Typescript => spec
-            .app
-            .migrate
-            .image
-            .clone()
-            .or_else(|| newest.as_ref().map(|version| version.image.clone())),
-        Language::Go => spec.app.migrate.image.clone(),
-    };
-    let mut migrate_command: Vec<String> = match (&spec.app.migrate.command, spec.app.language) {
-        (Some(command), _) if !command.is_empty() => command.clone(),
-        (Some(_), _) => {
-            return Err(env_error(
-                &name,
-                "env.yaml",
-                "app.migrate.command is empty".to_string(),
-            )
-            .hint("remove it to use the language's default, e.g. `[dbos, migrate]`"))
-        }
-        (None, Language::Python | Language::Go) => vec!["dbos".into(), "migrate".into()],
-        // The TypeScript SDK names it `dbos schema` (hosting-with-kubernetes.md, "Database
-        // Privilege Separation"); `--no` keeps npx from downloading a package.
-        (None, Language::Typescript) => {
-            vec!["npx".into(), "--no".into(), "dbos".into(), "schema".into()]
-        }
-    };
-    migrate_command.extend(["--app-role".to_string(), spec.app.migrate.app_role.clone()]);
-    let ca_digest = match (spec.app.conductor, spec.ingress.tls) {
-        (ConductorConnection::External, TlsSource::SelfSigned) => tls_certificate_digest,
-        _ => None,
-    };
-    if let Some(image) = &migrate_image {
-        check_image(image).map_err(|message| {
-            env_error(&name, "env.yaml", format!("app.migrate.image: {message}"))
-        })?;
-    }
-
-    let cluster_issuer = match (spec.ingress.tls, &spec.ingress.cluster_issuer) {
-        (TlsSource::CertManager, Some(issuer)) => {
-            crate::declare::names::check_secret_name(issuer).map_err(|_| {
-                env_error(
-                    &name,
-                    "env.yaml",
-                    format!("ingress.cluster-issuer `{issuer}` is not a Kubernetes name"),
-                )
-            })?;
-            Some(issuer.clone())
-        }
-        (TlsSource::CertManager, None) => {
-            return Err(env_error(
-                &name,
-                "env.yaml",
-                "ingress.tls is `cert-manager` but no ingress.cluster-issuer is set".to_string(),
-            )
-            .hint("name the ClusterIssuer: `cluster-issuer: letsencrypt-prod`"));
-        }
-        (TlsSource::SelfSigned, Some(_)) => {
-            return Err(env_error(
-                &name,
-                "env.yaml",
-                "ingress.cluster-issuer is set but ingress.tls is `self-signed`".to_string(),
-            )
-            .hint("set `tls: cert-manager` to use the issuer, or remove `cluster-issuer`"));
-        }
-        (TlsSource::SelfSigned, None) => None,
-    };
+    let (migrate_image, migrate_command) = app::migrate(&name, &spec, newest)?;
+    let cluster_issuer = ingress::cluster_issuer(&name, &spec.ingress)?;
     let dex = match spec.oidc {
         Oidc::None => None,
-        Oidc::Dex => Some(resolve_dex(&name, &spec, &hosts, &namespace, &dex_users)?),
+        Oidc::Dex => Some(dex::resolve_dex(
+            &name, &spec, &hosts, &namespace, &dex_users,
+        )?),
     };
-
     Ok(Environment {
         tls: spec.ingress.tls,
         cluster_issuer,
         ca_bundle: spec.ingress.tls == TlsSource::SelfSigned && tls_certificate,
         dex,
+        keda_namespace: spec
+            .app
+            .autoscaling
+            .as_ref()
+            .map(|autoscaling| autoscaling.keda_namespace.clone()),
+        app_conductor_url: conductor::app_url(&spec, &namespace),
+        ca_digest: app::ca_digest(&spec, tls_certificate_digest),
+        newest: newest.map(|version| version.name.clone()),
         name,
         namespace,
         cluster: spec.cluster.clone(),
@@ -552,7 +259,6 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         oidc: spec.oidc,
         ingress_class: spec.ingress.class.clone(),
         ingress_controller_namespace: spec.ingress.controller_namespace.clone(),
-        keda_namespace,
         hosts,
         conductor_image: spec.conductor.image.clone(),
         conductor_replicas: spec.conductor.replicas,
@@ -561,172 +267,16 @@ fn resolve_env(input: EnvInput) -> Result<Environment, Error> {
         console_replicas: spec.console.replicas,
         app_name: spec.app.name.clone(),
         conductor_connection: spec.app.conductor,
-        app_conductor_url,
         language: spec.app.language,
         migrate_image,
         migrate_command,
-        ca_digest,
         app_role: spec.app.migrate.app_role.clone(),
         versions: resolved_versions,
         active: versions.active.clone(),
-        newest: newest.map(|version| version.name),
         autoscaling,
         secret_files,
         secret_digests,
     })
-}
-
-fn resolve_dex(
-    name: &EnvName,
-    spec: &EnvSpec,
-    hosts: &[Host],
-    namespace: &Namespace,
-    users: &DexUsersSpec,
-) -> Result<Dex, Error> {
-    let external = |service: &str| -> String {
-        match spec.routing {
-            Routing::Host => {
-                let host = hosts
-                    .iter()
-                    .find(|host| host.service == service)
-                    .map(|host| host.host.as_str())
-                    .unwrap_or("");
-                format!("https://{host}")
-            }
-            Routing::Path => format!("https://{}", spec.domain),
-        }
-    };
-    // Dex serves under its issuer's path; `/dex` in both routings keeps the probes on
-    // `/dex/healthz` and the guide's `/()(dex/.*)` rule.
-    let issuer = format!("{}/dex", external("dex"));
-    let mut resolved: Vec<DexUser> = Vec::new();
-    for user in &users.users {
-        let problem = check_email(&user.email)
-            .err()
-            .or_else(|| check_dex_secret_key(&user.secret_key).err())
-            .or_else(|| {
-                resolved
-                    .iter()
-                    .any(|other| other.email == user.email)
-                    .then(|| format!("user `{}` is listed twice", user.email))
-            })
-            .or_else(|| {
-                resolved
-                    .iter()
-                    .any(|other| other.secret_key == user.secret_key)
-                    .then(|| format!("secret key `{}` is used twice", user.secret_key))
-            })
-            .or_else(|| {
-                (user.username.trim().is_empty() || user.user_id.trim().is_empty())
-                    .then(|| format!("user `{}` needs a username and a user-id", user.email))
-            });
-        if let Some(problem) = problem {
-            return Err(env_error(name, crate::declare::DEX_USERS_FILE, problem).hint(
-                "this file is maintained by `dbos-gitops dex add-user|remove-user`; undo the hand edit",
-            ));
-        }
-        resolved.push(DexUser {
-            email: user.email.clone(),
-            username: user.username.clone(),
-            user_id: user.user_id.clone(),
-            secret_key: user.secret_key.clone(),
-            hash_env: DexUser::hash_env_for(&user.secret_key),
-            password_revision: user.password_revision,
-        });
-    }
-    Ok(Dex {
-        issuer,
-        jwks_url: format!("http://dex.{namespace}.svc.cluster.local:5556/dex/keys"),
-        redirect_uri: format!("{}/oauth/callback", external("console")),
-        console_origin: external("console"),
-        users: resolved,
-    })
-}
-
-fn hosts(spec: &EnvSpec, has_app: bool) -> Vec<Host> {
-    let dex = spec.oidc == Oidc::Dex;
-    // Without OAuth Conductor authenticates nothing (hosting-conductor-with-kubernetes.md):
-    // route it publicly only when the apps reach it from outside. The Console proxies to it
-    // in-cluster either way.
-    let public_conductor = dex || spec.app.conductor == ConductorConnection::External;
-    match spec.routing {
-        Routing::Host => {
-            let mut hosts = vec![
-                Host {
-                    host: format!("console.{}", spec.domain),
-                    service: "console",
-                    port: 80,
-                    path: None,
-                },
-                Host {
-                    host: format!("conductor.{}", spec.domain),
-                    service: "conductor",
-                    port: 8090,
-                    path: None,
-                },
-                Host {
-                    host: format!("app.{}", spec.domain),
-                    service: "dbos-app",
-                    port: 8080,
-                    path: None,
-                },
-            ];
-            if !has_app {
-                hosts.retain(|host| host.service != "dbos-app");
-            }
-            if !public_conductor {
-                hosts.retain(|host| host.service != "conductor");
-            }
-            if dex {
-                hosts.push(Host {
-                    host: format!("dex.{}", spec.domain),
-                    service: "dex",
-                    port: 5556,
-                    path: None,
-                });
-            }
-            hosts
-        }
-        Routing::Path => {
-            // The guide's rules: a regex per prefix, rewritten to `/$2`; Dex keeps its `/dex`
-            // prefix and must come before the catch-all Console rule.
-            let mut hosts = vec![
-                Host {
-                    host: spec.domain.clone(),
-                    service: "conductor",
-                    port: 8090,
-                    path: Some("/conductor-api(/|$)(.*)"),
-                },
-                Host {
-                    host: spec.domain.clone(),
-                    service: "dbos-app",
-                    port: 8080,
-                    path: Some("/app(/|$)(.*)"),
-                },
-            ];
-            if dex {
-                hosts.push(Host {
-                    host: spec.domain.clone(),
-                    service: "dex",
-                    port: 5556,
-                    path: Some("/()(dex/.*)"),
-                });
-            }
-            hosts.push(Host {
-                host: spec.domain.clone(),
-                service: "console",
-                port: 80,
-                path: Some("/()(.*)"),
-            });
-            if !has_app {
-                hosts.retain(|host| host.service != "dbos-app");
-            }
-            if !public_conductor {
-                hosts.retain(|host| host.service != "conductor");
-            }
-            hosts
-        }
-    }
 }
 
 #[cfg(test)]
@@ -895,6 +445,57 @@ mod tests {
         assert!(scale_to_zero.to_string().contains("metrics-api"));
         assert!(check_image("Bad/Image:v1").is_err());
         assert!(check_image("localhost:5000/app:v1").is_ok());
-        assert!(check_image("ghcr.io/acme/app@sha256:abc").is_ok());
+        assert!(check_image(&format!("ghcr.io/acme/app@sha256:{}", "ab".repeat(32))).is_ok());
+    }
+
+    #[test]
+    fn resolve_errors_name_the_file_and_the_field() {
+        let base = "namespace: dbos\ndomain: d.example.com\n";
+        let field = |env_yaml: &str| -> (Option<String>, Option<String>) {
+            let error = resolve_env(input(env_yaml, "v1", &[("v1", "app:v1")])).unwrap_err();
+            (error.file, error.field)
+        };
+        let env_file = Some("environments/prod/env.yaml".to_string());
+        for (env_yaml, expected) in [
+            (format!("{base}conductor:\n  image: Bad/Image\n"), "conductor.image"),
+            (format!("{base}console:\n  replicas: 0\n"), "console.replicas"),
+            (
+                format!("{base}app:\n  autoscaling:\n    queue: q\n    worker-concurrency: 1\n    min-replicas: 5\n    max-replicas: 2\n"),
+                "app.autoscaling.max-replicas",
+            ),
+            (
+                format!("{base}ingress:\n  tls: cert-manager\n"),
+                "ingress.cluster-issuer",
+            ),
+            ("namespace: dbos\ndomain: nodots\n".to_string(), "domain"),
+        ] {
+            assert_eq!(
+                field(&env_yaml),
+                (env_file.clone(), Some(expected.to_string())),
+                "{env_yaml}"
+            );
+        }
+        let mut dex = input(&format!("{base}oidc: dex\n"), "v1", &[("v1", "app:v1")]);
+        dex.dex_users = crate::declare::DexUsersSpec {
+            users: vec![crate::declare::DexUserSpec {
+                email: "Admin@acme.com".into(),
+                username: "admin".into(),
+                user_id: "1".into(),
+                secret_key: "admin".into(),
+                password_revision: 1,
+            }],
+        };
+        let error = resolve_env(dex).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("users[0].email"));
+        assert_eq!(
+            error.file.as_deref(),
+            Some("environments/prod/dex-users.yaml")
+        );
+        let wrapped = Error::from(error);
+        assert_eq!(
+            wrapped.location().and_then(|location| location.field),
+            Some("users[0].email".to_string())
+        );
+        assert!(wrapped.hint_text().unwrap().contains("dex add-user"));
     }
 }

@@ -13,6 +13,8 @@ mod expect;
 mod faults;
 mod help;
 mod hooks;
+// One rule, one message (#13); input rules (#14).
+mod input_rules;
 mod paths;
 mod render;
 mod retire;

@@ -543,7 +543,7 @@ fn issue_5_an_unpinned_image_is_added_with_a_note() {
         "add",
         "v4",
         "--image",
-        "ghcr.io/acme/app@sha256:0123",
+        "ghcr.io/acme/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.is_empty(), "{}", run.stderr);

@@ -1,0 +1,101 @@
+//! KEDA autoscaling of the active version: the trigger, the replica bounds and the PostgreSQL
+//! queue-depth query of the `postgresql` trigger.
+
+use super::{env_error, ResolveError};
+use crate::declare::{EnvName, EnvSpec, TriggerKind, VersionsSpec};
+
+#[derive(Clone, Debug)]
+pub struct Autoscaling {
+    pub trigger: TriggerKind,
+    /// The query of the `postgresql` trigger: the queue's ENQUEUED and PENDING workflows for the active
+    /// version, and the unversioned ones when the active version is also the newest (only the
+    /// newest version dequeues those).
+    pub postgres_query: Option<String>,
+    pub queue: String,
+    pub worker_concurrency: u32,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+}
+
+pub(super) fn resolve(
+    name: &EnvName,
+    spec: &EnvSpec,
+    versions: &VersionsSpec,
+) -> Result<Option<Autoscaling>, ResolveError> {
+    let Some(autoscaling) = &spec.app.autoscaling else {
+        return Ok(None);
+    };
+    let min_default = match autoscaling.trigger {
+        TriggerKind::MetricsApi => 1,
+        TriggerKind::Postgresql => 0,
+    };
+    let min_replicas = autoscaling.min_replicas.unwrap_or(min_default);
+    super::check_int32(name, "app.autoscaling.min-replicas", min_replicas, 0)?;
+    super::check_int32(
+        name,
+        "app.autoscaling.max-replicas",
+        autoscaling.max_replicas,
+        0,
+    )?;
+    if autoscaling.trigger == TriggerKind::MetricsApi && min_replicas == 0 {
+        return Err(env_error(
+            name,
+            "env.yaml",
+            "app.autoscaling.min-replicas is 0, but the metrics-api trigger polls the app itself and needs a running pod".to_string(),
+        )
+        .field("app.autoscaling.min-replicas")
+        .hint("use `min-replicas: 1`, or `trigger: postgresql` for scale-to-zero"));
+    }
+    if autoscaling.worker_concurrency == 0 {
+        return Err(bounds_error(name).field("app.autoscaling.worker-concurrency"));
+    }
+    if autoscaling.max_replicas < min_replicas.max(1) {
+        return Err(bounds_error(name).field("app.autoscaling.max-replicas"));
+    }
+    let queue_ok = !autoscaling.queue.is_empty()
+        && autoscaling.queue.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.')
+        });
+    if !queue_ok {
+        return Err(env_error(
+            name,
+            "env.yaml",
+            format!(
+                "app.autoscaling.queue `{}` must be a plain queue name (letters, digits, `_`, `-`, `.`)",
+                autoscaling.queue
+            ),
+        )
+        .field("app.autoscaling.queue"));
+    }
+    let postgres_query = match (&autoscaling.trigger, &versions.active) {
+        (TriggerKind::Postgresql, Some(active)) => Some(
+            dbos_gitops_drain::queue_depth_sql(
+                dbos_gitops_drain::DEFAULT_SCHEMA,
+                &autoscaling.queue,
+                active.as_str(),
+                versions.versions.last().map(|newest| &newest.name) == Some(active),
+            )
+            .map_err(|error| {
+                env_error(name, "env.yaml", format!("app.autoscaling: {error}"))
+                    .field("app.autoscaling.queue")
+            })?,
+        ),
+        _ => None,
+    };
+    Ok(Some(Autoscaling {
+        trigger: autoscaling.trigger,
+        postgres_query,
+        queue: autoscaling.queue.clone(),
+        worker_concurrency: autoscaling.worker_concurrency,
+        min_replicas,
+        max_replicas: autoscaling.max_replicas,
+    }))
+}
+
+fn bounds_error(name: &EnvName) -> ResolveError {
+    env_error(
+        name,
+        "env.yaml",
+        "app.autoscaling: worker-concurrency must be at least 1 and max-replicas at least min-replicas (and 1)".to_string(),
+    )
+}
