@@ -13,6 +13,7 @@ mod expect;
 mod faults;
 mod help;
 mod hooks;
+mod input_limits;
 mod render;
 mod retire;
 mod scope;
