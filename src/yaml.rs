@@ -644,23 +644,24 @@ impl<'de> serde::de::Visitor<'de> for KeyText {
     fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
         formatter.write_str("a mapping key")
     }
+    // Tagged by type, as serde_yaml compares keys: `1` and `"1"` are different keys.
     fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
-        Ok(Some(value.to_string()))
+        Ok(Some(format!("b{value}")))
     }
     fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
-        Ok(Some(value.to_string()))
+        Ok(Some(format!("n{value}")))
     }
     fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
-        Ok(Some(value.to_string()))
+        Ok(Some(format!("n{value}")))
     }
     fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        Ok(Some(value.to_string()))
+        Ok(Some(format!("f{value}")))
     }
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(Some(value.to_string()))
+        Ok(Some(format!("s{value}")))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Some("null".to_string()))
+        Ok(Some("~".to_string()))
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, items: A) -> Result<Self::Value, A::Error> {
         serde::de::Visitor::visit_seq(UniqueKeys, items).map(|()| None)
@@ -724,8 +725,9 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys {
             if let Some(key) = key {
                 if !seen.insert(key.clone()) {
                     // serde_yaml's own wording, with the location it adds.
+                    let shown = key.get(1..).unwrap_or("null");
                     return Err(serde::de::Error::custom(format!(
-                        "duplicate entry with key {key:?}"
+                        "duplicate entry with key {shown:?}"
                     )));
                 }
             }
@@ -881,6 +883,15 @@ mod tests {
         // An unterminated flow sequence once made the scan loop forever.
         assert!(refuse_duplicate_keys(Path::new("stdin"), "kind: [\n").is_ok());
         assert!(refuse_duplicate_keys(Path::new("stdin"), "a: 1\na: 2\n").is_err());
+        // Keys compare as serde_yaml compares them: by type and value, at any depth.
+        assert!(refuse_duplicate_keys(Path::new("stdin"), "1: a\n\"1\": b\n").is_ok());
+        let error = refuse_duplicate_keys(Path::new("stdin"), "- {x: [{k: 1, k: 2}]}\n")
+            .unwrap_err()
+            .report();
+        assert!(
+            error.contains("duplicate entry with key \"k\"") && error.contains("stdin:1:"),
+            "{error}"
+        );
     }
 
     #[test]
