@@ -161,6 +161,9 @@ fn declarations_never_panic_and_errors_name_the_file() {
 #[test]
 fn secret_and_sealed_secret_manifests_never_panic() {
     campaign(SECRET_SEED, 5, |text| {
+        // The path `seal` and `secrets` read stdin by (zeroizing documents), and the one kept
+        // for values already parsed.
+        let _ = crate::secret_store::parse_secret_inputs("stdin", text);
         if let Ok(documents) = crate::yaml::parse_documents(Path::new("stdin"), text) {
             for document in &documents {
                 let _ = dbos_gitops_seal::SecretInput::from_value(document);
@@ -255,5 +258,72 @@ fn document_markers_and_empty_values_stay_one_document() {
         let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
             .unwrap_or_else(|error| panic!("emitted YAML does not parse: {error}\n{emitted}"));
         assert_round_trip(&document, &emitted, &reparsed);
+    }
+}
+
+/// Inputs the coverage-guided campaign (`fuzz/`) found, kept under `fuzz/regressions/<target>/`:
+/// each goes through the same check as its target's seed above, and is a seed of the mutation
+/// campaigns too.
+fn regressions(target: &str) -> Vec<String> {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&directory) else {
+        return Vec::new();
+    };
+    let mut inputs: Vec<(std::path::PathBuf, String)> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter_map(|path| {
+            let bytes = std::fs::read(&path).ok()?;
+            Some((path, String::from_utf8(bytes).ok()?))
+        })
+        .collect();
+    inputs.sort();
+    inputs.into_iter().map(|(_, text)| text).collect()
+}
+
+/// A fuzz target's name, the salt of its mutation campaign, and its check.
+type Replay = (&'static str, u64, fn(&str));
+
+#[test]
+fn regressions_of_the_coverage_guided_campaign_replay() {
+    let targets: [Replay; 5] = [
+        ("env_yaml", 11, |text| {
+            let file = "environments/prod/env.yaml";
+            if let Err(error) = crate::declare::parse_env(Path::new(file), text) {
+                assert!(error.to_string().contains(file), "{error}");
+            }
+        }),
+        ("versions_yaml", 12, |text| {
+            let _ = crate::declare::parse_versions(Path::new("versions.yaml"), text);
+        }),
+        ("secret_manifest", 13, |text| {
+            let _ = crate::secret_store::parse_secret_inputs("stdin", text);
+        }),
+        ("sealed_secret_manifest", 14, |text| {
+            if let Ok(documents) = crate::yaml::parse_documents(Path::new("s.yaml"), text) {
+                for document in &documents {
+                    if let Ok(sealed) = dbos_gitops_seal::SealedSecret::from_value(document) {
+                        let _ = sealed.to_value();
+                    }
+                }
+            }
+        }),
+        ("yaml_round_trip", 15, |text| {
+            if let Ok(documents) = crate::yaml::parse_documents(Path::new("x"), text) {
+                for document in documents {
+                    let emitted = crate::yaml::emit(&document);
+                    let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
+                        .unwrap_or_else(|error| panic!("emitted YAML does not parse: {error}"));
+                    assert_round_trip(&document, &emitted, &reparsed);
+                }
+            }
+        }),
+    ];
+    for (target, salt, check) in targets {
+        for input in regressions(target) {
+            // The input itself, then mutants of it.
+            campaign(&input, salt, check);
+        }
     }
 }

@@ -18,6 +18,25 @@ pub fn check_bcrypt_cost(cost: u32, allow_high: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// How deeply any YAML or JSON document we parse may nest (mappings, sequences, flow brackets):
+/// our own documents need fewer than 12 levels. The YAML parser's time grows with the square of
+/// the depth (a 200 KB `[[[...` took 30 s), so deeper input is refused before it is parsed.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// The largest declaration we read: env.yaml, dbos-gitops.yaml, versions.yaml, dex-users.yaml
+/// (the largest real one is a few KB).
+pub const MAX_DECLARATION_BYTES: usize = 1 << 20;
+
+/// The largest manifest stream we read: Secret and SealedSecret manifests given to `seal`,
+/// `secrets`, `unseal`, the sealed files of the repository and rendered kustomize output.
+pub const MAX_MANIFEST_BYTES: usize = 16 << 20;
+
+/// A document with aliases may expand to at most this many times its own size (in nodes plus
+/// scalar bytes) or [`MIN_ALIAS_EXPANSION_BUDGET`], whichever is larger: refuses "billion laughs"
+/// and a large anchor repeated by many aliases before they fill memory.
+pub const MAX_ALIAS_EXPANSION_FACTOR: usize = 4;
+pub const MIN_ALIAS_EXPANSION_BUDGET: usize = 64 << 10;
+
 /// A key of a Secret's `data`/`stringData`: `[-._a-zA-Z0-9]+`, not `.` or `..`, at most 253
 /// characters (the API server's `IsConfigMapKey`).
 pub fn check_secret_key(key: &str) -> Result<(), String> {

@@ -90,6 +90,91 @@ pub fn read_sealed(
         .map_err(|error| seal_error(&format!("`{relative}`: "), error.hint(), error))
 }
 
+/// Secret manifests from YAML or JSON, for sealing; a `v1 List` is unpacked. Every `data` and
+/// `stringData` value goes from the parser straight into a zeroizing buffer
+/// (`yaml::parse_secret_documents`), and names and keys are checked before anything is sealed.
+pub fn parse_secret_inputs(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
+    let documents = crate::yaml::parse_secret_documents(Path::new(source), text)?;
+    if documents.is_empty() {
+        return Err(Error::input(format!("no Secret in {source}")).hint(
+            "pipe one in: `kubectl create secret generic NAME --from-literal=KEY=VALUE --dry-run=client -o yaml | dbos-gitops seal ...`",
+        ));
+    }
+    let inputs = documents
+        .iter()
+        .enumerate()
+        .map(|(index, document)| {
+            SecretInput::from_document(document).map_err(|error| {
+                seal_error(
+                    &format!("{source}, document {}: ", index + 1),
+                    error.hint(),
+                    error,
+                )
+            })
+        })
+        .collect::<Result<Vec<SecretInput>, Error>>()?;
+    crate::limits::check_secret_inputs(source, inputs)
+}
+
+/// Plaintext from a file or stdin into one zeroizing buffer. `read_to_end` would grow a `Vec`
+/// by reallocating, freeing each smaller copy without clearing it; here every buffer that ever
+/// held input is zeroized when dropped. Refuses more than `limits::MAX_MANIFEST_BYTES`.
+pub fn read_plaintext(file: Option<&Path>) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    match file {
+        Some(path) => {
+            let mut opened =
+                std::fs::File::open(path).map_err(|source| Error::io(path, "read", source))?;
+            let size = opened
+                .metadata()
+                .map(|meta| meta.len() as usize)
+                .unwrap_or(0);
+            read_zeroizing(&mut opened, size, &path.display().to_string())
+                .map_err(|source| source.unwrap_or_else(|source| Error::io(path, "read", source)))
+        }
+        None => read_zeroizing(&mut std::io::stdin().lock(), 0, "stdin")
+            .map_err(|source| source.unwrap_or_else(|source| Error::io("stdin", "read", source))),
+    }
+}
+
+type ReadError = Result<Error, std::io::Error>;
+
+fn read_zeroizing(
+    reader: &mut dyn std::io::Read,
+    size_hint: usize,
+    shown: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ReadError> {
+    let limit = crate::limits::MAX_MANIFEST_BYTES;
+    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(size_hint.min(limit) + 1));
+    let mut chunk = zeroize::Zeroizing::new([0u8; 8192]);
+    loop {
+        let read = match reader.read(chunk.as_mut()) {
+            Ok(0) => return Ok(buffer),
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(Err(error)),
+        };
+        if buffer.len() + read > limit {
+            return Err(Ok(Error::input_in(
+                shown,
+                format!(
+                    "more than the limit of {limit} bytes ({} MiB) of input",
+                    limit >> 20
+                ),
+            )
+            .hint("pass one Secret manifest or value, not a whole dump")));
+        }
+        if buffer.len() + read > buffer.capacity() {
+            // Grow by hand: copy into a larger zeroizing buffer; the old one is cleared on drop.
+            let mut larger = zeroize::Zeroizing::new(Vec::with_capacity(
+                (buffer.capacity() * 2).max(buffer.len() + read),
+            ));
+            larger.extend_from_slice(&buffer);
+            buffer = larger;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
 /// What `store` did to one secret, for the command's report.
 pub struct Stored {
     pub path: String,
@@ -326,4 +411,79 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
         .hint("point `XDG_CONFIG_HOME` or `HOME` outside the repository, or pass `--cert pub-cert.pem`"));
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_manifests_keep_values_out_of_json_values() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: a}\n  data: {k: c2VrcmV0LWE=}\n  stringData: {s: sekret-b}\n---\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"b\"}, \"stringData\": {\"j\": \"sekret-c\"}}\n";
+        let documents = crate::yaml::parse_secret_documents(Path::new("stdin"), text).unwrap();
+        assert_eq!(documents.len(), 2);
+        for document in &documents {
+            let dbos_gitops_seal::SecretDocument::Object { fields, .. } = document else {
+                panic!("not an object");
+            };
+            let shown = serde_json::to_string(fields).unwrap();
+            assert!(
+                !shown.contains("sekret") && !shown.contains("c2Vr"),
+                "{shown}"
+            );
+        }
+        let inputs = parse_secret_inputs("stdin", text).unwrap();
+        let value = |index: usize, key: &str| inputs[index].data[key].to_vec();
+        assert_eq!(value(0, "k"), b"sekret-a");
+        assert_eq!(value(0, "s"), b"sekret-b");
+        assert_eq!(value(1, "j"), b"sekret-c");
+    }
+
+    #[test]
+    fn secret_manifest_errors_are_kept() {
+        let cases = [
+            (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {k: 1}\n",
+                "`stringData.k` must be a string",
+            ),
+            (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: {k: \"%%\"}\n",
+                "`data.k` is not valid base64",
+            ),
+            (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: [x]\n",
+                "`data` must be a mapping",
+            ),
+            (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+                "expected `v1 Secret`",
+            ),
+            ("- a\n", "not a mapping"),
+            (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData:\n  k: v\n  k: w\n",
+                "duplicate entry with key \"k\"",
+            ),
+            ("", "no Secret in stdin"),
+        ];
+        for (text, expected) in cases {
+            let error = parse_secret_inputs("stdin", text).unwrap_err().report();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn plaintext_is_read_whole_and_bounded() {
+        let big: Vec<u8> = (0..100_000u32).map(|index| (index % 251) as u8).collect();
+        let read = read_zeroizing(&mut big.as_slice(), 0, "stdin").unwrap();
+        assert_eq!(read.as_slice(), big.as_slice());
+        let mut endless = std::io::repeat(b'x');
+        let error = match read_zeroizing(&mut endless, 0, "stdin") {
+            Err(Ok(error)) => error.report(),
+            _ => panic!("an endless input was accepted"),
+        };
+        assert!(
+            error.contains("stdin") && error.contains("limit of 16777216 bytes"),
+            "{error}"
+        );
+    }
 }

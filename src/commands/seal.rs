@@ -1,7 +1,6 @@
 //! `seal`: kubeseal-compatible sealing, natively. Standalone with `--cert` (stdout, `-o`,
 //! `--merge-into`, `--raw`), or into an environment with `--env`.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use dbos_gitops_seal::{Scope, SealOptions, SealedSecret, SecretInput};
@@ -222,17 +221,8 @@ pub fn render(values: &[Value], format: OutputFormat) -> String {
     }
 }
 
-fn read_bytes(file: Option<&Path>) -> Result<Vec<u8>, Error> {
-    match file {
-        Some(path) => std::fs::read(path).map_err(|source| Error::io(path, "read", source)),
-        None => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|source| Error::io("stdin", "read", source))?;
-            Ok(bytes)
-        }
-    }
+fn read_bytes(file: Option<&Path>) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    secret_store::read_plaintext(file)
 }
 
 fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> {
@@ -245,25 +235,5 @@ fn read_input(file: Option<&Path>) -> Result<zeroize::Zeroizing<String>, Error> 
 
 /// Secret documents from YAML or JSON; a `v1 List` is unpacked.
 pub fn parse_secrets(source: &str, text: &str) -> Result<Vec<SecretInput>, Error> {
-    crate::yaml::refuse_duplicate_keys(Path::new(source), text)?;
-    let values = crate::yaml::parse_objects(Path::new(source), text)?;
-    if values.is_empty() {
-        return Err(Error::input(format!("no Secret in {source}")).hint(
-            "pipe one in: `kubectl create secret generic NAME --from-literal=KEY=VALUE --dry-run=client -o yaml | dbos-gitops seal ...`",
-        ));
-    }
-    values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            SecretInput::from_value(value).map_err(|error| {
-                seal_error(
-                    &format!("{source}, document {}: ", index + 1),
-                    error.hint(),
-                    error,
-                )
-            })
-        })
-        .collect::<Result<Vec<SecretInput>, Error>>()
-        .and_then(|inputs| crate::limits::check_secret_inputs(source, inputs))
+    secret_store::parse_secret_inputs(source, text)
 }

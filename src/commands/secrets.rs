@@ -2,7 +2,7 @@
 //! `secrets list` (the env's inventory: sealed, missing, which certificate sealed it).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal as _, Read as _};
+use std::io::IsTerminal as _;
 
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -72,9 +72,7 @@ fn read_value(
     description: Option<&str>,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     if let Some(path) = &arguments.from_file {
-        let value = std::fs::read(path)
-            .map(Zeroizing::new)
-            .map_err(|source| Error::io(path, "read", source))?;
+        let value = secret_store::read_plaintext(Some(path))?;
         if value.is_empty() {
             return Err(Error::input(format!("`{}` is empty", path.display()))
                 .hint("a secret value needs at least one byte"));
@@ -95,11 +93,7 @@ fn read_value(
                 .into_bytes(),
         )
     } else {
-        let mut bytes = Zeroizing::new(Vec::new());
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::io("stdin", "read", source))?;
-        bytes
+        secret_store::read_plaintext(None)?
     };
     if value.ends_with(b"\n") {
         value.pop();

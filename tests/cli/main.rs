@@ -16,6 +16,7 @@ mod hooks;
 // One rule, one message (#13); input rules (#14).
 mod input_rules;
 mod paths;
+mod input_limits;
 mod render;
 mod retire;
 mod scope;

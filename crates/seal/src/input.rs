@@ -6,7 +6,10 @@
 //! values are plain strings; it seals `data` first and `stringData` after, so a key present in
 //! both ends up with the `stringData` value. We do the same, but check more than Go's lenient
 //! decoder: the document must be `apiVersion: v1`, `kind: Secret`, and every value must be a
-//! string. Plaintext is held in [`Zeroizing`] buffers and never printed.
+//! string. Plaintext is held in [`Zeroizing`] buffers and never printed: [`SecretDocument`]
+//! deserializes a manifest straight from the parser's events, putting each `data` and
+//! `stringData` value into its own zeroizing buffer, so no plaintext passes through a
+//! `serde_json::Value` (which would free its strings without clearing them).
 
 use std::collections::BTreeMap;
 
@@ -283,10 +286,28 @@ impl SecretInput {
         Value::Object(out)
     }
 
-    /// Reads one parsed `Secret` document.
+    /// Reads one parsed `Secret` document. For untrusted text prefer deserializing a
+    /// [`SecretDocument`]: a `Value` already holds the plaintext in unzeroized strings.
     pub fn from_value(v: &Value) -> Result<SecretInput, InputError> {
+        let document: SecretDocument =
+            serde::Deserialize::deserialize(v).map_err(|_| InputError::NotAnObject)?;
+        SecretInput::from_document(&document)
+    }
+
+    /// Reads one `Secret` document whose values are in zeroizing buffers.
+    pub fn from_document(document: &SecretDocument) -> Result<SecretInput, InputError> {
+        let SecretDocument::Object {
+            fields,
+            data: data_field,
+            string_data,
+            ..
+        } = document
+        else {
+            return Err(InputError::NotAnObject);
+        };
+        let v = &Value::Object(fields.clone());
         check_kind(v, "v1", "Secret")?;
-        let obj = as_object(v, "")?;
+        let obj = fields;
         let ObjectMeta {
             name,
             namespace,
@@ -306,38 +327,42 @@ impl SecretInput {
         };
 
         let mut data = BTreeMap::new();
-        match obj.get("data") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(m)) => {
-                for (k, v) in m {
-                    let s = v.as_str().ok_or_else(|| InputError::WrongType {
-                        field: format!("data.{k}"),
-                        expected: "a base64 string",
-                    })?;
+        match data_field {
+            PlainField::Absent => {}
+            PlainField::Map(entries) => {
+                for (k, v) in entries {
+                    let PlainValue::Text(s) = v else {
+                        return Err(InputError::WrongType {
+                            field: format!("data.{k}"),
+                            expected: "a base64 string",
+                        });
+                    };
                     let bytes = decode_std_base64(s)
                         .ok_or_else(|| InputError::InvalidBase64 { key: k.clone() })?;
                     data.insert(k.clone(), bytes);
                 }
             }
-            Some(_) => {
+            PlainField::NotAMap => {
                 return Err(InputError::WrongType {
                     field: "data".into(),
                     expected: "a mapping",
                 })
             }
         }
-        match obj.get("stringData") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(m)) => {
-                for (k, v) in m {
-                    let s = v.as_str().ok_or_else(|| InputError::WrongType {
-                        field: format!("stringData.{k}"),
-                        expected: "a string",
-                    })?;
+        match string_data {
+            PlainField::Absent => {}
+            PlainField::Map(entries) => {
+                for (k, v) in entries {
+                    let PlainValue::Text(s) = v else {
+                        return Err(InputError::WrongType {
+                            field: format!("stringData.{k}"),
+                            expected: "a string",
+                        });
+                    };
                     data.insert(k.clone(), Zeroizing::new(s.as_bytes().to_vec()));
                 }
             }
-            Some(_) => {
+            PlainField::NotAMap => {
                 return Err(InputError::WrongType {
                     field: "stringData".into(),
                     expected: "a mapping",
@@ -354,5 +379,308 @@ impl SecretInput {
             annotations,
             data,
         })
+    }
+}
+
+/// One input document read for sealing: a mapping whose `data` and `stringData` values are each
+/// in a [`Zeroizing`] buffer and whose other fields (not secret) are JSON values; or anything
+/// else, which is not a Secret. A `kind: List` keeps its `items` as documents of the same kind.
+///
+/// Deserialize it from the parser (`serde_yaml::Deserializer`), not from a `Value`, to keep
+/// plaintext out of unzeroized strings.
+pub enum SecretDocument {
+    /// A YAML `null` or empty document (skipped in a stream).
+    Null,
+    /// Not a mapping.
+    Other,
+    Object {
+        /// Every field but `data`, `stringData` and (when a sequence) `items`.
+        fields: Map<String, Value>,
+        data: PlainField,
+        string_data: PlainField,
+        items: Option<Vec<SecretDocument>>,
+    },
+}
+
+impl SecretDocument {
+    /// The documents this one stands for: the items of a `kind: List`, else itself.
+    pub fn unpack_list(self) -> Vec<SecretDocument> {
+        match self {
+            SecretDocument::Object {
+                fields,
+                items: Some(items),
+                ..
+            } if fields.get("kind").and_then(Value::as_str) == Some("List") => items,
+            other => vec![other],
+        }
+    }
+}
+
+/// `data` or `stringData`.
+pub enum PlainField {
+    Absent,
+    Map(Vec<(String, PlainValue)>),
+    NotAMap,
+}
+
+/// One value of `data` or `stringData`.
+pub enum PlainValue {
+    Text(Zeroizing<String>),
+    /// Not a string (a number, a mapping, ...): an error when read.
+    NotText,
+}
+
+impl<'de> serde::Deserialize<'de> for SecretDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DocumentVisitor)
+    }
+}
+
+struct DocumentVisitor;
+
+/// Accepts any other shape as "not this kind", consuming nested collections.
+macro_rules! other_shapes {
+    ($other:expr) => {
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Ok($other)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok($other)
+        }
+        fn visit_enum<A: serde::de::EnumAccess<'de>>(
+            self,
+            data: A,
+        ) -> Result<Self::Value, A::Error> {
+            use serde::de::VariantAccess as _;
+            let (serde::de::IgnoredAny, variant) = data.variant()?;
+            variant.newtype_variant::<serde::de::IgnoredAny>()?;
+            Ok($other)
+        }
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for DocumentVisitor {
+    type Value = SecretDocument;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a Secret manifest")
+    }
+
+    other_shapes!(SecretDocument::Other);
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(SecretDocument::Other)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(SecretDocument::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(SecretDocument::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+        inner.deserialize_any(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Map::new();
+        let mut data = PlainField::Absent;
+        let mut string_data = PlainField::Absent;
+        let mut items = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "data" => data = map.next_value::<PlainField>()?,
+                "stringData" => string_data = map.next_value::<PlainField>()?,
+                "items" => match map.next_value::<Items>()? {
+                    Items::Documents(documents) => items = Some(documents),
+                    Items::Other(value) => {
+                        fields.insert(key, value);
+                    }
+                },
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    fields.insert(key, value);
+                }
+            }
+        }
+        Ok(SecretDocument::Object {
+            fields,
+            data,
+            string_data,
+            items,
+        })
+    }
+}
+
+/// A List's `items`: documents when a sequence, else kept as a (non-secret) value.
+enum Items {
+    Documents(Vec<SecretDocument>),
+    Other(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for Items {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemsVisitor;
+        impl<'de> serde::de::Visitor<'de> for ItemsVisitor {
+            type Value = Items;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a list of manifests")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Items, A::Error> {
+                let mut documents = Vec::new();
+                while let Some(document) = seq.next_element::<SecretDocument>()? {
+                    documents.push(document);
+                }
+                Ok(Items::Documents(documents))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Items, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Items::Other(Value::Object(Map::new())))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Items, E> {
+                Ok(Items::Other(Value::String(text.to_owned())))
+            }
+            fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Items, E> {
+                Ok(Items::Other(Value::Bool(flag)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Items, E> {
+                Ok(Items::Other(number.into()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Items, E> {
+                Ok(Items::Other(number.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Items, E> {
+                Ok(Items::Other(number.into()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Items, E> {
+                Ok(Items::Other(Value::Null))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Items, E> {
+                Ok(Items::Other(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Items, D::Error> {
+                inner.deserialize_any(self)
+            }
+        }
+        deserializer.deserialize_any(ItemsVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PlainField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldVisitor {
+            type Value = PlainField;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a mapping of secret values")
+            }
+            other_shapes!(PlainField::NotAMap);
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<PlainField, E> {
+                Ok(PlainField::NotAMap)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<PlainField, E> {
+                Ok(PlainField::Absent)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<PlainField, E> {
+                Ok(PlainField::Absent)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                inner: D,
+            ) -> Result<PlainField, D::Error> {
+                inner.deserialize_any(self)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PlainField, A::Error> {
+                let mut entries: Vec<(String, PlainValue)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<PlainValue>()?;
+                    // Like serde_json's map: a repeated key keeps the last value (the YAML
+                    // reader refuses repeated keys before this).
+                    entries.retain(|(existing, _)| existing != &key);
+                    entries.push((key, value));
+                }
+                Ok(PlainField::Map(entries))
+            }
+        }
+        deserializer.deserialize_any(FieldVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PlainValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+            type Value = PlainValue;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a secret value")
+            }
+            other_shapes!(PlainValue::NotText);
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PlainValue, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(PlainValue::NotText)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<PlainValue, E> {
+                Ok(PlainValue::NotText)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<PlainValue, E> {
+                Ok(PlainValue::NotText)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                inner: D,
+            ) -> Result<PlainValue, D::Error> {
+                inner.deserialize_any(self)
+            }
+            // The parser lends the scalar: copied once, into the zeroizing buffer.
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PlainValue, E> {
+                let mut buffer = Zeroizing::new(String::with_capacity(text.len()));
+                buffer.push_str(text);
+                Ok(PlainValue::Text(buffer))
+            }
+            // An owned string is moved, not copied.
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<PlainValue, E> {
+                Ok(PlainValue::Text(Zeroizing::new(text)))
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
     }
 }

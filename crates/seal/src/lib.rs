@@ -27,7 +27,7 @@ pub use crypto::{
     hybrid_decrypt, hybrid_encrypt, DecryptError, SealingKey, SealingKeyError, SESSION_KEY_BYTES,
 };
 pub use devkey::{generate_dev_keypair, DevKeyError, DevKeyPair, DEV_CERT_VALIDITY_DAYS};
-pub use input::{InputError, SecretInput};
+pub use input::{InputError, PlainField, PlainValue, SecretDocument, SecretInput};
 pub use reseal::{reseal, uncovered_values, UnopenedValue};
 pub use scope::{
     Scope, ScopeParseError, CLUSTER_WIDE_ANNOTATION, LAST_APPLIED_ANNOTATIONS,
