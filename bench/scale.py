@@ -4,6 +4,7 @@ whole-process latency of typical commands. Prints wall time, peak memory and rat
 the same run; asserts nothing (targets are read by people, see BENCHMARKS.md).
 
 Usage: bench/scale.py BINARY [--sizes 1,10,100,1000] [--skip-kustomize-over N] [--cache-sizes 100,1000]
+                       [--cache-baseline OTHER_BINARY] [--cache-repeat 3] [--cache-only]
 """
 import argparse
 import os
@@ -74,34 +75,56 @@ def median_of(argv, cwd, runs=15, stdin=None):
     return statistics.median(samples)
 
 
-def render_cache(binary, kubectl, sizes):
+def render_cache(binary, kubectl, sizes, baseline=None, repeat=3):
     """`check` with its render step: cold cache, warm cache, one environment changed, and
-    `--no-cache`, next to kubectl kustomize of every environment one after another."""
-    print("\ncheck with render (wall seconds): render cache cold, warm, one env changed, --no-cache; kubectl kustomize of all")
-    print(f"{'envs':>5}  {'cold':>8}  {'warm':>8}  {'one-chg':>8}  {'no-cache':>8}  {'kustomize':>10}  {'warm/kust':>9}")
+    `--no-cache`, next to `check --no-render` (the offline checks alone, the floor of a warm
+    run) and kubectl kustomize of every environment one after another. With `baseline`, that
+    binary is measured on the same repository with its own cache (cold, warm, one changed), so
+    before/after come from one run. Warm and one-changed are the median of `repeat` runs; each
+    one-changed run changes env0000's env.yaml again (another console replica count)."""
+    print("\ncheck with render (wall seconds): render cache cold, warm, one env changed (medians of "
+          f"{repeat}), --no-cache; check --no-render; kubectl kustomize of all")
+    print(f"{'binary':>8}  {'envs':>5}  {'cold':>8}  {'warm':>8}  {'one-chg':>8}  {'no-cache':>8}  "
+          f"{'no-render':>9}  {'kustomize':>10}  {'warm/kust':>9}")
+    binaries = [("new", binary)] + ([("baseline", baseline)] if baseline else [])
     for count in sizes:
         repo = make_repo(binary, count)
-        cache = tempfile.mkdtemp(prefix="dbos-gitops-bench-cache-")
-        env = dict(os.environ, DBOS_GITOPS_CACHE_DIR=cache)
+        caches = []
         try:
             assert run([binary, "build"], repo)[2] == 0, "build failed"
-            cold, _, _ = run([binary, "check"], repo, env=env)
-            warm, _, _ = run([binary, "check"], repo, env=env)
             env_yaml = os.path.join(repo, "environments/env0000/env.yaml")
-            with open(env_yaml, "a") as handle:
-                handle.write("console:\n  replicas: 2\n")
-            assert run([binary, "build"], repo)[2] == 0, "build failed"
-            one_changed, _, _ = run([binary, "check"], repo, env=env)
-            no_cache, _, _ = run([binary, "check", "--no-cache"], repo, env=env)
+            with open(env_yaml) as handle:
+                original = handle.read()
+            changes = 0
+            rows = []
+            for label, program in binaries:
+                cache = tempfile.mkdtemp(prefix="dbos-gitops-bench-cache-")
+                caches.append(cache)
+                env = dict(os.environ, DBOS_GITOPS_CACHE_DIR=cache)
+                cold, _, _ = run([program, "check"], repo, env=env)
+                warm = statistics.median(run([program, "check"], repo, env=env)[0] for _ in range(repeat))
+                samples = []
+                for _ in range(repeat):
+                    changes += 1
+                    with open(env_yaml, "w") as handle:
+                        handle.write(original + f"console:\n  replicas: {changes + 1}\n")
+                    assert run([binary, "build"], repo)[2] == 0, "build failed"
+                    samples.append(run([program, "check"], repo, env=env)[0])
+                rows.append((label, cold, warm, statistics.median(samples)))
+            no_cache, _, _ = run([binary, "check", "--no-cache"], repo)
+            no_render = statistics.median(run([binary, "check", "--no-render"], repo)[0] for _ in range(repeat))
             kustomize = 0.0
             for index in range(count):
                 seconds, _, code = run([kubectl, "kustomize", f"environments/env{index:04d}"], repo)
                 assert code == 0, "kubectl kustomize failed"
                 kustomize += seconds
-            print(f"{count:>5}  {cold:>8.3f}  {warm:>8.3f}  {one_changed:>8.3f}  {no_cache:>8.3f}  {kustomize:>10.3f}  {warm / kustomize:>9.4f}")
+            for label, cold, warm, one_changed in rows:
+                print(f"{label:>8}  {count:>5}  {cold:>8.3f}  {warm:>8.3f}  {one_changed:>8.3f}  {no_cache:>8.3f}  "
+                      f"{no_render:>9.3f}  {kustomize:>10.3f}  {warm / kustomize:>9.4f}", flush=True)
         finally:
             shutil.rmtree(repo)
-            shutil.rmtree(cache)
+            for cache in caches:
+                shutil.rmtree(cache)
 
 
 def main():
@@ -113,10 +136,23 @@ def main():
                         help="run `check` with its kubectl render step up to this many environments")
     parser.add_argument("--cache-sizes", default="100,1000",
                         help="environment counts for check's render cache figures (empty: none)")
+    parser.add_argument("--cache-baseline", default=None,
+                        help="another dbos-gitops binary measured in the render cache table (before/after)")
+    parser.add_argument("--cache-repeat", type=int, default=3,
+                        help="runs of warm and one-changed check; the table shows medians")
+    parser.add_argument("--cache-only", action="store_true",
+                        help="only the render cache table")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     kubectl = shutil.which("kubectl")
     check = has_check(binary)
+
+    if args.cache_only:
+        assert kubectl and check, "--cache-only needs kubectl and a binary with `check`"
+        baseline = os.path.abspath(args.cache_baseline) if args.cache_baseline else None
+        render_cache(binary, kubectl, [int(size) for size in args.cache_sizes.split(",")],
+                     baseline, args.cache_repeat)
+        return 0
 
     print("build / check of N environments (wall seconds, peak MiB) and kubectl kustomize of all N")
     header = (f"{'envs':>5}  {'build':>8}  {'MiB':>6}  {'rebuild':>8}  {'check':>8}  {'MiB':>6}  {'check+render':>12}  "
@@ -155,7 +191,9 @@ def main():
             shutil.rmtree(repo)
 
     if kubectl and check and args.cache_sizes:
-        render_cache(binary, kubectl, [int(size) for size in args.cache_sizes.split(",")])
+        baseline = os.path.abspath(args.cache_baseline) if args.cache_baseline else None
+        render_cache(binary, kubectl, [int(size) for size in args.cache_sizes.split(",")],
+                     baseline, args.cache_repeat)
 
     print("\nwhole-process latency (median of 15 runs)")
     example = ROOT

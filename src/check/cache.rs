@@ -1,10 +1,19 @@
-//! The render step's cache: an environment whose inputs have not changed is not rendered again.
+//! The render step's cache: an environment whose inputs have not changed is neither rendered
+//! nor parsed again.
 //!
 //! The key is a SHA-256 over everything `kubectl kustomize environments/<env>` reads from our
 //! tree (every file of the environment directory and of `base/`, components included, by path
 //! and content) and over `kubectl version --client`, so a new kubectl (a new built-in
-//! kustomize) renders afresh. The value is kustomize's successful output; findings are always
-//! recomputed from it, so they follow the current rules. Failures are never cached.
+//! kustomize) renders afresh. The value is not kustomize's output but what the findings need
+//! from it (`render.rs` extracts these "facts" once, after a successful render), stored with
+//! the version of the code that extracted them: an entry written by other extraction code, or
+//! one that does not parse (truncated, corrupt), is a miss. The findings themselves are always
+//! computed afresh from the facts and the current model, so they follow the current rules and
+//! declarations. Failures are never cached.
+//!
+//! `kubectl version --client` costs about a tenth of a second (it is a 50 MB Go binary), so its
+//! output is remembered too, keyed by the binary's resolved path, size, modification and
+//! status-change times and inode: replacing or upgrading kubectl changes at least one of them.
 //!
 //! The cache lives outside the tracked tree, in `$XDG_CACHE_HOME/dbos-gitops/render/` (or
 //! `~/.cache/...`; `DBOS_GITOPS_CACHE_DIR` overrides it). It is only an accelerator: a cache
@@ -15,12 +24,28 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What one render produced: kustomize's stdout on success, its stderr on failure.
-pub enum Rendered {
-    Success(String),
+/// Bumped when the layout of the key or of an entry changes.
+const FORMAT: &str = "dbos-gitops render cache 2";
+
+/// What one render produced.
+pub enum Rendered<T> {
+    /// kustomize succeeded; what the extractor took from its output.
+    Success(T),
+    /// kustomize succeeded but the extractor could not read its output (the reason).
+    Unreadable(String),
+    /// kustomize failed: its stderr.
     Failure(String),
+}
+
+/// One cache file: the facts and the version of the code that extracted them.
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    version: String,
+    facts: T,
 }
 
 pub struct RenderCache {
@@ -28,41 +53,52 @@ pub struct RenderCache {
     dir: Option<PathBuf>,
     /// Digest of `base/` and the kubectl version, shared by every environment.
     shared: String,
+    /// The extractor's version; an entry with another one is a miss.
+    version: String,
 }
 
 impl RenderCache {
-    pub fn new(root: &Path, kubectl: &Path, enabled: bool) -> RenderCache {
+    /// `version` names the code that turns a render into facts: entries written by another
+    /// version are not used.
+    pub fn new(root: &Path, kubectl: &Path, enabled: bool, version: &str) -> RenderCache {
         let dir = enabled.then(cache_dir).flatten();
         let shared = match &dir {
             None => String::new(),
-            Some(_) => {
+            Some(dir) => {
                 let mut hasher = Sha256::new();
-                let version = Command::new(kubectl)
-                    .args(["version", "--client", "-o", "json"])
-                    .output()
-                    .map(|output| output.stdout)
-                    .unwrap_or_default();
-                hasher.update(b"dbos-gitops render cache 1\0kubectl\0");
-                hasher.update(&version);
+                hasher.update(FORMAT.as_bytes());
+                hasher.update(b"\0kubectl\0");
+                hasher.update(kubectl_version(dir, kubectl));
                 hash_tree(&mut hasher, &root.join("base"), "base");
                 format!("{:x}", hasher.finalize())
             }
         };
-        RenderCache { dir, shared }
+        RenderCache {
+            dir,
+            shared,
+            version: version.to_string(),
+        }
     }
 
-    /// `kubectl kustomize <env_dir>` (repository-relative), from the cache when its inputs are
-    /// unchanged. `Err` only when kubectl could not be run at all.
-    pub fn render(&self, root: &Path, kubectl: &Path, env_dir: &str) -> std::io::Result<Rendered> {
+    /// `kubectl kustomize <env_dir>` (repository-relative) turned into facts by `extract`, from
+    /// the cache when the overlay's inputs are unchanged. `Err` only when kubectl could not be
+    /// run at all.
+    pub fn render<T: Serialize + DeserializeOwned>(
+        &self,
+        root: &Path,
+        kubectl: &Path,
+        env_dir: &str,
+        extract: impl FnOnce(&str) -> Result<T, String>,
+    ) -> std::io::Result<Rendered<T>> {
         let entry = self.dir.as_ref().map(|dir| {
             let mut hasher = Sha256::new();
             hasher.update(self.shared.as_bytes());
             hash_tree(&mut hasher, &root.join(env_dir), "env");
-            dir.join(format!("{:x}.yaml", hasher.finalize()))
+            dir.join(format!("{:x}.json", hasher.finalize()))
         });
         if let Some(entry) = &entry {
-            if let Ok(text) = std::fs::read_to_string(entry) {
-                return Ok(Rendered::Success(text));
+            if let Some(facts) = self.load(entry) {
+                return Ok(Rendered::Success(facts));
             }
         }
         let output = Command::new(kubectl)
@@ -74,24 +110,89 @@ impl RenderCache {
                 String::from_utf8_lossy(&output.stderr).into_owned(),
             ));
         }
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let facts = match extract(&String::from_utf8_lossy(&output.stdout)) {
+            Ok(facts) => facts,
+            Err(reason) => return Ok(Rendered::Unreadable(reason)),
+        };
         if let Some(entry) = &entry {
-            store(entry, &text);
+            let stored = Entry {
+                version: self.version.clone(),
+                facts: &facts,
+            };
+            if let Ok(bytes) = serde_json::to_vec(&stored) {
+                store(entry, &bytes);
+            }
         }
-        Ok(Rendered::Success(text))
+        Ok(Rendered::Success(facts))
     }
+
+    /// The entry's facts when it is readable, whole and of this version.
+    fn load<T: DeserializeOwned>(&self, entry: &Path) -> Option<T> {
+        let bytes = std::fs::read(entry).ok()?;
+        let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
+        (entry.version == self.version).then_some(entry.facts)
+    }
+}
+
+/// `kubectl version --client -o json`, remembered per binary (see the module comment). An
+/// unreadable binary or a failing kubectl yields whatever it printed, which is still a key.
+fn kubectl_version(dir: &Path, kubectl: &Path) -> Vec<u8> {
+    let memo =
+        binary_identity(kubectl).map(|identity| dir.join(format!("kubectl-{identity}.version")));
+    if let Some(bytes) = memo.as_ref().and_then(|memo| std::fs::read(memo).ok()) {
+        if !bytes.is_empty() {
+            return bytes;
+        }
+    }
+    let version = Command::new(kubectl)
+        .args(["version", "--client", "-o", "json"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| output.stdout)
+        .unwrap_or_default();
+    if let (Some(memo), false) = (&memo, version.is_empty()) {
+        store(memo, &version);
+    }
+    version
+}
+
+/// A digest of what identifies the file at `path` without reading it: its resolved path, size,
+/// modification time and (on Unix) inode and status-change time.
+fn binary_identity(path: &Path) -> Option<String> {
+    let resolved = std::fs::canonicalize(path).ok()?;
+    let metadata = std::fs::metadata(&resolved).ok()?;
+    let modified = metadata
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let mut hasher = Sha256::new();
+    hasher.update(resolved.to_string_lossy().as_bytes());
+    hasher.update([0]);
+    hasher.update(metadata.len().to_be_bytes());
+    hasher.update(modified.as_secs().to_be_bytes());
+    hasher.update(modified.subsec_nanos().to_be_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        hasher.update(metadata.ino().to_be_bytes());
+        hasher.update(metadata.ctime().to_be_bytes());
+        hasher.update(metadata.ctime_nsec().to_be_bytes());
+    }
+    Some(format!("{:x}", hasher.finalize()))
 }
 
 /// Written next to its final name and renamed, so a concurrent `check` never reads half an
 /// entry; any error is dropped (the cache is optional).
-fn store(entry: &Path, text: &str) {
+fn store(entry: &Path, bytes: &[u8]) {
     let Some(dir) = entry.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
     if let Ok(mut file) = tempfile::NamedTempFile::new_in(dir) {
         use std::io::Write as _;
-        if file.write_all(text.as_bytes()).is_ok() {
+        if file.write_all(bytes).is_ok() {
             let _ = file.persist(entry);
         }
     }

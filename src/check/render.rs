@@ -4,12 +4,17 @@
 //!
 //! The rendered objects are then read for what only the render shows: the KEDA-scaled
 //! Deployment as applied (no `replicas`), and secret references that the inventory does not
-//! know (a user's own patch or resource), which must be sealed like the rest.
+//! know (a user's own patch or resource), which must be sealed like the rest. What the
+//! findings need from a render is extracted once into [`Facts`], which the render cache keeps
+//! (`cache.rs`), so a warm check neither renders nor parses an unchanged overlay; the findings
+//! are computed from the facts and the current model on every run.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{EnvCheck, Finding};
@@ -58,7 +63,8 @@ pub fn check(
         .map(usize::from)
         .unwrap_or(4)
         .min(checks.len());
-    let cache = super::cache::RenderCache::new(root, &kubectl, cache_enabled);
+    let cache = super::cache::RenderCache::new(root, &kubectl, cache_enabled, &facts_version());
+    let reported = replicas_reported(earlier);
     let progress = super::cache::progress(checks.len());
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
@@ -69,7 +75,7 @@ pub fn check(
                 let Some(check) = checks.get(index) else {
                     break;
                 };
-                let findings = render_env(root, &kubectl, check, earlier, &cache);
+                let findings = render_env(root, &kubectl, check, &reported, &cache);
                 results.lock().expect("no panics").extend(findings);
                 if let Some(bar) = &progress {
                     bar.inc(1);
@@ -83,14 +89,73 @@ pub fn check(
     results.into_inner().expect("no panics")
 }
 
+/// Bumped when [`Facts`] or what [`extract`] puts into them changes meaning. The cache also
+/// keys on the source text of this file and of `yaml.rs` (see [`facts_version`]), so an
+/// edited extractor never reads facts an older one wrote, even when this is not bumped.
+const FACTS_VERSION: u32 = 1;
+
+/// What the cache stores as the version of the facts: the crate version, [`FACTS_VERSION`] and a
+/// digest of the extracting code's source.
+fn facts_version() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(include_str!("render.rs"));
+    hasher.update([0]);
+    hasher.update(include_str!("../yaml.rs"));
+    format!(
+        "{}/{FACTS_VERSION}/{:x}",
+        env!("CARGO_PKG_VERSION"),
+        hasher.finalize()
+    )
+}
+
+/// What the findings read from one successful render, independent of the model, so it can be
+/// cached with the render's inputs.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Facts {
+    /// Every Deployment with a string name, in render order, and whether it sets a numeric
+    /// `spec.replicas`.
+    deployments: Vec<(String, bool)>,
+    /// Every secret reference: `(secret, key, used_by)` (see [`references`]).
+    references: Vec<(String, String, String)>,
+}
+
+/// Parses kustomize's output and takes the facts from it; `Err` is the YAML reader's reason.
+fn extract(dir: &str, text: &str) -> Result<Facts, String> {
+    let objects =
+        crate::yaml::parse_documents(Path::new(dir), text).map_err(|error| error.to_string())?;
+    let deployments = objects
+        .iter()
+        .filter(|object| object["kind"] == "Deployment")
+        .filter_map(|object| {
+            let name = object["metadata"]["name"].as_str()?;
+            Some((name.to_string(), object["spec"]["replicas"].is_number()))
+        })
+        .collect();
+    Ok(Facts {
+        deployments,
+        references: references(&objects),
+    })
+}
+
+/// The environment directories whose `replicas-on-autoscaled` an earlier check already
+/// reported (the render's finding would repeat it).
+fn replicas_reported(earlier: &[Finding]) -> HashSet<String> {
+    earlier
+        .iter()
+        .filter(|finding| finding.code == "replicas-on-autoscaled")
+        .filter_map(|finding| crate::layout::env_of(&finding.file).map(crate::layout::env_dir))
+        .collect()
+}
+
 fn render_env(
     root: &Path,
     kubectl: &Path,
     check: &EnvCheck<'_>,
-    earlier: &[Finding],
+    reported: &HashSet<String>,
     cache: &super::cache::RenderCache,
 ) -> Vec<Finding> {
-    let output = cache.render(root, kubectl, &check.dir);
+    let output = cache.render(root, kubectl, &check.dir, |text| extract(&check.dir, text));
     let output = match output {
         Ok(output) => output,
         Err(error) => {
@@ -101,8 +166,8 @@ fn render_env(
             )]
         }
     };
-    let text = match output {
-        super::cache::Rendered::Success(text) => text,
+    let facts = match output {
+        super::cache::Rendered::Success(facts) => facts,
         super::cache::Rendered::Failure(stderr) => {
             let reason = stderr
                 .lines()
@@ -120,19 +185,27 @@ fn render_env(
             check.dir
         ))];
         }
+        super::cache::Rendered::Unreadable(reason) => {
+            // kustomize succeeded but we cannot read what it printed: the checks below would
+            // see nothing, so say so instead of passing. (Only for a resolved environment, as
+            // before the facts were cached.)
+            return match check.env {
+                Some(_) => vec![unreadable_render(&check.dir, &reason)],
+                None => Vec::new(),
+            };
+        }
     };
     let Some(env) = &check.env else {
         return Vec::new();
     };
-    let objects = match crate::yaml::parse_documents(Path::new(&check.dir), &text) {
-        Ok(objects) => objects,
-        // kustomize succeeded but we cannot read what it printed: the checks below would see
-        // nothing, so say so instead of passing.
-        Err(error) => return vec![unreadable_render(&check.dir, &error.to_string())],
-    };
     let mut findings = Vec::new();
-    findings.extend(autoscaled_replicas(check, env, &objects, earlier));
-    findings.extend(unknown_references(check, env, &objects));
+    findings.extend(autoscaled_replicas(
+        check,
+        env,
+        &facts,
+        reported.contains(&check.dir),
+    ));
+    findings.extend(unknown_references(check, env, &facts.references));
     findings
 }
 
@@ -152,19 +225,16 @@ fn unreadable_render(dir: &str, error: &str) -> Finding {
 fn autoscaled_replicas(
     check: &EnvCheck<'_>,
     env: &Environment,
-    objects: &[Value],
-    earlier: &[Finding],
+    facts: &Facts,
+    reported: bool,
 ) -> Option<Finding> {
     env.autoscaling.as_ref()?;
     let deployment = Environment::deployment_name(env.active.as_ref()?);
-    let reported = earlier.iter().any(|finding| {
-        finding.code == "replicas-on-autoscaled" && finding.file.starts_with(&check.dir)
-    });
-    let scaled = objects.iter().find(|object| {
-        object["kind"] == "Deployment" && object["metadata"]["name"] == deployment.as_str()
-    })?;
-    (!reported && scaled["spec"]["replicas"].is_number())
-        .then(|| super::versions::replicas_finding(&check.dir, env))
+    let (_, replicas) = facts
+        .deployments
+        .iter()
+        .find(|(name, _)| *name == deployment)?;
+    (!reported && *replicas).then(|| super::versions::replicas_finding(&check.dir, env))
 }
 
 /// `(secret, key, used_by)`; `key` is empty for whole-secret references.
@@ -273,11 +343,15 @@ fn references(objects: &[Value]) -> Vec<(String, String, String)> {
 }
 
 /// References the inventory does not list (the secrets check covers those) must be sealed too.
-fn unknown_references(check: &EnvCheck<'_>, env: &Environment, objects: &[Value]) -> Vec<Finding> {
+fn unknown_references(
+    check: &EnvCheck<'_>,
+    env: &Environment,
+    references: &[(String, String, String)],
+) -> Vec<Finding> {
     let inventory = crate::inventory::references(env);
     let mut findings = Vec::new();
     let mut seen = Vec::new();
-    for (secret, key, used_by) in references(objects) {
+    for (secret, key, used_by) in references.iter().cloned() {
         let known = inventory.iter().any(|reference| {
             reference.secret == secret
                 && (key.is_empty() || reference.key == key || reference.key.is_empty())
@@ -345,4 +419,46 @@ fn unknown_references(check: &EnvCheck<'_>, env: &Environment, objects: &[Value]
         }
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_reported_matches_whole_environment_names() {
+        let earlier = vec![
+            Finding::error(
+                "replicas-on-autoscaled",
+                "environments/prod-eu/env.yaml",
+                "x",
+            ),
+            Finding::error("other-code", "environments/staging/env.yaml", "x"),
+        ];
+        let reported = replicas_reported(&earlier);
+        assert!(reported.contains("environments/prod-eu"));
+        // `environments/prod` is a prefix of the reported file but another environment.
+        assert!(!reported.contains("environments/prod"));
+        assert!(!reported.contains("environments/staging"));
+    }
+
+    #[test]
+    fn facts_name_deployments_and_references() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: c\n        env:\n        - name: A\n          valueFrom:\n            secretKeyRef:\n              name: s\n              key: k\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: scaled\nspec: {}\n";
+        let facts = extract("environments/prod", text).unwrap();
+        assert_eq!(
+            facts.deployments,
+            vec![("web".to_string(), true), ("scaled".to_string(), false)]
+        );
+        assert_eq!(
+            facts.references,
+            vec![(
+                "s".to_string(),
+                "k".to_string(),
+                "Deployment/web".to_string()
+            )]
+        );
+        assert!(extract("environments/prod", "a: [\n").is_err());
+        assert!(facts_version().starts_with(env!("CARGO_PKG_VERSION")));
+    }
 }

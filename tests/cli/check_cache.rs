@@ -1,46 +1,116 @@
 //! `check`'s render cache (#15): an unchanged environment is not rendered again, a changed one
 //! is, `--no-cache` renders everything, and a cache that cannot be written never fails the
-//! check. Renders are counted by a `kubectl` wrapper on PATH that logs each `kustomize` call
-//! and runs the real kubectl.
+//! check. Renders are counted by a `kubectl` wrapper on PATH that logs each call and runs the
+//! real kubectl. The cache keeps what the findings need from a render ("facts") with the
+//! version of the code that extracted them; the tests tamper with those entries to show that
+//! a cached fact is used, and that one of another version or a damaged one is not.
 
 use crate::support::*;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// A directory holding a `kubectl` that appends its arguments to `log` and execs the real one.
-fn counting_kubectl(dir: &Path, log: &Path) -> Option<PathBuf> {
-    let real = std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join("kubectl"))
-        .find(|candidate| candidate.is_file())?;
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("kubectl");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    Some(bin)
+/// A test repository with a counting `kubectl` first on PATH.
+struct Harness {
+    repo: TestRepo,
+    tools: tempfile::TempDir,
+    log: PathBuf,
+    real: PathBuf,
+    path: OsString,
 }
 
-fn renders(log: &Path) -> usize {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| line.starts_with("kustomize"))
-        .count()
+impl Harness {
+    /// `None` (after a loud skip) without kubectl.
+    fn new(repo: TestRepo) -> Option<Harness> {
+        if !require_tool("kubectl", &["version", "--client"]) {
+            return None;
+        }
+        let real = std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|dir| dir.join("kubectl"))
+            .find(|candidate| candidate.is_file())?;
+        let tools = tempfile::tempdir().unwrap();
+        let log = tools.path().join("calls.log");
+        let bin = tools.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let path = std::env::join_paths(
+            std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+        )
+        .unwrap();
+        let harness = Harness {
+            repo,
+            tools,
+            log,
+            real,
+            path,
+        };
+        harness.write_kubectl(1);
+        Some(harness)
+    }
+
+    /// The wrapper: logs its arguments and runs the real kubectl; `kubectl version` also prints
+    /// `generation`, so a new generation is a kubectl with another version.
+    fn write_kubectl(&self, generation: u32) {
+        let script = self.tools.path().join("bin/kubectl");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{log}'\n\
+                 if [ \"$1\" = version ]; then '{real}' \"$@\" || exit; echo 'generation {generation}'; exit 0; fi\n\
+                 exec '{real}' \"$@\"\n",
+                log = self.log.display(),
+                real = self.real.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn calls(&self, first: &str) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.split(' ').next() == Some(first))
+            .count()
+    }
+
+    fn renders(&self) -> usize {
+        self.calls("kustomize")
+    }
+
+    fn versions(&self) -> usize {
+        self.calls("version")
+    }
+
+    /// `check` with the wrapper on PATH; the cache in `$HOME/.cache` unless `cache_dir`.
+    fn check(&self, extra: &[&str], cache_dir: Option<&Path>) -> String {
+        let mut arguments = vec!["check"];
+        arguments.extend_from_slice(extra);
+        let mut command = self.repo.command(&arguments);
+        command.env("PATH", &self.path);
+        if let Some(dir) = cache_dir {
+            command.env("DBOS_GITOPS_CACHE_DIR", dir);
+        }
+        let run = Run::from(command.output().unwrap());
+        // Findings (unsealed secrets in this bare repository) are fine; could-not-run is not.
+        assert_ne!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        run.stdout
+    }
+
+    /// The cached facts, one file per render.
+    fn entries(&self) -> Vec<PathBuf> {
+        let dir = self.repo.home.path().join(".cache/dbos-gitops/render");
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        entries.sort();
+        entries
+    }
 }
 
 #[test]
 fn unchanged_environments_are_not_rendered_again() {
-    if !require_tool("kubectl", &["version", "--client"]) {
-        return;
-    }
     let repo = TestRepo::prod();
     let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
     repo.ok(&[
@@ -52,59 +122,128 @@ fn unchanged_environments_are_not_rendered_again() {
         "--conductor-version",
         TEST_CONDUCTOR_VERSION,
     ]);
-    let tools = tempfile::tempdir().unwrap();
-    let log = tools.path().join("calls.log");
-    let bin = counting_kubectl(tools.path(), &log).expect("kubectl on PATH");
-    let path = std::env::join_paths(
-        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
-    let check = |extra: &[&str], cache_dir: Option<&Path>| {
-        let mut arguments = vec!["check"];
-        arguments.extend_from_slice(extra);
-        let mut command = repo.command(&arguments);
-        command.env("PATH", &path);
-        if let Some(dir) = cache_dir {
-            command.env("DBOS_GITOPS_CACHE_DIR", dir);
-        }
-        let run = Run::from(command.output().unwrap());
-        // Findings (unsealed secrets in this bare repository) are fine; could-not-run is not.
-        assert_ne!(run.code, 2, "{}{}", run.stdout, run.stderr);
-        run.stdout
-    };
-    let cold = check(&[], None);
-    assert_eq!(renders(&log), 2, "cold: both environments render");
-    let entries = std::fs::read_dir(repo.home.path().join(".cache/dbos-gitops/render"))
-        .unwrap()
-        .count();
-    assert_eq!(entries, 2);
-    assert_eq!(check(&[], None), cold, "a warm check reports the same");
-    assert_eq!(renders(&log), 2, "warm: nothing renders");
+    let Some(h) = Harness::new(repo) else { return };
+    let cold = h.check(&[], None);
+    assert_eq!(h.renders(), 2, "cold: both environments render");
+    assert_eq!(h.entries().len(), 2);
+    assert_eq!(h.versions(), 1, "cold: kubectl's version is asked once");
+    assert_eq!(h.check(&[], None), cold, "a warm check reports the same");
+    assert_eq!(h.renders(), 2, "warm: nothing renders");
+    assert_eq!(h.versions(), 1, "warm: the same kubectl is not asked again");
     // One environment changed: only it renders.
-    let env_yaml = repo.read("environments/staging/env.yaml");
-    repo.write(
+    let env_yaml = h.repo.read("environments/staging/env.yaml");
+    h.repo.write(
         "environments/staging/env.yaml",
         &env_yaml.replace("replicas: 1", "replicas: 2"),
     );
-    repo.ok(&["build"]);
-    check(&[], None);
-    assert_eq!(renders(&log), 3, "one changed: one render");
+    h.repo.ok(&["build"]);
+    h.check(&[], None);
+    assert_eq!(h.renders(), 3, "one changed: one render");
     // A change to base/ is read by every overlay: both render.
-    let base = repo.read("base/kustomization.yaml");
-    repo.write("base/kustomization.yaml", &format!("{base}# touched\n"));
-    let stale = {
-        let mut command = repo.command(&["check"]);
-        command.env("PATH", &path);
-        Run::from(command.output().unwrap())
-    };
-    assert_eq!(renders(&log), 5, "base changed: {}", stale.stdout);
-    repo.write("base/kustomization.yaml", &base);
+    let base = h.repo.read("base/kustomization.yaml");
+    h.repo
+        .write("base/kustomization.yaml", &format!("{base}# touched\n"));
+    h.check(&[], None);
+    assert_eq!(h.renders(), 5, "base changed: both render");
+    h.repo.write("base/kustomization.yaml", &base);
+    h.check(&[], None);
+    assert_eq!(
+        h.renders(),
+        5,
+        "base restored: its earlier entries are used"
+    );
     // --no-cache renders everything, and leaves the warm cache as it was.
-    check(&["--no-cache"], None);
-    assert_eq!(renders(&log), 7);
+    h.check(&["--no-cache"], None);
+    assert_eq!(h.renders(), 7);
+    h.check(&[], None);
+    assert_eq!(h.renders(), 7);
     // A cache directory that cannot be created (below a file) never fails the check.
-    let blocker = tools.path().join("file");
+    let blocker = h.tools.path().join("file");
     std::fs::write(&blocker, "").unwrap();
-    assert_eq!(check(&[], Some(&blocker.join("cache"))), cold);
-    assert_eq!(renders(&log), 9);
+    assert_eq!(h.check(&[], Some(&blocker.join("cache"))), cold);
+    assert_eq!(h.renders(), 9);
+}
+
+#[test]
+fn another_kubectl_renders_afresh() {
+    let Some(h) = Harness::new(TestRepo::prod()) else {
+        return;
+    };
+    let cold = h.check(&[], None);
+    assert_eq!((h.renders(), h.versions()), (1, 1));
+    h.check(&[], None);
+    assert_eq!((h.renders(), h.versions()), (1, 1), "warm: nothing runs");
+    // Another kubectl at the same path (an upgrade): its version is asked, and it differs.
+    h.write_kubectl(2);
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!((h.renders(), h.versions()), (2, 2), "new kubectl: renders");
+    h.check(&[], None);
+    assert_eq!((h.renders(), h.versions()), (2, 2), "and is remembered");
+    // The same bytes written again (new modification time): asked again, same version, so
+    // the renders of this version still hold.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    h.write_kubectl(2);
+    h.check(&[], None);
+    assert_eq!(
+        (h.renders(), h.versions()),
+        (2, 3),
+        "rewritten kubectl: asked"
+    );
+    // Back to the first kubectl's version: its entries were kept.
+    h.write_kubectl(1);
+    h.check(&[], None);
+    assert_eq!((h.renders(), h.versions()), (2, 4));
+}
+
+#[test]
+fn cached_facts_are_used_only_whole_and_of_this_version() {
+    let Some(h) = Harness::new(TestRepo::prod()) else {
+        return;
+    };
+    let cold = h.check(&[], None);
+    assert_eq!(h.renders(), 1);
+    let [entry] = h.entries().try_into().expect("one entry");
+    let original = std::fs::read_to_string(&entry).unwrap();
+    let mut stored: serde_json::Value = serde_json::from_str(&original).unwrap();
+    stored["facts"]["references"]
+        .as_array_mut()
+        .expect("references")
+        .push(serde_json::json!([
+            "planted-secret",
+            "planted-key",
+            "Deployment/planted"
+        ]));
+    let planted = "secret `planted-secret` (key `planted-key`) is referenced by Deployment `planted` but not sealed";
+
+    // A fact of this version is used as it is (nothing renders), and the findings are
+    // computed from it now: the planted reference is reported.
+    std::fs::write(&entry, stored.to_string()).unwrap();
+    let warm = h.check(&[], None);
+    assert_eq!(h.renders(), 1);
+    assert!(warm.contains(planted), "{warm}");
+
+    // The same entry written by other extraction code: not used, rendered and replaced.
+    stored["version"] = "0.0.0/0/other-rules".into();
+    std::fs::write(&entry, stored.to_string()).unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.renders(), 2, "other version: renders");
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), original);
+
+    // A truncated entry, and one that is not JSON at all: renders, same findings.
+    std::fs::write(&entry, &original[..original.len() / 2]).unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.renders(), 3, "truncated: renders");
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), original);
+    std::fs::write(&entry, b"\xff\x00not json").unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.renders(), 4, "garbage: renders");
+
+    // An entry that cannot be read or replaced (a directory in its place): the check still
+    // runs and reports the same, every time.
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::create_dir(&entry).unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.renders(), 6);
+    assert!(entry.is_dir());
 }
