@@ -14,9 +14,9 @@ mod faults;
 mod help;
 mod hooks;
 // One rule, one message (#13); input rules (#14).
+mod input_limits;
 mod input_rules;
 mod paths;
-mod input_limits;
 mod render;
 mod retire;
 mod scope;
