@@ -200,6 +200,12 @@ fn resolve_each<'a>(
     (environments, all_resolve)
 }
 
+/// Whether a link in the tracked tree leads out of the repository (then `run` reports only
+/// those links).
+pub fn leaves_repository(root: &std::path::Path) -> Result<bool, Error> {
+    Ok(links::refused(root)?.is_some())
+}
+
 /// Runs every check and returns the findings in a stable order.
 pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
     // Links out of the repository first: nothing else may read through them.

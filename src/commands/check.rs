@@ -13,7 +13,13 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let loaded = crate::repo::load::load_repo_for_check(&root)?;
     if let Some(name) = arguments.env.as_deref() {
-        loaded.select_env(Some(name))?;
+        // An environment whose directory is a link out of the repository was not loaded: the
+        // report names the link, not a missing environment.
+        if let Err(error) = loaded.select_env(Some(name)) {
+            if !check::leaves_repository(&root)? {
+                return Err(error);
+            }
+        }
     }
     let options = Options {
         only_env: arguments.env.as_deref().map(str::to_string),

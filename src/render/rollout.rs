@@ -11,7 +11,8 @@
 //!
 //! Who reads what is found in the objects themselves (the embedded base's Deployments and this
 //! environment's patches), not in a table that could drift from them. The ciphertext digests
-//! come from the model (`Environment::secret_digests`, read by the loader): render stays pure.
+//! come from the model (`Environment::secret_digests`, which the loader reads with
+//! `repo::sealed_digests`): render stays pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -25,35 +26,6 @@ pub const SECRETS_DIGEST_ANNOTATION: &str = "dbos-gitops.io/secrets-sha256";
 
 /// One secret read by a pod: a key, or every key (`None`).
 type Read = (String, Option<String>);
-
-/// Per sealed secret (its `metadata.name`), per key: SHA-256 of the key's sealed value. A file
-/// that is not a readable SealedSecret digests as a whole under the key `""`, so editing it
-/// still changes the annotation. Pure: the loader passes the file's bytes.
-pub fn sealed_digests(file_stem: &str, bytes: &[u8]) -> (String, BTreeMap<String, String>) {
-    let digest = crate::repo::ownership::digest;
-    let text = String::from_utf8_lossy(bytes);
-    let parsed = crate::yaml::parse_documents(std::path::Path::new(file_stem), &text).ok();
-    if let Some([document]) = parsed.as_deref() {
-        if let Some(data) = document["spec"]["encryptedData"].as_object() {
-            let name = document["metadata"]["name"]
-                .as_str()
-                .unwrap_or(file_stem)
-                .to_string();
-            let keys = data
-                .iter()
-                .map(|(key, value)| {
-                    let ciphertext = value.as_str().unwrap_or_default();
-                    (key.clone(), digest(ciphertext.as_bytes()))
-                })
-                .collect();
-            return (name, keys);
-        }
-    }
-    (
-        file_stem.to_string(),
-        BTreeMap::from([(String::new(), digest(bytes))]),
-    )
-}
 
 /// Adds the annotation to `document` when it is a Deployment (patch) whose pods read secrets,
 /// counting what the base's Deployment of the same name reads too.
@@ -89,7 +61,7 @@ pub fn annotate(env: &Environment, document: &mut Value) {
             }
         }
     }
-    let digest = crate::repo::ownership::digest(digested.as_bytes());
+    let digest = crate::layout::digest(digested.as_bytes());
     let template = &mut document["spec"]["template"];
     if !template["metadata"].is_object() {
         template["metadata"] = Value::Object(Default::default());
@@ -206,17 +178,5 @@ mod tests {
         assert!(reads["conductor"].contains(&("conductor-db".into(), Some("database-url".into()))));
         assert!(reads["dbos-app"].contains(&("conductor-api-key".into(), Some("api-key".into()))));
         assert!(reads.get("console").is_none_or(BTreeSet::is_empty));
-    }
-
-    #[test]
-    fn sealed_digests_are_per_key_and_unreadable_files_digest_whole() {
-        let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: conductor-db\nspec:\n  encryptedData:\n    a: AAAA\n    b: BBBB\n";
-        let (name, keys) = sealed_digests("conductor-db", text.as_bytes());
-        assert_eq!(name, "conductor-db");
-        assert_eq!(keys.len(), 2);
-        assert_ne!(keys["a"], keys["b"]);
-        let (name, keys) = sealed_digests("broken", b": not yaml: [");
-        assert_eq!(name, "broken");
-        assert_eq!(keys.keys().collect::<Vec<_>>(), [""]);
     }
 }

@@ -283,7 +283,7 @@ fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {
     for file in &secret_files {
         if let Some(bytes) = reader.read_optional(&secrets_dir.join(file))? {
             let stem = file.trim_end_matches(".yaml");
-            let (name, keys) = crate::render::rollout::sealed_digests(stem, &bytes);
+            let (name, keys) = super::sealed_digests::sealed_digests(stem, &bytes);
             secret_digests.insert(name, keys);
         }
     }

@@ -10,6 +10,7 @@ pub mod load;
 pub mod lock;
 pub mod ownership;
 pub mod plan;
+pub mod sealed_digests;
 
 pub use load::{find_root, load_repo, load_repo_scoped, LoadedRepo};
 pub use plan::{Plan, WriteOptions};

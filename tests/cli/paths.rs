@@ -720,3 +720,21 @@ fn issue_14_a_killed_init_env_still_puts_its_development_key_in_place() {
     assert!(!repo.exists(".dbos-gitops-journal"));
     assert_eq!(mode(&repo.dev_key("prod")), 0o600);
 }
+
+#[test]
+fn check_of_an_environment_behind_a_link_out_names_the_link() {
+    let repo = TestRepo::prod();
+    let outside = tempfile::tempdir().unwrap();
+    move_out(&repo, "environments/prod", outside.path());
+    let run = repo.run(&["check", "--no-render", "--env", "prod"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("environments/prod: a symbolic link to"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("no environment"), "{}", run.stderr);
+    // Without a link out, an environment that is not there is still an error of its own.
+    let missing = TestRepo::prod().run(&["check", "--no-render", "--env", "staging"]);
+    assert_eq!(missing.code, 2, "{}\n{}", missing.stdout, missing.stderr);
+}
