@@ -29,7 +29,7 @@ pub struct Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// YAML that does not parse (any file `yaml.rs` reads). `hint()` turns it into `Declare`.
+    /// YAML that does not parse (any file `yaml` reads). `hint()` turns it into `Declare`.
     #[error("{}", declare::located(&path.display().to_string(), *line, *column, message))]
     Declaration {
         path: PathBuf,
