@@ -15,9 +15,9 @@ pub fn text(data: &[u8]) -> Option<&str> {
     std::str::from_utf8(data).ok()
 }
 
-/// A declaration error names the file it is about.
-pub fn assert_names_file(error: &dbos_gitops::error::Error, file: &str) {
-    let report = error.report();
+/// A declaration error (of any layer) names the file it is about.
+pub fn assert_names_file(error: impl Into<dbos_gitops::error::Error>, file: &str) {
+    let report = error.into().report();
     assert!(
         report.contains(file),
         "error does not name `{file}`: {report}"

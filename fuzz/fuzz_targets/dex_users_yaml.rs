@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
                 .unwrap_or_else(|error| panic!("written users do not parse: {error}\n{written}"));
             assert_eq!(again, users, "round trip changed the users:\n{written}");
         }
-        Err(error) => common::assert_names_file(&error, "dex-users.yaml"),
+        Err(error) => common::assert_names_file(error, "dex-users.yaml"),
     }
 });

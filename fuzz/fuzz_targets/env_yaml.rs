@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
     let file = "environments/prod/env.yaml";
     match dbos_gitops::declare::parse_env(Path::new(file), text) {
         Ok(spec) => common::resolve_and_render(&common::seed_repo(), spec, common::seed_versions()),
-        Err(error) => common::assert_names_file(&error, file),
+        Err(error) => common::assert_names_file(error, file),
     }
 });

@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
     };
     match dbos_gitops::declare::parse_repo(Path::new("dbos-gitops.yaml"), text) {
         Ok(repo) => common::resolve_and_render(&repo, common::seed_env(), common::seed_versions()),
-        Err(error) => common::assert_names_file(&error, "dbos-gitops.yaml"),
+        Err(error) => common::assert_names_file(error, "dbos-gitops.yaml"),
     }
 });

@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         Ok(versions) => {
             common::resolve_and_render(&common::seed_repo(), common::seed_env(), versions)
         }
-        Err(error) => common::assert_names_file(&error, file),
+        Err(error) => common::assert_names_file(error, file),
     }
 });
