@@ -6,7 +6,6 @@
 use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 /// The `check --format json` finding with this code, or a panic listing them all.
 fn finding(repo: &TestRepo, code: &str) -> Value {
@@ -191,26 +190,6 @@ fn image_references_follow_the_distribution_grammar_and_name_the_field() {
     }
     let digest = format!("ghcr.io/acme/app@sha256:{}", "0a".repeat(32));
     repo.ok(&["version", "add", "v2", "--env", "prod", "--image", &digest]);
-}
-
-/// `{file: None | Some(error)}` from `tests/support/validate_schema.py`; `None` when Python
-/// `jsonschema` is missing (a loud skip, a failure in CI).
-fn schema_verdicts(schema: &Path, files: &[&Path]) -> Option<serde_json::Map<String, Value>> {
-    if !require_tool("python3", &["-c", "import jsonschema, yaml"]) {
-        return None;
-    }
-    let output = Command::new("python3")
-        .arg(project_root().join("tests/support/validate_schema.py"))
-        .arg(schema)
-        .args(files)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).expect("json"))
 }
 
 #[test]

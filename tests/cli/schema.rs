@@ -4,27 +4,6 @@
 
 use crate::support::*;
 use std::path::Path;
-use std::process::Command;
-
-/// `{file: None | Some(error)}` from `tests/support/validate_schema.py`, or `None` when Python
-/// `jsonschema` is missing (a loud skip, a failure in CI).
-fn validate(schema: &Path, files: &[&Path]) -> Option<serde_json::Map<String, serde_json::Value>> {
-    if !require_tool("python3", &["-c", "import jsonschema, yaml"]) {
-        return None;
-    }
-    let output = Command::new("python3")
-        .arg(project_root().join("tests/support/validate_schema.py"))
-        .arg(schema)
-        .args(files)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).expect("json"))
-}
 
 /// `text` without the top-level blocks starting with `keys` (their indented lines included).
 fn without_blocks(text: &str, keys: &[&str]) -> String {
@@ -123,7 +102,7 @@ fn every_env_yaml_we_write_validates_and_a_misspelt_field_does_not() {
     let schema = repo.path().join(".dbos-gitops/schema/env.json");
     let mut all: Vec<&Path> = files.iter().map(|path| path.as_path()).collect();
     all.push(&typo);
-    let Some(results) = validate(&schema, &all) else {
+    let Some(results) = schema_verdicts(&schema, &all) else {
         return;
     };
     for file in &files {
@@ -153,7 +132,7 @@ fn every_env_yaml_we_write_validates_and_a_misspelt_field_does_not() {
     )
     .unwrap();
     let declaration = repo.path().join("dbos-gitops.yaml");
-    let results = validate(&repo_schema, &[&declaration, &repo_typo]).unwrap();
+    let results = schema_verdicts(&repo_schema, &[&declaration, &repo_typo]).unwrap();
     assert_eq!(
         results[&declaration.to_string_lossy().to_string()],
         serde_json::Value::Null

@@ -396,3 +396,26 @@ pub fn base64_text(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// `{file: None | Some(error)}` from `tests/support/validate_schema.py`, or `None` when Python
+/// `jsonschema` is missing (a loud skip, a failure in CI).
+pub fn schema_verdicts(
+    schema: &Path,
+    files: &[&Path],
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    if !require_tool("python3", &["-c", "import jsonschema, yaml"]) {
+        return None;
+    }
+    let output = Command::new("python3")
+        .arg(project_root().join("tests/support/validate_schema.py"))
+        .arg(schema)
+        .args(files)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("json"))
+}
