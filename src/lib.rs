@@ -43,7 +43,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(arguments: I) -> i32 {
             };
         }
     };
-    match commands::dispatch(cli) {
+    let outcome = commands::dispatch(cli);
+    repo::litter::finished();
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("{}", error.report());

@@ -15,7 +15,7 @@
 //! our own commands from racing the check; another user changing links in the tree while a
 //! command runs is outside what this guards.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -51,10 +51,7 @@ fn parts(path: &Path) -> Vec<Part> {
 static RESOLVED: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
 
 fn resolved() -> std::sync::MutexGuard<'static, HashMap<PathBuf, PathBuf>> {
-    RESOLVED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    locked(&RESOLVED)
 }
 
 /// Absolute, with no `.` or `..`: the paths whose resolution can be remembered piecewise.
@@ -161,6 +158,9 @@ fn shown(root: &Path, path: &Path) -> String {
 
 /// `None` when `path` (absolute, or relative to the current directory) resolves inside `root`.
 pub fn escape(root: &Path, path: &Path) -> Result<Option<Escape>, Error> {
+    if walked_without_links(root, path) {
+        return Ok(None);
+    }
     let real_root = resolve(root).map_err(|source| Error::io(root, "resolve", source))?;
     let resolved = resolve(path).map_err(|source| Error::io(path, "resolve", source))?;
     if resolved.starts_with(&real_root) {
@@ -223,25 +223,85 @@ pub fn read_optional(root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error>
 /// Walks at most this deep: a tree nested deeper is not one dbos-gitops wrote.
 const MAX_DEPTH: usize = 32;
 
+/// What `links_out` found for each root (absolute, as the commands name it) in this process:
+/// dbos-gitops never creates a link, and the lock keeps our own commands out, so one walk per
+/// process is enough (`load` walks before it reads; `check` reports the same walk).
+static WALKED: OnceLock<Mutex<HashMap<PathBuf, Vec<Escape>>>> = OnceLock::new();
+
+/// Roots whose owned tree was walked and found without a single symbolic link, nor a
+/// directory too deep to walk. Below such a root every path of the owned tree is its own real
+/// path: no component is a link, and a missing component cannot become one (as above), so
+/// resolving it again, one `lstat` per path, proves nothing new. This is what keeps
+/// confinement from costing a large repository a second `statx` per file.
+static LINK_FREE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+
+fn locked<T: Default>(cell: &'static OnceLock<Mutex<T>>) -> std::sync::MutexGuard<'static, T> {
+    cell.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether `path` lies in the owned tree of a root proven free of links (see `LINK_FREE`).
+fn walked_without_links(root: &Path, path: &Path) -> bool {
+    if !is_plain(path) || !locked(&LINK_FREE).contains(root) {
+        return false;
+    }
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut components = relative.components();
+    let Some(first) = components.next() else {
+        return false;
+    };
+    let first = first.as_os_str();
+    let owned_dir = crate::layout::GITOPS_DIRS
+        .iter()
+        .any(|name| first == std::ffi::OsStr::new(name));
+    let owned_file = [crate::layout::REPO_FILE, crate::layout::RECORD_FILE]
+        .iter()
+        .any(|name| relative == Path::new(name));
+    // The walk looked `MAX_DEPTH` levels below each owned directory and no further.
+    owned_file || (owned_dir && components.count() <= MAX_DEPTH)
+}
+
 /// Every symbolic link in the tree dbos-gitops owns (`environments/`, `base/`, `argocd/`, the
 /// repository file and the ownership record) that resolves outside the repository, in path
 /// order. Links are not followed, so each is named once, where it is.
 pub fn links_out(root: &Path) -> Result<Vec<Escape>, Error> {
-    let mut found = Vec::new();
+    if let Some(found) = locked(&WALKED).get(root) {
+        return Ok(found.clone());
+    }
+    let mut walk = Walk::default();
     for name in crate::layout::GITOPS_DIRS
         .iter()
         .chain(&[crate::layout::REPO_FILE, crate::layout::RECORD_FILE])
     {
-        visit(root, &root.join(name), 0, &mut found)?;
+        visit(root, &root.join(name), 0, &mut walk)?;
     }
-    Ok(found)
+    if is_plain(root) {
+        if !walk.saw_link && !walk.too_deep {
+            locked(&LINK_FREE).insert(root.to_path_buf());
+        }
+        locked(&WALKED).insert(root.to_path_buf(), walk.found.clone());
+    }
+    Ok(walk.found)
 }
 
-fn visit(root: &Path, path: &Path, depth: usize, found: &mut Vec<Escape>) -> Result<(), Error> {
+/// What one walk of the owned tree met.
+#[derive(Default)]
+struct Walk {
+    found: Vec<Escape>,
+    /// Any symbolic link, inside or out.
+    saw_link: bool,
+    /// A directory at `MAX_DEPTH` that was not looked into.
+    too_deep: bool,
+}
+
+fn visit(root: &Path, path: &Path, depth: usize, walk: &mut Walk) -> Result<(), Error> {
     let Ok(metadata) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };
-    visit_entry(root, path, metadata.file_type(), depth, found)
+    visit_entry(root, path, metadata.file_type(), depth, walk)
 }
 
 /// One entry, its type as the directory listing gave it (no `statx` per file).
@@ -250,13 +310,17 @@ fn visit_entry(
     path: &Path,
     file_type: std::fs::FileType,
     depth: usize,
-    found: &mut Vec<Escape>,
+    walk: &mut Walk,
 ) -> Result<(), Error> {
     if file_type.is_symlink() {
+        walk.saw_link = true;
         if let Some(escape) = escape(root, path)? {
-            found.push(escape);
+            walk.found.push(escape);
         }
         return Ok(());
+    }
+    if file_type.is_dir() && depth >= MAX_DEPTH {
+        walk.too_deep = true;
     }
     if file_type.is_dir() && depth < MAX_DEPTH {
         let entries = std::fs::read_dir(path).map_err(|source| Error::io(path, "list", source))?;
@@ -269,7 +333,7 @@ fn visit_entry(
         }
         children.sort_by(|left, right| left.0.cmp(&right.0));
         for (child, file_type) in children {
-            visit_entry(root, &child, file_type, depth + 1, found)?;
+            visit_entry(root, &child, file_type, depth + 1, walk)?;
         }
     }
     Ok(())
@@ -306,6 +370,41 @@ mod tests {
         )
         .unwrap();
         assert!(!is_inside(root, &root.join("environments/prod/dangling")).unwrap());
+    }
+
+    #[test]
+    fn a_walk_without_links_vouches_only_for_the_tree_it_walked() {
+        let outside = tempfile::tempdir().unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        let root = &resolve(repo.path()).unwrap();
+        std::fs::create_dir_all(root.join("environments/prod")).unwrap();
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("docs/out")).unwrap();
+        assert_eq!(links_out(root).unwrap(), Vec::new());
+        assert!(locked(&LINK_FREE).contains(root.as_path()));
+        assert!(is_inside(root, &root.join("environments/prod/new/file.yaml")).unwrap());
+        // Outside the owned tree the walk proves nothing: still resolved, still refused.
+        assert!(!is_inside(root, &root.join("docs/out/x")).unwrap());
+        assert!(!is_inside(root, &root.join("environments/../docs/out/x")).unwrap());
+    }
+
+    #[test]
+    fn a_link_inside_keeps_every_path_resolved() {
+        let outside = tempfile::tempdir().unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        let root = &resolve(repo.path()).unwrap();
+        std::fs::create_dir_all(root.join("environments/prod")).unwrap();
+        std::fs::create_dir_all(root.join("shared")).unwrap();
+        std::os::unix::fs::symlink("../../shared", root.join("environments/prod/secrets")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("shared/out")).unwrap();
+        // The link in the owned tree stays inside, so the walk reports nothing...
+        assert_eq!(links_out(root).unwrap(), Vec::new());
+        // ...but it saw a link, so the paths through it are resolved, and `shared/out` found.
+        assert!(!locked(&LINK_FREE).contains(root.as_path()));
+        let escape = escape(root, &root.join("environments/prod/secrets/out/a.yaml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(escape.link, "environments/prod/secrets/out");
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
         std::fs::create_dir_all(parent)
             .map_err(|source| Error::io(parent, "create directory", source))?;
     }
+    super::litter::before_temporary_file(parent)?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".dbos-gitops-")
         .tempfile_in(parent)
@@ -237,6 +238,7 @@ impl Staging {
         } else {
             self.ensure_dir(&parent)?;
         }
+        super::litter::before_temporary_file(&parent)?;
         let mut temporary = tempfile::Builder::new()
             .prefix(".dbos-gitops-")
             .tempfile_in(&parent)
@@ -259,6 +261,7 @@ impl Staging {
     /// Removing a file needs a writable directory: check before anything is renamed.
     pub fn probe_removal(&mut self, path: &Path) -> Result<(), Error> {
         let parent = path.parent().unwrap_or(&self.root);
+        super::litter::before_temporary_file(parent)?;
         tempfile::Builder::new()
             .prefix(".dbos-gitops-")
             .tempfile_in(parent)

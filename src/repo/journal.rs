@@ -9,7 +9,8 @@
 //! old one and the staging files are litter; once it exists everything it names is on disk, so
 //! the next writer (under the repository lock, `lock::acquire`) rolls forward: renames what is
 //! still staged, removes what is still there, removes the journal. Then it sweeps every
-//! leftover staging file (and the directories only they kept alive).
+//! leftover staging file (and the directories only they kept alive); it walks the tree for them
+//! only when there was a journal or a writer's marker (`litter`), not on every run.
 
 use std::path::{Path, PathBuf};
 
@@ -122,10 +123,13 @@ pub fn commit(root: &Path, staging: fs::Staging, removals: &[PathBuf]) -> Result
     fs::remove_file(&journal_path)
 }
 
-/// Finishes an interrupted plan and sweeps staging files. Call with the repository lock held.
+/// Finishes an interrupted plan and sweeps staging files when a writer may have left some
+/// (`litter`). Call with the repository lock held.
 pub fn recover(root: &Path) -> Result<(), Error> {
     let journal_path = root.join(JOURNAL_FILE);
+    let mut interrupted = super::litter::left_behind(root);
     if let Some(bytes) = fs::read_optional(&journal_path)? {
+        interrupted = true;
         // Written atomically, so it is whole; anything else was not written by us: say so.
         let journal: Journal = serde_json::from_slice(&bytes).map_err(|error| {
             Error::input(format!(
@@ -172,7 +176,10 @@ pub fn recover(root: &Path) -> Result<(), Error> {
             journal.renames.len() + journal.removals.len()
         );
     }
-    sweep(root, root);
+    if interrupted {
+        sweep(root, root);
+        super::litter::swept(root)?;
+    }
     Ok(())
 }
 
@@ -238,6 +245,7 @@ fn sweep(root: &Path, dir: &Path) {
         } else if kind.is_file()
             && name.starts_with(STAGING_PREFIX)
             && name != JOURNAL_FILE
+            && name != super::litter::MARKER_FILE
             && std::fs::remove_file(entry.path()).is_ok()
         {
             removed = true;

@@ -167,9 +167,11 @@ impl<'a> Reader<'a> {
 
 fn load(root: &Path, scope: Option<Option<&str>>, reader: Reader) -> Result<LoadedRepo, Error> {
     // A link out of the repository anywhere in the tree we own refuses the whole command
-    // before anything is read: no command reads or writes through one (`check` reports them).
+    // before anything is read: no command reads or writes through one (`check` reports them,
+    // from this same walk, and loads what does not lead out).
+    let links_out = confine::links_out(root)?;
     if !reader.lenient {
-        if let Some(escape) = confine::links_out(root)?.first() {
+        if let Some(escape) = links_out.first() {
             return Err(confine::refusal(root, escape));
         }
     }

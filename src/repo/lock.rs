@@ -62,6 +62,7 @@ pub fn acquire(root: &Path) -> Result<(), Error> {
     }
     *held = Some((root.to_path_buf(), directory));
     drop(held);
+    super::litter::watch(root);
     super::journal::recover(root)
 }
 

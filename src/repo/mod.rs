@@ -6,6 +6,7 @@ pub mod confine;
 pub mod failpoint;
 pub mod fs;
 pub mod journal;
+pub mod litter;
 pub mod load;
 pub mod lock;
 pub mod ownership;

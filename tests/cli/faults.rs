@@ -434,6 +434,71 @@ fn issue_14_a_killed_retire_is_finished_or_undone() {
     kill_writer(&["retire", "v1", "--env", "env07", "--no-drain-check"], b"");
 }
 
+/// The staging files of a killed writer sit beside their targets; the marker it left at the
+/// root tells the next writer to sweep them. Readers leave both alone; a writer that finishes
+/// leaves neither, and without a marker a writer does not walk the tree at all.
+#[test]
+fn issue_14_a_killed_writer_marks_the_tree_and_the_next_writer_sweeps_it() {
+    let repo = dozen();
+    let litter = |repo: &TestRepo| -> Vec<String> {
+        repo.snapshot()
+            .into_keys()
+            .filter(|path| {
+                std::path::Path::new(path)
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().starts_with(".dbos-gitops-"))
+            })
+            .collect()
+    };
+    let arguments = [
+        "version",
+        "add",
+        "v3",
+        "--env",
+        "env05",
+        "--image",
+        "ghcr.io/acme/app:v3",
+    ];
+    let killed = Run::from(
+        repo.command(&arguments)
+            .env("DBOS_GITOPS_FAILPOINT", "stage:3")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(killed.code, -1, "{}", killed.stderr);
+    let left = litter(&repo);
+    assert!(
+        left.contains(&".dbos-gitops-writing".to_string()),
+        "no marker: {left:?}"
+    );
+    let staged: Vec<&String> = left
+        .iter()
+        .filter(|path| path.starts_with("environments/env05/"))
+        .collect();
+    assert_eq!(
+        staged.len(),
+        2,
+        "two files staged before the kill: {left:?}"
+    );
+    // A reader changes nothing.
+    repo.run(&["check", "--no-render"]);
+    assert_eq!(litter(&repo), left);
+    // The next writer, about another environment, sweeps the whole tree and the marker.
+    repo.ok(&[
+        "version",
+        "add",
+        "v3",
+        "--env",
+        "env02",
+        "--image",
+        "ghcr.io/acme/app:v3",
+    ]);
+    assert_eq!(litter(&repo), Vec::<String>::new());
+    // A writer that finishes leaves no marker, nor does a no-op.
+    repo.ok(&["build"]);
+    assert_eq!(litter(&repo), Vec::<String>::new());
+}
+
 #[test]
 fn issue_14_a_killed_init_env_does_not_block_a_retry() {
     let base = TestRepo::new();

@@ -1,0 +1,121 @@
+//! Whether the repository may hold staging files a killed writer left behind, so that the next
+//! writer sweeps the tree only then, not on every run.
+//!
+//! Every temporary file of ours is created beside its target (`.dbos-gitops-XXXXXX`) and renamed
+//! or deleted before the process ends, except when the process is killed. Before the first one a
+//! process holding the repository lock creates a marker (`.dbos-gitops-writing`, durable before
+//! any staging file can be) at the root, and removes it when the command has returned. A
+//! marker found by the next writer means a command was killed (or panicked): the next
+//! writer sweeps the whole tree (`journal::recover`) and then removes the marker. A no-op command
+//! writes nothing and walks nothing; before this, every writing command walked the whole
+//! repository (and in a monorepo every unrelated directory in it).
+//!
+//! Writers without the repository lock (`seal -o`, `seal --merge-into` of a file named by the
+//! user) mark nothing: their one temporary file sits beside the file named, as an editor's would.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::error::Error;
+
+pub const MARKER_FILE: &str = ".dbos-gitops-writing";
+
+/// The locked root of this process and whether this process has created its marker.
+static WATCHED: Mutex<Option<(PathBuf, bool)>> = Mutex::new(None);
+
+fn watched() -> std::sync::MutexGuard<'static, Option<(PathBuf, bool)>> {
+    WATCHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Called with the repository lock held: temporary files from here on are marked under `root`.
+pub fn watch(root: &Path) {
+    let mut watched = watched();
+    if watched.as_ref().map(|(held, _)| held.as_path()) != Some(root) {
+        *watched = Some((root.to_path_buf(), false));
+    }
+}
+
+/// Called before each temporary file is created in `dir`: the first time one is created in the
+/// locked repository, the marker is made durable. (A private key's directory lies outside.)
+pub fn before_temporary_file(dir: &Path) -> Result<(), Error> {
+    let mut watched = watched();
+    let Some((root, marked)) = watched.as_mut() else {
+        return Ok(());
+    };
+    if *marked || !dir.starts_with(&*root) {
+        return Ok(());
+    }
+    let marker = root.join(MARKER_FILE);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&marker)
+        .map_err(|source| Error::io(&marker, "create", source))?;
+    std::fs::File::open(&*root)
+        .and_then(|directory| directory.sync_all())
+        .map_err(|source| Error::io(&*root, "flush writes under", source))?;
+    *marked = true;
+    Ok(())
+}
+
+/// Whether a command that wrote under `root` ended without finishing (see the module doc).
+pub fn left_behind(root: &Path) -> bool {
+    std::fs::symlink_metadata(root.join(MARKER_FILE)).is_ok()
+}
+
+/// Removes the marker once the tree has been swept.
+pub fn swept(root: &Path) -> Result<(), Error> {
+    let marker = root.join(MARKER_FILE);
+    match std::fs::remove_file(&marker) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::io(&marker, "remove", source)),
+    }
+}
+
+/// Called when a command has returned, successfully or with an error: its temporary files are
+/// all renamed or deleted by then (dropped on every error path; the only ones kept on purpose,
+/// when a rename failed half-way, are named by the journal, which makes the next writer sweep
+/// anyway), so its marker goes. Only a killed process leaves it.
+pub fn finished() {
+    let mut watched = watched();
+    if let Some((root, marked)) = watched.as_mut() {
+        if *marked && swept(root).is_ok() {
+            *marked = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_lives_from_the_first_temporary_file_to_a_successful_end() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        assert!(!left_behind(root));
+        watch(root);
+        assert!(!left_behind(root), "taking the lock alone marks nothing");
+        let elsewhere = tempfile::tempdir().unwrap();
+        before_temporary_file(elsewhere.path()).unwrap();
+        assert!(
+            !left_behind(root),
+            "a private key's directory is not the repository"
+        );
+        before_temporary_file(&root.join("environments/prod")).unwrap();
+        assert!(left_behind(root));
+        before_temporary_file(root).unwrap();
+        finished();
+        assert!(!left_behind(root));
+        // A second command in the same process marks again.
+        before_temporary_file(root).unwrap();
+        assert!(left_behind(root));
+        swept(root).unwrap();
+        swept(root).unwrap();
+        assert!(!left_behind(root));
+    }
+}
