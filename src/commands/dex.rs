@@ -4,7 +4,7 @@
 //! of `dex-users`, so adding or removing a user never re-seals the others. Passwords come from a
 //! hidden prompt, stdin or a file, never from the command line, and are wiped after use.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use dbos_gitops_generate::password;
@@ -299,18 +299,16 @@ fn read_password(arguments: &DexAddUserArgs) -> Result<Zeroizing<Vec<u8>>, Error
     )
 }
 
+/// Read as secret values are (`secret_store::read_plaintext`): every buffer that ever held the
+/// password is zeroized, none freed uncleared by a reallocation.
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let bytes =
-        Zeroizing::new(std::fs::read(path).map_err(|source| Error::io(path, "read", source))?);
-    Ok(without_trailing_newline(bytes))
+    Ok(without_trailing_newline(secret_store::read_plaintext(
+        Some(path),
+    )?))
 }
 
 fn read_stdin() -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::io("stdin", "read", source))?;
-    let bytes = without_trailing_newline(bytes);
+    let bytes = without_trailing_newline(secret_store::read_plaintext(None)?);
     if bytes.is_empty() {
         return Err(Error::input("the password on stdin is empty")
             .hint("pipe it in: `printf %s \"$PW\" | dbos-gitops dex hash`"));
