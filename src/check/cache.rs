@@ -20,9 +20,18 @@
 //! that cannot be read or written is ignored, never a failure of `check`. An overlay that
 //! reaches files outside its directory and `base/` (`../../shared/x.yaml`) is not covered by the
 //! key: pass `--no-cache` for such repositories.
+//!
+//! Every change of an environment adds an entry, so entries age out: one that is used gets its
+//! modification time renewed (at most once a day, through the descriptor it was read from), and
+//! a `check` that stored a new entry removes the ones unused for [`UNUSED_FOR`] (entries of an
+//! older format included). A warm run stores nothing and lists nothing. Ages are judged by the
+//! system clock, as the file system sets modification times.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -30,6 +39,14 @@ use sha2::{Digest, Sha256};
 
 /// Bumped when the layout of the key or of an entry changes.
 const FORMAT: &str = "dbos-gitops render cache 2";
+
+/// An entry (or kubectl version memo) not used for this long is removed by the next `check`
+/// that stores one.
+pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// A used entry's modification time is renewed when it is older than this.
+const RENEW_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// A temporary file of an interrupted store older than this is litter.
+const TEMPORARY_FOR: Duration = Duration::from_secs(60 * 60);
 
 /// What one render produced.
 pub enum Rendered<T> {
@@ -55,6 +72,8 @@ pub struct RenderCache {
     shared: String,
     /// The extractor's version; an entry with another one is a miss.
     version: String,
+    /// Whether this run stored an entry (then `finish` prunes).
+    stored: AtomicBool,
 }
 
 impl RenderCache {
@@ -77,6 +96,14 @@ impl RenderCache {
             dir,
             shared,
             version: version.to_string(),
+            stored: AtomicBool::new(false),
+        }
+    }
+
+    /// After the renders: when this run added an entry, removes those unused for [`UNUSED_FOR`].
+    pub fn finish(&self) {
+        if let (Some(dir), true) = (&self.dir, self.stored.load(Ordering::Relaxed)) {
+            prune(dir, SystemTime::now());
         }
     }
 
@@ -121,16 +148,80 @@ impl RenderCache {
             };
             if let Ok(bytes) = serde_json::to_vec(&stored) {
                 store(entry, &bytes);
+                self.stored.store(true, Ordering::Relaxed);
             }
         }
         Ok(Rendered::Success(facts))
     }
 
-    /// The entry's facts when it is readable, whole and of this version.
+    /// The entry's facts when it is readable, whole and of this version (then it is renewed).
     fn load<T: DeserializeOwned>(&self, entry: &Path) -> Option<T> {
-        let bytes = std::fs::read(entry).ok()?;
+        let (file, bytes) = read_used(entry)?;
         let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
-        (entry.version == self.version).then_some(entry.facts)
+        if entry.version != self.version {
+            return None;
+        }
+        renew(&file);
+        Some(entry.facts)
+    }
+}
+
+/// A cache file's descriptor and bytes.
+fn read_used(path: &Path) -> Option<(std::fs::File, Vec<u8>)> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some((file, bytes))
+}
+
+/// Marks a cache file used: its modification time set to now when it is older than a day.
+fn renew(file: &std::fs::File) {
+    let now = SystemTime::now();
+    let stale = file
+        .metadata()
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .and_then(|modified| now.duration_since(modified).ok())
+        .is_some_and(|age| age > RENEW_AFTER);
+    if stale {
+        let _ = file.set_modified(now);
+    }
+}
+
+/// Removes our files in `dir` unused since `now - UNUSED_FOR` (and temporary files of
+/// interrupted stores older than an hour); never follows a link, never touches other names.
+fn prune(dir: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let hex64 = |text: &str| text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        let limit = if name.strip_suffix(".json").is_some_and(hex64)
+            || name
+                .strip_prefix("kubectl-")
+                .and_then(|rest| rest.strip_suffix(".version"))
+                .is_some_and(hex64)
+        {
+            UNUSED_FOR
+        } else if name.starts_with(".tmp") {
+            TEMPORARY_FOR
+        } else {
+            continue;
+        };
+        // `DirEntry::metadata` does not follow a link.
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let unused = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > limit);
+        if metadata.is_file() && unused {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -139,8 +230,9 @@ impl RenderCache {
 fn kubectl_version(dir: &Path, kubectl: &Path) -> Vec<u8> {
     let memo =
         binary_identity(kubectl).map(|identity| dir.join(format!("kubectl-{identity}.version")));
-    if let Some(bytes) = memo.as_ref().and_then(|memo| std::fs::read(memo).ok()) {
+    if let Some((file, bytes)) = memo.as_ref().and_then(|memo| read_used(memo)) {
         if !bytes.is_empty() {
+            renew(&file);
             return bytes;
         }
     }
@@ -277,5 +369,72 @@ mod tests {
         assert_ne!(first, second);
         std::fs::rename(dir.path().join("a/x.yaml"), dir.path().join("a/y.yaml")).unwrap();
         assert_ne!(second, digest(dir.path()));
+    }
+
+    #[test]
+    fn pruning_removes_only_our_unused_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let hex = |digit: char| digit.to_string().repeat(64);
+        let aged = |name: &str, age: Duration| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "{}").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(now - age).unwrap();
+        };
+        let day = Duration::from_secs(24 * 60 * 60);
+        aged(&format!("{}.json", hex('a')), 31 * day);
+        aged(&format!("{}.json", hex('b')), 29 * day);
+        aged(&format!("kubectl-{}.version", hex('c')), 31 * day);
+        aged(&format!("kubectl-{}.version", hex('d')), day);
+        aged(".tmpAbC123", Duration::from_secs(2 * 60 * 60));
+        aged(".tmpDeF456", Duration::from_secs(60));
+        aged("notes.json", 400 * day);
+        aged(&format!("{}.json.bak", hex('e')), 400 * day);
+        std::os::unix::fs::symlink(
+            dir.path().join("notes.json"),
+            dir.path().join(format!("{}.json", hex('f'))),
+        )
+        .unwrap();
+        prune(dir.path(), now);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut expected = vec![
+            format!("{}.json", hex('b')),
+            format!("kubectl-{}.version", hex('d')),
+            ".tmpDeF456".to_string(),
+            "notes.json".to_string(),
+            format!("{}.json.bak", hex('e')),
+            format!("{}.json", hex('f')),
+        ];
+        expected.sort();
+        assert_eq!(left, expected);
+    }
+
+    #[test]
+    fn a_used_file_is_renewed_at_most_daily() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.json");
+        std::fs::write(&path, "{}").unwrap();
+        let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+        let set = |age: Duration| {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(SystemTime::now() - age).unwrap();
+            modified(&path)
+        };
+        let hour_old = set(Duration::from_secs(60 * 60));
+        renew(&read_used(&path).unwrap().0);
+        assert_eq!(
+            modified(&path),
+            hour_old,
+            "used within the day: left as it is"
+        );
+        set(Duration::from_secs(40 * 24 * 60 * 60));
+        renew(&read_used(&path).unwrap().0);
+        let age = SystemTime::now().duration_since(modified(&path)).unwrap();
+        assert!(age < Duration::from_secs(60), "renewed: {age:?} old");
     }
 }

@@ -86,6 +86,7 @@ pub fn check(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    cache.finish();
     results.into_inner().expect("no panics")
 }
 

@@ -247,3 +247,54 @@ fn cached_facts_are_used_only_whole_and_of_this_version() {
     assert_eq!(h.renders(), 6);
     assert!(entry.is_dir());
 }
+
+/// Entries age out: a used one is renewed, an unused one is removed after 30 days by the next
+/// `check` that stores an entry; a warm `check` stores nothing and removes nothing.
+#[test]
+fn unused_entries_age_out_and_used_ones_stay() {
+    let Some(h) = Harness::new(TestRepo::prod()) else {
+        return;
+    };
+    h.check(&[], None);
+    let [used] = &h.entries()[..] else {
+        panic!("one entry: {:?}", h.entries())
+    };
+    let dir = used.parent().unwrap().to_path_buf();
+    let now = std::time::SystemTime::now();
+    let days = |count: u64| std::time::Duration::from_secs(count * 24 * 60 * 60);
+    let age = |path: &Path, by: std::time::Duration| {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(now - by).unwrap();
+    };
+    let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    // An entry of an environment since changed (or of an older format), unused for 31 days.
+    let stale = dir.join(format!("{}.json", "0".repeat(64)));
+    std::fs::write(&stale, "{}").unwrap();
+    age(&stale, days(31));
+    // The entry in use, last renewed 40 days ago.
+    age(used, days(40));
+    let kept = dir.join("README");
+    std::fs::write(&kept, "not ours").unwrap();
+    age(&kept, days(400));
+
+    h.check(&[], None);
+    assert_eq!(h.renders(), 1, "warm");
+    assert!(stale.exists(), "a warm check lists nothing");
+    assert!(
+        now.duration_since(modified(used)).unwrap_or_default() < days(1),
+        "the entry used was renewed"
+    );
+
+    let env_yaml = h.repo.read("environments/prod/env.yaml");
+    h.repo.write(
+        "environments/prod/env.yaml",
+        &env_yaml.replace("replicas: 1", "replicas: 2"),
+    );
+    h.repo.ok(&["build"]);
+    h.check(&[], None);
+    assert_eq!(h.renders(), 2, "changed: renders and stores");
+    assert!(!stale.exists(), "unused for 31 days: removed");
+    assert!(used.exists(), "renewed yesterday at the latest: kept");
+    assert!(kept.exists(), "a file that is not ours is never removed");
+    assert_eq!(h.entries().len(), 2);
+}
