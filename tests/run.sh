@@ -61,6 +61,27 @@ if ! command -v initdb >/dev/null || ! command -v pg_ctl >/dev/null; then
 fi
 command -v kubectl >/dev/null || { echo "kubectl (with built-in kustomize) is required" >&2; exit 2; }
 
+step "installing the TypeScript DBOS CLI (into target/test-node)"
+# tests/cli/migrate_job.rs runs the migrate Job's `npx --no dbos schema ...` with the real
+# TypeScript SDK, from a directory laid out like an app's root. Pinned for repeatable runs.
+if ! command -v npm >/dev/null || ! command -v npx >/dev/null; then
+  if is_root; then
+    apt_install nodejs npm
+  else
+    echo "npm/npx missing: install Node.js (the TypeScript migrate test will skip, or fail under CI)" >&2
+  fi
+fi
+if command -v npm >/dev/null; then
+  mkdir -p target/test-node
+  # A package.json of its own, so npm installs here and not into a parent's project.
+  [ -f target/test-node/package.json ] || echo '{ "private": true }' > target/test-node/package.json
+  if [ ! -x target/test-node/node_modules/.bin/dbos ]; then
+    (cd target/test-node && npm install --no-audit --no-fund --silent --no-save \
+      @dbos-inc/dbos-sdk@5.3.0)
+  fi
+  export DBOS_GITOPS_TEST_NODE_DIR="$root/target/test-node"
+fi
+
 step "starting a throwaway PostgreSQL"
 # Stop only a cluster this run started: a developer's already-running test cluster stays up.
 # The trap is in place before starting, so a start that fails half-way is cleaned up too.

@@ -261,10 +261,11 @@ pub struct AppSpec {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Language {
-    /// `dbos migrate` is on PATH in the app image (the `dbos` package's entry point).
+    /// `dbos migrate --sys-db-url ...` from the app image (the `dbos` package's entry point).
     #[default]
     Python,
-    /// `npx dbos schema` from the app image's `node_modules`.
+    /// `npx dbos schema <url>` from the app image's `node_modules` (npx and the app's
+    /// directory as the working directory needed).
     Typescript,
     /// The `dbos` CLI ships apart from the app binary: `app.migrate.image` is required.
     Go,
@@ -286,7 +287,9 @@ pub struct MigrateSpec {
     /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript).
     #[serde(default)]
     pub image: Option<String>,
-    /// The command, replacing the language's default (`--app-role <role>` is appended).
+    /// The command, replacing the language's default (`--app-role <role>` is appended). The
+    /// system database URL is in the container's `DBOS_SYSTEM_DATABASE_URL`; write
+    /// `$(DBOS_SYSTEM_DATABASE_URL)` in an argument for Kubernetes to expand it.
     #[serde(default)]
     pub command: Option<Vec<String>>,
     #[serde(default = "default_app_role")]
@@ -530,7 +533,8 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          \x20 language: {language}\n\
          \x20 migrate:\n\
          \x20   # image: ghcr.io/acme/dbos-migrate:v1   # default: the newest version's image\n\
-         \x20   # command: [dbos, migrate]             # default per language; --app-role is appended\n\
+         \x20   # the URL is in $DBOS_SYSTEM_DATABASE_URL; `$(VAR)` is expanded by Kubernetes\n\
+         \x20   # command: [dbos, migrate, --sys-db-url, $(DBOS_SYSTEM_DATABASE_URL)]  # --app-role is appended\n\
          \x20   app-role: {app_role}\n\
          \x20 # autoscaling:                # KEDA on the active version\n\
          \x20 #   trigger: metrics-api      # metrics-api | postgresql (allows min-replicas: 0)\n\

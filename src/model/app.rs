@@ -47,6 +47,11 @@ pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), Resol
     }
 }
 
+/// The migrate container's system database URL: a reference the kubelet expands from the
+/// container's `DBOS_SYSTEM_DATABASE_URL` (set from the `postgres-admin` Secret in
+/// `base/migrate-job.yaml`) in `command` and `args`.
+pub const SYSTEM_DATABASE_URL: &str = "$(DBOS_SYSTEM_DATABASE_URL)";
+
 /// The migrate Job's image and full command line, `--app-role <role>` included.
 pub(super) fn migrate(
     name: &EnvName,
@@ -74,12 +79,35 @@ pub(super) fn migrate(
                     .hint("remove it to use the language's default, e.g. `[dbos, migrate]`"),
             )
         }
-        (None, Language::Python | Language::Go) => vec!["dbos".into(), "migrate".into()],
-        // The TypeScript SDK names it `dbos schema` (hosting-with-kubernetes.md, "Database
-        // Privilege Separation"); `--no` keeps npx from downloading a package.
-        (None, Language::Typescript) => {
-            vec!["npx".into(), "--no".into(), "dbos".into(), "schema".into()]
-        }
+        // Each SDK's CLI takes the system database URL its own way, and neither the Python nor
+        // the TypeScript one reads `DBOS_SYSTEM_DATABASE_URL` outside DBOS Cloud (with no flag
+        // and no dbos-config.yaml they exit 1: "Missing database URL"). So the URL is passed
+        // explicitly, as `$(DBOS_SYSTEM_DATABASE_URL)`, which the kubelet expands from the
+        // container's env (the Secret's value never enters the manifest). Read in the SDKs'
+        // CLI source: dbos-transact-py `dbos/cli/cli.py` (`migrate`: `-s/--sys-db-url`,
+        // `_resolve_db_urls`), dbos-transact-ts `src/cli/cli.ts` (`schema [systemDatabaseUrl]`,
+        // a positional; `-s` there means `--schema`), dbos-transact-golang `cmd/dbos`
+        // (`-D/--db-url`, which also wins over a `database_url` in a dbos-config.yaml the
+        // image may carry). `--no` keeps npx from downloading a package.
+        (None, Language::Python) => vec![
+            "dbos".into(),
+            "migrate".into(),
+            "--sys-db-url".into(),
+            SYSTEM_DATABASE_URL.into(),
+        ],
+        (None, Language::Go) => vec![
+            "dbos".into(),
+            "migrate".into(),
+            "--db-url".into(),
+            SYSTEM_DATABASE_URL.into(),
+        ],
+        (None, Language::Typescript) => vec![
+            "npx".into(),
+            "--no".into(),
+            "dbos".into(),
+            "schema".into(),
+            SYSTEM_DATABASE_URL.into(),
+        ],
     };
     command.extend(["--app-role".to_string(), spec.app.migrate.app_role.clone()]);
     if let Some(image) = &image {

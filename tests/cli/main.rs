@@ -16,6 +16,8 @@ mod hooks;
 // One rule, one message (#13); input rules (#14).
 mod input_limits;
 mod input_rules;
+// The migrate Job run with the real DBOS CLIs.
+mod migrate_job;
 mod paths;
 mod render;
 mod retire;

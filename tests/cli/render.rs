@@ -137,7 +137,14 @@ fn host_routing_single_replica_single_version() {
     assert_eq!(migrate_container["image"], "ghcr.io/acme/app:v1");
     assert_eq!(
         migrate_container["command"],
-        serde_json::json!(["dbos", "migrate", "--app-role", "dbos_app_role"])
+        serde_json::json!([
+            "dbos",
+            "migrate",
+            "--sys-db-url",
+            "$(DBOS_SYSTEM_DATABASE_URL)",
+            "--app-role",
+            "dbos_app_role"
+        ])
     );
     assert!(migrate_container.get("args").is_none());
     assert_eq!(
@@ -495,11 +502,12 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
         old["metadata"]["labels"]["app.kubernetes.io/version"],
         "off"
     );
-    assert_eq!(
-        find(&objects, "Job", "dbos-migrate")["spec"]["template"]["spec"]["containers"][0]
-            ["command"][3],
-        "0755"
-    );
+    let command = find(&objects, "Job", "dbos-migrate")["spec"]["template"]["spec"]["containers"]
+        [0]["command"]
+        .as_array()
+        .unwrap();
+    assert_eq!(command[command.len() - 2], "--app-role");
+    assert_eq!(command[command.len() - 1], "0755");
     assert_eq!(
         find(&objects, "Ingress", "dbos")["spec"]["ingressClassName"],
         "1:20"

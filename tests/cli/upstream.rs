@@ -265,6 +265,7 @@ fn migrate_command_and_image_per_language() {
             "--no",
             "dbos",
             "schema",
+            "$(DBOS_SYSTEM_DATABASE_URL)",
             "--app-role",
             "dbos_app_role"
         ])
@@ -287,7 +288,14 @@ fn migrate_command_and_image_per_language() {
     assert_eq!(container["image"], "ghcr.io/acme/dbos-cli:v1");
     assert_eq!(
         container["command"],
-        json!(["dbos", "migrate", "--app-role", "dbos_app_role"])
+        json!([
+            "dbos",
+            "migrate",
+            "--db-url",
+            "$(DBOS_SYSTEM_DATABASE_URL)",
+            "--app-role",
+            "dbos_app_role"
+        ])
     );
 }
 
