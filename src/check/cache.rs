@@ -27,6 +27,7 @@
 //! older format included). A warm run stores nothing and lists nothing. Ages are judged by the
 //! system clock, as the file system sets modification times.
 
+use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Bumped when the layout of the key or of an entry changes.
-const FORMAT: &str = "dbos-gitops render cache 2";
+const FORMAT: &str = "dbos-gitops render cache 3";
 
 /// An entry (or kubectl version memo) not used for this long is removed by the next `check`
 /// that stores one.
@@ -65,6 +66,23 @@ struct Entry<T> {
     facts: T,
 }
 
+/// What this run has already read (the plaintext scan reads every file of the repository), by
+/// absolute path: each file's length and SHA-256. The key of a render is built from these, so a
+/// warm `check` does not read every file of every environment a second time.
+#[derive(Default)]
+pub struct KnownFiles(HashMap<PathBuf, (u64, [u8; 32])>);
+
+impl KnownFiles {
+    pub fn add(&mut self, path: PathBuf, bytes: &[u8]) {
+        self.0.insert(path, summary(bytes));
+    }
+}
+
+/// A file's length and SHA-256, as the key takes it.
+fn summary(bytes: &[u8]) -> (u64, [u8; 32]) {
+    (bytes.len() as u64, Sha256::digest(bytes).into())
+}
+
 pub struct RenderCache {
     /// `None`: no caching (`--no-cache`, or no usable directory).
     dir: Option<PathBuf>,
@@ -74,12 +92,19 @@ pub struct RenderCache {
     version: String,
     /// Whether this run stored an entry (then `finish` prunes).
     stored: AtomicBool,
+    known: KnownFiles,
 }
 
 impl RenderCache {
     /// `version` names the code that turns a render into facts: entries written by another
     /// version are not used.
-    pub fn new(root: &Path, kubectl: &Path, enabled: bool, version: &str) -> RenderCache {
+    pub fn new(
+        root: &Path,
+        kubectl: &Path,
+        enabled: bool,
+        version: &str,
+        known: KnownFiles,
+    ) -> RenderCache {
         let dir = enabled.then(cache_dir).flatten();
         let shared = match &dir {
             None => String::new(),
@@ -88,7 +113,7 @@ impl RenderCache {
                 hasher.update(FORMAT.as_bytes());
                 hasher.update(b"\0kubectl\0");
                 hasher.update(kubectl_version(dir, kubectl));
-                hash_tree(&mut hasher, &root.join("base"), "base");
+                hash_tree(&mut hasher, &root.join("base"), "base", &known);
                 format!("{:x}", hasher.finalize())
             }
         };
@@ -97,6 +122,7 @@ impl RenderCache {
             shared,
             version: version.to_string(),
             stored: AtomicBool::new(false),
+            known,
         }
     }
 
@@ -120,7 +146,11 @@ impl RenderCache {
         let entry = self.dir.as_ref().map(|dir| {
             let mut hasher = Sha256::new();
             hasher.update(self.shared.as_bytes());
-            hash_tree(&mut hasher, &root.join(env_dir), "env");
+            // The entry also names the extractor's version, so two dbos-gitops versions that
+            // share a cache directory do not overwrite each other's entries.
+            hasher.update(self.version.as_bytes());
+            hasher.update([0]);
+            hash_tree(&mut hasher, &root.join(env_dir), "env", &self.known);
             dir.join(format!("{:x}.json", hasher.finalize()))
         });
         if let Some(entry) = &entry {
@@ -301,20 +331,24 @@ fn cache_dir() -> Option<PathBuf> {
     Some(base.join("dbos-gitops/render"))
 }
 
-/// Every regular file below `dir`, in path order: its relative path and its bytes. Unreadable
-/// entries are hashed as such (the render will say what is wrong with them).
-fn hash_tree(hasher: &mut Sha256, dir: &Path, label: &str) {
+/// Every file below `dir`, in path order: its relative path, length and SHA-256 (from `known`
+/// when this run has read it already). Unreadable entries are hashed as such (the render will
+/// say what is wrong with them).
+fn hash_tree(hasher: &mut Sha256, dir: &Path, label: &str, known: &KnownFiles) {
     let mut files = Vec::new();
     collect(dir, Path::new(""), &mut files);
     files.sort();
     hasher.update(label.as_bytes());
     hasher.update([0]);
     for relative in files {
-        let bytes = std::fs::read(dir.join(&relative)).unwrap_or_else(|_| b"\0unreadable".to_vec());
+        let path = dir.join(&relative);
+        let (length, digest) = known.0.get(&path).copied().unwrap_or_else(|| {
+            summary(&std::fs::read(&path).unwrap_or_else(|_| b"\0unreadable".to_vec()))
+        });
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update([0]);
-        hasher.update((bytes.len() as u64).to_be_bytes());
-        hasher.update(&bytes);
+        hasher.update(length.to_be_bytes());
+        hasher.update(digest);
     }
 }
 
@@ -359,7 +393,7 @@ mod tests {
         std::fs::write(dir.path().join("a/x.yaml"), "one").unwrap();
         let digest = |dir: &Path| {
             let mut hasher = Sha256::new();
-            hash_tree(&mut hasher, dir, "env");
+            hash_tree(&mut hasher, dir, "env", &KnownFiles::default());
             format!("{:x}", hasher.finalize())
         };
         let first = digest(dir.path());
@@ -369,6 +403,27 @@ mod tests {
         assert_ne!(first, second);
         std::fs::rename(dir.path().join("a/x.yaml"), dir.path().join("a/y.yaml")).unwrap();
         assert_ne!(second, digest(dir.path()));
+    }
+
+    #[test]
+    fn a_file_already_read_keys_as_if_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("patches")).unwrap();
+        std::fs::write(dir.path().join("env.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.path().join("patches/x.yaml"), "b: 2\n").unwrap();
+        let digest = |known: &KnownFiles| {
+            let mut hasher = Sha256::new();
+            hash_tree(&mut hasher, dir.path(), "env", known);
+            format!("{:x}", hasher.finalize())
+        };
+        let read_here = digest(&KnownFiles::default());
+        let mut known = KnownFiles::default();
+        known.add(dir.path().join("env.yaml"), b"a: 1\n");
+        known.add(dir.path().join("patches/x.yaml"), b"b: 2\n");
+        assert_eq!(digest(&known), read_here);
+        // What was read is what counts: a different content read earlier is another key.
+        known.add(dir.path().join("patches/x.yaml"), b"b: 3\n");
+        assert_ne!(digest(&known), read_here);
     }
 
     #[test]

@@ -215,20 +215,28 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
     let mut findings = Vec::new();
     let (environments, all_resolve) = resolve_each(loaded, options, &mut findings);
 
-    if all_resolve {
-        findings.extend(generated::check(loaded, options.only_env.as_deref())?);
-    } else {
-        findings.push(
-            Finding::skipped(
+    // The two largest offline checks read the whole tree independently (the generated files
+    // rendered and compared; every file scanned for plaintext): one on another thread.
+    let (generated, plaintext) = std::thread::scope(|scope| {
+        let plaintext = scope.spawn(|| plaintext::check(&loaded.root, options.only_env.as_deref()));
+        let generated = if all_resolve {
+            generated::check(loaded, options.only_env.as_deref())
+        } else {
+            Ok(vec![Finding::skipped(
                 "generated-skipped",
                 "",
                 "generated-files check skipped: an environment does not resolve",
             )
-            .hint("fix the environment's declaration errors first"),
-        );
-    }
-
-    findings.extend(plaintext::check(&loaded.root, options.only_env.as_deref())?);
+            .hint("fix the environment's declaration errors first")])
+        };
+        let plaintext = plaintext
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (generated, plaintext)
+    });
+    findings.extend(generated?);
+    let (plaintext_findings, known_files) = plaintext?;
+    findings.extend(plaintext_findings);
 
     let mut checks = Vec::new();
     for (input, env) in environments {
@@ -263,6 +271,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         options.render,
         &findings,
         options.cache,
+        known_files,
     ));
 
     findings.sort_by(|left, right| {

@@ -38,7 +38,12 @@ pub fn is_secret_like(document: &Value) -> bool {
         || (has("data") && object.get("type").is_some_and(Value::is_string))
 }
 
-pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
+/// The findings, and what was read on the way (the render cache keys on it, `cache::KnownFiles`).
+pub fn check(
+    root: &Path,
+    only_env: Option<&str>,
+) -> Result<(Vec<Finding>, super::cache::KnownFiles), Error> {
+    let mut known = super::cache::KnownFiles::default();
     let mut files = Vec::new();
     collect_files(root, root, &mut files)?;
     let test_keys = match super::read_optional(root, TEST_KEYS_FILE)? {
@@ -53,6 +58,7 @@ pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error>
         let Some(bytes) = super::read_optional(root, &relative)? else {
             continue;
         };
+        known.add(path.clone(), &bytes);
         if contains_private_key(&bytes)
             && test_keys.get(&relative) != Some(&ownership::digest(&bytes))
         {
@@ -78,7 +84,7 @@ pub fn check(root: &Path, only_env: Option<&str>) -> Result<Vec<Finding>, Error>
             findings.extend(plain_secrets(&path, &relative, &bytes));
         }
     }
-    Ok(findings)
+    Ok((findings, known))
 }
 
 fn plain_secret_hint(relative: &str) -> String {

@@ -40,6 +40,7 @@ pub fn check(
     enabled: bool,
     earlier: &[Finding],
     cache_enabled: bool,
+    known: super::cache::KnownFiles,
 ) -> Vec<Finding> {
     if checks.is_empty() {
         return Vec::new();
@@ -63,7 +64,8 @@ pub fn check(
         .map(usize::from)
         .unwrap_or(4)
         .min(checks.len());
-    let cache = super::cache::RenderCache::new(root, &kubectl, cache_enabled, &facts_version());
+    let cache =
+        super::cache::RenderCache::new(root, &kubectl, cache_enabled, &facts_version(), known);
     let reported = replicas_reported(earlier);
     let progress = super::cache::progress(checks.len());
     let next = AtomicUsize::new(0);
