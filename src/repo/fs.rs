@@ -286,21 +286,11 @@ impl Staging {
     pub fn into_staged(self) -> Vec<(tempfile::NamedTempFile, std::path::PathBuf)> {
         self.staged
     }
-
-    /// Makes every staged file durable, then renames them into place. One `syncfs` for the
-    /// whole tree instead of an fsync per file: a build of hundreds of files otherwise spends
-    /// nearly all its time waiting for the disk.
-    pub fn commit(self) -> Result<(), Error> {
-        sync_staged(&self.root, &self.staged)?;
-        for (temporary, path) in self.staged {
-            temporary
-                .persist(&path)
-                .map_err(|error| Error::io(&path, "replace", error.error))?;
-        }
-        Ok(())
-    }
 }
 
+/// Makes every staged file durable before `journal::commit` renames them: one `syncfs` for the
+/// whole tree instead of an fsync per file (a build of hundreds of files otherwise spends nearly
+/// all its time waiting for the disk).
 #[cfg(target_os = "linux")]
 pub(crate) fn sync_staged(
     root: &Path,

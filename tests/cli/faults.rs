@@ -413,20 +413,20 @@ fn issue_14_a_killed_dex_add_user_is_finished_or_undone() {
     );
 }
 
+/// A `version add` over the dozen (`dozen()`): stages two files, then renames.
+const VERSION_ADD: [&str; 7] = [
+    "version",
+    "add",
+    "v3",
+    "--env",
+    "env05",
+    "--image",
+    "ghcr.io/acme/app:v3",
+];
+
 #[test]
 fn issue_14_a_killed_version_add_is_finished_or_undone() {
-    kill_writer(
-        &[
-            "version",
-            "add",
-            "v3",
-            "--env",
-            "env05",
-            "--image",
-            "ghcr.io/acme/app:v3",
-        ],
-        b"",
-    );
+    kill_writer(&VERSION_ADD, b"");
 }
 
 #[test]
@@ -450,15 +450,7 @@ fn issue_14_a_killed_writer_marks_the_tree_and_the_next_writer_sweeps_it() {
             })
             .collect()
     };
-    let arguments = [
-        "version",
-        "add",
-        "v3",
-        "--env",
-        "env05",
-        "--image",
-        "ghcr.io/acme/app:v3",
-    ];
+    let arguments = VERSION_ADD;
     let killed = Run::from(
         repo.command(&arguments)
             .env("DBOS_GITOPS_FAILPOINT", "stage:3")

@@ -24,8 +24,9 @@ fn migrate_container(repo: &TestRepo, env: &str) -> Value {
     find(&objects, "Job", "dbos-migrate")["spec"]["template"]["spec"]["containers"][0].clone()
 }
 
-/// Kubernetes' expansion of `command`/`args` (`$(NAME)` from the container's env when defined,
-/// `$$` for a literal `$`, anything else left as written).
+/// Kubernetes' expansion of `command`/`args`, as its task "Define a Command and Arguments for a
+/// Container" states it: `$(NAME)` from the container's env when defined, `$$(NAME)` for a
+/// literal `$(NAME)`, a reference to an undefined variable left as written.
 fn expand(argument: &str, env: &[(String, String)]) -> String {
     let mut out = String::new();
     let mut rest = argument;
@@ -60,7 +61,7 @@ fn expand(argument: &str, env: &[(String, String)]) -> String {
 }
 
 /// The container's env with each Secret reference resolved from `secrets` (name/key -> value).
-fn container_env(container: &Value, secrets: &[(&str, &str, &str)]) -> Vec<(String, String)> {
+fn resolved_env(container: &Value, secrets: &[(&str, &str, &str)]) -> Vec<(String, String)> {
     container["env"]
         .as_array()
         .into_iter()
@@ -145,7 +146,7 @@ fn migrate_and_control(repo: &TestRepo, dir: &Path, tag: &str, url_flag: Option<
     ensure_role(&server);
     let database = TestDb::empty(&server, tag);
     let container = migrate_container(repo, "prod");
-    let env = container_env(
+    let env = resolved_env(
         &container,
         &[("postgres-admin", "database-url", &database.url)],
     );
@@ -166,7 +167,7 @@ fn migrate_and_control(repo: &TestRepo, dir: &Path, tag: &str, url_flag: Option<
 
     // Control: without the URL argument the CLI does not find the database.
     let control_db = TestDb::empty(&server, tag);
-    let control_env = container_env(
+    let control_env = resolved_env(
         &container,
         &[("postgres-admin", "database-url", &control_db.url)],
     );
@@ -220,13 +221,9 @@ fn the_typescript_migrate_job_creates_the_tables_with_only_its_env() {
     }
     let Some(app) = node_app_dir() else { return };
     let repo = TestRepo::prod();
-    let path = "environments/prod/env.yaml";
-    let text = repo.read(path);
-    assert!(text.contains("language: python"), "{text}");
-    repo.write(
-        path,
-        &text.replace("language: python", "language: typescript"),
-    );
+    edit_env(&repo, "prod", |text| {
+        text.replace("language: python", "language: typescript")
+    });
     repo.ok(&["build"]);
     let container = migrate_container(&repo, "prod");
     assert_eq!(container["command"][0], "npx");
@@ -241,18 +238,15 @@ fn the_go_migrate_job_passes_the_url_by_its_flag() {
         return;
     }
     let repo = TestRepo::prod();
-    let path = "environments/prod/env.yaml";
-    let text = repo.read(path);
-    repo.write(
-        path,
-        &text.replace("language: python", "language: go").replace(
+    edit_env(&repo, "prod", |text| {
+        text.replace("language: python", "language: go").replace(
             "    # image: ghcr.io/acme/dbos-migrate:v1",
             "    image: ghcr.io/acme/dbos-cli:v1\n    # was image:",
-        ),
-    );
+        )
+    });
     repo.ok(&["build"]);
     let container = migrate_container(&repo, "prod");
-    let env = container_env(
+    let env = resolved_env(
         &container,
         &[("postgres-admin", "database-url", "postgresql://a@h/d")],
     );

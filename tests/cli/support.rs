@@ -419,3 +419,12 @@ pub fn schema_verdicts(
     );
     Some(serde_json::from_slice(&output.stdout).expect("json"))
 }
+
+/// Rewrites `environments/<env>/env.yaml` with `edit`, which must change it.
+pub fn edit_env(repo: &TestRepo, env: &str, edit: impl Fn(String) -> String) {
+    let path = format!("environments/{env}/env.yaml");
+    let before = repo.read(&path);
+    let after = edit(before.clone());
+    assert_ne!(before, after, "the edit changed nothing");
+    repo.write(&path, &after);
+}

@@ -17,14 +17,6 @@ fn wave(object: &Value) -> i64 {
         .unwrap()
 }
 
-fn edit_env(repo: &TestRepo, env: &str, edit: impl Fn(String) -> String) {
-    let path = format!("environments/{env}/env.yaml");
-    let before = repo.read(&path);
-    let after = edit(before.clone());
-    assert_ne!(before, after, "the edit changed nothing");
-    repo.write(&path, &after);
-}
-
 fn from_namespace(policy: &Value, peer: usize) -> &Value {
     &policy["spec"]["ingress"][0]["from"][peer]["namespaceSelector"]["matchLabels"]
         ["kubernetes.io/metadata.name"]
