@@ -58,6 +58,8 @@ find_bin() {
 
 INITDB="$(find_bin initdb)"
 PG_CTL="$(find_bin pg_ctl)"
+command -v openssl >/dev/null 2>&1 ||
+    die "\`openssl\` not found: it makes the test CA and certificates (Debian: apt-get install openssl)"
 
 # Who runs the server: ourselves, unless we are root.
 RUN_AS=""

@@ -208,6 +208,13 @@ impl TlsError {
                 strips it): enable TLS on the server, or use `sslmode=prefer` (or `disable`) \
                 if an unencrypted connection is acceptable here"
                 .into(),
+            TlsError::ChainNotVerified {
+                roots: RootCert::System,
+                ..
+            } => "the server's certificate is not from a CA the system trusts (managed \
+                PostgreSQL usually uses the provider's own CA): point `sslrootcert` at the \
+                provider's bundle, e.g. AWS RDS's `global-bundle.pem`"
+                .into(),
             TlsError::ChainNotVerified { .. } => "point `sslrootcert` at the CA that signed \
                 the server's certificate (your provider's bundle, e.g. AWS RDS's \
                 `global-bundle.pem`), or `sslrootcert=system` for a public CA"

@@ -111,8 +111,10 @@ fn a_wrong_ca_is_a_chain_error_naming_the_roots() {
         return;
     };
     let other = &server.other_ca;
-    // `require` with a root file verifies the chain, as libpq does ("like verify-ca").
-    for mode in ["verify-full", "verify-ca", "require"] {
+    // `require` with a root file verifies the chain, as libpq does ("like verify-ca"); so do
+    // `prefer` and `allow`, whose plain fallback this server rejects: the TLS error is the one
+    // reported, since it says why encryption failed.
+    for mode in ["verify-full", "verify-ca", "require", "prefer", "allow"] {
         let url = TlsServer::url_with(&server.url, &format!("sslmode={mode}&sslrootcert={other}"));
         let error = tls_error(in_flight(&url, &query("v1")), &server.password);
         let TlsError::ChainNotVerified { roots, .. } = &error else {
