@@ -2,7 +2,8 @@
 # The whole test suite on a fresh machine: installs what the tests check against (Python's
 # cryptography, bcrypt, dbos, kubernetes-validate, in a venv under target/; htpasswd, openssl and
 # PostgreSQL 15 from apt when run as root), starts a throwaway PostgreSQL 15 on 127.0.0.1 for the
-# retire drain check, and runs every test. README's second set-up command.
+# retire drain check (and a second one that admits only TLS, for the sslmode tests), and runs
+# every test. README's second set-up command.
 #
 # With `CI` set, a test whose tool is missing fails; without it, it prints a loud SKIPPED line.
 # The last line printed is always `N passed, M failed, K skipped`, where a skipped test is not
@@ -106,6 +107,29 @@ fi
 eval "$pg_exports"
 [ -n "${DBOS_GITOPS_TEST_DATABASE_URL:-}" ] ||
   { echo "postgres.sh start printed no DBOS_GITOPS_TEST_DATABASE_URL" >&2; exit 1; }
+
+step "starting a throwaway PostgreSQL that admits only TLS (sslmode tests)"
+# Beside the plain one: `ssl = on`, its own CA, `hostssl` + password only, port 54339.
+pg_tls_ours=1
+stop_postgres_tls() {
+  if [ "$pg_tls_ours" = 1 ]; then
+    bash tests/support/postgres-tls.sh stop >/dev/null 2>&1 || true
+  fi
+}
+trap 'stop_postgres; stop_postgres_tls' EXIT
+pg_tls_log=target/postgres-tls-start.log
+if ! pg_tls_exports=$(bash tests/support/postgres-tls.sh start 2>"$pg_tls_log"); then
+  cat "$pg_tls_log" >&2
+  echo "could not start the TLS test PostgreSQL (see above)" >&2
+  exit 1
+fi
+cat "$pg_tls_log" >&2
+if grep -q 'already running' "$pg_tls_log"; then
+  pg_tls_ours=0
+fi
+eval "$pg_tls_exports"
+[ -n "${DBOS_GITOPS_TEST_TLS_DATABASE_URL:-}" ] ||
+  { echo "postgres-tls.sh start printed no DBOS_GITOPS_TEST_TLS_DATABASE_URL" >&2; exit 1; }
 
 step "formatting and lints"
 cargo fmt --all -- --check

@@ -40,4 +40,6 @@ mod dex;
 mod diff;
 mod schema;
 mod tls;
+// TLS to PostgreSQL (#20).
+mod postgres_tls;
 mod upstream;

@@ -464,8 +464,8 @@ fn issue_5_database_problems_are_exit_2_and_change_nothing() {
             "invalid database url",
         ),
         (
-            "postgresql://dbos:hunter2-not-printed@db:5432/dbos?sslmode=require".to_string(),
-            "tls connections are not supported",
+            "postgresql://dbos:hunter2-not-printed@db:5432/dbos?sslmode=bogus".to_string(),
+            "invalid sslmode `bogus`",
         ),
         (String::new(), "invalid database url"),
     ];

@@ -14,10 +14,10 @@ pub enum DrainError {
     #[error("invalid database url `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
 
-    /// The URL asks for TLS (`sslmode=require`, `verify-ca`, `verify-full`), which this build
-    /// cannot do yet.
-    #[error("tls connections are not supported yet (`sslmode={mode}` in `{url}`)")]
-    TlsUnsupported { url: String, mode: String },
+    /// TLS to the server could not be set up or failed (`sslmode`, `sslrootcert`, the
+    /// server's certificate, or a server that insists on TLS); see [`crate::TlsError`].
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 
     /// A schema, queue or version name is not a plain name and cannot be used safely.
     #[error("invalid {what} `{value}`: {reason}")]
@@ -94,12 +94,7 @@ impl DrainError {
                  DBOS system database (percent-encode special characters in the password)"
                     .into(),
             ),
-            DrainError::TlsUnsupported { .. } => Some(
-                "connect through a local TLS-terminating proxy (for example `cloud-sql-proxy`, \
-                 `stunnel` or PgBouncer) and use `sslmode=disable` in the url, or run the check \
-                 from inside the cluster network where the server accepts `sslmode=prefer`"
-                    .into(),
-            ),
+            DrainError::Tls(tls) => Some(tls.hint()),
             DrainError::InvalidName { .. } => Some(
                 "names may contain only ASCII letters, digits and `_ - . : / @ +` \
                  (schemas: letters, digits and `_`, not starting with a digit)"

@@ -18,8 +18,10 @@
 //! - `application_name` (added by migration 100) scopes rows to one application; NULL means
 //!   unclaimed, which every application may run, so it counts for every application.
 
+mod connect;
 mod error;
 mod keda;
+mod tls;
 mod url;
 mod versions;
 
@@ -27,10 +29,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{IsolationLevel, Transaction};
 
 pub use crate::error::DrainError;
 pub use crate::keda::{keda_queue_depth_sql, queue_depth_sql};
+pub use crate::tls::{RootCert, SslMode, TlsError};
 pub use crate::url::redact as redact_database_url;
 pub use crate::versions::{
     set_latest_version, versions_report, LatestOutcome, RegisteredVersion, VersionsQuery,
@@ -169,12 +172,7 @@ impl Session {
             timeout,
             schema: None,
         };
-        let client = connect_within(config, timeout)
-            .ok_or_else(|| DrainError::Timeout {
-                target: ctx.target.clone(),
-                timeout,
-            })?
-            .map_err(|e| classify(&e, &ctx))?;
+        let client = connect::connect_within(config, &parsed.tls, &ctx)?;
         Ok(Session { client, ctx })
     }
 
@@ -236,31 +234,6 @@ fn bounded_transaction<'a>(
     ))
     .map_err(|e| classify(&e, ctx))?;
     Ok(tx)
-}
-
-/// Connects, giving up after `timeout` (`None`). The driver's `connect_timeout` only bounds
-/// the TCP handshake; a peer that accepts and then never answers (a `kubectl port-forward` to a
-/// dead pod, a stuck proxy) would block forever, so the whole startup runs on a helper thread.
-/// A thread that outlives its timeout finishes or fails on its own and drops its client.
-fn connect_within(
-    config: postgres::Config,
-    timeout: Duration,
-) -> Option<Result<postgres::Client, postgres::Error>> {
-    if timeout.is_zero() {
-        return Some(config.connect(NoTls));
-    }
-    let fallback = config.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("dbos-gitops-drain-connect".into())
-        .spawn(move || {
-            let _ = tx.send(config.connect(NoTls));
-        });
-    match spawned {
-        Ok(_) => rx.recv_timeout(timeout).ok(),
-        // No thread available: connect inline, bounded by the TCP connect timeout only.
-        Err(_) => Some(fallback.connect(NoTls)),
-    }
 }
 
 /// An error inside the transaction, classified once the context is known.

@@ -1,11 +1,13 @@
-//! Database URL handling for the drain check: parsing into a driver config, spotting TLS
-//! requests this build cannot honour, and redacting passwords so that no error message or log
-//! line ever repeats a credential the operator typed.
+//! Database URL handling for the drain check: parsing into a driver config, taking out the TLS
+//! parameters the driver does not know (`sslmode` beyond `require`, `sslrootcert`) for the
+//! `tls` module, and redacting passwords so that no error message or log line ever repeats a
+//! credential the operator typed.
 
 use std::str::FromStr;
 
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 
+use crate::tls::{self, TlsSettings};
 use crate::DrainError;
 
 /// What the drain check needs to know about a parsed URL.
@@ -17,10 +19,30 @@ pub(crate) struct Parsed {
     pub database: String,
     /// The password as typed, to scrub from driver messages.
     pub password: Option<String>,
+    /// `sslmode` and `sslrootcert`, resolved as libpq does.
+    pub tls: TlsSettings,
 }
 
-/// Parses a `postgresql://` URL or a libpq `key=value` string.
+/// The TLS parameters taken out of the URL before the driver parses it.
+const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// Parses a `postgresql://` URL or a libpq `key=value` string, reading `PGSSLMODE` and
+/// `PGSSLROOTCERT` from the process environment and libpq's default root file under `$HOME`.
 pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    parse_with_env(
+        database_url,
+        &|key| std::env::var(key).ok(),
+        home.as_deref(),
+    )
+}
+
+/// [`parse`] with the environment and home directory given (for tests).
+pub(crate) fn parse_with_env(
+    database_url: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&std::path::Path>,
+) -> Result<Parsed, DrainError> {
     let looks_like_url = database_url.contains("://") || database_url.contains('=');
     // Something that is neither form may be a pasted password: do not echo it at all.
     let redacted = if looks_like_url {
@@ -47,15 +69,16 @@ pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
             }
         }
     }
-    if let Some(mode) = sslmode(database_url) {
-        if matches!(mode.as_str(), "require" | "verify-ca" | "verify-full") {
-            return Err(DrainError::TlsUnsupported {
-                url: redacted,
-                mode,
-            });
-        }
-    }
-    let config = postgres::Config::from_str(database_url).map_err(|e| {
+    let (driver_url, tls_params) = take_tls_params(database_url);
+    let param = |key: &str| {
+        tls_params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let tls = tls::resolve(param("sslmode"), param("sslrootcert"), env, home)?;
+    let config = postgres::Config::from_str(&driver_url).map_err(|e| {
         let mut reason = scrub(&error_chain(&e), raw_password(database_url).as_deref());
         if !looks_like_url {
             reason = "expected `postgresql://USER:PASSWORD@HOST:PORT/DBNAME`".into();
@@ -65,12 +88,6 @@ pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
             reason,
         }
     })?;
-    if config.get_ssl_mode() == SslMode::Require {
-        return Err(DrainError::TlsUnsupported {
-            url: redacted,
-            mode: "require".into(),
-        });
-    }
     if config.get_hosts().is_empty() {
         return Err(DrainError::BadUrl {
             url: redacted,
@@ -101,21 +118,127 @@ pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
         database,
         password,
         config,
+        tls,
     })
 }
 
-/// The `sslmode` value of a URL (`?sslmode=`) or key/value string (`sslmode=`), lowercased.
-fn sslmode(s: &str) -> Option<String> {
-    let idx = s.find("sslmode=")?;
-    let before = s[..idx].chars().last();
-    if !matches!(before, None | Some('?' | '&' | ' ' | '\t')) {
-        return None;
+/// Splits the TLS parameters off a URL (`?sslmode=...&sslrootcert=...`, values
+/// percent-decoded) or a key/value string (`sslmode=require sslrootcert='/a b.pem'`), returning
+/// the rest for the driver and the taken `(key, value)` pairs in order.
+fn take_tls_params(s: &str) -> (String, Vec<(String, String)>) {
+    if s.contains("://") {
+        take_query_params(s)
+    } else {
+        take_keyword_params(s).unwrap_or_else(|| (s.to_owned(), Vec::new()))
     }
-    let rest = s[idx + "sslmode=".len()..].trim_start_matches(['\'', '"']);
-    let end = rest
-        .find(|c: char| c == '&' || c == '\'' || c == '"' || c.is_whitespace())
-        .unwrap_or(rest.len());
-    Some(rest[..end].to_ascii_lowercase())
+}
+
+fn take_query_params(s: &str) -> (String, Vec<(String, String)>) {
+    let Some(q) = s.find('?') else {
+        return (s.to_owned(), Vec::new());
+    };
+    let mut taken = Vec::new();
+    let mut kept = Vec::new();
+    for piece in s[q + 1..].split('&') {
+        match piece.split_once('=') {
+            Some((key, value)) if TLS_KEYS.contains(&key) => {
+                taken.push((key.to_owned(), percent_decode(value)));
+            }
+            _ => kept.push(piece),
+        }
+    }
+    let mut rest = s[..q].to_owned();
+    if !kept.is_empty() {
+        rest.push('?');
+        rest.push_str(&kept.join("&"));
+    }
+    (rest, taken)
+}
+
+/// `%XX` decoding (a `+` stays a `+`, as libpq reads URLs).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// libpq's key/value form: `key = value` pairs separated by white space, a value either bare
+/// or single-quoted, with `\` escaping the next character. `None` when it does not scan (the
+/// driver then reports the error).
+fn take_keyword_params(s: &str) -> Option<(String, Vec<(String, String)>)> {
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|(_, c)| *c);
+    let offset = |i: usize| chars.get(i).map_or(s.len(), |(o, _)| *o);
+    let mut rest = String::new();
+    let mut taken = Vec::new();
+    let mut i = 0;
+    loop {
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        if at(i).is_none() {
+            break;
+        }
+        let start = i;
+        while at(i).is_some_and(|c| c != '=' && !c.is_whitespace()) {
+            i += 1;
+        }
+        let key: String = chars[start..i].iter().map(|(_, c)| c).collect();
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        if at(i) != Some('=') {
+            return None;
+        }
+        i += 1;
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        let mut value = String::new();
+        let quoted = at(i) == Some('\'');
+        if quoted {
+            i += 1;
+        }
+        loop {
+            match at(i) {
+                None if quoted => return None,
+                None => break,
+                Some('\'') if quoted => {
+                    i += 1;
+                    break;
+                }
+                Some(c) if c.is_whitespace() && !quoted => break,
+                Some('\\') => {
+                    value.extend(at(i + 1));
+                    i += 2;
+                }
+                Some(c) => {
+                    value.push(c);
+                    i += 1;
+                }
+            }
+        }
+        if TLS_KEYS.contains(&key.as_str()) {
+            taken.push((key, value));
+        } else {
+            rest.push_str(&s[offset(start)..offset(i)]);
+            rest.push(' ');
+        }
+    }
+    Some((rest.trim_end().to_owned(), taken))
 }
 
 /// The password as typed in the raw string, if one can be spotted (used only for scrubbing).
@@ -223,36 +346,83 @@ mod tests {
         assert_eq!(redact("host=db password=xyz"), "host=db password=***");
     }
 
-    #[test]
-    fn spots_sslmode() {
-        assert_eq!(
-            sslmode("postgresql://a@b/c?sslmode=require").as_deref(),
-            Some("require")
-        );
-        assert_eq!(
-            sslmode("host=b sslmode='verify-full' user=a").as_deref(),
-            Some("verify-full")
-        );
-        assert_eq!(sslmode("postgresql://a@b/c"), None);
+    fn no_env(_: &str) -> Option<String> {
+        None
     }
 
     #[test]
-    fn tls_urls_are_refused_clearly() {
+    fn takes_tls_params_out_of_urls_and_keyword_strings() {
+        let (rest, taken) = take_tls_params(
+            "postgresql://a:pw@b/c?sslmode=verify-full&application_name=x&sslrootcert=%2Ftmp%2Fa%20b.pem",
+        );
+        assert_eq!(rest, "postgresql://a:pw@b/c?application_name=x");
+        assert_eq!(
+            taken,
+            [
+                ("sslmode".to_owned(), "verify-full".to_owned()),
+                ("sslrootcert".to_owned(), "/tmp/a b.pem".to_owned())
+            ]
+        );
+        let (rest, _) = take_tls_params("postgresql://a@b/c?sslmode=require");
+        assert_eq!(rest, "postgresql://a@b/c");
+        let (rest, taken) = take_tls_params(
+            "host=b sslmode = 'verify-ca' user=a sslrootcert='/x/it\\'s.pem' password='p w'",
+        );
+        assert_eq!(rest, "host=b user=a password='p w'");
+        assert_eq!(taken[0], ("sslmode".to_owned(), "verify-ca".to_owned()));
+        assert_eq!(
+            taken[1],
+            ("sslrootcert".to_owned(), "/x/it's.pem".to_owned())
+        );
+        assert_eq!(take_tls_params("postgresql://a@b/c").1, []);
+    }
+
+    #[test]
+    fn every_libpq_sslmode_is_accepted_with_the_url_winning_over_the_environment() {
+        let env = |key: &str| match key {
+            "PGSSLMODE" => Some("verify-full".to_owned()),
+            "PGSSLROOTCERT" => Some("/env/ca.pem".to_owned()),
+            _ => None,
+        };
+        for mode in ["disable", "allow", "prefer", "require"] {
+            let url = format!("postgresql://app:pw123@db/sys?sslmode={mode}");
+            let parsed = parse_with_env(&url, &no_env, None).unwrap();
+            assert_eq!(parsed.tls.mode.as_str(), mode);
+            let parsed = parse_with_env(&url, &env, None).unwrap();
+            assert_eq!(parsed.tls.mode.as_str(), mode, "the url wins");
+            assert_eq!(
+                parsed.tls.root,
+                Some(crate::tls::RootCert::File("/env/ca.pem".into()))
+            );
+        }
+        let parsed = parse_with_env("postgresql://app@db/sys", &env, None).unwrap();
+        assert_eq!(parsed.tls.mode.as_str(), "verify-full");
+        let parsed = parse_with_env(
+            "host=db user=app sslmode=verify-ca sslrootcert=/a.pem",
+            &no_env,
+            None,
+        )
+        .unwrap();
+        assert_eq!(parsed.tls.mode.as_str(), "verify-ca");
+        assert_eq!(parsed.target, "db:5432/app");
+        let parsed =
+            parse_with_env("postgresql://app@db/sys?sslrootcert=system", &no_env, None).unwrap();
+        assert_eq!(parsed.tls.mode.as_str(), "verify-full");
+    }
+
+    #[test]
+    fn tls_setting_errors_never_echo_the_password() {
         for url in [
-            "postgresql://app:pw123@db/sys?sslmode=require",
             "postgresql://app:pw123@db/sys?sslmode=verify-full",
+            "postgresql://app:pw123@db/sys?sslmode=bogus",
+            "postgresql://app:pw123@db/sys?sslmode=require&sslrootcert=system",
             "host=db user=app password=pw123 sslmode=verify-ca",
         ] {
-            let err = parse(url).err().expect("must fail");
-            assert!(
-                matches!(err, DrainError::TlsUnsupported { .. }),
-                "{url}: {err}"
-            );
+            let err = parse_with_env(url, &no_env, None).err().expect("must fail");
+            assert!(matches!(err, DrainError::Tls(_)), "{url}: {err}");
             assert!(!err.to_string().contains("pw123"), "{err}");
-            assert!(err.hint().unwrap().contains("sslmode=disable"));
+            assert!(err.hint().is_some_and(|h| h.contains("sslmode")), "{err}");
         }
-        assert!(parse("postgresql://app:pw123@db/sys?sslmode=disable").is_ok());
-        assert!(parse("postgresql://app:pw123@db/sys?sslmode=prefer").is_ok());
     }
 
     #[test]
@@ -288,7 +458,7 @@ mod tests {
 
     #[test]
     fn target_has_no_credentials() {
-        let p = parse("postgresql://app:pw@db.example:6543/sys").unwrap();
+        let p = parse_with_env("postgresql://app:pw@db.example:6543/sys", &no_env, None).unwrap();
         assert_eq!(p.target, "db.example:6543/sys");
         assert_eq!(p.user, "app");
         assert_eq!(p.database, "sys");

@@ -148,3 +148,95 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+
+/// The TLS-only test server of `tests/support/postgres-tls.sh`: `ssl = on`, a certificate for
+/// `localhost` and `127.0.0.1` from a CA the script made, `hostssl` + password only over TCP.
+pub struct TlsServer {
+    /// `postgresql://postgres:PASSWORD@localhost:PORT/postgres`, without `sslmode`.
+    pub url: String,
+    /// The same cluster over its unix socket (trust, no TLS), for CREATE/DROP DATABASE.
+    pub admin_url: String,
+    /// The CA that signed the server certificate.
+    pub ca: String,
+    /// A CA that signed nothing the server presents.
+    pub other_ca: String,
+    /// An address the server listens on that its certificate does not name.
+    pub wrong_host: String,
+    /// The password in `url`, to prove that no output repeats it.
+    pub password: String,
+}
+
+pub const TLS_ENV: &str = "DBOS_GITOPS_TEST_TLS_DATABASE_URL";
+
+/// The TLS server from the `DBOS_GITOPS_TEST_TLS_*` variables, or `None` after a loud SKIPPED
+/// line (a failure under CI).
+pub fn tls_server(test: &str) -> Option<TlsServer> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let found = (|| {
+        let url = var(TLS_ENV)?;
+        let scheme_end = url.find("://")? + 3;
+        let userinfo = &url[scheme_end..scheme_end + url[scheme_end..].rfind('@')?];
+        Some(TlsServer {
+            password: userinfo.split_once(':')?.1.to_string(),
+            admin_url: var("DBOS_GITOPS_TEST_TLS_ADMIN_URL")?,
+            ca: var("DBOS_GITOPS_TEST_TLS_CA")?,
+            other_ca: var("DBOS_GITOPS_TEST_TLS_OTHER_CA")?,
+            wrong_host: var("DBOS_GITOPS_TEST_TLS_WRONG_HOST")?,
+            url,
+        })
+    })();
+    if found.is_none() {
+        let why = format!(
+            "{TLS_ENV} (and the other DBOS_GITOPS_TEST_TLS_* variables) are not set; start the \
+             TLS test database with `eval \"$(bash tests/support/postgres-tls.sh start)\"`"
+        );
+        if in_ci() {
+            panic!("{test}: {why}, and CI is set: every tool must be there in CI");
+        }
+        skip_loudly(&why);
+    }
+    found
+}
+
+impl TlsServer {
+    /// A fresh database on the TLS server with the real DBOS system tables, made by
+    /// `dbos migrate` over TLS (`sslmode=require`, libpq's own client); its `url` is the
+    /// password-bearing TLS URL without `sslmode`, its drop goes through the unix socket.
+    pub fn database_with_dbos_schema(&self, tag: &str) -> TestDb {
+        let mut database = TestDb::empty(&self.admin_url, tag);
+        database.url = with_database(&self.url, &database.name);
+        let script = workspace_root().join("tests/support/dbos_schema.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg(format!("{}?sslmode=require", database.url))
+            .output()
+            .unwrap_or_else(|error| panic!("running {}: {error}", script.display()));
+        assert!(
+            output.status.success(),
+            "{} failed ({}): {}{}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        database
+    }
+
+    /// `url` with a query string appended (`sslmode=...&sslrootcert=...`).
+    pub fn url_with(url: &str, query: &str) -> String {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}{query}")
+    }
+
+    /// Runs `sql` on `database` through the unix socket (no TLS needed), panicking on an error.
+    pub fn admin_execute(&self, database: &TestDb, sql: &str) {
+        connect(&with_database(&self.admin_url, &database.name))
+            .batch_execute(sql)
+            .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+
+    /// `url` with its host replaced by `host`.
+    pub fn with_host(url: &str, host: &str) -> String {
+        url.replacen("@localhost:", &format!("@{host}:"), 1)
+    }
+}

@@ -7,7 +7,7 @@
 // The database itself comes from the workspace's test-support crate (one copy for every suite).
 #[allow(unused_imports)]
 pub use dbos_gitops_test_support::postgres::{
-    closed_port, connect, server_url, with_database, with_dbname, TestDb, ENV,
+    closed_port, connect, server_url, with_database, with_dbname, with_password, TestDb, ENV,
 };
 
 /// One `dbos.workflow_status` row to seed.
