@@ -138,9 +138,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "the bundled example is current"
 cargo run --quiet -- build --check
 
-step "schema validator and test summary self-tests"
+step "self-tests: schema validator, test summary, Conductor spec server"
 python3 tests/support/test_validate_manifests.py
 python3 tests/support/test_summarize_tests.py
+python3 tests/support/test_conductor_spec_server.py
 
 step "cargo test"
 set +e
