@@ -235,6 +235,30 @@ pub fn make_latest(
     }
 }
 
+/// `version activate` with a database: refuses a declared `app.name` that owns no version while
+/// others do (it would promote nothing of this app), then makes `version` DBOS's latest.
+pub fn activate_in_database(
+    database_url: &str,
+    version: &VersionName,
+    application_name: Option<&str>,
+    env: &str,
+    is_newest: bool,
+) -> Result<String, Error> {
+    let report = report(
+        database_url,
+        application_name,
+        &format!("could not make `{version}` DBOS's latest version"),
+    )?;
+    check_application_name(
+        &report,
+        application_name,
+        database_url,
+        env,
+        &format!("activate `{version}`"),
+    )?;
+    make_latest(database_url, version, application_name, is_newest)
+}
+
 /// In-flight work under versions the environment does not declare (version-less rows excluded:
 /// DBOS's latest version takes those), by version.
 pub fn undeclared<'a>(

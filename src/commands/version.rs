@@ -263,22 +263,14 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
             arguments.database_url_file.as_ref(),
         )?
     };
-    if env.spec.app.auto_upgrade && !is_newest && !already_active && !arguments.force {
-        return Err(auto_upgrade_rollback_refusal(
-            env_name.as_str(),
+    if !is_newest && !already_active {
+        rollback_preconditions(
+            env,
             &version,
-            previous.as_ref(),
-        ));
-    }
-    if database_url.is_none() && !is_newest && !arguments.traffic_only && !already_active {
-        let newest = newest.map_or_else(String::new, |name| name.to_string());
-        return Err(Error::refused(format!(
-            "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
-        ))
-        .hint(format!(
-            "set `{}` (or pass `--database-url-file FILE`) to the DBOS system database url so `{version}` also becomes DBOS's latest version, or pass `--traffic-only` to move only the Service",
-            dbos_versions::DATABASE_URL_ENV
-        )));
+            newest.as_ref(),
+            database_url.is_some(),
+            &arguments,
+        )?;
     }
     if already_active && database_url.is_none() {
         println!("`{version}` is already the active version of `{env_name}`; nothing to do");
@@ -291,25 +283,12 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         versions.active = Some(version.clone());
         Some(plan_versions(&mut loaded, index, versions, false)?)
     };
-    if let Some(url) = &database_url {
-        let report = dbos_versions::report(
-            url,
-            application_name.as_deref(),
-            &format!("could not make `{version}` DBOS's latest version"),
-        )?;
-        dbos_versions::check_application_name(
-            &report,
-            application_name.as_deref(),
-            url,
-            env_name.as_str(),
-            &format!("activate `{version}`"),
-        )?;
-    }
     let dbos_line = match &database_url {
-        Some(url) => Some(dbos_versions::make_latest(
+        Some(url) => Some(dbos_versions::activate_in_database(
             url,
             &version,
             application_name.as_deref(),
+            env_name.as_str(),
             is_newest,
         )?),
         None => None,
@@ -345,19 +324,66 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         None => println!("activated `{version}` in `{env_name}`: {routed}{dbos}"),
     }
     print!("{}", plan.summary());
-    if database_url.is_none() && !arguments.traffic_only && is_newest {
+    activate_warnings(
+        &version,
+        database_url.is_some(),
+        arguments.traffic_only,
+        is_newest,
+        env_auto_upgrade,
+    );
+    Ok(0)
+}
+
+/// A rollback (an older version) needs the database, or `--traffic-only`, and, under
+/// auto-upgrade, `--force`.
+fn rollback_preconditions(
+    env: &EnvInput,
+    version: &VersionName,
+    newest: Option<&VersionName>,
+    with_database: bool,
+    arguments: &VersionActivateArgs,
+) -> Result<(), Error> {
+    let env_name = &env.name;
+    if env.spec.app.auto_upgrade && !arguments.force {
+        return Err(auto_upgrade_rollback_refusal(
+            env_name.as_str(),
+            version,
+            env.versions.active.as_ref(),
+        ));
+    }
+    if !with_database && !arguments.traffic_only {
+        let newest = newest.map_or_else(String::new, |name| name.to_string());
+        return Err(Error::refused(format!(
+            "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
+        ))
+        .hint(format!(
+            "set `{}` (or pass `--database-url-file FILE`) to the DBOS system database url so `{version}` also becomes DBOS's latest version, or pass `--traffic-only` to move only the Service",
+            dbos_versions::DATABASE_URL_ENV
+        )));
+    }
+    Ok(())
+}
+
+/// What `activate` leaves DBOS doing when it did not touch DBOS's latest version.
+fn activate_warnings(
+    version: &VersionName,
+    with_database: bool,
+    traffic_only: bool,
+    is_newest: bool,
+    auto_upgrade: bool,
+) {
+    if !with_database && !traffic_only && is_newest {
         eprintln!(
             "warning: DBOS's latest application version was not checked: after a rollback made with the database it is still the older version, which keeps taking enqueued work without a version and every scheduled workflow{}; set `{}` (or pass `--database-url-file FILE`) and rerun to make `{version}` DBOS's latest",
-            if env_auto_upgrade { ", and auto-upgrade moves work to it" } else { "" },
+            if auto_upgrade { ", and auto-upgrade moves work to it" } else { "" },
             dbos_versions::DATABASE_URL_ENV
         );
     }
-    if arguments.traffic_only && !is_newest {
+    if traffic_only && !is_newest {
         eprintln!(
             "warning: DBOS's latest version was not changed (`--traffic-only`): enqueued work without a version and scheduled workflows still go to it, not to `{version}`"
         );
     }
-    Ok(0)
 }
 
 /// Under Transact Enterprise's auto-upgrade DBOS moves every older version's ENQUEUED and
