@@ -398,13 +398,13 @@ pub enum VersionCommand {
     /// List the environment's versions: image, active, autoscaled; with a database, DBOS's latest
     /// version, in-flight counts and versions nobody declared
     #[command(
-        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  dbos-gitops version list --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\""
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  DBOS_SYSTEM_DATABASE_URL=... dbos-gitops version list --env prod   # or --database-url-file FILE"
     )]
     List(VersionListArgs),
     /// Point the Service and the autoscaler at VERSION; a rollback (an older VERSION) also makes
     /// it DBOS's latest application version in the system database
     #[command(
-        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), or `--traffic-only` to move only the\nService and the autoscaler. Activating the newest version needs no database.\n\nExample:\n  dbos-gitops version activate v1 --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\"   # rollback\n  dbos-gitops version activate v2 --env prod"
+        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or `--database-url`), or\n`--traffic-only` to move only the Service and the autoscaler. Activating the newest version\nneeds no database, but after a rollback DBOS's latest stays the older version until it is\ngiven. With `app.auto-upgrade: true` a rollback is refused without `--force`: auto-upgrade\nmoves the newer version's queued work (and, after the grace period, its running work) onto\nthe older version's code.\n\nExample:\n  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line\n  dbos-gitops version activate v1 --env prod   # rollback\n  dbos-gitops version activate v2 --env prod --database-url-file ~/.dbos/prod-url"
     )]
     Activate(VersionActivateArgs),
     /// Add VERSION to another environment with the image it has in the source environment
@@ -447,9 +447,12 @@ pub struct VersionAddArgs {
 pub struct VersionListArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// DBOS system database: adds DBOS's latest version, in-flight counts and undeclared versions (read-only; never printed with its password)
-    #[arg(long, value_name = "URL")]
+    /// DBOS system database: adds DBOS's latest version, in-flight counts and undeclared versions (read-only; never printed with its password). Prefer env `DBOS_SYSTEM_DATABASE_URL` or `--database-url-file`: a password here is visible to every local user
+    #[arg(long, value_name = "URL", conflicts_with = "database_url_file")]
     pub database_url: Option<String>,
+    /// File holding the DBOS system database URL (one line), so the password stays out of argv
+    #[arg(long, value_name = "FILE")]
+    pub database_url_file: Option<std::path::PathBuf>,
     /// Output format; `json` is stable for tools
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
@@ -461,19 +464,27 @@ pub struct VersionActivateArgs {
     pub version: String,
     #[command(flatten)]
     pub env: EnvArg,
-    /// DBOS system database in which to make VERSION the latest application version (default: env `DBOS_SYSTEM_DATABASE_URL`); never printed with its password
-    #[arg(long, value_name = "URL", conflicts_with = "traffic_only")]
+    /// DBOS system database in which to make VERSION the latest application version (default: env `DBOS_SYSTEM_DATABASE_URL`, the recommended form); never printed with its password, but a password here is visible to every local user
+    #[arg(long, value_name = "URL", conflicts_with_all = ["traffic_only", "database_url_file"])]
     pub database_url: Option<String>,
+    /// File holding the DBOS system database URL (one line), so the password stays out of argv
+    #[arg(long, value_name = "FILE", conflicts_with = "traffic_only")]
+    pub database_url_file: Option<std::path::PathBuf>,
     /// Move only the Service and the autoscaler; DBOS keeps routing unversioned and scheduled work to its latest version
     #[arg(long)]
     pub traffic_only: bool,
+    /// Roll back although env.yaml declares `app.auto-upgrade: true` (auto-upgrade then moves the newer version's work onto VERSION's code)
+    #[arg(long)]
+    pub force: bool,
 }
 
 const RETIRE_HELP: &str = "Safety rules:
   never retires the active version (activate another first) or an unknown one;
   never retires the newest version (unversioned work goes to it) unless `--force`
   and it is not active;
-  with a database URL (`--database-url` or env `DBOS_SYSTEM_DATABASE_URL`), refuses while
+  with a database URL (env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or
+  `--database-url`), refuses while VERSION is DBOS's latest application version, when
+  `app.name` owns no version there while other names do (a typo), and while
   workflows of VERSION are PENDING, ENQUEUED or DELAYED in `dbos.workflow_status` (only
   the env's `app.name` and unclaimed rows when env.yaml declares it), and while workflows
   are in flight under versions versions.yaml does not declare (an app that pins
@@ -483,7 +494,9 @@ const RETIRE_HELP: &str = "Safety rules:
   `--force` never skips the drain check.
 
 Example:
-  dbos-gitops retire v1 --env prod --database-url \"$DBOS_SYSTEM_DATABASE_URL\"";
+  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line
+  dbos-gitops retire v1 --env prod
+  dbos-gitops retire v1 --env prod --database-url-file ~/.dbos/prod-url";
 
 #[derive(Debug, Args)]
 pub struct RetireArgs {
@@ -491,9 +504,12 @@ pub struct RetireArgs {
     pub version: String,
     #[command(flatten)]
     pub env: EnvArg,
-    /// DBOS system database to check for in-flight workflows (default: env `DBOS_SYSTEM_DATABASE_URL`); opened read-only, never printed with its password
-    #[arg(long, value_name = "URL", conflicts_with = "no_drain_check")]
+    /// DBOS system database to check for in-flight workflows (default: env `DBOS_SYSTEM_DATABASE_URL`, the recommended form); opened read-only, never printed with its password, but a password here is visible to every local user
+    #[arg(long, value_name = "URL", conflicts_with_all = ["no_drain_check", "database_url_file"])]
     pub database_url: Option<String>,
+    /// File holding the DBOS system database URL (one line), so the password stays out of argv
+    #[arg(long, value_name = "FILE", conflicts_with = "no_drain_check")]
+    pub database_url_file: Option<std::path::PathBuf>,
     /// Retire without checking the database; workflows still in flight on VERSION are stranded
     #[arg(long)]
     pub no_drain_check: bool,

@@ -17,6 +17,7 @@ use dbos_gitops_drain::{
 use serde_json::{json, Value};
 
 use crate::cli::ListFormat;
+use crate::declare::Language;
 use crate::declare::VersionName;
 use crate::error::Error;
 use crate::model::Environment;
@@ -27,13 +28,128 @@ pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";
 /// Bound on connecting and on each statement.
 pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The database URL from the flag, else from `DBOS_SYSTEM_DATABASE_URL` when set and not blank.
-pub fn database_url(flag: Option<&String>) -> Option<String> {
-    match flag {
-        Some(url) => Some(url.clone()),
-        None => std::env::var(DATABASE_URL_ENV)
-            .ok()
-            .filter(|url| !url.trim().is_empty()),
+/// The version every executor records when a Python or TypeScript app sets the deprecated
+/// `enable_patching` (dbos 3.4.0 `_dbos.py`: it replaces `DBOS__APPVERSION`; in Go
+/// `processConfig` only uses it when no version is set, and `DBOS__APPVERSION` wins).
+pub const PATCHING_VERSION: &str = "PATCHING_ENABLED";
+
+/// The database URL: `--database-url-file`, else `--database-url` (with a warning when it
+/// carries a password, which every local user can read from the process's argv), else
+/// `DBOS_SYSTEM_DATABASE_URL` when set and not blank.
+pub fn database_url(
+    flag: Option<&String>,
+    file: Option<&std::path::PathBuf>,
+) -> Result<Option<String>, Error> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Error::input(format!(
+                "cannot read the database url from `{}`: {error}",
+                path.display()
+            ))
+            .hint("write the DBOS system database url on the file's first line")
+        })?;
+        let url = text.trim();
+        if url.is_empty() || url.contains('\n') {
+            return Err(Error::input(format!(
+                "`{}` must hold exactly one line, the DBOS system database url",
+                path.display()
+            ))
+            .hint("write `postgresql://USER:PASSWORD@HOST:5432/DBNAME` on one line"));
+        }
+        return Ok(Some(url.to_string()));
+    }
+    if let Some(url) = flag {
+        if has_password(url) {
+            eprintln!(
+                "warning: the database password is on the command line, where every local user can read it (`ps`, /proc/PID/cmdline): set `{DATABASE_URL_ENV}` or use `--database-url-file FILE` instead"
+            );
+        }
+        return Ok(Some(url.clone()));
+    }
+    Ok(std::env::var(DATABASE_URL_ENV)
+        .ok()
+        .filter(|url| !url.trim().is_empty()))
+}
+
+/// Whether a libpq URL carries a password: `scheme://user:password@host` or `password=`.
+fn has_password(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    if lower.contains("password=") {
+        return true;
+    }
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) => userinfo.contains(':'),
+        None => false,
+    }
+}
+
+/// Refuses when `app.name` owns no `application_versions` row while other names do: then the
+/// name is a typo (DBOS compares names exactly) and every count would cover only unclaimed
+/// rows, so a version with work in flight would look drained.
+pub fn check_application_name(
+    report: &VersionsReport,
+    application_name: Option<&str>,
+    database_url: &str,
+    env: &str,
+    doing: &str,
+) -> Result<(), Error> {
+    let Some(name) = application_name else {
+        return Ok(());
+    };
+    if report.owners.is_empty() || report.owners.iter().any(|owner| owner == name) {
+        return Ok(());
+    }
+    let close: Vec<&String> = report
+        .owners
+        .iter()
+        .filter(|owner| owner.eq_ignore_ascii_case(name))
+        .collect();
+    Err(Error::refused(format!(
+        "refusing to {doing}: env.yaml declares `app.name: {name}`, but no application of that name has registered a version in `{}`; it holds versions of {}",
+        redact_database_url(database_url),
+        backticked(&report.owners)
+    ))
+    .hint(format!(
+        "set `app.name` in environments/{env}/env.yaml to the `name` in the app's DBOS config, exactly (names are case-sensitive{}), or remove it to count every application",
+        match close.first() {
+            Some(owner) => format!("; did you mean `{owner}`?"),
+            None => String::new(),
+        }
+    )))
+}
+
+/// Work recorded under `PATCHING_ENABLED` (the app enables the deprecated patching): every
+/// version's executor records that one string, so no per-version count sees it.
+pub fn patching_refusal(report: &VersionsReport, doing: &str) -> Option<Error> {
+    let in_flight = report.in_flight_total(Some(PATCHING_VERSION));
+    let registered = report
+        .registered
+        .iter()
+        .any(|version| version.name == PATCHING_VERSION);
+    if in_flight == 0 && !registered {
+        return None;
+    }
+    Some(
+        Error::refused(format!(
+            "refusing to {doing}: the database records work under `{PATCHING_VERSION}` ({in_flight} in flight), the version DBOS uses when the app sets the deprecated `enable_patching`: every Deployment then records that one version, so the drain check cannot tell which version's code the work needs"
+        ))
+        .hint(format!(
+            "remove `enable_patching` from the app's DBOS config so each Deployment records its own `DBOS__APPVERSION` (`DBOS.patch` no longer needs it), and wait for the `{PATCHING_VERSION}` work to finish (`dbos workflow list -v {PATCHING_VERSION}`); only if every newer version patches the old workflows, retire with `--no-drain-check`"
+        )),
+    )
+}
+
+/// A warning for a sharded system database (`dbos migrate --sharding`, Transact Enterprise):
+/// DBOS then reads versions from its global rows and workflows per shard key.
+pub fn sharded_warning(report: &VersionsReport) {
+    if report.sharded {
+        eprintln!(
+            "warning: this system database is sharded (`workflow_status.shard_key`, `dbos migrate --sharding`): the counts cover the rows this connection sees, and DBOS disables auto-upgrade there; if shards live in other databases, check each with `dbos workflow list -v VERSION` before retiring"
+        );
     }
 }
 
@@ -119,6 +235,30 @@ pub fn make_latest(
     }
 }
 
+/// `version activate` with a database: refuses a declared `app.name` that owns no version while
+/// others do (it would promote nothing of this app), then makes `version` DBOS's latest.
+pub fn activate_in_database(
+    database_url: &str,
+    version: &VersionName,
+    application_name: Option<&str>,
+    env: &str,
+    is_newest: bool,
+) -> Result<String, Error> {
+    let report = report(
+        database_url,
+        application_name,
+        &format!("could not make `{version}` DBOS's latest version"),
+    )?;
+    check_application_name(
+        &report,
+        application_name,
+        database_url,
+        env,
+        &format!("activate `{version}`"),
+    )?;
+    make_latest(database_url, version, application_name, is_newest)
+}
+
 /// In-flight work under versions the environment does not declare (version-less rows excluded:
 /// DBOS's latest version takes those), by version.
 pub fn undeclared<'a>(
@@ -129,7 +269,9 @@ pub fn undeclared<'a>(
         .in_flight
         .iter()
         .filter_map(|(version, by_status)| {
-            let version = version.as_deref()?;
+            let version = version
+                .as_deref()
+                .filter(|name| *name != PATCHING_VERSION)?;
             let total: u64 = by_status.values().sum();
             (total > 0 && !declared.iter().any(|name| name.as_str() == version))
                 .then_some((version, by_status))
@@ -137,12 +279,27 @@ pub fn undeclared<'a>(
         .collect()
 }
 
-/// The likely cause of undeclared versions and the fix, for warnings and refusals.
-pub fn undeclared_explanation(versions: &[&str]) -> String {
+/// The likely cause of undeclared versions and the fix, for warnings and refusals. In Python and
+/// TypeScript a config's `application_version` overrides `DBOS__APPVERSION`; in Go the variable
+/// wins (`processConfig` in dbos-transact-golang's `dbos/dbos.go`), so there the config is not
+/// the cause.
+pub fn undeclared_explanation(versions: &[&str], language: Language) -> String {
+    let cause = match language {
+        Language::Go => "in Go `DBOS__APPVERSION` overrides the config's `ApplicationVersion`, so these come from executors outside this environment's Deployments (a local run, another environment sharing the database, a Deployment retired with `--no-drain-check`) or from a versions.yaml edited by hand",
+        Language::Python | Language::Typescript => "the app most likely sets `application_version` in its DBOS config, which overrides `DBOS__APPVERSION`, so every Deployment records the same version and the drain check cannot tell them apart",
+    };
     format!(
-        "the database holds work under {}, which versions.yaml does not declare: the app most likely sets `application_version` in its DBOS config, which overrides `DBOS__APPVERSION`, so every Deployment records the same version and the drain check cannot tell them apart",
+        "the database holds work under {}, which versions.yaml does not declare: {cause}",
         backticked(versions)
     )
+}
+
+/// The fix for undeclared versions.
+pub fn undeclared_fix(language: Language) -> &'static str {
+    match language {
+        Language::Go => "find the executors of the listed versions (`dbos workflow list -v VERSION` shows their executor ids) and let their work finish or cancel it before retiring",
+        Language::Python | Language::Typescript => UNDECLARED_FIX,
+    }
 }
 
 pub const UNDECLARED_FIX: &str = "remove `application_version` from the app's DBOS config (or set it from `DBOS__APPVERSION`) so each Deployment records its own version; wait for or cancel the listed work (`dbos workflow list -v VERSION`) before retiring";
@@ -186,6 +343,7 @@ pub fn list(
     env: &Environment,
     database_url: &str,
     application_name: Option<&str>,
+    language: Language,
     format: ListFormat,
 ) -> Result<i32, Error> {
     let report = report(
@@ -193,6 +351,14 @@ pub fn list(
         application_name,
         "could not read the DBOS system database",
     )?;
+    check_application_name(
+        &report,
+        application_name,
+        database_url,
+        env.name.as_str(),
+        "list DBOS's view of the versions",
+    )?;
+    sharded_warning(&report);
     let latest = report.latest();
     let declared: Vec<VersionName> = env.versions.iter().map(|v| v.name.clone()).collect();
     let undeclared_work = undeclared(&report, &declared);
@@ -296,8 +462,15 @@ pub fn list(
             .map(|(version, _)| *version)
             .collect();
         eprintln!(
-            "warning: {}\n  hint: {UNDECLARED_FIX}",
-            undeclared_explanation(&names)
+            "warning: {}\n  hint: {}",
+            undeclared_explanation(&names, language),
+            undeclared_fix(language)
+        );
+    }
+    if let Some(patching) = patching_refusal(&report, "trust per-version counts") {
+        eprintln!(
+            "warning: {}",
+            patching.report().trim_start_matches("error: ")
         );
     }
     match (latest, &env.active) {

@@ -247,5 +247,6 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     if versions.versions.is_empty() {
         println!("note: no application yet; add one with `dbos-gitops version add v1 --env {name} --image IMAGE`");
     }
+    println!("note: app pods get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x reaches Conductor only through Transact Enterprise: build app images with `dbos-enterprise` (Python), `@dbos-inc/dbos-enterprise` of the SDK's minor version (TypeScript) or a blank import of `go.dbos.dev/dbos-enterprise-go` (Go), or the pods crash-loop");
     Ok(0)
 }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use dbos_gitops_drain::{redact_database_url, DrainQuery, InFlight, IN_FLIGHT_STATUSES};
 
 use crate::cli::RetireArgs;
-use crate::declare::VersionName;
+use crate::declare::{Language, VersionName};
 use crate::error::Error;
 
 use super::version::{declared, load_env, parse_version, plan_versions};
@@ -61,7 +61,13 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
             "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
         ));
     }
-    let application_name = env.spec.app.name.clone();
+    let facts = Facts {
+        env: env_name.to_string(),
+        active: env.versions.active.as_ref().map(|name| name.to_string()),
+        application_name: env.spec.app.name.clone(),
+        language: env.spec.app.language,
+        auto_upgrade: env.spec.app.auto_upgrade,
+    };
     let mut versions = env.versions.clone();
     versions
         .versions
@@ -70,7 +76,10 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     // Everything that can be refused without the database is decided before connecting, and the
     // plan is complete before the drain check: after it, only the writes remain.
     let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
-    let database_url = dbos_versions::database_url(arguments.database_url.as_ref());
+    let database_url = dbos_versions::database_url(
+        arguments.database_url.as_ref(),
+        arguments.database_url_file.as_ref(),
+    )?;
     let declared_names: Vec<VersionName> = loaded.environments[index]
         .versions
         .versions
@@ -84,14 +93,10 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
                 "refusing to retire `{version}` without checking that it is drained: no database url"
             ))
             .hint(format!(
-                "pass `--database-url postgresql://USER:PASSWORD@HOST:5432/DBNAME` (or set `{DATABASE_URL_ENV}`) for the DBOS system database, or `--no-drain-check` if you know no workflow of `{version}` is in flight"
+                "set `{DATABASE_URL_ENV}` (or pass `--database-url-file FILE`) to the DBOS system database url, or pass `--no-drain-check` if you know no workflow of `{version}` is in flight"
             )));
         }
-        (Some(url), false) => {
-            let line = drain_check(url, &version, application_name.as_deref())?;
-            undeclared_check(url, &version, application_name.as_deref(), &declared_names)?;
-            Some(line)
-        }
+        (Some(url), false) => Some(database_checks(url, &version, &facts, &declared_names)?),
     };
 
     plan.apply()?;
@@ -117,12 +122,61 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// Counts `version`'s in-flight workflows; `Ok` with a line to print when there are none.
-fn drain_check(
-    database_url: &str,
+/// What the database checks need to know about the environment.
+struct Facts {
+    env: String,
+    active: Option<String>,
+    application_name: Option<String>,
+    language: Language,
+    auto_upgrade: bool,
+}
+
+/// Everything `retire` asks the database, in order: the declared `app.name` exists there, the
+/// version is not DBOS's latest, no work hides under `PATCHING_ENABLED`, nothing of the version
+/// is in flight, nothing is in flight under undeclared versions. `Ok` with the line to print.
+fn database_checks(
+    url: &str,
     version: &VersionName,
-    application_name: Option<&str>,
+    facts: &Facts,
+    declared: &[VersionName],
 ) -> Result<String, Error> {
+    let application_name = facts.application_name.as_deref();
+    let doing = format!("retire `{version}`");
+    let report = dbos_versions::report(
+        url,
+        application_name,
+        &format!("could not check whether `{version}` is drained"),
+    )?;
+    dbos_versions::check_application_name(&report, application_name, url, &facts.env, &doing)?;
+    if report.latest() == Some(version.as_str()) {
+        return Err(latest_refusal(version, facts));
+    }
+    if let Some(refusal) = dbos_versions::patching_refusal(&report, &doing) {
+        return Err(refusal);
+    }
+    dbos_versions::sharded_warning(&report);
+    let line = drain_check(url, version, facts)?;
+    undeclared_check(&report, version, declared, facts.language)?;
+    Ok(line)
+}
+
+/// DBOS sends version-less enqueued work and every scheduled workflow to its latest version
+/// (and, under auto-upgrade, every older version's work): retiring it leaves them no executor.
+fn latest_refusal(version: &VersionName, facts: &Facts) -> Error {
+    let target = facts.active.as_deref().unwrap_or("VERSION");
+    Error::refused(format!(
+        "refusing to retire `{version}`: it is DBOS's latest application version, so enqueued work without a version and every scheduled workflow{} go to it, and would wait forever once its pods are gone",
+        if facts.auto_upgrade { " (and, under auto-upgrade, every older version's work)" } else { "" }
+    ))
+    .hint(format!(
+        "make the active version DBOS's latest first: `dbos-gitops version activate {target} --env {}` with `{DATABASE_URL_ENV}` set (or `--database-url-file FILE`), then rerun",
+        facts.env
+    ))
+}
+
+/// Counts `version`'s in-flight workflows; `Ok` with a line to print when there are none.
+fn drain_check(database_url: &str, version: &VersionName, facts: &Facts) -> Result<String, Error> {
+    let application_name = facts.application_name.as_deref();
     let query = DrainQuery {
         version: version.as_str(),
         application_name,
@@ -131,13 +185,10 @@ fn drain_check(
         sample_limit: SAMPLE_IDS,
     };
     let found = dbos_gitops_drain::in_flight(database_url, &query).map_err(|error| {
-        let failure = Error::input(format!(
-            "could not check whether `{version}` is drained, so nothing was changed: {error}"
-        ));
-        match error.hint() {
-            Some(hint) => failure.hint(hint),
-            None => failure,
-        }
+        dbos_versions::failure(
+            format!("could not check whether `{version}` is drained, so nothing was changed"),
+            error,
+        )
     })?;
     let scope = scope_note(&found, application_name);
     if found.is_drained() {
@@ -146,7 +197,14 @@ fn drain_check(
             redact_database_url(database_url)
         ));
     }
-    Err(refusal(version, &found, &scope))
+    let refused = refusal(version, &found, &scope);
+    Err(if facts.auto_upgrade {
+        refused.hint(format!(
+            "under auto-upgrade DBOS moves them to its latest version (ENQUEUED and DELAYED at once, PENDING after `auto_upgrade_grace_sec`): wait for that, then retry; `dbos workflow list -v {version}` shows what is left"
+        ))
+    } else {
+        refused
+    })
 }
 
 /// Refuses while work is in flight under versions the environment does not declare: then the
@@ -154,17 +212,12 @@ fn drain_check(
 /// per-version drain check above saw nothing of what `version` may still be running. The
 /// versions declared (before this retire) count as known, `version` included.
 fn undeclared_check(
-    database_url: &str,
+    report: &dbos_gitops_drain::VersionsReport,
     version: &VersionName,
-    application_name: Option<&str>,
     declared: &[VersionName],
+    language: Language,
 ) -> Result<(), Error> {
-    let report = dbos_versions::report(
-        database_url,
-        application_name,
-        &format!("could not check whether `{version}` is drained"),
-    )?;
-    let undeclared = dbos_versions::undeclared(&report, declared);
+    let undeclared = dbos_versions::undeclared(report, declared);
     if undeclared.is_empty() {
         return Ok(());
     }
@@ -182,9 +235,9 @@ fn undeclared_check(
         "refusing to retire `{version}`: workflows are in flight under versions `{}` does not declare\n{}\n  {}",
         crate::declare::VERSIONS_FILE,
         lines.join("\n"),
-        dbos_versions::undeclared_explanation(&names)
+        dbos_versions::undeclared_explanation(&names, language)
     ))
-    .hint(dbos_versions::UNDECLARED_FIX))
+    .hint(dbos_versions::undeclared_fix(language)))
 }
 
 /// Which rows were counted, for humans.

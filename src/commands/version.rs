@@ -14,7 +14,7 @@
 use serde_json::json;
 
 use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArgs};
-use crate::declare::{self, VersionName, VersionSpec, VersionsSpec};
+use crate::declare::{self, Language, VersionName, VersionSpec, VersionsSpec};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::repo::{LoadedRepo, Plan, WriteOptions};
@@ -132,6 +132,8 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
         .hint("leave out `--no-activate` for the environment's first version"));
     }
     let autoscaled = env.spec.app.autoscaling.is_some();
+    let language = env.spec.app.language;
+    let auto_upgrade = env.spec.app.auto_upgrade;
     let older: Vec<VersionName> = env
         .versions
         .versions
@@ -172,6 +174,12 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
             arguments.image
         );
     }
+    eprintln!("note: {}", enterprise_note(language, &version));
+    if let (true, true, Some(active)) = (auto_upgrade, arguments.no_activate, &previous) {
+        eprintln!(
+            "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
+        );
+    }
     if arguments.no_activate {
         println!("next: dbos-gitops version activate {version} --env {env_name}");
     } else if !older.is_empty() {
@@ -190,10 +198,26 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
             ),
         };
         println!(
-            "next: once {which} no workflows in flight: dbos-gitops retire {retiree} --env {env_name} --database-url \"$DBOS_SYSTEM_DATABASE_URL\""
+            "next: once {which} no workflows in flight, with `DBOS_SYSTEM_DATABASE_URL` set: dbos-gitops retire {retiree} --env {env_name}"
         );
     }
     Ok(0)
+}
+
+/// DBOS 3.x moved Conductor access into Transact Enterprise, and every app pod gets
+/// `DBOS_CONDUCTOR_KEY`: an image without the enterprise package fails at launch (dbos 3.4.0
+/// `_enterprise.py` raises "Connecting to DBOS Conductor requires the dbos-enterprise package").
+pub fn enterprise_note(language: Language, version: &VersionName) -> String {
+    let package = match language {
+        Language::Python => "the `dbos-enterprise` package beside `dbos`",
+        Language::Typescript => {
+            "`@dbos-inc/dbos-enterprise` of the same minor version as `@dbos-inc/dbos-sdk`"
+        }
+        Language::Go => "a blank import of `go.dbos.dev/dbos-enterprise-go`",
+    };
+    format!(
+        "the pods of `{version}` get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x connects to Conductor only through Transact Enterprise: build the image with {package}, or its pods crash-loop at launch"
+    )
 }
 
 /// Whether the image names a tag other than `latest`, or a digest.
@@ -230,20 +254,23 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
     let is_newest = newest.as_ref() == Some(&version);
     let application_name = env.spec.app.name.clone();
     let autoscaled = env.spec.app.autoscaling.is_some();
+    let env_auto_upgrade = env.spec.app.auto_upgrade;
     let database_url = if arguments.traffic_only {
         None
     } else {
-        dbos_versions::database_url(arguments.database_url.as_ref())
+        dbos_versions::database_url(
+            arguments.database_url.as_ref(),
+            arguments.database_url_file.as_ref(),
+        )?
     };
-    if database_url.is_none() && !is_newest && !arguments.traffic_only && !already_active {
-        let newest = newest.map_or_else(String::new, |name| name.to_string());
-        return Err(Error::refused(format!(
-            "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
-        ))
-        .hint(format!(
-            "pass `--database-url postgresql://USER:PASSWORD@HOST:5432/DBNAME` (or set `{}`) for the DBOS system database so `{version}` also becomes DBOS's latest version, or `--traffic-only` to move only the Service",
-            dbos_versions::DATABASE_URL_ENV
-        )));
+    if !is_newest && !already_active {
+        rollback_preconditions(
+            env,
+            &version,
+            newest.as_ref(),
+            database_url.is_some(),
+            &arguments,
+        )?;
     }
     if already_active && database_url.is_none() {
         println!("`{version}` is already the active version of `{env_name}`; nothing to do");
@@ -257,10 +284,11 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         Some(plan_versions(&mut loaded, index, versions, false)?)
     };
     let dbos_line = match &database_url {
-        Some(url) => Some(dbos_versions::make_latest(
+        Some(url) => Some(dbos_versions::activate_in_database(
             url,
             &version,
             application_name.as_deref(),
+            env_name.as_str(),
             is_newest,
         )?),
         None => None,
@@ -296,12 +324,85 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         None => println!("activated `{version}` in `{env_name}`: {routed}{dbos}"),
     }
     print!("{}", plan.summary());
-    if arguments.traffic_only && !is_newest {
+    activate_warnings(
+        &version,
+        database_url.is_some(),
+        arguments.traffic_only,
+        is_newest,
+        env_auto_upgrade,
+    );
+    Ok(0)
+}
+
+/// A rollback (an older version) needs the database, or `--traffic-only`, and, under
+/// auto-upgrade, `--force`.
+fn rollback_preconditions(
+    env: &EnvInput,
+    version: &VersionName,
+    newest: Option<&VersionName>,
+    with_database: bool,
+    arguments: &VersionActivateArgs,
+) -> Result<(), Error> {
+    let env_name = &env.name;
+    if env.spec.app.auto_upgrade && !arguments.force {
+        return Err(auto_upgrade_rollback_refusal(
+            env_name.as_str(),
+            version,
+            env.versions.active.as_ref(),
+        ));
+    }
+    if !with_database && !arguments.traffic_only {
+        let newest = newest.map_or_else(String::new, |name| name.to_string());
+        return Err(Error::refused(format!(
+            "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
+        ))
+        .hint(format!(
+            "set `{}` (or pass `--database-url-file FILE`) to the DBOS system database url so `{version}` also becomes DBOS's latest version, or pass `--traffic-only` to move only the Service",
+            dbos_versions::DATABASE_URL_ENV
+        )));
+    }
+    Ok(())
+}
+
+/// What `activate` leaves DBOS doing when it did not touch DBOS's latest version.
+fn activate_warnings(
+    version: &VersionName,
+    with_database: bool,
+    traffic_only: bool,
+    is_newest: bool,
+    auto_upgrade: bool,
+) {
+    if !with_database && !traffic_only && is_newest {
+        eprintln!(
+            "warning: DBOS's latest application version was not checked: after a rollback made with the database it is still the older version, which keeps taking enqueued work without a version and every scheduled workflow{}; set `{}` (or pass `--database-url-file FILE`) and rerun to make `{version}` DBOS's latest",
+            if auto_upgrade { ", and auto-upgrade moves work to it" } else { "" },
+            dbos_versions::DATABASE_URL_ENV
+        );
+    }
+    if traffic_only && !is_newest {
         eprintln!(
             "warning: DBOS's latest version was not changed (`--traffic-only`): enqueued work without a version and scheduled workflows still go to it, not to `{version}`"
         );
     }
-    Ok(0)
+}
+
+/// Under Transact Enterprise's auto-upgrade DBOS moves every older version's ENQUEUED and
+/// DELAYED work to its latest version at once, and PENDING work after the grace period: making
+/// an older version latest again would move the newer version's work, running workflows
+/// included, onto code older than the code that started them.
+fn auto_upgrade_rollback_refusal(
+    env: &str,
+    version: &VersionName,
+    previous: Option<&VersionName>,
+) -> Error {
+    let from = previous.map_or_else(
+        || "the active version".to_string(),
+        |name| format!("`{name}`"),
+    );
+    Error::refused(format!(
+        "refusing to roll `{env}` back to `{version}`: env.yaml declares `app.auto-upgrade: true`, so once `{version}` is DBOS's latest, auto-upgrade moves {from}'s enqueued and delayed work onto `{version}`'s older code at once, and its running workflows after `auto_upgrade_grace_sec`"
+    ))
+    .hint(format!("fix forward with a new version (`dbos-gitops version add`), or rerun with `--force` if `{version}`'s code can finish the newer version's workflows"))
 }
 
 pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error> {
@@ -309,10 +410,21 @@ pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error>
     let input = invocation.loaded.environments[invocation.index()].clone();
     let loaded = invocation.loaded;
     let application_name = input.spec.app.name.clone();
+    let language = input.spec.app.language;
     let model = crate::model::resolve(&loaded.spec, vec![input])?;
     let env = &model.environments[0];
-    if let Some(url) = &arguments.database_url {
-        return dbos_versions::list(env, url, application_name.as_deref(), arguments.format);
+    let database_url = dbos_versions::database_url(
+        arguments.database_url.as_ref(),
+        arguments.database_url_file.as_ref(),
+    )?;
+    if let Some(url) = &database_url {
+        return dbos_versions::list(
+            env,
+            url,
+            application_name.as_deref(),
+            language,
+            arguments.format,
+        );
     }
     match arguments.format {
         ListFormat::Json => {

@@ -235,9 +235,10 @@ fn one() -> u32 {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppSpec {
-    /// The DBOS application's `name` (its DBOS config); narrows the retire drain check when
-    /// several applications share one system database.
-    #[serde(default)]
+    /// The DBOS application's `name` (its DBOS config); narrows the retire drain check and the
+    /// KEDA queue depth when several applications share one system database. Never blank: DBOS
+    /// treats an empty name as "no name", so `""` would match nothing it records.
+    #[serde(default, deserialize_with = "application_name")]
     pub name: Option<String>,
     /// Replicas of every version that is not autoscaled (never below 1).
     #[serde(default)]
@@ -253,6 +254,31 @@ pub struct AppSpec {
     pub migrate: MigrateSpec,
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
+    /// Whether the app's DBOS config sets Transact Enterprise's `auto_upgrade`: DBOS then moves
+    /// older versions' ENQUEUED and DELAYED work to its latest version at once, and PENDING work
+    /// after `auto_upgrade_grace_sec`. No SDK reads it from the environment, so this only tells
+    /// `version` and `retire` what the app does; it is not rendered into the pods.
+    #[serde(default)]
+    pub auto_upgrade: bool,
+}
+
+/// `app.name`: refused when blank, since the drain check would then count only unclaimed rows.
+fn application_name<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let name = Option::<String>::deserialize(deserializer)?;
+    match &name {
+        Some(text) if text.trim().is_empty() => Err(serde::de::Error::custom(
+            "app.name is blank: write the application's DBOS `name` exactly as in its DBOS config, or remove the key",
+        )),
+        Some(text) if text.trim() != text || text.chars().any(|c| c.is_control() || c == '\\') => {
+            Err(serde::de::Error::custom(format!(
+                "app.name `{}` has surrounding spaces, a control character or `\\`: write the application's DBOS `name` exactly",
+                text.escape_debug()
+            )))
+        }
+        _ => Ok(name),
+    }
 }
 
 /// The DBOS SDK of the application.
@@ -530,7 +556,13 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          \x20 # in-cluster (ws:// to the Conductor Service) | external (wss:// through the ingress)\n\
          \x20 conductor: {connection}\n\
          \x20 # python | typescript | go: decides the migrate command (go needs migrate.image)\n\
+         \x20 # DBOS 3.x: the pods get DBOS_CONDUCTOR_KEY, and Conductor needs Transact Enterprise in\n\
+         \x20 # the image (python: dbos-enterprise; typescript: @dbos-inc/dbos-enterprise of the SDK's\n\
+         \x20 # minor version; go: blank import of go.dbos.dev/dbos-enterprise-go), or the pods crash-loop.\n\
          \x20 language: {language}\n\
+         \x20 # true if the app's DBOS config sets auto_upgrade (Transact Enterprise): rollbacks then\n\
+         \x20 # need --force, since DBOS moves older versions' work to its latest version.\n\
+         \x20 # auto-upgrade: false\n\
          \x20 migrate:\n\
          \x20   # image: ghcr.io/acme/dbos-migrate:v1   # default: the newest version's image\n\
          \x20   # the URL is in $DBOS_SYSTEM_DATABASE_URL; `$(VAR)` is expanded by Kubernetes\n\

@@ -7,9 +7,9 @@ use crate::declare::{EnvName, EnvSpec, TriggerKind, VersionsSpec};
 #[derive(Clone, Debug)]
 pub struct Autoscaling {
     pub trigger: TriggerKind,
-    /// The query of the `postgresql` trigger: the queue's ENQUEUED and PENDING workflows for the active
-    /// version, and the unversioned ones when the active version is also the newest (only the
-    /// newest version dequeues those).
+    /// The query of the `postgresql` trigger: the queue's ENQUEUED and PENDING workflows of the
+    /// active version, and the version-less ENQUEUED ones while it is DBOS's latest version
+    /// (decided by the query itself, against `application_versions`), scoped to `app.name`.
     pub postgres_query: Option<String>,
     pub queue: String,
     pub worker_concurrency: u32,
@@ -69,11 +69,11 @@ pub(super) fn resolve(
     }
     let postgres_query = match (&autoscaling.trigger, &versions.active) {
         (TriggerKind::Postgresql, Some(active)) => Some(
-            dbos_gitops_drain::queue_depth_sql(
+            dbos_gitops_drain::keda_queue_depth_sql(
                 dbos_gitops_drain::DEFAULT_SCHEMA,
                 &autoscaling.queue,
                 active.as_str(),
-                versions.versions.last().map(|newest| &newest.name) == Some(active),
+                spec.app.name.as_deref(),
             )
             .map_err(|error| {
                 env_error(name, "env.yaml", format!("app.autoscaling: {error}"))

@@ -33,6 +33,8 @@ mod versions;
 // DBOS's own version routing and promotion (#11).
 mod promote;
 mod rollback;
+// The cutover against the database users run (#20).
+mod cutover;
 
 // Minted secrets (#4).
 mod dex;

@@ -322,7 +322,13 @@ fn issue_11_undeclared_versions_show_in_the_list_and_block_retire() {
     repo.ok(&["version", "add", "v3", "--image", "ghcr.io/acme/app:v3"]);
     let url = database.url_with_password();
 
-    let run = repo.run(&["version", "list", "--database-url", &url]);
+    // The documented form (issue 20): the url in DBOS's own variable, not in argv.
+    let run = Run::from(
+        repo.command(&["version", "list"])
+            .env("DBOS_SYSTEM_DATABASE_URL", &url)
+            .output()
+            .unwrap(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rows: Vec<Vec<&str>> = run
         .stdout

@@ -546,5 +546,9 @@ fn issue_5_an_unpinned_image_is_added_with_a_note() {
         "ghcr.io/acme/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    // A pinned image: only the Transact Enterprise note (issue 20), no image note.
+    assert_eq!(
+        run.stderr,
+        "note: the pods of `v4` get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x connects to Conductor only through Transact Enterprise: build the image with the `dbos-enterprise` package beside `dbos`, or its pods crash-loop at launch\n"
+    );
 }

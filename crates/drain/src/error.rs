@@ -63,17 +63,42 @@ pub enum DrainError {
     #[error("table `{schema}.workflow_status` has no column `{column}`")]
     UnexpectedSchema { schema: String, column: String },
 
-    /// The database user may not read the DBOS system table.
-    #[error("permission denied reading `{schema}.workflow_status` as user `{user}`: {reason}")]
+    /// The database user lacks a privilege: `privilege` (`SELECT`, `UPDATE`, or `USAGE` on the
+    /// schema) on `schema.table`, the table the failing statement needed.
+    #[error(
+        "permission denied: user `{user}` lacks `{privilege}` on {}: {reason}",
+        on(schema, table, privilege)
+    )]
     PermissionDenied {
         schema: String,
+        table: String,
+        privilege: &'static str,
         user: String,
         reason: String,
+    },
+
+    /// A statement waited longer than the timeout for a lock another session holds (SQLSTATE
+    /// 55P03 under `lock_timeout`): the server answered, so this is not a network problem.
+    #[error("waited more than {}s for a lock on `{schema}.{table}` at `{target}`: another session holds it", timeout_secs(.timeout))]
+    LockTimeout {
+        target: String,
+        schema: String,
+        table: String,
+        timeout: Duration,
     },
 
     /// Anything else the server or driver reported.
     #[error("database query failed: {reason}")]
     Other { reason: String },
+}
+
+/// `schema \`dbos\`` for a missing `USAGE`, else `` `dbos.table` ``.
+fn on(schema: &str, table: &str, privilege: &str) -> String {
+    if privilege == "USAGE" {
+        format!("schema `{schema}`")
+    } else {
+        format!("`{schema}.{table}`")
+    }
 }
 
 fn timeout_secs(d: &Duration) -> String {
@@ -139,10 +164,22 @@ impl DrainError {
                  with a current DBOS version"
                     .into(),
             ),
-            DrainError::PermissionDenied { schema, user, .. } => Some(format!(
-                "grant read access, e.g. `GRANT USAGE ON SCHEMA {schema} TO \"{user}\"; \
-                 GRANT SELECT ON {schema}.workflow_status TO \"{user}\";`"
+            DrainError::PermissionDenied {
+                schema,
+                table,
+                privilege,
+                user,
+                ..
+            } => Some(format!(
+                "grant it, e.g. `GRANT USAGE ON SCHEMA {schema} TO \"{user}\"; GRANT {} ON {schema}.{table} TO \"{user}\";`",
+                if *privilege == "UPDATE" { "SELECT, UPDATE" } else { "SELECT" }
             )),
+            DrainError::LockTimeout { .. } => Some(
+                "a running `dbos migrate` or a transaction left open holds a conflicting lock; \
+                 find it with `SELECT pid, state, query FROM pg_stat_activity WHERE state <> 'idle'` \
+                 and retry once it has finished (nothing was changed)"
+                    .into(),
+            ),
             DrainError::Other { .. } => None,
         }
     }

@@ -1,56 +1,94 @@
 //! The SQL that KEDA's `postgresql` scaler runs to size a DBOS queue worker Deployment.
 //!
-//! It lives next to the drain check because both encode the same DBOS rule: a workflow with a
-//! NULL `application_version` is dequeued only by the newest (latest registered) version (read
-//! in dbos 3.4's `_sys_db.py`, where the dequeue filter adds `IS NULL` only for the latest
-//! version), so the active version's queue depth includes the version-less rows only when it is
-//! also the newest; after a rollback to an older version they are not its work. KEDA cannot bind
-//! parameters, so the values are inlined as SQL literals; they are validated as plain names and
-//! quoted anyway, and the result is a single line that is safe inside a YAML string.
+//! It lives next to the drain check because both encode the same DBOS routing rules, read in
+//! dbos 3.4.0's `_sys_db.py` (`start_queued_workflows`, `_is_latest_version`,
+//! `_latest_application_version`, `create_application_version`):
+//! - a worker of version V claims the ENQUEUED rows of its queue whose `application_version` is
+//!   V, and also the version-less ones when V is the application's latest version: the
+//!   `application_versions` row with the highest `version_timestamp` among the application's own
+//!   rows and the unclaimed ones (every row when the application has no name), or when no version
+//!   is registered at all;
+//! - a version's first executor registers it with `version_timestamp` = now, so a version that
+//!   has not registered yet becomes the latest as soon as its first pod starts: its version-less
+//!   rows count too, or a scaled-to-zero new version would never start to take them;
+//! - with an application name the worker sees only that application's rows and unclaimed ones.
 //!
-//! Queue depth counts `PENDING` as well as `ENQUEUED` rows (issue 11): a dequeued workflow turns
-//! PENDING while a worker runs it, so counting only ENQUEUED would let KEDA scale to zero under a
-//! running workflow, killing the only executor that can finish it. DBOS's own Kubernetes operator
-//! sizes workers by ENQUEUED + PENDING the same way, and the SDK keeps a partial index on exactly
-//! those two statuses (`idx_workflow_status_in_flight` on `queue_name, status, ...`, created in dbos 3.4.0's
+//! Which version is the latest changes at run time (a rollback with `version activate
+//! --database-url` retimes a row), so the query does not bake it in: it compares against
+//! `application_versions` each time KEDA polls. KEDA cannot bind parameters, so the values are
+//! inlined as SQL literals; they are validated and quoted, and the result is a single line (its
+//! rule stated in a leading SQL comment) that is safe inside a YAML string.
+//!
+//! Queue depth counts the active version's `PENDING` rows as well as ENQUEUED ones (issue 11): a
+//! dequeued workflow turns PENDING (claimed under the worker's version) while a worker runs it,
+//! so counting only ENQUEUED would let KEDA scale to zero under a running workflow, killing the
+//! only executor that can finish it. DBOS's own Kubernetes operator sizes workers by ENQUEUED +
+//! PENDING the same way, and the SDK keeps a partial index on exactly those two statuses
+//! (`idx_workflow_status_in_flight` on `queue_name, status, ...`, created in dbos 3.4.0's
 //! `_migration.py`), so the query stays an index scan.
 
 use crate::DrainError;
 
-/// The `query` for a KEDA `postgresql` trigger: the number of ENQUEUED and PENDING workflows of
-/// `queue` that the `active_version` runs or will run (its own plus those with no version).
+/// The rule the query follows, as the comment it starts with.
+pub const QUEUE_DEPTH_RULE: &str = "dbos-gitops queue depth: the active version's ENQUEUED and \
+PENDING rows of the queue, plus the version-less ENQUEUED rows while the active version is DBOS's \
+latest (or has not registered yet), as DBOS's dequeue routes them";
+
+/// The `query` for a KEDA `postgresql` trigger: the number of workflows of `queue` that the
+/// `active_version` runs or will be handed by DBOS's dequeue (see the module doc), counting only
+/// `application_name`'s rows and unclaimed ones when it is given.
 ///
 /// `schema` must be an SQL identifier (`[A-Za-z_][A-Za-z0-9_]*`); `queue` and
-/// `active_version` may use ASCII letters, digits and `_ - . : / @ +`.
+/// `active_version` may use ASCII letters, digits and `_ - . : / @ +`; the application name any
+/// printable text without a backslash.
 pub fn keda_queue_depth_sql(
     schema: &str,
     queue: &str,
     active_version: &str,
-) -> Result<String, DrainError> {
-    queue_depth_sql(schema, queue, active_version, true)
-}
-
-/// Like [`keda_queue_depth_sql`], counting the version-less rows only when
-/// `active_is_newest` (only the newest version dequeues them).
-pub fn queue_depth_sql(
-    schema: &str,
-    queue: &str,
-    active_version: &str,
-    active_is_newest: bool,
+    application_name: Option<&str>,
 ) -> Result<String, DrainError> {
     let schema = quote_ident(validate_schema(schema)?);
     let queue = quote_literal(validate_value("queue name", queue)?);
     let version = quote_literal(validate_value("application version", active_version)?);
-    let versions = if active_is_newest {
-        format!("(\"application_version\" = {version} OR \"application_version\" IS NULL)")
-    } else {
-        format!("\"application_version\" = {version}")
+    let scope = match application_name {
+        Some(name) => format!(
+            "(\"application_name\" = {} OR \"application_name\" IS NULL)",
+            quote_literal(validate_application_name(name)?)
+        ),
+        None => "TRUE".to_string(),
     };
+    let versions = format!("{schema}.\"application_versions\"");
+    let latest = format!(
+        "(NOT EXISTS (SELECT 1 FROM {versions} WHERE {scope} AND \"version_name\" = {version}) \
+         OR (SELECT \"version_name\" FROM {versions} WHERE {scope} \
+         ORDER BY \"version_timestamp\" DESC LIMIT 1) = {version})"
+    );
     Ok(format!(
-        "SELECT COUNT(*) FROM {schema}.\"workflow_status\" \
-         WHERE \"queue_name\" = {queue} AND \"status\" IN ('ENQUEUED', 'PENDING') \
-         AND {versions}"
+        "/* {QUEUE_DEPTH_RULE} */ SELECT COUNT(*) FROM {schema}.\"workflow_status\" \
+         WHERE \"queue_name\" = {queue} AND {scope} \
+         AND ((\"application_version\" = {version} AND \"status\" IN ('ENQUEUED', 'PENDING')) \
+         OR (\"application_version\" IS NULL AND \"status\" = 'ENQUEUED' AND {latest}))"
     ))
+}
+
+/// An application name as DBOS records it: any text, but not blank, without control
+/// characters or backslashes (it is inlined as a literal), at most 255 bytes.
+fn validate_application_name(name: &str) -> Result<&str, DrainError> {
+    let invalid = |reason| DrainError::InvalidName {
+        what: "application name",
+        value: name.to_owned(),
+        reason,
+    };
+    if name.trim().is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if name.len() > 255 {
+        return Err(invalid("it is longer than 255 characters"));
+    }
+    if name.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(invalid("control characters and `\\` are not allowed"));
+    }
+    Ok(name)
 }
 
 /// Checks that a schema name is a plain SQL identifier.
@@ -117,47 +155,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unversioned_rows_count_only_for_the_newest_version() {
-        let newest = queue_depth_sql("dbos", "q", "v2", true).unwrap();
-        let older = queue_depth_sql("dbos", "q", "v1", false).unwrap();
-        assert!(
-            newest.contains("IS NULL") && newest.contains("'v2'"),
-            "{newest}"
-        );
-        assert!(
-            !older.contains("IS NULL") && older.contains("\"application_version\" = 'v1'"),
-            "{older}"
-        );
-        assert_eq!(keda_queue_depth_sql("dbos", "q", "v2").unwrap(), newest);
-    }
-
-    #[test]
-    fn builds_the_query() {
-        let sql = keda_queue_depth_sql("dbos", "orders-queue", "a1b2c3").unwrap();
-        assert_eq!(
-            sql,
-            "SELECT COUNT(*) FROM \"dbos\".\"workflow_status\" WHERE \"queue_name\" = \
-             'orders-queue' AND \"status\" IN ('ENQUEUED', 'PENDING') AND (\"application_version\" = \
-             'a1b2c3' OR \"application_version\" IS NULL)"
-        );
+    fn the_rule_is_in_the_query_and_the_query_is_one_line() {
+        let sql = keda_queue_depth_sql("dbos", "orders-queue", "a1b2c3", Some("it's")).unwrap();
+        assert!(sql.starts_with(&format!("/* {QUEUE_DEPTH_RULE} */ SELECT COUNT(*)")));
         assert!(!sql.contains('\n'));
+        assert!(sql.contains("'it''s'"), "{sql}");
+        assert!(!QUEUE_DEPTH_RULE.contains("*/"));
+        let unnamed = keda_queue_depth_sql("dbos", "q", "v1", None).unwrap();
+        assert!(!unnamed.contains("application_name"), "{unnamed}");
     }
 
     #[test]
     fn rejects_non_plain_names() {
-        for (schema, queue, version) in [
-            ("dbos", "q'; DROP TABLE x; --", "v1"),
-            ("dbos", "q", "v1' OR '1'='1"),
-            ("dbos\"; --", "q", "v1"),
-            ("1dbos", "q", "v1"),
-            ("", "q", "v1"),
-            ("dbos", "", "v1"),
-            ("dbos", "q", ""),
-            ("dbos", "q q", "v1"),
-            ("dbos", "q", "v1\\"),
-            ("dbos", "q\n", "v1"),
+        for (schema, queue, version, app) in [
+            ("dbos", "q'; DROP TABLE x; --", "v1", None),
+            ("dbos", "q", "v1' OR '1'='1", None),
+            ("dbos\"; --", "q", "v1", None),
+            ("1dbos", "q", "v1", None),
+            ("", "q", "v1", None),
+            ("dbos", "", "v1", None),
+            ("dbos", "q", "", None),
+            ("dbos", "q q", "v1", None),
+            ("dbos", "q", "v1\\", None),
+            ("dbos", "q\n", "v1", None),
+            ("dbos", "q", "v1", Some(" ")),
+            ("dbos", "q", "v1", Some("a\\' OR 1=1 --")),
+            ("dbos", "q", "v1", Some("a\nb")),
         ] {
-            let err = keda_queue_depth_sql(schema, queue, version).unwrap_err();
+            let err = keda_queue_depth_sql(schema, queue, version, app).unwrap_err();
             assert!(matches!(err, DrainError::InvalidName { .. }), "{err}");
             assert!(err.hint().is_some());
         }

@@ -32,7 +32,7 @@ use postgres::error::SqlState;
 use postgres::{IsolationLevel, Transaction};
 
 pub use crate::error::DrainError;
-pub use crate::keda::{keda_queue_depth_sql, queue_depth_sql};
+pub use crate::keda::{keda_queue_depth_sql, QUEUE_DEPTH_RULE};
 pub use crate::tls::{RootCert, SslMode, TlsError};
 pub use crate::url::redact as redact_database_url;
 pub use crate::versions::{
@@ -100,7 +100,8 @@ impl InFlight {
 /// Counts the in-flight workflows of `query.version` in the DBOS system database.
 ///
 /// Runs inside one `READ ONLY`, `REPEATABLE READ` transaction (so counts and samples agree)
-/// with `statement_timeout` and `lock_timeout` set to `query.timeout` for that transaction only
+/// with `statement_timeout` set to `query.timeout` (and `lock_timeout` to four fifths of it) for
+/// that transaction only
 /// (`SET LOCAL`, so nothing leaks through a transaction-pooling PgBouncer). The version and the
 /// application name are bound as parameters.
 pub fn in_flight(database_url: &str, query: &DrainQuery) -> Result<InFlight, DrainError> {
@@ -144,6 +145,8 @@ struct Ctx {
     password: Option<String>,
     timeout: Duration,
     schema: Option<String>,
+    /// The table and privilege the statement being run needs, for permission and lock errors.
+    access: (&'static str, &'static str),
 }
 
 struct Session {
@@ -171,6 +174,7 @@ impl Session {
             password: parsed.password,
             timeout,
             schema: None,
+            access: ("workflow_status", "SELECT"),
         };
         let client = connect::connect_within(config, &parsed.tls, &ctx)?;
         Ok(Session { client, ctx })
@@ -229,8 +233,11 @@ fn bounded_transaction<'a>(
         .start()
         .map_err(|e| classify(&e, ctx))?;
     let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
+    // A lock wait gives up first (at four fifths of the bound), so that waiting for another
+    // session's lock is reported as that (SQLSTATE 55P03), never as a slow server.
+    let lock_ms = (ms * 4 / 5).max(1);
     tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
+        "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {lock_ms}"
     ))
     .map_err(|e| classify(&e, ctx))?;
     Ok(tx)
@@ -390,7 +397,14 @@ fn classify(e: &postgres::Error, ctx: &Ctx) -> DrainError {
                 target: ctx.target.clone(),
                 database: ctx.database.clone(),
             }
-        } else if *code == SqlState::QUERY_CANCELED || *code == SqlState::LOCK_NOT_AVAILABLE {
+        } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+            DrainError::LockTimeout {
+                target: ctx.target.clone(),
+                schema: ctx.schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
+                table: ctx.access.0.to_string(),
+                timeout: ctx.timeout,
+            }
+        } else if *code == SqlState::QUERY_CANCELED {
             DrainError::Timeout {
                 target: ctx.target.clone(),
                 timeout: ctx.timeout,
@@ -404,6 +418,13 @@ fn classify(e: &postgres::Error, ctx: &Ctx) -> DrainError {
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
             DrainError::PermissionDenied {
                 schema: ctx.schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
+                table: ctx.access.0.to_string(),
+                // PostgreSQL says "permission denied for schema X" when USAGE is missing.
+                privilege: if db.message().contains("for schema") {
+                    "USAGE"
+                } else {
+                    ctx.access.1
+                },
                 user: ctx.user.clone(),
                 reason,
             }

@@ -59,6 +59,12 @@ pub struct VersionsReport {
     pub in_flight: BTreeMap<Option<String>, BTreeMap<String, u64>>,
     /// Whether rows were limited to `application_name` (and unclaimed ones).
     pub filtered_by_application_name: bool,
+    /// Every application name that owns an `application_versions` row, whatever the filter:
+    /// a declared name missing here while others are present is a typo, not an empty app.
+    pub owners: Vec<String>,
+    /// Whether the system tables are sharded (`dbos migrate --sharding`, Transact Enterprise):
+    /// `workflow_status` has a `shard_key` column, the SDK's own test (`holds_sharded_schema`).
+    pub sharded: bool,
 }
 
 impl VersionsReport {
@@ -110,6 +116,7 @@ pub fn set_latest_version(
     let mut session = Session::open(database_url, query.timeout)?;
     session.read_write(|tx, ctx| {
         let scope = Scope::read(tx, ctx, schema, query.application_name)?;
+        ctx.access = ("application_versions", "SELECT");
         let registered = scope.registered(tx)?;
         if registered.first().map(|row| row.name.as_str()) == Some(version) {
             return Ok(LatestOutcome::AlreadyLatest);
@@ -132,6 +139,7 @@ pub fn set_latest_version(
                 ""
             },
         );
+        ctx.access = ("application_versions", "UPDATE");
         match scope.name.as_deref() {
             Some(name) => tx.execute(&sql, &[&version, &name])?,
             None => tx.execute(&sql, &[&version])?,
@@ -147,6 +155,8 @@ struct Scope {
     schema: String,
     /// The application name when declared and the tables have the column.
     name: Option<String>,
+    /// Whether `application_versions` has `application_name` (migration 100).
+    has_name_column: bool,
 }
 
 impl Scope {
@@ -169,6 +179,7 @@ impl Scope {
         Ok(Scope {
             schema: schema.to_owned(),
             name: application_name.filter(|_| has_name).map(str::to_owned),
+            has_name_column: has_name,
         })
     }
 
@@ -217,7 +228,19 @@ fn read_report(
 ) -> Result<VersionsReport, Failure> {
     let status_columns = workflow_status_columns(tx, ctx, schema)?;
     let scope = Scope::read(tx, ctx, schema, application_name)?;
+    ctx.access = ("application_versions", "SELECT");
     let registered = scope.registered(tx)?;
+    let owners = if scope.has_name_column {
+        let sql = format!(
+            "SELECT DISTINCT \"application_name\" FROM {} \
+             WHERE \"application_name\" IS NOT NULL ORDER BY 1",
+            scope.versions_table()
+        );
+        tx.query(&sql, &[])?.iter().map(|row| row.get(0)).collect()
+    } else {
+        Vec::new()
+    };
+    ctx.access = ("workflow_status", "SELECT");
     // The two tables gained `application_name` in the same migration; filter each by its own.
     let status_name = application_name.filter(|_| {
         status_columns
@@ -252,5 +275,7 @@ fn read_report(
         registered,
         in_flight,
         filtered_by_application_name: scope.name.is_some() && status_name.is_some(),
+        owners,
+        sharded: status_columns.iter().any(|column| column == "shard_key"),
     })
 }

@@ -495,7 +495,8 @@ fn session_is_read_only_and_bounded() {
         [Some("repeatable read".to_string())]
     );
     assert_eq!(show("SHOW statement_timeout"), [Some("7s".to_string())]);
-    assert_eq!(show("SHOW lock_timeout"), [Some("7s".to_string())]);
+    // A lock wait gives up before the statement does, so it is reported as a lock wait.
+    assert_eq!(show("SHOW lock_timeout"), [Some("5600ms".to_string())]);
 
     // Writes are refused by the server.
     let err = run_in_drain_session(
@@ -536,7 +537,7 @@ fn keda_query_counts_the_active_versions_queue() {
     let mut client = db.client();
     seed(&mut client, &fixture(), true);
     let mut depth = |queue: &str, version: &str| -> i64 {
-        let sql = keda_queue_depth_sql("dbos", queue, version).unwrap();
+        let sql = keda_queue_depth_sql("dbos", queue, version, None).unwrap();
         client.query_one(sql.as_str(), &[]).unwrap().get(0)
     };
     // orders queue, ENQUEUED or PENDING: v2-enqueued (v2) + noversion-enqueued (NULL); not v1's rows,
@@ -550,7 +551,7 @@ fn keda_query_counts_the_active_versions_queue() {
 
     // Values needing quoting are rejected, never spliced.
     assert!(matches!(
-        keda_queue_depth_sql("dbos", "orders' OR ''='", "v2"),
+        keda_queue_depth_sql("dbos", "orders' OR ''='", "v2", None),
         Err(DrainError::InvalidName { .. })
     ));
 }

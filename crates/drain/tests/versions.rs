@@ -218,7 +218,7 @@ fn the_keda_query_counts_running_and_enqueued_work_of_the_active_version() {
         ],
         true,
     );
-    let sql = keda_queue_depth_sql("dbos", "orders", "v2").unwrap();
+    let sql = keda_queue_depth_sql("dbos", "orders", "v2", None).unwrap();
     let depth: i64 = db.client().query_one(sql.as_str(), &[]).unwrap().get(0);
     assert_eq!(depth, 3, "{sql}");
 }
