@@ -299,12 +299,17 @@ pub fn commit(root: &Path, staging: fs::Staging, order: Order) -> Result<(), Err
         return Ok(());
     }
     // Before the journal: on an error here the staged files are still dropped (deleted).
-    let key = journal_key::key()?;
+    let key = journal_key::key(root)?;
     let nonce = litter::mark(root)?;
     let actions = actions(staged, digests, &order)?;
     let journal = journal_of(root, nonce, &actions);
     let journal_path = root.join(JOURNAL_FILE);
-    let bytes = encode(&journal, &journal_key::mac(&key, &body(&journal)));
+    // Without a key no MAC can match: such a journal is never replayed, only reported.
+    let mac = key.map_or_else(
+        || "0".repeat(64),
+        |key| journal_key::mac(&key, &body(&journal)),
+    );
+    let bytes = encode(&journal, &mac);
     if let Err(error) =
         fs::write_atomic(&journal_path, &bytes).and_then(|()| sync_dirs(root, [root.to_path_buf()]))
     {
@@ -441,8 +446,8 @@ fn verified(root: &Path, bytes: &[u8]) -> Result<Journal, Error> {
     }
     let (journal, mac) = parse(bytes)
         .map_err(|reason| refusal(&format!("it is not a dbos-gitops journal: {reason}")))?;
-    let key = journal_key::existing_key()?.ok_or_else(|| {
-        refusal("this user has no journal key, so no dbos-gitops command of this user wrote it")
+    let key = journal_key::existing_key(root)?.ok_or_else(|| {
+        refusal("this user has no journal key (none made yet, or `HOME` lies inside the repository), so no authenticated write of this user left it")
     })?;
     if !journal_key::same(&journal_key::mac(&key, &body(&journal)), &mac) {
         return Err(refusal(

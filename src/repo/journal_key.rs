@@ -20,14 +20,22 @@ const KEY_FILE: &str = "journal.key";
 const KEY_LEN: usize = 32;
 const BLOCK: usize = 64;
 
-/// Where the key lives, when this user has a configuration directory.
-pub fn key_path() -> Option<PathBuf> {
-    fs::private_config_dir().map(|dir| dir.join(KEY_FILE))
+/// Where the key lives: this user's configuration directory, unless there is none or it lies
+/// inside the repository `root` (then a key there would be a file of the tree, which anyone
+/// could ship: there is no key, and an interrupted write must be finished by hand).
+pub fn key_path(root: &Path) -> Result<Option<PathBuf>, Error> {
+    let Some(dir) = fs::private_config_dir() else {
+        return Ok(None);
+    };
+    if super::confine::is_inside(root, &dir)? {
+        return Ok(None);
+    }
+    Ok(Some(dir.join(KEY_FILE)))
 }
 
-/// Reads the key; `None` when there is none (or no configuration directory).
-pub fn existing_key() -> Result<Option<[u8; KEY_LEN]>, Error> {
-    let Some(path) = key_path() else {
+/// Reads the key; `None` when there is none (or no usable configuration directory).
+pub fn existing_key(root: &Path) -> Result<Option<[u8; KEY_LEN]>, Error> {
+    let Some(path) = key_path(root)? else {
         return Ok(None);
     };
     read_key(&path)
@@ -48,15 +56,16 @@ fn read_key(path: &Path) -> Result<Option<[u8; KEY_LEN]>, Error> {
     Ok(Some(key))
 }
 
-/// The key, made (0600, in a 0700 directory) when missing. Two processes making it at once
-/// agree: the file appears by a hard link, which never replaces one already there.
-pub fn key() -> Result<[u8; KEY_LEN], Error> {
-    let path = key_path().ok_or_else(|| {
-        Error::input("no configuration directory for the journal key: neither `$XDG_CONFIG_HOME` nor `$HOME` is an absolute path")
-            .hint("set `HOME` (dbos-gitops keeps per-user keys in `$HOME/.config/dbos-gitops`)")
-    })?;
+/// The key, made (0600, in a 0700 directory) when missing; `None` without a usable
+/// configuration directory (`key_path`): the journal is then written unauthenticated, and no
+/// writer replays it (it says so and what to do). Two processes making the key at once agree:
+/// the file appears by a hard link, which never replaces one already there.
+pub fn key(root: &Path) -> Result<Option<[u8; KEY_LEN]>, Error> {
+    let Some(path) = key_path(root)? else {
+        return Ok(None);
+    };
     if let Some(key) = read_key(&path)? {
-        return Ok(key);
+        return Ok(Some(key));
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::private_dir(dir, &mut Vec::new())?;
@@ -71,8 +80,9 @@ pub fn key() -> Result<[u8; KEY_LEN], Error> {
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|source| Error::io(&path, "write", source))?;
     match std::fs::hard_link(temporary.path(), &path) {
-        Ok(()) => Ok(key),
+        Ok(()) => Ok(Some(key)),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_key(&path)?
+            .map(Some)
             .ok_or_else(|| Error::io(&path, "read", std::io::ErrorKind::NotFound.into())),
         Err(source) => Err(Error::io(&path, "create", source)),
     }
