@@ -696,4 +696,86 @@ mod tests {
         assert!(is_staging_name(".dbos-gitops-AbC123"));
         assert!(!is_staging_name(JOURNAL_FILE) && !is_staging_name(".dbos-gitops-writing"));
     }
+
+    /// Mutation campaign over the reader (stable toolchain; `fuzz/fuzz_targets/journal.rs` is
+    /// the coverage-guided one): seeds are the fuzz seeds and regressions; each mutant reads or
+    /// is refused, never panics, and what reads encodes and reads back the same, naming no
+    /// `.git` or `..`. `DBOS_GITOPS_FUZZ_ITERATIONS` runs longer campaigns.
+    #[test]
+    fn mutated_journals_read_back_or_are_refused() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let seeds: Vec<Vec<u8>> = [
+            include_bytes!("../../fuzz/seeds/journal/killed-build.json").to_vec(),
+            include_bytes!("../../fuzz/regressions/journal/old-format-planted.json").to_vec(),
+            include_bytes!("../../fuzz/regressions/journal/removes-git-config.json").to_vec(),
+            include_bytes!("../../fuzz/regressions/journal/rename-from-elsewhere.json").to_vec(),
+        ]
+        .into();
+        const TOKENS: &[&[u8]] = &[
+            b"..",
+            b".git",
+            b"/",
+            b"\\",
+            b"\"",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b"\\u0000",
+            b".GIT",
+            b"../",
+            b"remove",
+            b"rename",
+            b"\"format\":2",
+            b"0",
+            b"-",
+            b"/etc",
+        ];
+        let iterations: usize = std::env::var("DBOS_GITOPS_FUZZ_ITERATIONS")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(3000);
+        let mut rng = StdRng::seed_from_u64(23);
+        let mut accepted = 0;
+        for _ in 0..iterations {
+            let mut bytes = seeds[rng.gen_range(0..seeds.len())].clone();
+            for _ in 0..rng.gen_range(1..4) {
+                let at = rng.gen_range(0..=bytes.len());
+                match rng.gen_range(0..3) {
+                    0 => {
+                        let token = TOKENS[rng.gen_range(0..TOKENS.len())];
+                        bytes.splice(at..at, token.iter().copied());
+                    }
+                    1 if at < bytes.len() => {
+                        let end = (at + rng.gen_range(1..8)).min(bytes.len());
+                        bytes.drain(at..end);
+                    }
+                    _ if at < bytes.len() => bytes[at] = rng.gen(),
+                    _ => {}
+                }
+            }
+            let Ok((journal, mac)) = parse(&bytes) else {
+                continue;
+            };
+            accepted += 1;
+            for step in &journal.steps {
+                let paths = match step {
+                    Step::Rename { staged, target, .. } => vec![staged, target],
+                    Step::Remove { path, .. } => vec![path],
+                };
+                for path in paths {
+                    assert!(
+                        !Path::new(path).components().any(|component| {
+                            matches!(component, Component::ParentDir)
+                                || component.as_os_str().eq_ignore_ascii_case(".git")
+                        }),
+                        "accepted {path:?}"
+                    );
+                }
+            }
+            assert_eq!(parse(&encode(&journal, &mac)), Ok((journal, mac)));
+        }
+        assert!(accepted > 0, "no mutant read: the campaign tested nothing");
+    }
 }
