@@ -41,7 +41,12 @@ repository_seeds() {
 }
 
 build=(--target-dir "$work/build")
-cargo +nightly fuzz build -O "${build[@]}"
+# Only the targets asked for are built (all of them by default).
+if [ $# -eq 0 ]; then
+    cargo +nightly fuzz build -O "${build[@]}"
+else
+    for target in "${targets[@]}"; do cargo +nightly fuzz build -O "${build[@]}" "$target"; done
+fi
 mkdir -p "$work/logs"
 rows=()
 for target in "${targets[@]}"; do

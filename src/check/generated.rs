@@ -8,6 +8,10 @@ use crate::repo::plan::ChangeKind;
 use crate::repo::{LoadedRepo, WriteOptions};
 
 pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
+    // Between a writer's renames the files and the record disagree: say so, not "edited by hand".
+    if crate::repo::journal::pending(&loaded.root) || crate::repo::lock::writer_active() {
+        return Ok(vec![in_progress()]);
+    }
     let plan = crate::workspace::plan_build(loaded, only_env, WriteOptions::default())?;
     let mut findings = Vec::new();
     for conflict in plan.conflicts() {
@@ -34,4 +38,15 @@ pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>
         );
     }
     Ok(findings)
+}
+
+/// What a reader says when the tree is between a writer's renames (a journal is pending, or a
+/// writer still held the lock when the reader gave up waiting).
+pub fn in_progress() -> Finding {
+    Finding::error(
+        "write-in-progress",
+        crate::repo::journal::JOURNAL_FILE,
+        "a write is in progress or was interrupted: the generated files are not compared until it is finished",
+    )
+    .hint("run any writing command (e.g. `dbos-gitops build`) to finish it, then check again")
 }

@@ -265,6 +265,8 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         )?);
         findings.extend(versions::check_generated(&loaded.root, check)?);
     }
+    // The tree has been read: writers may go on while kubectl renders (`repo::lock`).
+    crate::repo::lock::release_shared();
     findings.extend(render::check(
         &loaded.root,
         &checks,

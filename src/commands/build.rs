@@ -10,7 +10,10 @@ use super::Context;
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    if !arguments.check {
+    if arguments.check {
+        // A reader: the tree as one writer left it, not between two of its renames.
+        crate::repo::lock::hold_shared(&root)?;
+    } else {
         crate::repo::lock::acquire(&root)?;
     }
     let loaded = load_repo(&root)?;
@@ -25,6 +28,11 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         },
     )?;
     if arguments.check {
+        if crate::repo::journal::pending(&root) || crate::repo::lock::writer_active() {
+            eprintln!("a write is in progress or was interrupted: the generated files are not compared until it is finished");
+            eprintln!("  hint: run any writing command (e.g. `dbos-gitops build`) to finish it, then check again");
+            return Ok(1);
+        }
         if plan.is_current() {
             return Ok(0);
         }
@@ -51,11 +59,23 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         return Ok(1);
     }
     plan.ensure_no_conflicts()?;
+    // A repository made before `init` wrote `.gitattributes` gets it here (#23), once.
+    let mut plan = plan;
+    let (attributes, missing) = crate::repo::attributes::gitattributes(&root)?;
+    if missing {
+        plan.declare(
+            crate::repo::attributes::GITATTRIBUTES_FILE,
+            attributes.into_bytes(),
+        )?;
+    }
     if plan.is_empty() {
         println!("up to date");
         return Ok(0);
     }
     plan.apply()?;
     print!("{}", plan.summary());
+    if missing {
+        println!("note: added `.gitattributes` lines that check dbos-gitops's files out with LF line ends whatever `core.autocrlf` says; commit it");
+    }
     Ok(0)
 }

@@ -25,6 +25,11 @@ const GITIGNORE_LINES: &[&str] = &[
     "*-key.pem",
     "*.key.pem",
     "seal-mac.key",
+    "# dbos-gitops: core dumps (they can hold secrets; only `core` and `core.<pid>`, never a directory), and build output",
+    "core",
+    "core.[0-9]*",
+    "!core/",
+    "target/",
 ];
 
 pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
@@ -36,16 +41,23 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
         ))
         .hint("add an environment with `dbos-gitops init env NAME`"));
     }
-    let repo_url = match arguments.repo_url {
-        Some(url) => url,
-        None => git_origin(&root).ok_or_else(|| {
+    let (given, source) = match arguments.repo_url {
+        Some(url) => (url, "`--repo-url`"),
+        None => (git_origin(&root).ok_or_else(|| {
             Error::input("no `--repo-url` given and this directory has no git remote `origin`")
                 .hint("pass `--repo-url https://github.com/ORG/REPO.git`, or `git remote add origin URL` first")
-        })?,
+        })?, "the git remote `origin`"),
     };
+    // Never into the repository (nor onto the terminal): a token in the URL.
+    let (repo_url, stripped) = without_credentials(&given);
+    if stripped {
+        eprintln!("note: removed the credentials from the URL of {source}: the repository records `{repo_url}` (Argo CD authenticates with its own repository credentials, never a token in the URL)");
+    }
     if repo_url.trim().is_empty() || repo_url.contains(char::is_whitespace) {
         return Err(Error::input(format!("`{repo_url}` is not a git URL")));
     }
+    // The repository lock from here: the journal of the first write is bound to it.
+    crate::repo::lock::acquire(&root)?;
     let spec = RepoSpec {
         repo_url,
         revision: arguments.revision,
@@ -62,6 +74,11 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
     let mut plan = plan_build(&loaded, None, WriteOptions::default())?;
     plan.declare(REPO_FILE, declare::repo_file_text(&spec).into_bytes())?;
     plan.declare(".gitignore", gitignore(&root)?.into_bytes())?;
+    let (attributes, _) = crate::repo::attributes::gitattributes(&root)?;
+    plan.declare(
+        crate::repo::attributes::GITATTRIBUTES_FILE,
+        attributes.into_bytes(),
+    )?;
     plan.apply()?;
     print!("{}", plan.summary());
     println!(
@@ -80,6 +97,32 @@ fn git_origin(root: &Path) -> Option<String> {
     (output.status.success() && !url.is_empty()).then_some(url)
 }
 
+/// `url` without the userinfo a token hides in (`https://oauth2:TOKEN@host/...`), and whether
+/// there was any. For http(s) all of the userinfo goes (a user name alone is no use to Argo CD
+/// there); for other URLs (`ssh://git@host/...`) only a password does, the user name is part
+/// of the address. An scp-like `git@host:path` has no password to hide and stays.
+fn without_credentials(url: &str) -> (String, bool) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), false);
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return (url.to_string(), false);
+    };
+    let http = matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https");
+    let kept = match userinfo.split_once(':') {
+        _ if http => None,
+        Some((user, _password)) => Some(user),
+        None => return (url.to_string(), false),
+    };
+    let authority = match kept {
+        Some(user) if !user.is_empty() => format!("{user}@{host}"),
+        _ => host.to_string(),
+    };
+    (format!("{scheme}://{authority}{path}"), true)
+}
+
 /// The existing `.gitignore` with our lines appended where missing.
 fn gitignore(root: &Path) -> Result<String, Error> {
     let path = root.join(".gitignore");
@@ -88,17 +131,10 @@ fn gitignore(root: &Path) -> Result<String, Error> {
         .map(|bytes| fs::utf8(Path::new(".gitignore"), bytes))
         .transpose()?
         .unwrap_or_default();
-    let mut text = existing.clone();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    for line in GITIGNORE_LINES {
-        if !existing.lines().any(|present| present == *line) {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    Ok(text)
+    Ok(crate::repo::attributes::with_lines(
+        &existing,
+        GITIGNORE_LINES,
+    ))
 }
 
 pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error> {
@@ -249,4 +285,52 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     }
     println!("note: app pods get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x reaches Conductor only through Transact Enterprise: build app images with `dbos-enterprise` (Python), `@dbos-inc/dbos-enterprise` of the SDK's minor version (TypeScript) or a blank import of `go.dbos.dev/dbos-enterprise-go` (Go), or the pods crash-loop");
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn credentials_leave_the_url_and_addresses_stay() {
+        for (given, expected, stripped) in [
+            (
+                "https://oauth2:ghp_abc@github.com/acme/d.git",
+                "https://github.com/acme/d.git",
+                true,
+            ),
+            (
+                "https://ghp_abc@github.com/acme/d.git",
+                "https://github.com/acme/d.git",
+                true,
+            ),
+            ("HTTP://u:p@h:8080/r?x=@y", "HTTP://h:8080/r?x=@y", true),
+            (
+                "ssh://git:secret@github.com/acme/d.git",
+                "ssh://git@github.com/acme/d.git",
+                true,
+            ),
+            (
+                "ssh://git@github.com/acme/d.git",
+                "ssh://git@github.com/acme/d.git",
+                false,
+            ),
+            (
+                "git@github.com:acme/d.git",
+                "git@github.com:acme/d.git",
+                false,
+            ),
+            (
+                "https://github.com/acme/d.git",
+                "https://github.com/acme/d.git",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                without_credentials(given),
+                (expected.to_string(), stripped),
+                "{given}"
+            );
+        }
+    }
 }

@@ -23,6 +23,8 @@ mod tls;
 // Review and CI (#15).
 mod diff;
 mod schema;
+// No core dump holds a secret (#23).
+mod no_core;
 
 pub use crate::workspace::plan_build;
 
@@ -104,7 +106,28 @@ impl Invocation {
     }
 }
 
+/// Whether `command` reads a plaintext value or holds a private key (then no core dump of it
+/// may be written, `no_core`).
+fn holds_secrets(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Seal(_)
+            | Command::Secrets(SecretsCommand::Set(_))
+            | Command::Unseal(_)
+            | Command::Reseal(_)
+            | Command::Tls(_)
+            | Command::Dex(DexCommand::AddUser(_) | DexCommand::Hash(_))
+            | Command::Init(crate::cli::InitArgs {
+                env: Some(InitCommand::Env(_)),
+                ..
+            })
+    )
+}
+
 pub fn dispatch(cli: Cli) -> Result<i32, Error> {
+    if holds_secrets(&cli.command) {
+        no_core::disable_core_dumps();
+    }
     let context = Context {
         repo_flag: cli.repo,
     };

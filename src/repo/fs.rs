@@ -200,6 +200,8 @@ pub fn remove_empty_dirs(dir: &Path, stop: &Path) {
 pub struct Staging {
     root: std::path::PathBuf,
     staged: Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
+    /// The SHA-256 of each staged file's content, which the journal records.
+    digests: Vec<String>,
     created_dirs: Vec<std::path::PathBuf>,
 }
 
@@ -208,6 +210,7 @@ impl Staging {
         Staging {
             root: root.to_path_buf(),
             staged: Vec::new(),
+            digests: Vec::new(),
             created_dirs: Vec::new(),
         }
     }
@@ -255,6 +258,7 @@ impl Staging {
                 .map_err(|source| Error::io(path, "write", source))?;
         }
         self.staged.push((temporary, path.to_path_buf()));
+        self.digests.push(crate::layout::digest(bytes));
         Ok(())
     }
 
@@ -282,9 +286,14 @@ impl Staging {
         }
     }
 
-    /// The staged files and their targets, for `journal::commit`.
-    pub fn into_staged(self) -> Vec<(tempfile::NamedTempFile, std::path::PathBuf)> {
-        self.staged
+    /// The staged files, their targets and their contents' digests, for `journal::commit`.
+    pub fn into_staged(
+        self,
+    ) -> (
+        Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
+        Vec<String>,
+    ) {
+        (self.staged, self.digests)
     }
 }
 

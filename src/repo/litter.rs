@@ -10,11 +10,14 @@
 //! writes nothing and walks nothing; before this, every writing command walked the whole
 //! repository (and in a monorepo every unrelated directory in it).
 //!
+//! The marker holds this process's random nonce, which the journal repeats (and authenticates,
+//! `journal_key`): a journal is replayed only beside the marker of the writer that wrote it.
+//!
 //! Writers without the repository lock (`seal -o`, `seal --merge-into` of a file named by the
 //! user) mark nothing: their one temporary file sits beside the file named, as an editor's would.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::Error;
 
@@ -48,17 +51,64 @@ pub fn before_temporary_file(dir: &Path) -> Result<(), Error> {
         return Ok(());
     }
     let marker = root.join(MARKER_FILE);
-    std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(false)
+        .truncate(true)
         .open(&marker)
         .map_err(|source| Error::io(&marker, "create", source))?;
+    std::io::Write::write_all(&mut file, process_nonce().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::io(&marker, "write", source))?;
     std::fs::File::open(&*root)
         .and_then(|directory| directory.sync_all())
         .map_err(|source| Error::io(&*root, "flush writes under", source))?;
     *marked = true;
     Ok(())
+}
+
+/// This process's nonce: 16 random bytes, hex.
+fn process_nonce() -> &'static str {
+    static NONCE: OnceLock<String> = OnceLock::new();
+    NONCE.get_or_init(|| {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    })
+}
+
+/// The nonce of the marker this process wrote under `root`, if it wrote one: what its journal
+/// records.
+pub fn nonce(root: &Path) -> Option<String> {
+    let watched = watched();
+    match watched.as_ref() {
+        Some((held, true)) if held == root => Some(process_nonce().to_string()),
+        _ => None,
+    }
+}
+
+/// Marks `root` (if this process has not yet) and returns the nonce the journal records. A
+/// writer holds the lock and has marked already; this covers one that got here otherwise.
+pub fn mark(root: &Path) -> Result<String, Error> {
+    if let Some(nonce) = nonce(root) {
+        return Ok(nonce);
+    }
+    watch(root);
+    before_temporary_file(root)?;
+    Ok(process_nonce().to_string())
+}
+
+/// The nonce in the marker on disk (a killed writer's), if there is a marker holding one.
+pub fn marker_nonce(root: &Path) -> Option<String> {
+    let marker = root.join(MARKER_FILE);
+    let metadata = std::fs::symlink_metadata(&marker).ok()?;
+    if !metadata.is_file() || metadata.len() > 64 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&marker).ok()?;
+    let text = text.trim();
+    (text.len() == 32 && text.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        .then(|| text.to_string())
 }
 
 /// Whether a command that wrote under `root` ended without finishing (see the module doc).
@@ -108,6 +158,8 @@ mod tests {
         );
         before_temporary_file(&root.join("environments/prod")).unwrap();
         assert!(left_behind(root));
+        assert_eq!(marker_nonce(root), nonce(root));
+        assert!(nonce(root).is_some());
         before_temporary_file(root).unwrap();
         finished();
         assert!(!left_behind(root));

@@ -96,7 +96,10 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 
 /// `load_repo` for `check`, which reports paths that lead out of the repository as findings
 /// (`check::links`) instead of refusing to run: what leads out is left unread, as if absent.
+/// Takes the repository lock shared first (`lock::hold_shared`): the declarations, the record
+/// and the generated files are read as one writer left them, not between two of its renames.
 pub fn load_repo_for_check(root: &Path) -> Result<LoadedRepo, Error> {
+    super::lock::hold_shared(root)?;
     load(
         root,
         None,
@@ -275,7 +278,8 @@ fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {
     let tls_certificate_digest = if tls_certificate {
         reader
             .read_optional(&dir.join(declare::TLS_CERT_FILE))?
-            .map(|bytes| layout::digest(&bytes))
+            // As git stores it: a CRLF checkout does not roll the pods (`attributes`).
+            .map(|bytes| layout::digest(&super::attributes::as_git_stores(bytes)))
     } else {
         None
     };

@@ -3,22 +3,107 @@
 //! the process exits. Two `seal`s of different keys of one secret, or `version add` racing
 //! `seal`, otherwise both read the old tree and the second write drops the first one's change.
 //!
-//! Readers (`check`, `build --check`, `list`) never take it: every write is a rename, so they
-//! see the old file or the new one. A writer waits a bounded time (30 s, or
-//! `DBOS_GITOPS_LOCK_TIMEOUT` seconds) and then fails naming the holder (its pid from
-//! `/proc/locks` on Linux). Locking the directory writes no file into the tree, and the
+//! Readers that compare generated files with the ownership record (`check`, `build --check`)
+//! take it shared (`hold_shared`) while they read the tree: each file is renamed whole, but a
+//! plan renames many, and a reader between two renames saw a record that did not match the
+//! files (false "edited by hand"). Shared holders do not block one another; a writer waits for
+//! them, and they for it. A reader that cannot get it in time (a writer is busy) reads anyway
+//! and says a write is in progress (`writer_active`) instead of trusting what it read. Other
+//! readers (`list`) never take it. A writer waits a bounded time (30 s, or
+//! `DBOS_GITOPS_LOCK_TIMEOUT` seconds, 0 to 3600) and then fails naming the holder (its pid
+//! from `/proc/locks` on Linux). Locking the directory writes no file into the tree, and the
 //! directory is never replaced, so every writer locks the same inode.
 //!
 //! Taking the lock also finishes what a killed writer left: `journal::recover` rolls a
 //! half-applied plan forward and sweeps staging files, safely, since no other writer runs.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const TIMEOUT_VARIABLE: &str = "DBOS_GITOPS_LOCK_TIMEOUT";
+/// The longest wait `DBOS_GITOPS_LOCK_TIMEOUT` may ask for, in seconds.
+const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
+
+/// The shared lock a reader holds, until `release_shared` or the process exits.
+static SHARED: Mutex<Option<std::fs::File>> = Mutex::new(None);
+/// A reader gave up waiting for a writer: what it reads may be half written.
+static WRITER_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// How long to wait for the lock: `DBOS_GITOPS_LOCK_TIMEOUT` seconds (a number from 0 to 3600),
+/// else 30 s. Anything else is refused: a negative, infinite or not-a-number value used to
+/// panic every writer, and a word was silently ignored.
+pub fn timeout() -> Result<Duration, Error> {
+    let Some(value) = std::env::var_os(TIMEOUT_VARIABLE) else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    let text = value.to_string_lossy();
+    let seconds = text
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && (0.0..=MAX_TIMEOUT_SECONDS).contains(seconds));
+    match seconds {
+        Some(seconds) => Ok(Duration::from_secs_f64(seconds)),
+        None => Err(Error::input(format!(
+            "{TIMEOUT_VARIABLE} is `{text}`: expected a number of seconds from 0 to {MAX_TIMEOUT_SECONDS}"
+        ))
+        .hint(format!("set it to e.g. `60`, or unset it for the default of {} s", DEFAULT_TIMEOUT.as_secs()))),
+    }
+}
+
+/// Takes the lock shared for a reader, waiting the bounded time; when a writer still holds it
+/// then, reads go ahead and `writer_active` says so. A no-op in the writer that holds it.
+pub fn hold_shared(root: &Path) -> Result<(), Error> {
+    let timeout = timeout()?;
+    {
+        let held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held
+            .as_ref()
+            .is_some_and(|(held_root, _)| held_root == root)
+        {
+            return Ok(());
+        }
+    }
+    let Ok(directory) = std::fs::File::open(root) else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    loop {
+        match try_lock(&directory, Mode::Shared) {
+            Ok(true) => break,
+            Ok(false) => {}
+            // A filesystem without locks: read as before.
+            Err(_) => return Ok(()),
+        }
+        if started.elapsed() >= timeout {
+            WRITER_ACTIVE.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    *SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(directory);
+    Ok(())
+}
+
+/// Lets writers in again once a reader has read what it compares.
+pub fn release_shared() {
+    SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+}
+
+/// Whether a reader gave up waiting for a writer (`hold_shared`).
+pub fn writer_active() -> bool {
+    WRITER_ACTIVE.load(Ordering::SeqCst)
+}
 
 /// The lock this process holds: released when the process exits (the descriptor closes).
 static HELD: Mutex<Option<(PathBuf, std::fs::File)>> = Mutex::new(None);
@@ -35,14 +120,10 @@ pub fn acquire(root: &Path) -> Result<(), Error> {
     // The root directory itself: never replaced, and no file appears in the tree.
     let directory = std::fs::File::open(root)
         .map_err(|source| Error::io(root, "open the repository to lock it", source))?;
-    let timeout = std::env::var("DBOS_GITOPS_LOCK_TIMEOUT")
-        .ok()
-        .and_then(|text| text.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = timeout()?;
     let started = Instant::now();
     loop {
-        match try_lock(&directory) {
+        match try_lock(&directory, Mode::Exclusive) {
             Ok(true) => break,
             Ok(false) => {}
             Err(source) => return Err(Error::io(root, "lock", source)),
@@ -103,11 +184,21 @@ fn holder(_directory: &std::fs::File) -> Option<String> {
     None
 }
 
+#[derive(Clone, Copy)]
+enum Mode {
+    Exclusive,
+    Shared,
+}
+
 #[cfg(unix)]
-fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+fn try_lock(file: &std::fs::File, mode: Mode) -> std::io::Result<bool> {
     use std::os::fd::AsRawFd;
+    let operation = match mode {
+        Mode::Exclusive => libc::LOCK_EX,
+        Mode::Shared => libc::LOCK_SH,
+    };
     // SAFETY: flock only reads the descriptor, which `file` keeps open.
-    let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    let result = unsafe { libc::flock(file.as_raw_fd(), operation | libc::LOCK_NB) };
     if result == 0 {
         return Ok(true);
     }
@@ -119,6 +210,6 @@ fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
 }
 
 #[cfg(not(unix))]
-fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
+fn try_lock(_file: &std::fs::File, _mode: Mode) -> std::io::Result<bool> {
     Ok(true)
 }

@@ -2,10 +2,12 @@
 //! tree with what is there (plan, ownership record, atomic writes, diffs). The only module of the
 //! compiler pipeline that touches the filesystem.
 
+pub mod attributes;
 pub mod confine;
 pub mod failpoint;
 pub mod fs;
 pub mod journal;
+pub mod journal_key;
 pub mod litter;
 pub mod load;
 pub mod lock;

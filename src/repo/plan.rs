@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::attributes::as_git_stores;
 use super::ownership::{self, Record, RECORD_FILE};
 use super::{confine, fs};
 use crate::error::Error;
@@ -47,6 +48,9 @@ pub struct Plan {
     /// generated files, only when their content differs.
     declarations: Vec<(String, Vec<u8>, bool)>,
     changes: Vec<Change>,
+    /// Declarations (SealedSecrets) `remove` takes away: removed right after the declarations
+    /// are written, before the generated files (`journal::Order`).
+    removed_declarations: Vec<String>,
     conflicts: Vec<Conflict>,
     record_text: String,
     record_changed: bool,
@@ -71,7 +75,8 @@ impl Plan {
         }
         for (path, text) in desired.iter().filter(|(path, _)| in_scope(path)) {
             record.insert(path.clone(), ownership::digest(text.as_bytes()));
-            let on_disk = confine::read_optional(root, &root.join(path))?;
+            // What git would store: a CRLF checkout is not a hand edit (`attributes`).
+            let on_disk = confine::read_optional(root, &root.join(path))?.map(as_git_stores);
             match on_disk {
                 None => changes.push(Change {
                     path: path.clone(),
@@ -106,7 +111,8 @@ impl Plan {
             if !in_scope(path) || desired.contains_key(path) {
                 continue;
             }
-            if let Some(bytes) = confine::read_optional(root, &root.join(path))? {
+            if let Some(bytes) = confine::read_optional(root, &root.join(path))?.map(as_git_stores)
+            {
                 if &ownership::digest(&bytes) != hash && !options.force {
                     conflicts.push(Conflict {
                         path: path.clone(),
@@ -122,12 +128,14 @@ impl Plan {
             }
         }
         let record_text = ownership::render(&record);
-        let record_on_disk = confine::read_optional(root, &root.join(RECORD_FILE))?;
+        let record_on_disk =
+            confine::read_optional(root, &root.join(RECORD_FILE))?.map(as_git_stores);
         let record_changed = record_on_disk.as_deref() != Some(record_text.as_bytes());
         Ok(Plan {
             root: root.to_path_buf(),
             declarations: Vec::new(),
             changes,
+            removed_declarations: Vec::new(),
             conflicts,
             record_text,
             record_changed,
@@ -136,7 +144,7 @@ impl Plan {
 
     /// Adds a declaration or other non-generated file to write with the plan.
     pub fn declare(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let current = confine::read_optional(&self.root, &self.root.join(path))?;
+        let current = confine::read_optional(&self.root, &self.root.join(path))?.map(as_git_stores);
         if current.as_deref() != Some(bytes.as_slice()) {
             self.declarations.push((path.to_string(), bytes, false));
         }
@@ -154,6 +162,7 @@ impl Plan {
     /// with the plan, if it exists.
     pub fn remove(&mut self, path: &str) -> Result<(), Error> {
         if let Some(bytes) = confine::read_optional(&self.root, &self.root.join(path))? {
+            self.removed_declarations.push(path.to_string());
             self.changes.push(Change {
                 path: path.to_string(),
                 kind: ChangeKind::Delete,
@@ -240,6 +249,12 @@ impl Plan {
             .filter(|change| change.new.is_none())
             .map(|change| self.root.join(&change.path))
             .collect();
+        let (early, late): (Vec<PathBuf>, Vec<PathBuf>) =
+            removals.iter().cloned().partition(|path| {
+                self.removed_declarations
+                    .iter()
+                    .any(|declared| self.root.join(declared) == *path)
+            });
 
         // Nothing is written through a link or `..` that leaves the repository; the private
         // files (development keys) are the ones that must be outside it.
@@ -269,7 +284,12 @@ impl Plan {
             }
         }
         // Renames and removals under an intent record, so a crash is rolled forward.
-        super::journal::commit(&self.root, staging, &removals)
+        let order = super::journal::Order {
+            first: self.declarations.len(),
+            early: &early,
+            late: &late,
+        };
+        super::journal::commit(&self.root, staging, order)
     }
 
     /// A unified diff of every generated file that would change.

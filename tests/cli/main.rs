@@ -11,8 +11,11 @@ mod check_holes;
 mod example;
 mod expect;
 mod faults;
+// A journal nobody can plant, readers and CRLF checkouts, core dumps (#23).
 mod help;
 mod hooks;
+mod hostile_repo;
+mod planted;
 // One rule, one message (#13); input rules (#14).
 mod input_limits;
 mod input_rules;

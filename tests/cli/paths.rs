@@ -349,7 +349,8 @@ fn issue_14_a_journal_never_moves_files_outside_the_repository() {
         let before = repo.snapshot();
         let run = repo.fails(&["build"], 2);
         assert!(
-            run.stderr.contains("not a journal of ours"),
+            run.stderr
+                .contains("refusing to replay `.dbos-gitops-journal`"),
             "{}",
             run.stderr
         );
