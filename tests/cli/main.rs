@@ -38,6 +38,7 @@ mod rollback;
 mod dex;
 // Review and CI (#15).
 mod diff;
+mod diff_scale;
 mod schema;
 mod tls;
 mod upstream;
