@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod check_cache;
 mod check_holes;
+mod check_hostile;
 mod example;
 mod expect;
 mod faults;
