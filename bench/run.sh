@@ -10,3 +10,6 @@ cargo bench --quiet -p dbos-gitops-seal --bench seal 2>/dev/null | grep -v '^$'
 echo
 echo "== scale and latency"
 python3 bench/scale.py target/release/dbos-gitops "$@"
+echo
+echo "== diff"
+python3 bench/diff_bench.py target/release/dbos-gitops --sizes 100

@@ -1,53 +1,60 @@
-//! The render step's cache: an environment whose inputs have not changed is neither rendered
-//! nor parsed again.
+//! The render cache, shared by `check` and `diff`: a render of a given input set is computed
+//! once, whichever command, revision or branch asked for it.
 //!
-//! The key is a SHA-256 over everything `kubectl kustomize environments/<env>` reads from our
-//! tree (every file of the environment directory and of `base/`, components included, by path
-//! and content) and over `kubectl version --client`, so a new kubectl (a new built-in
-//! kustomize) renders afresh. The value is not kustomize's output but what the findings need
-//! from it (`render.rs` extracts these "facts" once, after a successful render), stored with
-//! the version of the code that extracted them: an entry written by other extraction code, or
-//! one that does not parse (truncated, corrupt), is a miss. The findings themselves are always
-//! computed afresh from the facts and the current model, so they follow the current rules and
-//! declarations. Failures are never cached.
+//! Entries are content-addressed by the unit's input set (`inputs.rs`: every file the render
+//! reads, by path and content) and by `kubectl version --client`, so a new kubectl (a new
+//! built-in kustomize) renders afresh. Two kinds of entry share that key: the render's text
+//! (what `diff` compares) and what `check`'s findings need from it ("facts", extracted once by
+//! `render.rs`, stored with the version of the code that extracted them, so a warm `check`
+//! parses no YAML). `check` stores both when it renders; a `check` that finds only the text
+//! (`diff` rendered it) extracts the facts from it without running kubectl. Failures are never
+//! cached. A unit that reaches a remote base is never cached.
 //!
-//! `kubectl version --client` costs about a tenth of a second (it is a 50 MB Go binary), so its
-//! output is remembered too, keyed by the binary's resolved path, size, modification and
-//! status-change times and inode: replacing or upgrading kubectl changes at least one of them.
+//! The cache is trusted only as far as it is private (#23):
+//! - every entry carries an HMAC-SHA256 over its name and contents, with a per-user key kept
+//!   outside the cache (`~/.config/dbos-gitops/render-cache.key`, 0600, made on first use);
+//!   an entry without a valid tag (planted, copied from another user, damaged) is a miss;
+//! - an entry not owned by the current user, or a cache directory that is not the user's own
+//!   or that others may write (group or world write bit, a 1777 `DBOS_GITOPS_CACHE_DIR`), is
+//!   not used at all (the run renders everything and stores nothing);
+//! - `kubectl version --client` (0.1 s: a 50 MB Go binary) is remembered per binary (resolved
+//!   path, size, times, inode), but for a day at most: a kubectl upgraded behind an unchanged
+//!   wrapper script is noticed by the next day's run.
 //!
 //! The cache lives outside the tracked tree, in `$XDG_CACHE_HOME/dbos-gitops/render/` (or
 //! `~/.cache/...`; `DBOS_GITOPS_CACHE_DIR` overrides it). It is only an accelerator: a cache
-//! that cannot be read or written is ignored, never a failure of `check`. An overlay that
-//! reaches files outside its directory and `base/` (`../../shared/x.yaml`) is not covered by the
-//! key: pass `--no-cache` for such repositories.
+//! that cannot be read or written is ignored, never a failure.
 //!
-//! Every change of an environment adds an entry, so entries age out: one that is used gets its
+//! Every change of an environment adds entries, so entries age out: one that is used gets its
 //! modification time renewed (at most once a day, through the descriptor it was read from), and
-//! a `check` that stored a new entry removes the ones unused for [`UNUSED_FOR`] (entries of an
+//! a run that stored a new entry removes the ones unused for [`UNUSED_FOR`] (entries of an
 //! older format included). A warm run stores nothing and lists nothing. Ages are judged by the
 //! system clock, as the file system sets modification times.
 
-use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Bumped when the layout of the key or of an entry changes.
-const FORMAT: &str = "dbos-gitops render cache 3";
+#[cfg(test)]
+use super::inputs::{self, dir_files, KnownFiles};
 
-/// An entry (or kubectl version memo) not used for this long is removed by the next `check`
-/// that stores one.
+/// Bumped when the layout of the key or of an entry changes.
+const FORMAT: &str = "dbos-gitops render cache 4";
+
+/// An entry (or kubectl version memo) not used for this long is removed by the next run that
+/// stores one.
 pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-/// A used entry's modification time is renewed when it is older than this.
+/// A used entry's modification time is renewed when it is older than this; a kubectl version
+/// memo older than this is read again from kubectl.
 const RENEW_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// A temporary file of an interrupted store older than this is litter.
 const TEMPORARY_FOR: Duration = Duration::from_secs(60 * 60);
+/// The file of the per-user HMAC key, in the private config directory.
+const KEY_FILE: &str = "render-cache.key";
 
 /// What one render produced.
 pub enum Rendered<T> {
@@ -59,163 +66,297 @@ pub enum Rendered<T> {
     Failure(String),
 }
 
-/// One cache file: the facts and the version of the code that extracted them.
-#[derive(Serialize, Deserialize)]
-struct Entry<T> {
-    version: String,
-    facts: T,
-}
-
-/// What this run has already read (the plaintext scan reads every file of the repository), by
-/// absolute path: each file's length and SHA-256. The key of a render is built from these, so a
-/// warm `check` does not read every file of every environment a second time.
-#[derive(Default)]
-pub struct KnownFiles(HashMap<PathBuf, (u64, [u8; 32])>);
-
-impl KnownFiles {
-    pub fn add(&mut self, path: PathBuf, bytes: &[u8]) {
-        self.0.insert(path, summary(bytes));
-    }
-}
-
-/// A file's length and SHA-256, as the key takes it.
-fn summary(bytes: &[u8]) -> (u64, [u8; 32]) {
-    (bytes.len() as u64, Sha256::digest(bytes).into())
+/// A usable cache: its directory and the HMAC key.
+struct Store {
+    dir: PathBuf,
+    key: [u8; 32],
 }
 
 pub struct RenderCache {
-    /// `None`: no caching (`--no-cache`, or no usable directory).
-    dir: Option<PathBuf>,
-    /// Digest of `base/` and the kubectl version, shared by every environment.
-    shared: String,
-    /// The extractor's version; an entry with another one is a miss.
-    version: String,
+    /// `None`: no caching (`--no-cache`, or no private directory or key).
+    store: Option<Store>,
+    /// Digest of `kubectl version --client`, part of every key.
+    kubectl_version: [u8; 32],
     /// Whether this run stored an entry (then `finish` prunes).
     stored: AtomicBool,
-    known: KnownFiles,
 }
 
 impl RenderCache {
-    /// `version` names the code that turns a render into facts: entries written by another
-    /// version are not used.
-    pub fn new(
-        root: &Path,
-        kubectl: &Path,
-        enabled: bool,
-        version: &str,
-        known: KnownFiles,
-    ) -> RenderCache {
-        let dir = enabled.then(cache_dir).flatten();
-        let shared = match &dir {
-            None => String::new(),
-            Some(dir) => {
-                let mut hasher = Sha256::new();
-                hasher.update(FORMAT.as_bytes());
-                hasher.update(b"\0kubectl\0");
-                hasher.update(kubectl_version(dir, kubectl));
-                hash_tree(&mut hasher, &root.join("base"), "base", &known);
-                format!("{:x}", hasher.finalize())
-            }
+    pub fn new(kubectl: &Path, enabled: bool) -> RenderCache {
+        let store = if enabled { open_store() } else { None };
+        let kubectl_version = match &store {
+            Some(store) => Sha256::digest(kubectl_version(store, kubectl)).into(),
+            None => [0; 32],
         };
         RenderCache {
-            dir,
-            shared,
-            version: version.to_string(),
+            store,
+            kubectl_version,
             stored: AtomicBool::new(false),
-            known,
         }
     }
 
     /// After the renders: when this run added an entry, removes those unused for [`UNUSED_FOR`].
     pub fn finish(&self) {
-        if let (Some(dir), true) = (&self.dir, self.stored.load(Ordering::Relaxed)) {
-            prune(dir, SystemTime::now());
+        if let (Some(store), true) = (&self.store, self.stored.load(Ordering::Relaxed)) {
+            prune(&store.dir, SystemTime::now());
         }
     }
 
-    /// `kubectl kustomize <env_dir>` (repository-relative) turned into facts by `extract`, from
-    /// the cache when the overlay's inputs are unchanged. `Err` only when kubectl could not be
-    /// run at all.
-    pub fn render<T: Serialize + DeserializeOwned>(
+    /// The entry file of `kind` for the input set `inputs`.
+    fn entry(&self, kind: &str, extra: &str, inputs: &[u8; 32]) -> Option<PathBuf> {
+        let store = self.store.as_ref()?;
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT.as_bytes());
+        hasher.update([0]);
+        hasher.update(kind.as_bytes());
+        hasher.update([0]);
+        // Two dbos-gitops versions sharing a directory do not overwrite each other's facts.
+        hasher.update(extra.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.kubectl_version);
+        hasher.update(inputs);
+        let extension = if kind == "text" { "render" } else { "json" };
+        Some(
+            store
+                .dir
+                .join(format!("{:x}.{extension}", hasher.finalize())),
+        )
+    }
+
+    fn load(&self, entry: &Path) -> Option<Vec<u8>> {
+        load(self.store.as_ref()?, entry, true)
+    }
+
+    fn save(&self, entry: &Path, bytes: &[u8]) {
+        if let Some(store) = &self.store {
+            store_signed(store, entry, bytes);
+            self.stored.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The text `kubectl kustomize UNIT` prints in `tree`, from the cache when `inputs` (the
+    /// unit's key, `None`: not cacheable) was rendered before. `Ok(Err(stderr))`: kustomize
+    /// failed. `Err` only when kubectl could not be run at all.
+    pub fn text(
         &self,
-        root: &Path,
         kubectl: &Path,
-        env_dir: &str,
-        extract: impl FnOnce(&str) -> Result<T, String>,
-    ) -> std::io::Result<Rendered<T>> {
-        let entry = self.dir.as_ref().map(|dir| {
-            let mut hasher = Sha256::new();
-            hasher.update(self.shared.as_bytes());
-            // The entry also names the extractor's version, so two dbos-gitops versions that
-            // share a cache directory do not overwrite each other's entries.
-            hasher.update(self.version.as_bytes());
-            hasher.update([0]);
-            hash_tree(&mut hasher, &root.join(env_dir), "env", &self.known);
-            dir.join(format!("{:x}.json", hasher.finalize()))
-        });
-        if let Some(entry) = &entry {
-            if let Some(facts) = self.load(entry) {
-                return Ok(Rendered::Success(facts));
+        tree: &Path,
+        unit: &str,
+        inputs: Option<&[u8; 32]>,
+    ) -> std::io::Result<Result<String, String>> {
+        let entry = inputs.and_then(|inputs| self.entry("text", "", inputs));
+        if let Some(bytes) = entry.as_deref().and_then(|entry| self.load(entry)) {
+            if let Ok(text) = String::from_utf8(bytes) {
+                return Ok(Ok(text));
             }
         }
         let output = Command::new(kubectl)
-            .args(["kustomize", env_dir])
-            .current_dir(root)
+            .args(["kustomize", unit])
+            .current_dir(tree)
             .output()?;
         if !output.status.success() {
-            return Ok(Rendered::Failure(
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            ));
+            return Ok(Err(String::from_utf8_lossy(&output.stderr).into_owned()));
         }
-        let facts = match extract(&String::from_utf8_lossy(&output.stdout)) {
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if let Some(entry) = &entry {
+            self.save(entry, text.as_bytes());
+        }
+        Ok(Ok(text))
+    }
+
+    /// Whether entries can be stored and read at all (else no key need be computed).
+    pub fn enabled(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// `kubectl kustomize UNIT` turned into facts by `extract`, from the cache when the unit's
+    /// inputs were seen before: the facts of this extractor `version`, else the render's text.
+    /// `local` is the key of the unit's own directories; on a miss, `widen` gives the key of
+    /// everything it reads (`inputs.rs`: an entry under `local` can only be one of a unit that
+    /// reads nothing else).
+    pub fn facts<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        (kubectl, tree, unit): (&Path, &Path, &str),
+        local: Option<[u8; 32]>,
+        widen: impl FnOnce() -> Option<[u8; 32]>,
+        version: &str,
+        extract: impl FnOnce(&str) -> Result<T, String>,
+    ) -> std::io::Result<Rendered<T>> {
+        let cached = |key: &[u8; 32]| {
+            let bytes = self.load(&self.entry("facts", version, key)?)?;
+            serde_json::from_slice::<T>(&bytes).ok()
+        };
+        if let Some(facts) = local.as_ref().and_then(cached) {
+            return Ok(Rendered::Success(facts));
+        }
+        let key = local.and_then(|_| widen());
+        if key != local {
+            if let Some(facts) = key.as_ref().and_then(cached) {
+                return Ok(Rendered::Success(facts));
+            }
+        }
+        let text = match self.text(kubectl, tree, unit, key.as_ref())? {
+            Ok(text) => text,
+            Err(stderr) => return Ok(Rendered::Failure(stderr)),
+        };
+        let facts = match extract(&text) {
             Ok(facts) => facts,
             Err(reason) => return Ok(Rendered::Unreadable(reason)),
         };
-        if let Some(entry) = &entry {
-            let stored = Entry {
-                version: self.version.clone(),
-                facts: &facts,
-            };
-            if let Ok(bytes) = serde_json::to_vec(&stored) {
-                store(entry, &bytes);
-                self.stored.store(true, Ordering::Relaxed);
-            }
+        let entry = key.and_then(|key| self.entry("facts", version, &key));
+        if let (Some(entry), Ok(bytes)) = (&entry, serde_json::to_vec(&facts)) {
+            self.save(entry, &bytes);
         }
         Ok(Rendered::Success(facts))
     }
-
-    /// The entry's facts when it is readable, whole and of this version (then it is renewed).
-    fn load<T: DeserializeOwned>(&self, entry: &Path) -> Option<T> {
-        let (file, bytes) = read_used(entry)?;
-        let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
-        if entry.version != self.version {
-            return None;
-        }
-        renew(&file);
-        Some(entry.facts)
-    }
 }
 
-/// A cache file's descriptor and bytes.
-fn read_used(path: &Path) -> Option<(std::fs::File, Vec<u8>)> {
-    let mut file = std::fs::File::open(path).ok()?;
+/// The cache directory and key, when both are private to this user.
+fn open_store() -> Option<Store> {
+    let dir = cache_dir()?;
+    if std::fs::metadata(&dir).is_err() {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir);
+    }
+    let metadata = std::fs::metadata(&dir).ok()?;
+    if !metadata.is_dir() || !private_to_us(&metadata, 0o022) {
+        return None;
+    }
+    Some(Store {
+        dir,
+        key: hmac_key()?,
+    })
+}
+
+/// Owned by the effective user, and none of the `forbidden` permission bits set.
+fn private_to_us(metadata: &std::fs::Metadata, forbidden: u32) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let user = unsafe { libc::geteuid() };
+    metadata.uid() == user && metadata.mode() & forbidden == 0
+}
+
+/// The per-user HMAC key (32 random bytes, hex), made on first use; `None` when it cannot be
+/// read or made, or when it is not private (then nothing is cached).
+fn hmac_key() -> Option<[u8; 32]> {
+    let dir = crate::repo::fs::private_config_dir()?;
+    let path = dir.join(KEY_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
+        crate::repo::fs::private_dir(&dir, &mut Vec::new()).ok()?;
+        crate::repo::fs::write_private_atomic(&path, hex.as_bytes()).ok()?;
+    }
+    let mut file = std::fs::File::open(&path).ok()?;
+    if !private_to_us(&file.metadata().ok()?, 0o077) {
+        return None;
+    }
+    let mut text = String::new();
+    file.by_ref().take(128).read_to_string(&mut text).ok()?;
+    let text = text.trim();
+    let mut key = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (index, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(index * 2..index * 2 + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+/// HMAC-SHA256 of an entry's file name and contents: the name binds the tag to its key, so an
+/// entry copied under another name is a miss too.
+fn tag(key: &[u8; 32], name: &str, bytes: &[u8]) -> String {
+    let mut message = Vec::with_capacity(name.len() + 1 + bytes.len());
+    message.extend_from_slice(name.as_bytes());
+    message.push(0);
+    message.extend_from_slice(bytes);
+    hmac_sha256(key, &message)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// HMAC (RFC 2104) over SHA-256 for keys of at most one block (64 bytes), zero-padded.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut inner_pad = [0x36u8; 64];
+    let mut outer_pad = [0x5cu8; 64];
+    for (index, byte) in key.iter().take(64).enumerate() {
+        inner_pad[index] ^= byte;
+        outer_pad[index] ^= byte;
+    }
+    let mut inner = Sha256::new();
+    inner.update(inner_pad);
+    inner.update(message);
+    let mut outer = Sha256::new();
+    outer.update(outer_pad);
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// An entry's contents when it is ours (owned by this user, a regular file) and its tag is
+/// valid; a used entry is renewed when `renew_it`.
+fn load(store: &Store, entry: &Path, renew_it: bool) -> Option<Vec<u8>> {
+    let mut file = std::fs::File::open(entry).ok()?;
+    let metadata = file.metadata().ok()?;
+    if !metadata.is_file() || !private_to_us(&metadata, 0o022) {
+        return None;
+    }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).ok()?;
-    Some((file, bytes))
+    let name = entry.file_name()?.to_string_lossy();
+    let newline = bytes.iter().position(|byte| *byte == b'\n')?;
+    let (stored_tag, payload) = (&bytes[..newline], &bytes[newline + 1..]);
+    let expected = tag(&store.key, &name, payload);
+    if !constant_time_eq(stored_tag, expected.as_bytes()) {
+        return None;
+    }
+    if renew_it {
+        renew(&file);
+    }
+    Some(payload.to_vec())
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
+/// Written (tag, newline, contents) next to its final name and renamed, so a concurrent run
+/// never reads half an entry; any error is dropped (the cache is optional).
+fn store_signed(store: &Store, entry: &Path, bytes: &[u8]) {
+    let Some(name) = entry.file_name() else {
+        return;
+    };
+    let mut contents = tag(&store.key, &name.to_string_lossy(), bytes).into_bytes();
+    contents.push(b'\n');
+    contents.extend_from_slice(bytes);
+    if let Ok(mut file) = tempfile::NamedTempFile::new_in(&store.dir) {
+        use std::io::Write as _;
+        if file.write_all(&contents).is_ok() {
+            let _ = file.persist(entry);
+        }
+    }
 }
 
 /// Marks a cache file used: its modification time set to now when it is older than a day.
 fn renew(file: &std::fs::File) {
     let now = SystemTime::now();
-    let stale = file
-        .metadata()
-        .and_then(|metadata| metadata.modified())
-        .ok()
-        .and_then(|modified| now.duration_since(modified).ok())
-        .is_some_and(|age| age > RENEW_AFTER);
-    if stale {
+    if age(file).is_some_and(|age| age > RENEW_AFTER) {
         let _ = file.set_modified(now);
     }
+}
+
+fn age(file: &std::fs::File) -> Option<Duration> {
+    let modified = file.metadata().ok()?.modified().ok()?;
+    SystemTime::now().duration_since(modified).ok()
 }
 
 /// Removes our files in `dir` unused since `now - UNUSED_FOR` (and temporary files of
@@ -229,6 +370,7 @@ fn prune(dir: &Path, now: SystemTime) {
         let name = name.to_string_lossy();
         let hex64 = |text: &str| text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
         let limit = if name.strip_suffix(".json").is_some_and(hex64)
+            || name.strip_suffix(".render").is_some_and(hex64)
             || name
                 .strip_prefix("kubectl-")
                 .and_then(|rest| rest.strip_suffix(".version"))
@@ -255,14 +397,20 @@ fn prune(dir: &Path, now: SystemTime) {
     }
 }
 
-/// `kubectl version --client -o json`, remembered per binary (see the module comment). An
-/// unreadable binary or a failing kubectl yields whatever it printed, which is still a key.
-fn kubectl_version(dir: &Path, kubectl: &Path) -> Vec<u8> {
-    let memo =
-        binary_identity(kubectl).map(|identity| dir.join(format!("kubectl-{identity}.version")));
-    if let Some((file, bytes)) = memo.as_ref().and_then(|memo| read_used(memo)) {
-        if !bytes.is_empty() {
-            renew(&file);
+/// `kubectl version --client -o json`, remembered per binary (see the module comment) for at
+/// most [`RENEW_AFTER`]. An unreadable binary or a failing kubectl yields whatever it printed,
+/// which is still a key.
+fn kubectl_version(store: &Store, kubectl: &Path) -> Vec<u8> {
+    let memo = binary_identity(kubectl)
+        .map(|identity| store.dir.join(format!("kubectl-{identity}.version")));
+    let fresh = memo.as_ref().is_some_and(|memo| {
+        std::fs::File::open(memo)
+            .ok()
+            .and_then(|file| age(&file))
+            .is_some_and(|age| age <= RENEW_AFTER)
+    });
+    if let (Some(memo), true) = (&memo, fresh) {
+        if let Some(bytes) = load(store, memo, false).filter(|bytes| !bytes.is_empty()) {
             return bytes;
         }
     }
@@ -274,50 +422,31 @@ fn kubectl_version(dir: &Path, kubectl: &Path) -> Vec<u8> {
         .map(|output| output.stdout)
         .unwrap_or_default();
     if let (Some(memo), false) = (&memo, version.is_empty()) {
-        store(memo, &version);
+        store_signed(store, memo, &version);
     }
     version
 }
 
 /// A digest of what identifies the file at `path` without reading it: its resolved path, size,
-/// modification time and (on Unix) inode and status-change time.
+/// modification time, inode and status-change time.
 fn binary_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
     let resolved = std::fs::canonicalize(path).ok()?;
     let metadata = std::fs::metadata(&resolved).ok()?;
-    let modified = metadata
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
     let mut hasher = Sha256::new();
     hasher.update(resolved.to_string_lossy().as_bytes());
     hasher.update([0]);
-    hasher.update(metadata.len().to_be_bytes());
-    hasher.update(modified.as_secs().to_be_bytes());
-    hasher.update(modified.subsec_nanos().to_be_bytes());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        hasher.update(metadata.ino().to_be_bytes());
-        hasher.update(metadata.ctime().to_be_bytes());
-        hasher.update(metadata.ctime_nsec().to_be_bytes());
+    for number in [
+        metadata.len() as i64,
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+        metadata.ino() as i64,
+        metadata.ctime(),
+        metadata.ctime_nsec(),
+    ] {
+        hasher.update(number.to_be_bytes());
     }
     Some(format!("{:x}", hasher.finalize()))
-}
-
-/// Written next to its final name and renamed, so a concurrent `check` never reads half an
-/// entry; any error is dropped (the cache is optional).
-fn store(entry: &Path, bytes: &[u8]) {
-    let Some(dir) = entry.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    if let Ok(mut file) = tempfile::NamedTempFile::new_in(dir) {
-        use std::io::Write as _;
-        if file.write_all(bytes).is_ok() {
-            let _ = file.persist(entry);
-        }
-    }
 }
 
 fn cache_dir() -> Option<PathBuf> {
@@ -329,41 +458,6 @@ fn cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
     Some(base.join("dbos-gitops/render"))
-}
-
-/// Every file below `dir`, in path order: its relative path, length and SHA-256 (from `known`
-/// when this run has read it already). Unreadable entries are hashed as such (the render will
-/// say what is wrong with them).
-fn hash_tree(hasher: &mut Sha256, dir: &Path, label: &str, known: &KnownFiles) {
-    let mut files = Vec::new();
-    collect(dir, Path::new(""), &mut files);
-    files.sort();
-    hasher.update(label.as_bytes());
-    hasher.update([0]);
-    for relative in files {
-        let path = dir.join(&relative);
-        let (length, digest) = known.0.get(&path).copied().unwrap_or_else(|| {
-            summary(&std::fs::read(&path).unwrap_or_else(|_| b"\0unreadable".to_vec()))
-        });
-        hasher.update(relative.to_string_lossy().as_bytes());
-        hasher.update([0]);
-        hasher.update(length.to_be_bytes());
-        hasher.update(digest);
-    }
-}
-
-fn collect(dir: &Path, relative: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir.join(relative)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = relative.join(entry.file_name());
-        match entry.file_type() {
-            Ok(kind) if kind.is_dir() => collect(dir, &path, out),
-            Ok(_) => out.push(path),
-            Err(_) => {}
-        }
-    }
 }
 
 /// A progress bar on stderr while environments render, only when stderr is a terminal and
@@ -391,11 +485,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a/x.yaml"), "one").unwrap();
-        let digest = |dir: &Path| {
-            let mut hasher = Sha256::new();
-            hash_tree(&mut hasher, dir, "env", &KnownFiles::default());
-            format!("{:x}", hasher.finalize())
-        };
+        let digest = |dir: &Path| inputs::part("env", dir_files(dir, "", &KnownFiles::default()));
         let first = digest(dir.path());
         assert_eq!(first, digest(dir.path()));
         std::fs::write(dir.path().join("a/x.yaml"), "two").unwrap();
@@ -411,11 +501,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("patches")).unwrap();
         std::fs::write(dir.path().join("env.yaml"), "a: 1\n").unwrap();
         std::fs::write(dir.path().join("patches/x.yaml"), "b: 2\n").unwrap();
-        let digest = |known: &KnownFiles| {
-            let mut hasher = Sha256::new();
-            hash_tree(&mut hasher, dir.path(), "env", known);
-            format!("{:x}", hasher.finalize())
-        };
+        let digest = |known: &KnownFiles| inputs::part("env", dir_files(dir.path(), "", known));
         let read_here = digest(&KnownFiles::default());
         let mut known = KnownFiles::default();
         known.add(dir.path().join("env.yaml"), b"a: 1\n");
@@ -440,6 +526,7 @@ mod tests {
         let day = Duration::from_secs(24 * 60 * 60);
         aged(&format!("{}.json", hex('a')), 31 * day);
         aged(&format!("{}.json", hex('b')), 29 * day);
+        aged(&format!("{}.render", hex('9')), 31 * day);
         aged(&format!("kubectl-{}.version", hex('c')), 31 * day);
         aged(&format!("kubectl-{}.version", hex('d')), day);
         aged(".tmpAbC123", Duration::from_secs(2 * 60 * 60));
@@ -470,6 +557,47 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_binds_key_name_and_contents() {
+        let key = [7u8; 32];
+        let tagged = tag(&key, "a.render", b"text");
+        assert_eq!(tagged, tag(&key, "a.render", b"text"));
+        assert_ne!(tagged, tag(&key, "b.render", b"text"));
+        assert_ne!(tagged, tag(&key, "a.render", b"texT"));
+        assert_ne!(tagged, tag(&[8u8; 32], "a.render", b"text"));
+        // RFC 4231, test case 1.
+        let vector = hmac_sha256(&[0x0b; 20], b"Hi There");
+        let hex: String = vector.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(
+            hex,
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store {
+            dir: dir.path().to_path_buf(),
+            key,
+        };
+        let entry = dir.path().join(format!("{}.render", "a".repeat(64)));
+        store_signed(&store, &entry, b"kind: X\n");
+        assert_eq!(load(&store, &entry, false).unwrap(), b"kind: X\n");
+        let mut planted = std::fs::read(&entry).unwrap();
+        *planted.last_mut().unwrap() = b'Y';
+        std::fs::write(&entry, &planted).unwrap();
+        assert!(
+            load(&store, &entry, false).is_none(),
+            "a changed entry is a miss"
+        );
+        let other = Store {
+            dir: dir.path().to_path_buf(),
+            key: [9u8; 32],
+        };
+        store_signed(&store, &entry, b"kind: X\n");
+        assert!(
+            load(&other, &entry, false).is_none(),
+            "another key's entry is a miss"
+        );
+    }
+
+    #[test]
     fn a_used_file_is_renewed_at_most_daily() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entry.json");
@@ -481,14 +609,14 @@ mod tests {
             modified(&path)
         };
         let hour_old = set(Duration::from_secs(60 * 60));
-        renew(&read_used(&path).unwrap().0);
+        renew(&std::fs::File::open(&path).unwrap());
         assert_eq!(
             modified(&path),
             hour_old,
             "used within the day: left as it is"
         );
         set(Duration::from_secs(40 * 24 * 60 * 60));
-        renew(&read_used(&path).unwrap().0);
+        renew(&std::fs::File::open(&path).unwrap());
         let age = SystemTime::now().duration_since(modified(&path)).unwrap();
         assert!(age < Duration::from_secs(60), "renewed: {age:?} old");
     }

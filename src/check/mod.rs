@@ -13,13 +13,18 @@
 //! threads); everything else is in-process, so `check --no-render` of a hundred environments
 //! costs less than one kustomize run.
 
-mod cache;
+pub mod cache;
 mod certificates;
 mod generated;
+pub mod inputs;
+pub mod kubectl;
 mod links;
 mod plaintext;
+pub mod pool;
 mod render;
+mod repo_url;
 mod sealed;
+mod sealed_objects;
 mod secrets;
 mod stack;
 mod versions;
@@ -212,7 +217,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
     if let Some(findings) = links::refused(&loaded.root)? {
         return Ok(Report { findings });
     }
-    let mut findings = Vec::new();
+    let mut findings = repo_url::check(&loaded.root, &loaded.spec.repo_url);
     let (environments, all_resolve) = resolve_each(loaded, options, &mut findings);
 
     // The two largest offline checks read the whole tree independently (the generated files
@@ -324,10 +329,15 @@ impl Report {
             .count()
     }
 
-    /// Exit 1 on errors, and on warnings with `strict`.
+    /// Exit 1 on errors, and with `strict` on warnings and on a render that could not run
+    /// (no kubectl, kubectl failed to start): `--strict` promises the renders were checked.
+    /// A render skipped on request (`--no-render`) is not a failure.
     pub fn exit_code(&self, strict: bool) -> i32 {
-        let failing =
-            self.count(Severity::Error) > 0 || (strict && self.count(Severity::Warning) > 0);
+        let unrendered = self.findings.iter().any(|finding| {
+            finding.code == "render-skipped" && !finding.message.ends_with("--no-render")
+        });
+        let failing = self.count(Severity::Error) > 0
+            || (strict && (self.count(Severity::Warning) > 0 || unrendered));
         i32::from(failing)
     }
 

@@ -1,7 +1,9 @@
 //! No plaintext secret in the repository. Under `base/`, `environments/` and `argocd/` (what
 //! Argo CD reads) no plain `kind: Secret`, no Secret-like object with `data`/`stringData`, no
-//! kustomize `secretGenerator`; and nowhere in the tree (tracked or not, `.git` and `target`
-//! aside) a PEM private key, which one `git add -A` would publish.
+//! kustomize `secretGenerator`; and nowhere in the tree (tracked or not, `.git` aside; under
+//! `target/` the key-shaped file names) a PEM private key, which one `git add -A` would publish.
+//! SealedSecrets there are also checked for plain text in their template and for sizes
+//! Kubernetes refuses (`sealed_objects.rs`).
 //!
 //! Test fixtures that are private keys by design (they protect nothing) are listed with their
 //! SHA-256 in `.dbos-gitops.test-keys.sha256` (`sha256sum` format); a listed file that changes
@@ -42,9 +44,9 @@ pub fn is_secret_like(document: &Value) -> bool {
 pub fn check(
     root: &Path,
     only_env: Option<&str>,
-) -> Result<(Vec<Finding>, super::cache::KnownFiles), Error> {
-    let mut known = super::cache::KnownFiles::default();
-    let mut files = Vec::new();
+) -> Result<(Vec<Finding>, super::inputs::KnownFiles), Error> {
+    let mut known = super::inputs::KnownFiles::default();
+    let mut files = (Vec::new(), Vec::new());
     collect_files(root, root, &mut files)?;
     let test_keys = match super::read_optional(root, TEST_KEYS_FILE)? {
         Some(bytes) => {
@@ -53,6 +55,18 @@ pub fn check(
         None => Default::default(),
     };
     let mut findings = Vec::new();
+    let (files, large) = files;
+    for (relative, bytes) in large {
+        let manifest = [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|extension| relative.ends_with(extension));
+        let in_gitops_dir = GITOPS_DIRS
+            .iter()
+            .any(|dir| relative.starts_with(&format!("{dir}/")));
+        if manifest && in_gitops_dir && crate::layout::in_env_scope(&relative, only_env) {
+            findings.extend(super::sealed_objects::unread(&relative, bytes));
+        }
+    }
     for relative in files {
         let path = root.join(&relative);
         let Some(bytes) = super::read_optional(root, &relative)? else {
@@ -104,6 +118,7 @@ fn plain_secrets(path: &Path, relative: &str, bytes: &[u8]) -> Vec<Finding> {
     match crate::yaml::parse_objects(path, &text) {
         Ok(documents) => {
             for document in documents {
+                findings.extend(super::sealed_objects::check(relative, &document));
                 if is_secret_like(&document) {
                     let name = document["metadata"]["name"].as_str().unwrap_or("");
                     findings.push(
@@ -155,8 +170,13 @@ fn plain_secrets(path: &Path, relative: &str, bytes: &[u8]) -> Vec<Finding> {
     findings
 }
 
-/// Every regular file under `dir`, repository-relative, skipping `.git` and the root `target`.
-fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) -> Result<(), Error> {
+/// Files to read (repository-relative), and those too large to read with their size.
+type Files = (Vec<String>, Vec<(String, u64)>);
+
+/// Every regular file under `dir`, skipping `.git`. Under the root `target/` (a build
+/// directory, never tracked in a Rust checkout but one `git add -f` away) only key-shaped files
+/// are read ([`key_shaped`]), which keeps a large build tree cheap.
+fn collect_files(root: &Path, dir: &Path, files: &mut Files) -> Result<(), Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::io(dir, "list", source))?;
     let mut entries: Vec<_> = entries
         .collect::<Result<_, _>>()
@@ -167,28 +187,47 @@ fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) -> Result<(),
         let file_type = entry
             .file_type()
             .map_err(|source| Error::io(entry.path(), "inspect", source))?;
-        if name == ".git" || (dir == root && name == "target") {
+        if name == ".git" {
             continue;
         }
         let path = entry.path();
         if file_type.is_dir() {
             collect_files(root, &path, files)?;
         } else if file_type.is_file() {
-            let small = entry
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if relative.starts_with("target/") && !key_shaped(&relative) {
+                continue;
+            }
+            let size = entry
                 .metadata()
-                .map(|metadata| metadata.len() <= MAX_SCANNED_BYTES)
-                .unwrap_or(false);
-            if small {
-                let relative = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                files.push(relative);
+                .map(|metadata| metadata.len())
+                .unwrap_or(u64::MAX);
+            if size <= MAX_SCANNED_BYTES {
+                files.0.push(relative);
+            } else {
+                files.1.push((relative, size));
             }
         }
     }
     Ok(())
+}
+
+/// A file name a private key is commonly kept under.
+fn key_shaped(relative: &str) -> bool {
+    let name = relative
+        .rsplit('/')
+        .next()
+        .unwrap_or(relative)
+        .to_ascii_lowercase();
+    [".pem", ".key", ".p8", ".der", ".p12", ".pfx"]
+        .iter()
+        .any(|extension| name.ends_with(extension))
+        || name.contains("key")
+        || name.starts_with("id_")
 }
 
 /// A PEM private key block: a `-----BEGIN ... PRIVATE KEY-----` line followed (after optional

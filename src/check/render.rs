@@ -10,9 +10,7 @@
 //! are computed from the facts and the current model on every run.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,27 +18,13 @@ use serde_json::Value;
 use super::{EnvCheck, Finding};
 use crate::model::Environment;
 
-/// `kubectl` on PATH, found without running anything.
-pub fn find_kubectl() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| {
-            dir.join(if cfg!(windows) {
-                "kubectl.exe"
-            } else {
-                "kubectl"
-            })
-        })
-        .find(|candidate| candidate.is_file())
-}
-
 pub fn check(
     root: &Path,
     checks: &[EnvCheck<'_>],
     enabled: bool,
     earlier: &[Finding],
     cache_enabled: bool,
-    known: super::cache::KnownFiles,
+    known: super::inputs::KnownFiles,
 ) -> Vec<Finding> {
     if checks.is_empty() {
         return Vec::new();
@@ -52,7 +36,7 @@ pub fn check(
             "render check skipped: --no-render",
         )];
     }
-    let Some(kubectl) = find_kubectl() else {
+    let Some(kubectl) = super::kubectl::find() else {
         return vec![Finding::skipped(
             "render-skipped",
             "",
@@ -60,36 +44,44 @@ pub fn check(
         )
         .hint("install kubectl to render every overlay as Argo CD will")];
     };
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(4)
-        .min(checks.len());
-    let cache =
-        super::cache::RenderCache::new(root, &kubectl, cache_enabled, &facts_version(), known);
+    let cache = super::cache::RenderCache::new(&kubectl, cache_enabled);
+    let keys = cache
+        .enabled()
+        .then(|| super::inputs::WorkTreeKeys::new(root, &known));
+    let version = facts_version();
     let reported = replicas_reported(earlier);
     let progress = super::cache::progress(checks.len());
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(check) = checks.get(index) else {
-                    break;
-                };
-                let findings = render_env(root, &kubectl, check, &reported, &cache);
-                results.lock().expect("no panics").extend(findings);
-                if let Some(bar) = &progress {
-                    bar.inc(1);
-                }
-            });
-        }
-    });
+    let context = Renders {
+        root,
+        kubectl: &kubectl,
+        cache: &cache,
+        keys: keys.as_ref(),
+        version: &version,
+    };
+    let results = super::pool::run(
+        checks,
+        |check| render_env(&context, check, &reported),
+        || {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        },
+    );
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     cache.finish();
-    results.into_inner().expect("no panics")
+    results.into_iter().flatten().collect()
+}
+
+/// What every render of one `check` shares.
+struct Renders<'a> {
+    root: &'a Path,
+    kubectl: &'a Path,
+    cache: &'a super::cache::RenderCache,
+    /// `None` when nothing is cached (no key is computed).
+    keys: Option<&'a super::inputs::WorkTreeKeys<'a>>,
+    version: &'a str,
 }
 
 /// Bumped when [`Facts`] or what [`extract`] puts into them changes meaning. The cache also
@@ -152,13 +144,22 @@ fn replicas_reported(earlier: &[Finding]) -> HashSet<String> {
 }
 
 fn render_env(
-    root: &Path,
-    kubectl: &Path,
+    context: &Renders<'_>,
     check: &EnvCheck<'_>,
     reported: &HashSet<String>,
-    cache: &super::cache::RenderCache,
 ) -> Vec<Finding> {
-    let output = cache.render(root, kubectl, &check.dir, |text| extract(&check.dir, text));
+    let local = context.keys.map(|keys| keys.local(&check.dir));
+    let widen = || {
+        let (key, files) = local.as_ref()?;
+        context.keys?.widen(&check.dir, *key, files)
+    };
+    let output = context.cache.facts(
+        (context.kubectl, context.root, &check.dir),
+        local.as_ref().map(|(key, _)| *key),
+        widen,
+        context.version,
+        |text| extract(&check.dir, text),
+    );
     let output = match output {
         Ok(output) => output,
         Err(error) => {

@@ -2,7 +2,7 @@
 //! object, what Argo CD would change (see `crate::diff`). Exit 0 no change, 1 changes, 2 error.
 
 use crate::cli::{DiffArgs, DiffFormat};
-use crate::diff::{self, compare, git, report};
+use crate::diff::{self, git, report};
 use crate::error::Error;
 
 use super::Context;
@@ -11,30 +11,14 @@ pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let prefix = git::prefix(&root)?;
     let commit = git::resolve(&root, &arguments.revision)?;
-    let kubectl = diff::require_kubectl()?;
-
-    let old_tree = tempfile::Builder::new()
-        .prefix("dbos-gitops-diff-")
-        .tempdir()
-        .map_err(|source| Error::io(std::env::temp_dir(), "create a directory in", source))?;
-    git::export(&root, &commit, &prefix, old_tree.path())?;
-
-    let env = arguments.env.as_ref().map(crate::declare::EnvName::as_str);
-    let old_units = diff::units(old_tree.path(), env)?;
-    let new_units = diff::units(&root, env)?;
-    if let Some(name) = env {
-        if old_units.is_empty() && new_units.is_empty() {
-            return Err(Error::input(format!(
-                "environment `{name}` exists neither at `{}` nor in the work tree",
-                arguments.revision
-            ))
-            .hint("`ls environments/` lists the environments"));
-        }
-    }
-    let side = format!("`{}`", arguments.revision);
-    let before = diff::render_all(&kubectl, old_tree.path(), &old_units, &side)?;
-    let after = diff::render_all(&kubectl, &root, &new_units, "the work tree")?;
-    let changes = compare::compare(&before, &after, arguments.context, &arguments.revision);
+    let changes = diff::changes(&diff::Request {
+        root: &root,
+        commit: &commit,
+        prefix: &prefix,
+        only_env: arguments.env.as_ref().map(crate::declare::EnvName::as_str),
+        revision: &arguments.revision,
+        context: arguments.context,
+    })?;
 
     let text = match arguments.format {
         DiffFormat::Text => report::text(&changes, &arguments.revision),

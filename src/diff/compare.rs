@@ -3,8 +3,9 @@
 //! Objects are matched by apiVersion, kind, namespace and name within their unit (an
 //! environment directory or `argocd`), as Argo CD tracks them. Changes are computed on the real
 //! values; what a report may print goes through [`redact`], which replaces every SealedSecret
-//! `encryptedData` value (and `spec.template.data`) and every value of a plain `Secret`'s
-//! `data`/`stringData` (and its last-applied annotation) with a fixed marker.
+//! `encryptedData` value (and `spec.template.data`, and every annotation of its template) and
+//! every value of a plain `Secret`'s `data`/`stringData` (and every annotation) with a fixed
+//! marker.
 
 use std::collections::BTreeMap;
 
@@ -166,18 +167,30 @@ fn is_scalar(value: &Option<Value>) -> bool {
 }
 
 /// Is the value at `path` (keys from the object's root) a secret value of an object of `kind`?
+/// Every annotation of a Secret and of a SealedSecret's template counts (#23): the template's
+/// annotations are copied to the Secret in plain text, and `last-applied-configuration` (or an
+/// annotation someone filled by hand) can hold the very values sealed beside it.
 fn secret_path(kind: &str, path: &[String]) -> Option<&'static str> {
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     match (kind, path.as_slice()) {
         ("SealedSecret", ["spec", "encryptedData", _]) => Some(SEALED_MARKER),
         ("SealedSecret", ["spec", "template", "data", _]) => Some(SEALED_MARKER),
+        ("SealedSecret", ["spec", "template", "metadata", "annotations", _]) => Some(SECRET_MARKER),
         ("Secret", ["data" | "stringData", _]) => Some(SECRET_MARKER),
-        (
-            "Secret",
-            ["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"],
-        ) => Some(SECRET_MARKER),
+        ("Secret", ["metadata", "annotations", _]) => Some(SECRET_MARKER),
         _ => None,
     }
+}
+
+/// A changed sealed value is reported as re-sealed; any other secret value as changed.
+fn resealed(path: &[String]) -> bool {
+    matches!(
+        path.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["spec", "encryptedData", _] | ["spec", "template", "data", _]
+    )
 }
 
 fn field_changes(
@@ -194,7 +207,11 @@ fn field_changes(
     if let Some(marker) = secret_path(kind, path) {
         out.push(FieldChange {
             path: path.join("."),
-            change: if sealed { "resealed" } else { "changed" },
+            change: if sealed && resealed(path) {
+                "resealed"
+            } else {
+                "changed"
+            },
             old: Some(Value::String(marker.to_string())),
             new: Some(Value::String(marker.to_string())),
         });
@@ -287,6 +304,37 @@ mod tests {
         );
         assert_eq!(changes[0].fields[0].new, Some(json!("v2")));
         assert!(changes[0].yaml_diff.is_none());
+    }
+
+    #[test]
+    fn template_and_secret_annotations_are_never_printed() {
+        let applied = r#"{"stringData":{"url":"canary-applied"}}"#;
+        let old = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+            "metadata": {"name": "db", "annotations": {"team": "core"}},
+            "spec": {"encryptedData": {"url": "AAAA"}, "template": {"metadata": {}}}});
+        let mut new = old.clone();
+        new["spec"]["template"]["metadata"]["annotations"] = json!({
+            "kubectl.kubernetes.io/last-applied-configuration": applied,
+            "note": "canary-note"});
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s", "annotations": {"hand": "canary-hand"}}});
+        let changes = compare(
+            &one(vec![old.clone()]),
+            &one(vec![new.clone(), secret]),
+            3,
+            "HEAD",
+        );
+        let mut printed = format!("{changes:?}");
+        printed.push_str(&crate::yaml::emit(&redact(&new)));
+        for secret in ["canary-applied", "canary-note", "canary-hand"] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+        // Not a re-seal, and the SealedSecret's own annotations are not secret.
+        assert!(changes[0]
+            .fields
+            .iter()
+            .all(|field| field.change != "resealed"));
+        assert_eq!(redact(&old)["metadata"]["annotations"]["team"], "core");
     }
 
     #[test]

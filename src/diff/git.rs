@@ -1,14 +1,16 @@
 //! The repository as it was at a revision, copied out of git's object store.
 //!
 //! `git ls-tree -r -z REV:<prefix>` lists the blobs under the dbos-gitops root and one
-//! `git cat-file --batch` streams their contents. Neither command reads or writes the index or
+//! `git cat-file --batch` streams their contents: once to take each file's digest (nothing is
+//! kept), and once more for the files of the units that changed, which are copied out. Neither command reads or writes the index or
 //! the work tree (unlike `checkout`, `worktree add` or `read-tree`), and unlike `git archive`
 //! neither applies `export-ignore`/`export-subst` attributes, so the copy is exactly the commit.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::check::inputs::{self, Digests};
 use crate::error::Error;
 
 /// Where the dbos-gitops root sits inside its git repository (`""` at the top, else `dir/`).
@@ -47,13 +49,19 @@ pub fn resolve(root: &Path, revision: &str) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
-/// Copies every file under `prefix` at `commit` into `destination`. A prefix that does not
-/// exist at that commit (the repository was created later) gives an empty tree.
-pub fn export(root: &Path, commit: &str, prefix: &str, destination: &Path) -> Result<(), Error> {
+/// One file of the revision: its blob id and path relative to the dbos-gitops root.
+pub struct Blob {
+    pub object: String,
+    pub path: String,
+}
+
+/// Every plain file under `prefix` at `commit`. A prefix that does not exist at that commit
+/// (the repository was created later) gives none.
+pub fn list(root: &Path, commit: &str, prefix: &str) -> Result<Vec<Blob>, Error> {
     let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
     let exists = git(root, &["rev-parse", "--verify", "--quiet", &tree])?;
     if !exists.status.success() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // `--full-tree`: from a subdirectory, ls-tree would otherwise list only entries under the
     // same subdirectory of `tree`, i.e. nothing.
@@ -63,7 +71,7 @@ pub fn export(root: &Path, commit: &str, prefix: &str, destination: &Path) -> Re
     }
     // Entries are `mode SP type SP object TAB path NUL`; only plain files matter to kustomize
     // (symbolic links and submodules are left out).
-    let mut blobs: Vec<(String, PathBuf)> = Vec::new();
+    let mut blobs = Vec::new();
     for entry in listing.stdout.split(|byte| *byte == 0) {
         let entry = String::from_utf8_lossy(entry);
         let Some((meta, path)) = entry.split_once('\t') else {
@@ -71,34 +79,80 @@ pub fn export(root: &Path, commit: &str, prefix: &str, destination: &Path) -> Re
         };
         let fields: Vec<&str> = meta.split(' ').collect();
         if fields.len() == 3 && fields[1] == "blob" && fields[0] != "120000" {
-            let relative = Path::new(path);
-            if relative
+            let normal = Path::new(path)
                 .components()
-                .all(|component| matches!(component, std::path::Component::Normal(_)))
-            {
-                blobs.push((fields[2].to_string(), destination.join(relative)));
+                .all(|component| matches!(component, std::path::Component::Normal(_)));
+            if normal {
+                blobs.push(Blob {
+                    object: fields[2].to_string(),
+                    path: path.to_string(),
+                });
             }
         }
     }
+    Ok(blobs)
+}
+
+/// Each blob's length and SHA-256 (what `check::inputs` keys on), streamed: no content is
+/// kept or written.
+pub fn digests(root: &Path, blobs: &[Blob]) -> Result<Digests, Error> {
+    let mut digests = Digests::new();
+    stream(root, blobs, |blob, content| {
+        digests.insert(blob.path.clone(), inputs::summary(content));
+        Ok(())
+    })?;
+    Ok(digests)
+}
+
+/// Copies `blobs` into `destination`, at their paths.
+pub fn export(root: &Path, blobs: &[&Blob], destination: &Path) -> Result<(), Error> {
+    let owned: Vec<Blob> = blobs
+        .iter()
+        .map(|blob| Blob {
+            object: blob.object.clone(),
+            path: blob.path.clone(),
+        })
+        .collect();
+    stream(root, &owned, |blob, content| {
+        let path = destination.join(&blob.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| Error::io(parent, "create", source))?;
+        }
+        std::fs::write(&path, content).map_err(|source| Error::io(&path, "write", source))
+    })
+}
+
+/// Every blob's content through one `git cat-file --batch`, one at a time.
+fn stream(
+    root: &Path,
+    blobs: &[Blob],
+    mut each: impl FnMut(&Blob, &[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     if blobs.is_empty() {
         return Ok(());
     }
     let mut child = Command::new("git")
         .args(["cat-file", "--batch"])
         .current_dir(root)
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .map_err(|source| Error::io("git", "run", source))?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(git_failed("cat-file", b"no pipes"));
+    };
     let requests: String = blobs
         .iter()
-        .map(|(object, _)| format!("{object}\n"))
+        .map(|blob| format!("{}\n", blob.object))
         .collect();
     let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
-    let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
-    for (object, path) in &blobs {
+    let mut reader = BufReader::new(stdout);
+    let mut content = Vec::new();
+    for blob in blobs {
         let mut header = String::new();
         reader
             .read_line(&mut header)
@@ -110,20 +164,17 @@ pub fn export(root: &Path, commit: &str, prefix: &str, destination: &Path) -> Re
             .and_then(|size| size.parse().ok())
             .ok_or_else(|| {
                 Error::input(format!(
-                    "git cat-file answered `{}` for {object}",
-                    header.trim()
+                    "git cat-file answered `{}` for {}",
+                    header.trim(),
+                    blob.object
                 ))
             })?;
-        let mut content = vec![0u8; size + 1];
+        content.resize(size + 1, 0);
         reader
             .read_exact(&mut content)
             .map_err(|source| Error::io("git cat-file", "read", source))?;
         content.pop();
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| Error::io(parent, "create", source))?;
-        }
-        std::fs::write(path, &content).map_err(|source| Error::io(path, "write", source))?;
+        each(blob, &content)?;
     }
     let _ = writer.join();
     let status = child

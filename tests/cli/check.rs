@@ -1208,3 +1208,39 @@ fn a_go_app_needs_a_migrate_image() {
     });
     expect_clean(&repo);
 }
+
+/// `check --strict` promises the overlays rendered (#23): without a kubectl that runs it fails,
+/// and a non-executable `kubectl` first on PATH is not one; `--no-render` asks for no render
+/// and passes as before.
+#[test]
+fn strict_fails_when_the_render_could_not_run() {
+    let repo = clean_repo();
+    let decoy = tempfile::tempdir().unwrap();
+    std::fs::write(decoy.path().join("kubectl"), "#!/bin/sh\nexit 0\n").unwrap();
+    let path = decoy.path().display().to_string();
+    let check = |arguments: &[&str]| {
+        let mut command = repo.command(arguments);
+        command.env("PATH", &path);
+        Run::from(command.output().unwrap())
+    };
+    let unrendered = check(&["check", "--strict"]);
+    assert_eq!(
+        (unrendered.code, unrendered.stdout.as_str()),
+        (
+            1,
+            "0 errors, 0 warnings; render check skipped: kubectl not found\n"
+        ),
+        "{}",
+        unrendered.stderr
+    );
+    let loose = check(&["check"]);
+    assert_eq!(loose.code, 0, "without --strict a skip is not a failure");
+    let asked = check(&["check", "--strict", "--no-render"]);
+    assert_eq!(
+        (asked.code, asked.stdout.as_str()),
+        (
+            0,
+            "0 errors, 0 warnings; render check skipped: --no-render\n"
+        )
+    );
+}

@@ -98,11 +98,20 @@ impl Harness {
 
     /// The cached facts, one file per render.
     fn entries(&self) -> Vec<PathBuf> {
+        self.cached("json")
+    }
+
+    /// The cached render texts, one file per render.
+    fn text_entries(&self) -> Vec<PathBuf> {
+        self.cached("render")
+    }
+
+    fn cached(&self, extension: &str) -> Vec<PathBuf> {
         let dir = self.repo.home.path().join(".cache/dbos-gitops/render");
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .filter(|path| path.extension().is_some_and(|ext| ext == extension))
             .collect();
         entries.sort();
         entries
@@ -195,17 +204,21 @@ fn another_kubectl_renders_afresh() {
     assert_eq!((h.renders(), h.versions()), (2, 4));
 }
 
+/// Entries are authenticated (#23): an entry edited in place, truncated, or not ours is a
+/// miss, so a planted fact never reaches the findings.
 #[test]
-fn cached_facts_are_used_only_whole_and_of_this_version() {
+fn cached_facts_are_used_only_whole_and_authenticated() {
     let Some(h) = Harness::new(TestRepo::prod()) else {
         return;
     };
     let cold = h.check(&[], None);
     assert_eq!(h.renders(), 1);
     let [entry] = h.entries().try_into().expect("one entry");
-    let original = std::fs::read_to_string(&entry).unwrap();
-    let mut stored: serde_json::Value = serde_json::from_str(&original).unwrap();
-    stored["facts"]["references"]
+    let original = std::fs::read(&entry).unwrap();
+    let newline = original.iter().position(|byte| *byte == b'\n').unwrap();
+    let (tag, payload) = (&original[..=newline], &original[newline + 1..]);
+    let mut stored: serde_json::Value = serde_json::from_slice(payload).unwrap();
+    stored["references"]
         .as_array_mut()
         .expect("references")
         .push(serde_json::json!([
@@ -213,30 +226,37 @@ fn cached_facts_are_used_only_whole_and_of_this_version() {
             "planted-key",
             "Deployment/planted"
         ]));
-    let planted = "secret `planted-secret` (key `planted-key`) is referenced by Deployment `planted` but not sealed";
+    let planted = [tag, stored.to_string().as_bytes()].concat();
 
-    // A fact of this version is used as it is (nothing renders), and the findings are
-    // computed from it now: the planted reference is reported.
-    std::fs::write(&entry, stored.to_string()).unwrap();
-    let warm = h.check(&[], None);
+    // The edited entry keeps its old tag: a miss. The facts are taken again from the render's
+    // text (cached beside them: no kubectl runs) and the entry is replaced.
+    std::fs::write(&entry, &planted).unwrap();
+    assert_eq!(h.check(&[], None), cold, "the planted fact is not reported");
+    assert_eq!(h.renders(), 1, "edited: facts from the cached text");
+    assert_eq!(std::fs::read(&entry).unwrap(), original);
+
+    // An untagged entry (as written by an older version), a truncated one, and one that is
+    // not JSON at all: misses, same findings, replaced.
+    for damaged in [
+        payload.to_vec(),
+        original[..original.len() / 2].to_vec(),
+        b"\xff\x00not json".to_vec(),
+    ] {
+        std::fs::write(&entry, &damaged).unwrap();
+        assert_eq!(h.check(&[], None), cold);
+        assert_eq!(std::fs::read(&entry).unwrap(), original);
+    }
     assert_eq!(h.renders(), 1);
-    assert!(warm.contains(planted), "{warm}");
 
-    // The same entry written by other extraction code: not used, rendered and replaced.
-    stored["version"] = "0.0.0/0/other-rules".into();
-    std::fs::write(&entry, stored.to_string()).unwrap();
-    assert_eq!(h.check(&[], None), cold);
-    assert_eq!(h.renders(), 2, "other version: renders");
-    assert_eq!(std::fs::read_to_string(&entry).unwrap(), original);
-
-    // A truncated entry, and one that is not JSON at all: renders, same findings.
-    std::fs::write(&entry, &original[..original.len() / 2]).unwrap();
-    assert_eq!(h.check(&[], None), cold);
-    assert_eq!(h.renders(), 3, "truncated: renders");
-    assert_eq!(std::fs::read_to_string(&entry).unwrap(), original);
-    std::fs::write(&entry, b"\xff\x00not json").unwrap();
-    assert_eq!(h.check(&[], None), cold);
-    assert_eq!(h.renders(), 4, "garbage: renders");
+    // A planted render text (a Deployment reading an unsealed secret) under the old tag: a
+    // miss too, so kubectl renders and the planted object is never seen.
+    let [text] = h.text_entries().try_into().expect("one text entry");
+    let text_bytes = std::fs::read(&text).unwrap();
+    let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: planted\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        env:\n        - name: A\n          valueFrom:\n            secretKeyRef: {name: planted-secret, key: planted-key}\n";
+    std::fs::write(&text, [&text_bytes[..], deployment.as_bytes()].concat()).unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    assert_eq!(h.check(&[], None), cold, "the planted render is not used");
+    assert_eq!(h.renders(), 2, "planted text: renders");
 
     // An entry that cannot be read or replaced (a directory in its place): the check still
     // runs and reports the same, every time.
@@ -244,7 +264,7 @@ fn cached_facts_are_used_only_whole_and_of_this_version() {
     std::fs::create_dir(&entry).unwrap();
     assert_eq!(h.check(&[], None), cold);
     assert_eq!(h.check(&[], None), cold);
-    assert_eq!(h.renders(), 6);
+    assert_eq!(h.renders(), 2, "the cached text still serves");
     assert!(entry.is_dir());
 }
 
@@ -297,4 +317,97 @@ fn unused_entries_age_out_and_used_ones_stay() {
     assert!(used.exists(), "renewed yesterday at the latest: kept");
     assert!(kept.exists(), "a file that is not ours is never removed");
     assert_eq!(h.entries().len(), 2);
+}
+
+/// kubectl upgraded behind a wrapper script that does not change (#23): the version memo is
+/// keyed on the wrapper, so it is trusted for a day at most; the next day's run asks kubectl
+/// again, sees the new version and renders afresh.
+#[test]
+fn a_kubectl_upgraded_behind_a_wrapper_is_noticed_within_a_day() {
+    let Some(h) = Harness::new(TestRepo::prod()) else {
+        return;
+    };
+    let generation = h.tools.path().join("generation");
+    std::fs::write(&generation, "1").unwrap();
+    let script = h.tools.path().join("bin/kubectl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{log}'\n\
+             if [ \"$1\" = version ]; then '{real}' \"$@\" || exit; cat '{generation}'; exit 0; fi\n\
+             exec '{real}' \"$@\"\n",
+            log = h.log.display(),
+            real = h.real.display(),
+            generation = generation.display()
+        ),
+    )
+    .unwrap();
+    let cold = h.check(&[], None);
+    assert_eq!((h.renders(), h.versions()), (1, 1));
+    std::fs::write(&generation, "2").unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(
+        (h.renders(), h.versions()),
+        (1, 1),
+        "the same day: the memo holds"
+    );
+    // A day later: the memo is read again from kubectl, which is another version now.
+    let memo = std::fs::read_dir(h.repo.home.path().join(".cache/dbos-gitops/render"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "version"))
+        .expect("a version memo");
+    let file = std::fs::File::options().write(true).open(&memo).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600))
+        .unwrap();
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(
+        (h.renders(), h.versions()),
+        (2, 2),
+        "next day: asked, renders"
+    );
+}
+
+/// A cache directory others can write (a shared 1777 `DBOS_GITOPS_CACHE_DIR`) is not used at
+/// all (#23): every check renders, and nothing is stored in it for others to read; an entry
+/// owned by another user (when the test can make one) is a miss.
+#[test]
+fn a_cache_others_can_write_is_not_used() {
+    let Some(h) = Harness::new(TestRepo::prod()) else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt as _;
+    let shared = h.tools.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let cold = h.check(&[], Some(&shared));
+    assert_eq!(h.check(&[], Some(&shared)), cold);
+    assert_eq!(
+        h.renders(),
+        2,
+        "a world-writable cache: every check renders"
+    );
+    assert_eq!(
+        std::fs::read_dir(&shared).unwrap().count(),
+        0,
+        "nothing stored"
+    );
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o775)).unwrap();
+    h.check(&[], Some(&shared));
+    assert_eq!(h.renders(), 3, "group-writable: the same");
+
+    // Our own private cache works; an entry given to another user is not used.
+    h.check(&[], None);
+    h.check(&[], None);
+    assert_eq!(h.renders(), 4);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: the foreign-owner case is not run");
+        return;
+    }
+    for entry in h.entries().iter().chain(&h.text_entries()) {
+        std::os::unix::fs::chown(entry, Some(65534), Some(65534)).unwrap();
+    }
+    assert_eq!(h.check(&[], None), cold);
+    assert_eq!(h.renders(), 5, "entries of another user: renders");
 }

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod check_cache;
 mod check_holes;
+mod check_hostile;
 mod example;
 mod expect;
 mod faults;
@@ -43,6 +44,7 @@ mod cutover;
 mod dex;
 // Review and CI (#15).
 mod diff;
+mod diff_scale;
 mod schema;
 mod tls;
 // TLS to PostgreSQL (#20).
