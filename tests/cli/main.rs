@@ -36,6 +36,7 @@ mod rollback;
 
 // Minted secrets (#4).
 mod dex;
+mod gateway;
 // Review and CI (#15).
 mod diff;
 mod schema;

@@ -408,11 +408,18 @@ fn argocd_objects_follow_the_sync_policy_and_validate() {
     for wanted in [
         "CreateNamespace=true",
         "ServerSideApply=true",
-        "PruneLast=true",
         "RespectIgnoreDifferences=true",
     ] {
         assert!(options.contains(&wanted), "{options:?}");
     }
+    // #21.5: with PruneLast, gitops-engine puts every prune in a wave after the routing wave
+    // (`syncPhaseLastWave + 1`), which waits for the Ingress's or Gateway's health.
+    assert!(!options.contains(&"PruneLast=true"), "{options:?}");
+    // #21.6: Argo CD 3.x Server-Side Diff.
+    assert_eq!(
+        application["metadata"]["annotations"]["argocd.argoproj.io/compare-options"],
+        "ServerSideDiff=true"
+    );
     assert!(spec["syncPolicy"]["retry"]["limit"].as_u64().unwrap() > 0);
 
     let root = &parse_yaml_stream(&repo.read("argocd/root.yaml"))[0];
