@@ -475,7 +475,8 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
     let env = repo
         .read("environments/on/env.yaml")
         .replace("app-role: dbos_app_role", "app-role: \"0755\"");
-    let env = env.replace("class: nginx", "class: \"1:20\"");
+    // A class must be a Kubernetes name since #21.9 (`1:20` is refused); `0x1f` is YAML 1.1 hex.
+    let env = env.replace("class: nginx", "class: \"0x1f\"");
     repo.write("environments/on/env.yaml", &env);
     repo.write(
         "environments/on/versions.yaml",
@@ -517,7 +518,7 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
     assert_eq!(command[command.len() - 1], "0755");
     assert_eq!(
         find(&objects, "Ingress", "dbos")["spec"]["ingressClassName"],
-        "1:20"
+        "0x1f"
     );
 }
 
