@@ -19,6 +19,7 @@ mod generated;
 mod links;
 mod plaintext;
 mod render;
+mod routing;
 mod sealed;
 mod secrets;
 mod stack;
@@ -258,6 +259,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         findings.extend(sealed::check(check));
         findings.extend(secrets::check(check));
         findings.extend(stack::check(check));
+        findings.extend(routing::check(check));
         findings.extend(certificates::tls_cert(
             &loaded.root,
             check,

@@ -676,3 +676,60 @@ fn autoscaled_versions_keep_their_replicas_through_the_handover() {
     assert_eq!(ignored(&repo), ["dbos-app-v2", "dbos-app-v3"]);
     assert_eq!(replicas(&repo, "v3"), Value::Null);
 }
+
+/// `check` says what the rendered objects cannot: no idle-timeout policy for an implementation
+/// other than Envoy Gateway, no selectable Cilium proxy.
+#[test]
+fn check_warns_where_the_implementation_needs_configuring() {
+    let codes = |flags: &[&str]| -> String {
+        let repo = env_repo(flags);
+        repo.run(&["check", "--no-render", "--format", "json"])
+            .stdout
+    };
+    let envoy = codes(&["--gateway-class", "eg"]);
+    assert!(!envoy.contains("\"gateway-idle-timeout\""), "{envoy}");
+    let ngf = codes(&["--gateway-implementation", "nginx-gateway-fabric"]);
+    assert!(ngf.contains("\"gateway-idle-timeout\""), "{ngf}");
+    assert!(!ngf.contains("\"gateway-network-peer\""), "{ngf}");
+    let shared = codes(&["--gateway", "infra/edge/https"]);
+    assert!(shared.contains("\"gateway-idle-timeout\""), "{shared}");
+    let cilium = codes(&["--gateway-implementation", "cilium"]);
+    assert!(cilium.contains("\"gateway-network-peer\""), "{cilium}");
+}
+
+/// #21.9: names follow the Kubernetes rules for what they name; an IP address is no domain.
+#[test]
+fn gateway_and_class_names_and_ip_domains_are_refused() {
+    let repo = TestRepo::new();
+    for flags in [
+        vec!["--ingress-class", "ngi nx"],
+        vec!["--gateway-class", "e\ng"],
+        vec!["--gateway", "infra"],
+        vec!["--gateway", "Infra/edge"],
+        vec!["--domain", "10.0.0.1"],
+    ] {
+        let mut arguments = vec!["init", "env", "prod"];
+        arguments.extend_from_slice(&flags);
+        let run = repo.fails(&arguments, 2);
+        assert!(!run.stderr.is_empty(), "{flags:?}");
+        assert!(
+            !repo.exists("environments/prod"),
+            "{flags:?} wrote the environment"
+        );
+    }
+    let repo = env_repo(&["--ingress-class", "nginx"]);
+    for (from, to, field) in [
+        ("  class: nginx\n", "  class: \"ngi nx\"\n", "ingress.class"),
+        (
+            "domain: dbos.acme.com\n",
+            "domain: 10.0.0.1\n",
+            "IP address",
+        ),
+    ] {
+        let before = repo.read("environments/prod/env.yaml");
+        repo.write("environments/prod/env.yaml", &before.replace(from, to));
+        let run = repo.fails(&["build"], 2);
+        assert!(run.stderr.contains(field), "{}", run.stderr);
+        repo.write("environments/prod/env.yaml", &before);
+    }
+}
