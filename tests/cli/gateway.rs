@@ -733,3 +733,38 @@ fn gateway_and_class_names_and_ip_domains_are_refused() {
         repo.write("environments/prod/env.yaml", &before);
     }
 }
+
+/// #21.8: with Dex and a self-signed certificate Conductor trusts the published CA as the app
+/// pods do (it may fetch the issuer's discovery document through the proxy), and keeps the
+/// JWKS variable; Dex runs the release we test.
+#[test]
+fn conductor_trusts_the_self_signed_issuer() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let repo = env_repo(&["--oidc", "dex"]);
+    repo.ok(&["tls", "--env", "prod"]);
+    let objects = repo.kustomize("prod");
+    let conductor = find(&objects, "Deployment", "conductor");
+    let pod = &conductor["spec"]["template"]["spec"];
+    assert_eq!(pod["initContainers"][0]["name"], "setup-certs");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|volume| volume["name"] == "tls-cert")
+        .unwrap();
+    assert_eq!(volume["configMap"]["name"], "dbos-ca");
+    // The ConfigMap exists in the same render.
+    find(&objects, "ConfigMap", "dbos-ca");
+    assert_eq!(
+        container_env(conductor, "SSL_CERT_FILE").unwrap()["value"],
+        "/certs/ca-certificates.crt"
+    );
+    assert!(container_env(conductor, "DBOS_OAUTH_JWKS_URL").is_some());
+    assert_eq!(
+        find(&objects, "Deployment", "dex")["spec"]["template"]["spec"]["containers"][0]["image"],
+        "dexidp/dex:v2.45.1"
+    );
+    validate_schemas(&objects);
+}
