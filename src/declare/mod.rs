@@ -806,6 +806,38 @@ mod tests {
     }
 
     #[test]
+    fn gateway_settings_round_trip_and_stay_absent_by_default() {
+        assert!(sample_env().ingress.gateway.is_none());
+        let text = env_file_text(&sample_env());
+        assert!(!text.contains("gateway:"), "{text}");
+        for gateway in [
+            GatewaySpec {
+                class: Some("eg".into()),
+                ..GatewaySpec::default()
+            },
+            GatewaySpec {
+                parent: Some("infra/shared/https".into()),
+                implementation: GatewayImplementation::Istio,
+                keep_ingress: true,
+                data_plane: Some(DataPlaneSpec {
+                    namespace: Namespace::new("edge").unwrap(),
+                    labels: [("app.kubernetes.io/name".to_string(), "edge".to_string())].into(),
+                }),
+                class: None,
+            },
+        ] {
+            let mut spec = sample_env();
+            spec.ingress.gateway = Some(gateway);
+            let text = env_file_text(&spec);
+            assert_eq!(
+                parse_env(Path::new("env.yaml"), &text).unwrap(),
+                spec,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn tls_settings_and_dex_users_round_trip() {
         let mut spec = sample_env();
         spec.ingress.tls = TlsSource::CertManager;
