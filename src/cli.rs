@@ -181,6 +181,39 @@ pub struct InitEnvArgs {
     /// Name of the first application version
     #[arg(long, value_name = "V", default_value = "v1", requires = "app_image")]
     pub version: String,
+    /// Route through Gateway API with this environment's own Gateway of GatewayClass CLASS
+    /// (the default, with class `eg`: Envoy Gateway)
+    #[arg(long, value_name = "CLASS", conflicts_with_all = ["gateway", "ingress_class"])]
+    pub gateway_class: Option<String>,
+    /// Route through Gateway API on the platform's shared Gateway NAMESPACE/NAME (TLS through
+    /// a ListenerSet) or NAMESPACE/NAME/SECTION (a listener of it; TLS through a ReferenceGrant)
+    #[arg(
+        long,
+        value_name = "NAMESPACE/NAME[/SECTION]",
+        conflicts_with = "ingress_class"
+    )]
+    pub gateway: Option<String>,
+    /// The Gateway API implementation: decides the NetworkPolicy peer and the timeout policies
+    #[arg(
+        long,
+        value_enum,
+        default_value = "envoy-gateway",
+        conflicts_with = "ingress_class"
+    )]
+    pub gateway_implementation: GatewayImplementationArg,
+    /// Route through an `Ingress` of IngressClass CLASS instead (clusters still on ingress-nginx)
+    #[arg(long, value_name = "CLASS")]
+    pub ingress_class: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum GatewayImplementationArg {
+    EnvoyGateway,
+    NginxGatewayFabric,
+    Istio,
+    Kgateway,
+    Cilium,
+    Other,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

@@ -239,3 +239,31 @@ fn base_is_the_repository_base() {
         insta::assert_debug_snapshot!("base_files", paths);
     });
 }
+
+/// Gateway API (#21): the environment's own Envoy Gateway, host routing.
+const GATEWAY: &str = "namespace: dbos-prod\ndomain: dbos.acme.com\ningress:\n  gateway:\n    class: eg\n    implementation: envoy-gateway\napp:\n  name: shop\n";
+
+#[test]
+fn gateway_own_host_routing() {
+    assert_masked("gateway_own_host_routing", &render(GATEWAY));
+}
+
+#[test]
+fn gateway_shared_listener_set_path_routing_cert_manager() {
+    assert_masked(
+        "gateway_shared_listener_set_path_routing_cert_manager",
+        &render(
+            "namespace: dbos-prod\ndomain: dbos.acme.com\nrouting: path\noidc: dex\ningress:\n  tls: cert-manager\n  cluster-issuer: letsencrypt-prod\n  gateway:\n    parent: infra/shared\n    implementation: envoy-gateway\napp:\n  name: shop\n",
+        ),
+    );
+}
+
+#[test]
+fn gateway_shared_section_keep_ingress() {
+    assert_masked(
+        "gateway_shared_section_keep_ingress",
+        &render(
+            "namespace: dbos-prod\ndomain: dbos.acme.com\ningress:\n  gateway:\n    parent: infra/shared/https\n    implementation: nginx-gateway-fabric\n    keep-ingress: true\napp:\n  name: shop\n",
+        ),
+    );
+}

@@ -23,6 +23,7 @@ mod plaintext;
 pub mod pool;
 mod render;
 mod repo_url;
+mod routing;
 mod sealed;
 mod sealed_objects;
 mod secrets;
@@ -263,6 +264,7 @@ pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
         findings.extend(sealed::check(check));
         findings.extend(secrets::check(check));
         findings.extend(stack::check(check));
+        findings.extend(routing::check(check));
         findings.extend(certificates::tls_cert(
             &loaded.root,
             check,

@@ -266,6 +266,23 @@ fn references(objects: &[Value]) -> Vec<(String, String, String)> {
                 }
                 continue;
             }
+            // #21: a Gateway's or ListenerSet's HTTPS listeners read their certificate.
+            "Gateway" | "ListenerSet" => {
+                let listeners = object["spec"]["listeners"].as_array().into_iter().flatten();
+                for reference in listeners.flat_map(|listener| {
+                    listener["tls"]["certificateRefs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                }) {
+                    if let Some(secret) = reference["name"].as_str() {
+                        for key in ["tls.crt", "tls.key"] {
+                            found.push((secret.to_string(), key.to_string(), used_by.clone()));
+                        }
+                    }
+                }
+                continue;
+            }
             "TriggerAuthentication" => {
                 for target in object["spec"]["secretTargetRef"]
                     .as_array()

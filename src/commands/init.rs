@@ -137,6 +137,40 @@ fn gitignore(root: &Path) -> Result<String, Error> {
     ))
 }
 
+/// `--ingress-class` keeps the `Ingress`; otherwise the environment routes through Gateway API
+/// (#21): its own Gateway (`--gateway-class`, default `eg`) or a shared one (`--gateway`).
+fn routing_api(env_spec: &mut EnvSpec, arguments: &InitEnvArgs) -> Result<(), Error> {
+    use crate::cli::GatewayImplementationArg as Arg;
+    use crate::declare::{GatewayImplementation as Implementation, GatewaySpec};
+    if let Some(class) = &arguments.ingress_class {
+        crate::declare::names::check_object_name(class)
+            .map_err(|message| Error::input(format!("--ingress-class {message}")))?;
+        env_spec.ingress.class = class.clone();
+        return Ok(());
+    }
+    let implementation = match arguments.gateway_implementation {
+        Arg::EnvoyGateway => Implementation::EnvoyGateway,
+        Arg::NginxGatewayFabric => Implementation::NginxGatewayFabric,
+        Arg::Istio => Implementation::Istio,
+        Arg::Kgateway => Implementation::Kgateway,
+        Arg::Cilium => Implementation::Cilium,
+        Arg::Other => Implementation::Other,
+    };
+    let class = match (&arguments.gateway, &arguments.gateway_class) {
+        (Some(_), _) => None,
+        (None, Some(class)) => Some(class.clone()),
+        (None, None) => Some(crate::model::DEFAULT_GATEWAY_CLASS.to_string()),
+    };
+    env_spec.ingress.gateway = Some(GatewaySpec {
+        class,
+        parent: arguments.gateway.clone(),
+        implementation,
+        keep_ingress: false,
+        data_plane: None,
+    });
+    Ok(())
+}
+
 pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error> {
     let root = context.root()?;
     crate::repo::lock::acquire(&root)?;
@@ -168,6 +202,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         Path::new(ENV_FILE),
         &format!("namespace: {namespace}\ndomain: {domain}\n"),
     )?;
+    routing_api(&mut env_spec, &arguments)?;
     if let Some(cluster) = arguments.cluster {
         env_spec.cluster = cluster;
     }

@@ -151,6 +151,70 @@ pub struct IngressSpec {
     /// The namespace the ingress controller runs in: the NetworkPolicies admit its pods.
     #[serde(default = "default_ingress_controller_namespace")]
     pub controller_namespace: Namespace,
+    /// Route through Gateway API instead of an `Ingress` (#21). Absent: the `Ingress` of
+    /// `class`, as before the Gateway API support, so an existing env.yaml renders unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewaySpec>,
+}
+
+/// The Gateway API implementation that programs the Gateway: decides the data plane the
+/// NetworkPolicies admit and the idle-timeout policy rendered beside the routes.
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatewayImplementation {
+    #[default]
+    EnvoyGateway,
+    NginxGatewayFabric,
+    Istio,
+    Kgateway,
+    Cilium,
+    Other,
+}
+
+impl GatewayImplementation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnvoyGateway => "envoy-gateway",
+            Self::NginxGatewayFabric => "nginx-gateway-fabric",
+            Self::Istio => "istio",
+            Self::Kgateway => "kgateway",
+            Self::Cilium => "cilium",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// `ingress.gateway`: the environment's own Gateway of `class`, or routes attached to the
+/// platform's shared Gateway `parent` (`NAMESPACE/NAME[/SECTION]`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GatewaySpec {
+    /// The GatewayClass of the environment's own Gateway (default `eg`, Envoy Gateway's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// A shared Gateway: `NAMESPACE/NAME` (TLS through a ListenerSet) or
+    /// `NAMESPACE/NAME/SECTION` (a listener of it; TLS through a ReferenceGrant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub implementation: GatewayImplementation,
+    /// Keep rendering the `Ingress` beside the Gateway while traffic moves (README runbook).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_ingress: bool,
+    /// The proxy pods the NetworkPolicies admit, when the implementation's default is wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_plane: Option<DataPlaneSpec>,
+}
+
+/// Where the Gateway's proxy pods run and their labels.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DataPlaneSpec {
+    pub namespace: Namespace,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for IngressSpec {
@@ -160,6 +224,7 @@ impl Default for IngressSpec {
             tls: TlsSource::default(),
             cluster_issuer: None,
             controller_namespace: default_ingress_controller_namespace(),
+            gateway: None,
         }
     }
 }
@@ -539,12 +604,7 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
          routing: {routing}\n\
          # OIDC login for Console and Conductor: none | dex\n\
          oidc: {oidc}\n\
-         ingress:\n  class: {class}\n\
-         \x20 # self-signed (`dbos-gitops tls` issues and seals it) | cert-manager (needs cluster-issuer)\n\
-         \x20 tls: {tls}\n\
-         {cluster_issuer}\
-         \x20 # The ingress controller's namespace, admitted by the NetworkPolicies.\n\
-         \x20 controller-namespace: {controller_namespace}\n\
+         {ingress}\
          # Conductor and Console are released together: pin one version for both.\n\
          conductor:\n  image: {conductor_image}\n  # 2 or more: anti-affinity, a PodDisruptionBudget and pod-IP advertising\n  replicas: {conductor_replicas}\n\
          {allow_unauthenticated}\
@@ -578,16 +638,7 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
         namespace = spec.namespace,
         cluster = quote(&spec.cluster),
         domain = quote(&spec.domain),
-        class = quote(&spec.ingress.class),
-        tls = match spec.ingress.tls {
-            TlsSource::SelfSigned => "self-signed",
-            TlsSource::CertManager => "cert-manager",
-        },
-        cluster_issuer = match &spec.ingress.cluster_issuer {
-            Some(issuer) => format!("  cluster-issuer: {}\n", quote(issuer)),
-            None => "  # cluster-issuer: letsencrypt-prod\n".to_string(),
-        },
-        controller_namespace = spec.ingress.controller_namespace,
+        ingress = ingress_block_text(&spec.ingress),
         allow_unauthenticated = if spec.conductor.allow_unauthenticated {
             "  # Conductor authenticates nothing without OAuth; it is routed publicly anyway.\n  allow-unauthenticated: true\n"
         } else {
@@ -604,6 +655,113 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
         },
         app_role = quote(&spec.app.migrate.app_role),
     )
+}
+
+/// The `ingress:` block of the env.yaml template: the Gateway API settings when `gateway` is
+/// set (the `Ingress` ones then only as comments, unless they differ from the defaults), else
+/// the `Ingress` ones as before.
+fn ingress_block_text(ingress: &IngressSpec) -> String {
+    let quote = crate::yaml::quote_if_needed;
+    let mut text = String::from("ingress:\n");
+    let class_is_default = ingress.class == default_ingress_class();
+    let namespace_is_default =
+        ingress.controller_namespace == default_ingress_controller_namespace();
+    let gateway_only = ingress
+        .gateway
+        .as_ref()
+        .is_some_and(|gateway| !gateway.keep_ingress);
+    if let Some(gateway) = &ingress.gateway {
+        text.push_str(&gateway_block_text(gateway));
+    }
+    let comment = if gateway_only { "# " } else { "" };
+    text.push_str(
+        "  # The IngressClass of the `Ingress` (without `gateway`, or with `keep-ingress`).\n",
+    );
+    if gateway_only && class_is_default {
+        text.push_str(&format!("  # class: {}\n", quote(&ingress.class)));
+    } else {
+        text.push_str(&format!("  class: {}\n", quote(&ingress.class)));
+    }
+    text.push_str(
+        "  # self-signed (`dbos-gitops tls` issues and seals it) | cert-manager (needs cluster-issuer)\n",
+    );
+    text.push_str(&format!(
+        "  tls: {}\n",
+        match ingress.tls {
+            TlsSource::SelfSigned => "self-signed",
+            TlsSource::CertManager => "cert-manager",
+        }
+    ));
+    match &ingress.cluster_issuer {
+        Some(issuer) => text.push_str(&format!("  cluster-issuer: {}\n", quote(issuer))),
+        None => text.push_str("  # cluster-issuer: letsencrypt-prod\n"),
+    }
+    text.push_str(
+        "  # The ingress controller's namespace, admitted by the NetworkPolicies (Ingress).\n",
+    );
+    let namespace_comment = if gateway_only && namespace_is_default {
+        comment
+    } else {
+        ""
+    };
+    text.push_str(&format!(
+        "  {namespace_comment}controller-namespace: {}\n",
+        ingress.controller_namespace
+    ));
+    text
+}
+
+fn gateway_block_text(gateway: &GatewaySpec) -> String {
+    let quote = crate::yaml::quote_if_needed;
+    let mut text = String::from(
+        "  # Gateway API routing: this environment's own Gateway of `class`, or routes on the\n\
+         \x20 # platform's shared Gateway `parent: NAMESPACE/NAME[/SECTION]` (README \"Routing\").\n\
+         \x20 gateway:\n",
+    );
+    match (&gateway.class, &gateway.parent) {
+        (_, Some(parent)) => {
+            if let Some(class) = &gateway.class {
+                text.push_str(&format!("    class: {}\n", quote(class)));
+            }
+            text.push_str(&format!("    parent: {}\n", quote(parent)));
+        }
+        (Some(class), None) => {
+            text.push_str(&format!(
+                "    class: {}\n    # parent: infra/shared-gateway\n",
+                quote(class)
+            ));
+        }
+        (None, None) => text.push_str("    # class: eg\n    # parent: infra/shared-gateway\n"),
+    }
+    text.push_str(&format!(
+        "    # envoy-gateway | nginx-gateway-fabric | istio | kgateway | cilium | other\n\
+         \x20   implementation: {}\n",
+        gateway.implementation.as_str()
+    ));
+    if gateway.keep_ingress {
+        text.push_str("    # the Ingress stays while traffic moves; remove once DNS points at the Gateway\n    keep-ingress: true\n");
+    } else {
+        text.push_str("    # keep-ingress: true   # also render the Ingress while traffic moves to the Gateway\n");
+    }
+    match &gateway.data_plane {
+        Some(plane) => {
+            text.push_str(&format!("    data-plane:\n      namespace: {}\n", plane.namespace));
+            if plane.labels.is_empty() {
+                text.push_str("      labels: {}\n");
+            } else {
+                text.push_str("      labels:\n");
+                for (key, value) in &plane.labels {
+                    text.push_str(&format!("        {}: {}\n", quote(key), quote(value)));
+                }
+            }
+        }
+        None => text.push_str(
+            "    # data-plane:            # the proxy pods the NetworkPolicies admit (default: derived)\n\
+             \x20   #   namespace: envoy-gateway-system\n\
+             \x20   #   labels: {gateway.envoyproxy.io/owning-gateway-name: dbos}\n",
+        ),
+    }
+    text
 }
 
 pub fn versions_file_text(spec: &VersionsSpec) -> String {
@@ -677,6 +835,38 @@ mod tests {
             keda.app.autoscaling.unwrap().keda_namespace.as_str(),
             "keda"
         );
+    }
+
+    #[test]
+    fn gateway_settings_round_trip_and_stay_absent_by_default() {
+        assert!(sample_env().ingress.gateway.is_none());
+        let text = env_file_text(&sample_env());
+        assert!(!text.contains("gateway:"), "{text}");
+        for gateway in [
+            GatewaySpec {
+                class: Some("eg".into()),
+                ..GatewaySpec::default()
+            },
+            GatewaySpec {
+                parent: Some("infra/shared/https".into()),
+                implementation: GatewayImplementation::Istio,
+                keep_ingress: true,
+                data_plane: Some(DataPlaneSpec {
+                    namespace: Namespace::new("edge").unwrap(),
+                    labels: [("app.kubernetes.io/name".to_string(), "edge".to_string())].into(),
+                }),
+                class: None,
+            },
+        ] {
+            let mut spec = sample_env();
+            spec.ingress.gateway = Some(gateway);
+            let text = env_file_text(&spec);
+            assert_eq!(
+                parse_env(Path::new("env.yaml"), &text).unwrap(),
+                spec,
+                "{text}"
+            );
+        }
     }
 
     #[test]

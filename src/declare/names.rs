@@ -28,6 +28,16 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
             "domain `{domain}` is not a lowercase DNS name such as `dbos.example.com`"
         ));
     }
+    // No top-level domain is numeric: `10.0.0.1` is an IP address, and `console.10.0.0.1` is a
+    // name browsers and certificates refuse (#21).
+    if labels
+        .last()
+        .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "domain `{domain}` is an IP address; the hosts `console.<domain>` need a DNS name such as `dbos.example.com`"
+        ));
+    }
     Ok(())
 }
 
@@ -61,6 +71,58 @@ pub fn check_secret_name(name: &str) -> Result<(), Error> {
             "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
         )))
     }
+}
+
+/// A Kubernetes object name (DNS-1123 subdomain: at most 253 characters, dot-separated
+/// labels): a GatewayClass, a Gateway, a listener, an IngressClass (#21). The message follows
+/// `is not ...`-style wording after the caller's noun.
+pub fn check_object_name(name: &str) -> Result<(), String> {
+    if name.len() <= 253 && name.split('.').all(|label| is_dns_label(label, 63)) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` is not a Kubernetes name: use lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+        name.escape_debug()
+    ))
+}
+
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+/// alphanumerics, `-`, `_`, `.` starting and ending with an alphanumeric.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(|prefix| check_object_name(prefix).is_ok());
+    if prefix_ok && is_label_value(name) && !name.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` is not a Kubernetes label key",
+        key.escape_debug()
+    ))
+}
+
+/// A label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending with
+/// an alphanumeric.
+pub fn check_label_value(value: &str) -> Result<(), String> {
+    if is_label_value(value) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` is not a Kubernetes label value",
+        value.escape_debug()
+    ))
+}
+
+fn is_label_value(value: &str) -> bool {
+    let edge_ok = |character: Option<char>| character.is_none_or(|c| c.is_ascii_alphanumeric());
+    value.len() <= 63
+        && edge_ok(value.chars().next())
+        && edge_ok(value.chars().last())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 macro_rules! label_newtype {

@@ -20,6 +20,10 @@ pub struct Host {
 pub(super) fn check_destination(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
     crate::declare::names::check_domain(&spec.domain)
         .map_err(|message| env_error(name, "env.yaml", message).field("domain"))?;
+    // The IngressClass is an object name: a space or a newline would reach the API server.
+    crate::declare::names::check_object_name(&spec.ingress.class).map_err(|message| {
+        env_error(name, "env.yaml", format!("ingress.class {message}")).field("ingress.class")
+    })?;
     Ok(())
 }
 

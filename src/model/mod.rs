@@ -12,12 +12,14 @@ mod autoscaling;
 mod conductor;
 mod console;
 mod dex;
+mod gateway;
 mod ingress;
 pub mod versions;
 
 pub use app::Version;
 pub use autoscaling::Autoscaling;
 pub use dex::{check_dex_secret_key, check_email, Dex, DexUser, DEX_CLIENT_ID};
+pub use gateway::{Attachment, Gateway, Peer, DEFAULT_GATEWAY_CLASS, GATEWAY_NAME};
 pub use ingress::Host;
 
 use crate::declare::{
@@ -69,6 +71,10 @@ pub struct Environment {
     pub ingress_class: String,
     /// The ingress controller's namespace, admitted by the NetworkPolicies.
     pub ingress_controller_namespace: Namespace,
+    /// Gateway API routing (#21); `None`: the `Ingress` alone, as before.
+    pub gateway: Option<Gateway>,
+    /// Whether the `Ingress` is rendered: without a gateway, or with `keep-ingress`.
+    pub ingress_rendered: bool,
     /// KEDA's namespace, admitted to the app pods; `Some` only with autoscaling.
     pub keda_namespace: Option<Namespace>,
     pub hosts: Vec<Host>,
@@ -232,6 +238,15 @@ fn resolve_env(input: EnvInput) -> Result<Environment, ResolveError> {
     let namespace = spec.namespace.clone();
     let (migrate_image, migrate_command) = app::migrate(&name, &spec, newest)?;
     let cluster_issuer = ingress::cluster_issuer(&name, &spec.ingress)?;
+    let gateway = match &spec.ingress.gateway {
+        Some(gateway) => Some(gateway::resolve(
+            &name,
+            gateway,
+            &namespace,
+            spec.ingress.tls,
+        )?),
+        None => None,
+    };
     let dex = match spec.oidc {
         Oidc::None => None,
         Oidc::Dex => Some(dex::resolve_dex(
@@ -259,6 +274,8 @@ fn resolve_env(input: EnvInput) -> Result<Environment, ResolveError> {
         oidc: spec.oidc,
         ingress_class: spec.ingress.class.clone(),
         ingress_controller_namespace: spec.ingress.controller_namespace.clone(),
+        ingress_rendered: gateway.as_ref().is_none_or(|gateway| gateway.keep_ingress),
+        gateway,
         hosts,
         conductor_image: spec.conductor.image.clone(),
         conductor_replicas: spec.conductor.replicas,

@@ -9,8 +9,9 @@
 use serde_json::{json, Value};
 
 use super::{meta, Tree};
+use crate::declare::GatewayImplementation;
 use crate::layout::{self, REPO_FILE};
-use crate::model::{Environment, Repo};
+use crate::model::{Attachment, Environment, Repo};
 
 /// Namespaced kinds the environments deploy, by API group.
 const NAMESPACED_KINDS: &[(&str, &str)] = &[
@@ -25,6 +26,41 @@ const NAMESPACED_KINDS: &[(&str, &str)] = &[
     ("keda.sh", "ScaledObject"),
     ("keda.sh", "TriggerAuthentication"),
 ];
+
+/// The Gateway API and Envoy Gateway kinds some environment renders (#21), in a fixed order:
+/// the project admits exactly those (the `Ingress` stays listed so a migrated environment's old
+/// Ingress can still be pruned).
+fn gateway_kinds(repo: &Repo) -> Vec<(&'static str, &'static str)> {
+    const GATEWAY: &str = "gateway.networking.k8s.io";
+    const ENVOY: &str = "gateway.envoyproxy.io";
+    let gateways: Vec<&crate::model::Gateway> = repo
+        .environments
+        .iter()
+        .filter_map(|env| env.gateway.as_ref())
+        .collect();
+    let any = |test: &dyn Fn(&crate::model::Gateway) -> bool| gateways.iter().any(|g| test(g));
+    let mut kinds = Vec::new();
+    if any(&|g| matches!(g.attachment, Attachment::Own { .. })) {
+        kinds.push((GATEWAY, "Gateway"));
+    }
+    if !gateways.is_empty() {
+        kinds.push((GATEWAY, "HTTPRoute"));
+    }
+    if any(&|g| matches!(g.attachment, Attachment::ListenerSet { .. })) {
+        kinds.push((GATEWAY, "ListenerSet"));
+    }
+    if any(&|g| matches!(g.attachment, Attachment::Section { .. })) {
+        kinds.push((GATEWAY, "ReferenceGrant"));
+    }
+    let envoy = |g: &crate::model::Gateway| g.implementation == GatewayImplementation::EnvoyGateway;
+    if any(&|g| envoy(g) && !matches!(g.attachment, Attachment::Section { .. })) {
+        kinds.push((ENVOY, "ClientTrafficPolicy"));
+    }
+    if any(&envoy) {
+        kinds.push((ENVOY, "BackendTrafficPolicy"));
+    }
+    kinds
+}
 
 pub fn application_name(env: &Environment) -> String {
     format!("dbos-{}", env.name)
@@ -70,6 +106,8 @@ fn project(repo: &Repo) -> Value {
     destinations.dedup();
     let kinds: Vec<Value> = NAMESPACED_KINDS
         .iter()
+        .copied()
+        .chain(gateway_kinds(repo))
         .map(|(group, kind)| json!({ "group": group, "kind": kind }))
         .collect();
     json!({
@@ -116,6 +154,28 @@ fn retry() -> Value {
     json!({ "limit": 5, "backoff": { "duration": "10s", "factor": 2, "maxDuration": "3m" } })
 }
 
+/// KEDA's HPA owns the active version's replica count, and an older version keeps the count it
+/// had when it was handed over (#20.5): every listed version's `/spec/replicas` is ignored
+/// until it is retired. Argo CD matches an ignore rule by group, kind and name
+/// (`controller/sync.go` `normalizeTargetResources` through `argo.NewDiffConfigBuilder`), and
+/// with `RespectIgnoreDifferences=true` copies the live value of an ignored field into what it
+/// applies: a version not named here would get the rendered `replicas` forced on it by
+/// server-side apply. A version created later starts at its rendered count (1, or no field
+/// when it is the autoscaled one).
+fn replica_ignores(env: &Environment) -> Vec<Value> {
+    env.versions
+        .iter()
+        .map(|version| {
+            json!({
+                "group": "apps",
+                "kind": "Deployment",
+                "name": Environment::deployment_name(&version.name),
+                "jsonPointers": ["/spec/replicas"],
+            })
+        })
+        .collect()
+}
+
 fn application(repo: &Repo, env: &Environment) -> Value {
     let name = application_name(env);
     let mut spec = json!({
@@ -131,20 +191,13 @@ fn application(repo: &Repo, env: &Environment) -> Value {
             "syncOptions": [
                 "CreateNamespace=true",
                 "ServerSideApply=true",
-                "PruneLast=true",
                 "RespectIgnoreDifferences=true",
             ],
             "retry": retry(),
         },
     });
-    if let (Some(_), Some(active)) = (&env.autoscaling, &env.active) {
-        // KEDA's HPA owns the active version's replica count.
-        spec["ignoreDifferences"] = json!([ {
-            "group": "apps",
-            "kind": "Deployment",
-            "name": Environment::deployment_name(active),
-            "jsonPointers": ["/spec/replicas"],
-        } ]);
+    if let (Some(_), Some(_)) = (&env.autoscaling, &env.active) {
+        spec["ignoreDifferences"] = Value::Array(replica_ignores(env));
     }
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -153,7 +206,12 @@ fn application(repo: &Repo, env: &Environment) -> Value {
             "name": name,
             "namespace": repo.argocd_namespace.as_str(),
             "labels": meta::labels(&name, "argocd"),
-            "annotations": { "argocd.argoproj.io/sync-options": "Prune=false" },
+            "annotations": {
+                "argocd.argoproj.io/sync-options": "Prune=false",
+                // Argo CD 3.x: diff through the API server's dry-run apply (Server-Side Diff), the
+                // diff that matches server-side apply.
+                "argocd.argoproj.io/compare-options": "ServerSideDiff=true",
+            },
         },
         "spec": spec,
     })

@@ -31,7 +31,12 @@ pub fn ingress(env: &Environment) -> Value {
         "nginx.ingress.kubernetes.io/proxy-send-timeout".into(),
         json!("3600"),
     );
-    annotations.insert("argocd.argoproj.io/sync-wave".into(), json!("0"));
+    // The last wave: an Ingress is Progressing until its load balancer status is filled, and
+    // nothing may wait for that (`super::gateway::ROUTING_WAVE`).
+    annotations.insert(
+        "argocd.argoproj.io/sync-wave".into(),
+        json!(super::gateway::ROUTING_WAVE),
+    );
     if let Some(issuer) = &env.cluster_issuer {
         // cert-manager's ingress-shim issues `dbos-tls` for every host of `spec.tls`.
         annotations.insert("cert-manager.io/cluster-issuer".into(), json!(issuer));

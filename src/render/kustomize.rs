@@ -11,9 +11,17 @@ use crate::model::Environment;
 pub use crate::layout::{DEX_CONFIG_FILE, DEX_PATCH_FILE};
 /// The ConfigMap holding the ingress certificate (`tls.crt`) for in-cluster trust.
 pub const CA_CONFIG_MAP: &str = "dbos-ca";
+/// The Gateway API objects of an environment (#21).
+pub const GATEWAY_FILE: &str = "gateway.yaml";
 
 pub fn env_kustomization(env: &Environment) -> Value {
-    let mut resources = vec![json!("../../base"), json!("ingress.yaml")];
+    let mut resources = vec![json!("../../base")];
+    if env.ingress_rendered {
+        resources.push(json!("ingress.yaml"));
+    }
+    if env.gateway.is_some() {
+        resources.push(json!(GATEWAY_FILE));
+    }
     if env.autoscaling.is_some() && env.active.is_some() {
         resources.push(json!("autoscaling.yaml"));
     }
@@ -78,16 +86,15 @@ pub fn env_kustomization(env: &Environment) -> Value {
 /// The base's NetworkPolicies name the controllers' default namespaces; these JSON patches put
 /// in the environment's own (`ingress.controller-namespace`, `app.autoscaling.keda-namespace`)
 /// and drop the KEDA peer when nothing is autoscaled (no ScaledObject polls the app then).
+/// With Gateway API (#21) the first peer (the ingress controller's) becomes the Gateway's
+/// proxy pods, by namespace and pod labels; during the move (`keep-ingress`) both are admitted.
 fn controller_namespace_patches(env: &Environment) -> Vec<Value> {
     const NAMESPACE_LABEL: &str = "namespaceSelector/matchLabels/kubernetes.io~1metadata.name";
-    let ingress = env.ingress_controller_namespace.as_str();
+    let (first, last) = data_plane_ops(env);
     let replace_ingress_peer = |policy: &str| -> Value {
-        patch(
-            policy,
-            vec![
-                json!({ "op": "replace", "path": format!("/spec/ingress/0/from/0/{NAMESPACE_LABEL}"), "value": ingress }),
-            ],
-        )
+        let mut operations = first.clone();
+        operations.extend(last.clone());
+        patch(policy, operations)
     };
     let mut patches = vec![
         replace_ingress_peer("allow-conductor-ingress"),
@@ -97,16 +104,55 @@ fn controller_namespace_patches(env: &Environment) -> Vec<Value> {
     if env.tls == TlsSource::CertManager {
         patches.push(replace_ingress_peer("allow-acme-http01-solver"));
     }
-    let mut app = vec![
-        json!({ "op": "replace", "path": format!("/spec/ingress/0/from/0/{NAMESPACE_LABEL}"), "value": ingress }),
-    ];
+    let mut app = first.clone();
     app.push(match &env.keda_namespace {
         Some(keda) => json!({ "op": "replace", "path": format!("/spec/ingress/0/from/1/{NAMESPACE_LABEL}"), "value": keda.as_str() }),
         None => json!({ "op": "remove", "path": "/spec/ingress/0/from/1" }),
     });
+    app.extend(last);
     patches.push(patch("allow-dbos-app-ingress", app));
     patches
 }
+
+/// The operations on the base's first peer (the ingress controller's namespace): applied
+/// first (replace it) and last (insert the Gateway's peer before it, when both are admitted).
+fn data_plane_ops(env: &Environment) -> (Vec<Value>, Vec<Value>) {
+    const NAMESPACE_LABEL: &str = "namespaceSelector/matchLabels/kubernetes.io~1metadata.name";
+    let ingress = json!({ "op": "replace", "path": format!("/spec/ingress/0/from/0/{NAMESPACE_LABEL}"), "value": env.ingress_controller_namespace.as_str() });
+    let Some(gateway) = &env.gateway else {
+        return (vec![ingress], Vec::new());
+    };
+    let peer = gateway_peer(gateway);
+    if env.ingress_rendered {
+        (
+            vec![ingress],
+            vec![json!({ "op": "add", "path": "/spec/ingress/0/from/0", "value": peer })],
+        )
+    } else {
+        (
+            vec![json!({ "op": "replace", "path": "/spec/ingress/0/from/0", "value": peer })],
+            Vec::new(),
+        )
+    }
+}
+
+/// The Gateway's proxy pods as a NetworkPolicy peer (namespace AND pod labels). Cilium's
+/// proxy has no selectable identity: the peer then selects no pod (so default-deny still holds
+/// and an empty `from` never admits everyone) and `check` says which CiliumNetworkPolicy to add.
+fn gateway_peer(gateway: &crate::model::Gateway) -> Value {
+    match &gateway.peer {
+        Some(peer) => json!({
+            "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": peer.namespace } },
+            "podSelector": { "matchLabels": peer.labels },
+        }),
+        None => json!({
+            "podSelector": { "matchLabels": { NO_PEER_LABEL: "cilium-ingress-identity" } },
+        }),
+    }
+}
+
+/// The label of the peer that selects no pod (Cilium, see `gateway_peer`).
+pub const NO_PEER_LABEL: &str = "dbos-gitops.dev/no-kubernetes-peer";
 
 fn patch(policy: &str, operations: Vec<Value>) -> Value {
     json!({

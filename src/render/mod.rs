@@ -5,6 +5,7 @@ mod app;
 mod argocd;
 mod base;
 mod dex;
+pub mod gateway;
 mod ingress;
 mod keda;
 mod kustomize;
@@ -42,7 +43,15 @@ fn render_env(env: &Environment, tree: &mut Tree) {
             .for_each(|document| rollout::annotate(env, document));
         tree.insert(path, meta::generated_file(&source, &documents));
     };
-    add(format!("{dir}/ingress.yaml"), vec![ingress::ingress(env)]);
+    if env.ingress_rendered {
+        add(format!("{dir}/ingress.yaml"), vec![ingress::ingress(env)]);
+    }
+    if let Some(gateway) = &env.gateway {
+        add(
+            format!("{dir}/{}", kustomize::GATEWAY_FILE),
+            gateway::documents(env, gateway),
+        );
+    }
     add(
         format!("{dir}/patches/conductor.yaml"),
         vec![patches::conductor(env)],

@@ -345,7 +345,7 @@ fn stale_generated_files() {
 #[test]
 fn hand_edited_generated_files() {
     let repo = clean_repo();
-    let path = "environments/prod/ingress.yaml";
+    let path = "environments/prod/gateway.yaml";
     repo.write(path, &repo.read(path).replace("3600", "60"));
     let checked = run_check(&repo);
     expect(&checked, 1, &[("error", "hand-edited")]);

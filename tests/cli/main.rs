@@ -42,6 +42,7 @@ mod cutover;
 
 // Minted secrets (#4).
 mod dex;
+mod gateway;
 // Review and CI (#15).
 mod diff;
 mod diff_scale;

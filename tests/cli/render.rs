@@ -408,11 +408,18 @@ fn argocd_objects_follow_the_sync_policy_and_validate() {
     for wanted in [
         "CreateNamespace=true",
         "ServerSideApply=true",
-        "PruneLast=true",
         "RespectIgnoreDifferences=true",
     ] {
         assert!(options.contains(&wanted), "{options:?}");
     }
+    // #21.5: with PruneLast, gitops-engine puts every prune in a wave after the routing wave
+    // (`syncPhaseLastWave + 1`), which waits for the Ingress's or Gateway's health.
+    assert!(!options.contains(&"PruneLast=true"), "{options:?}");
+    // #21.6: Argo CD 3.x Server-Side Diff.
+    assert_eq!(
+        application["metadata"]["annotations"]["argocd.argoproj.io/compare-options"],
+        "ServerSideDiff=true"
+    );
     assert!(spec["syncPolicy"]["retry"]["limit"].as_u64().unwrap() > 0);
 
     let root = &parse_yaml_stream(&repo.read("argocd/root.yaml"))[0];
@@ -468,7 +475,8 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
     let env = repo
         .read("environments/on/env.yaml")
         .replace("app-role: dbos_app_role", "app-role: \"0755\"");
-    let env = env.replace("class: nginx", "class: \"1:20\"");
+    // A class must be a Kubernetes name since #21.9 (`1:20` is refused); `0x1f` is YAML 1.1 hex.
+    let env = env.replace("class: nginx", "class: \"0x1f\"");
     repo.write("environments/on/env.yaml", &env);
     repo.write(
         "environments/on/versions.yaml",
@@ -510,7 +518,7 @@ fn yaml_1_1_lookalikes_stay_strings_through_kustomize() {
     assert_eq!(command[command.len() - 1], "0755");
     assert_eq!(
         find(&objects, "Ingress", "dbos")["spec"]["ingressClassName"],
-        "1:20"
+        "0x1f"
     );
 }
 

@@ -136,6 +136,13 @@ impl TestRepo {
         let repo = Self::new();
         let mut arguments = vec!["init", "env", name];
         arguments.extend_from_slice(flags);
+        // The suite's environments keep the Ingress they were written for; Gateway API ones
+        // (the `init env` default since #21) say so with a `--gateway*` flag.
+        let routing_flag =
+            |flag: &&str| flag.starts_with("--gateway") || flag.starts_with("--ingress-class");
+        if !flags.iter().any(routing_flag) {
+            arguments.extend_from_slice(&["--ingress-class", "nginx"]);
+        }
         repo.ok(&arguments);
         repo
     }

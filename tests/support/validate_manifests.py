@@ -226,7 +226,7 @@ class CrdIndex:
                 f"CRD directory {self.crd_dir} does not exist; it is needed to validate "
                 "custom resources (pass --crd-dir DIR)")
         raw: Dict[Tuple[str, str], Dict[str, Any]] = {}
-        files = sorted(p for p in self.crd_dir.iterdir()
+        files = sorted(p for p in self.crd_dir.rglob("*")
                        if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
         for path in files:
             try:

@@ -1,0 +1,770 @@
+//! Gateway API routing (#21) and the replica handover (#20.5), on what `kubectl kustomize`
+//! renders: upstream CRD validation, the request routing table computed by the Gateway API
+//! matching rules (and by ingress-nginx's for the Ingress), the NetworkPolicy peers per
+//! implementation, the sync-wave order under Argo CD's health rules, and the
+//! `ignoreDifferences` of autoscaled versions.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DOMAIN: &str = "dbos.acme.com";
+
+fn env_repo(flags: &[&str]) -> TestRepo {
+    let mut all = vec!["--domain", DOMAIN, "--app-image", "ghcr.io/acme/app:v1"];
+    all.extend_from_slice(flags);
+    // Gateway API unless the flags choose (the suite's helper defaults to the Ingress).
+    let chosen = |flag: &&str| flag.starts_with("--gateway") || flag.starts_with("--ingress-class");
+    if !flags.iter().any(chosen) {
+        all.extend_from_slice(&["--gateway-implementation", "envoy-gateway"]);
+    }
+    TestRepo::with_env("prod", &all)
+}
+
+fn objects_of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects
+        .iter()
+        .filter(|object| object["kind"] == kind)
+        .collect()
+}
+
+fn cert_manager(repo: &TestRepo) {
+    edit_env(repo, "prod", |text| {
+        text.replace(
+            "  tls: self-signed\n  # cluster-issuer: letsencrypt-prod\n",
+            "  tls: cert-manager\n  cluster-issuer: letsencrypt-prod\n",
+        )
+    });
+    repo.ok(&["build"]);
+}
+
+#[test]
+fn init_env_defaults_to_an_own_envoy_gateway() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    // No class given: `eg` (the helper adds `--ingress-class` only without any routing flag).
+    let repo = env_repo(&[]);
+    let objects = repo.kustomize("prod");
+    assert!(names_of_kind(&objects, "Ingress").is_empty());
+    let gateway = find(&objects, "Gateway", "dbos");
+    assert_eq!(gateway["spec"]["gatewayClassName"], "eg");
+    assert!(repo
+        .read("environments/prod/env.yaml")
+        .contains("    class: eg\n"));
+}
+
+/// Every new object, in every variant, against the upstream CRDs (Gateway API v1.6.1, Envoy
+/// Gateway v1.9.0) and the Kubernetes schemas, strictly.
+#[test]
+fn every_variant_validates_against_the_upstream_crds() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let variants: Vec<(&str, Vec<&str>, bool)> = vec![
+        ("own host", vec!["--gateway-class", "eg"], false),
+        ("own path", vec!["--routing", "path"], false),
+        ("own cert-manager", vec![], true),
+        ("own dex", vec!["--oidc", "dex"], false),
+        (
+            "shared listener set",
+            vec!["--gateway", "infra/shared"],
+            false,
+        ),
+        (
+            "shared listener set path cert-manager",
+            vec!["--gateway", "infra/shared", "--routing", "path"],
+            true,
+        ),
+        (
+            "shared section",
+            vec!["--gateway", "infra/shared/https", "--oidc", "dex"],
+            false,
+        ),
+        (
+            "ngf own",
+            vec!["--gateway-implementation", "nginx-gateway-fabric"],
+            false,
+        ),
+    ];
+    for (what, flags, with_cert_manager) in variants {
+        let repo = env_repo(&flags);
+        if with_cert_manager {
+            cert_manager(&repo);
+        }
+        if what == "own dex" {
+            // HA and an external Conductor on top.
+            edit_env(&repo, "prod", |text| {
+                text.replacen("  replicas: 1\n", "  replicas: 3\n", 1)
+                    .replace("  conductor: in-cluster\n", "  conductor: external\n")
+            });
+            repo.ok(&["build"]);
+        }
+        let objects = repo.kustomize("prod");
+        assert!(
+            !objects_of_kind(&objects, "HTTPRoute").is_empty(),
+            "{what}: no HTTPRoute"
+        );
+        validate_schemas(&objects);
+    }
+}
+
+/// Where a request lands: (Service, port, path the backend sees).
+type Landing = (String, u64, String);
+
+/// Gateway API `PathPrefix` matching (element-wise: `/app` matches `/app` and `/app/...`, not
+/// `/apps`), the longest matching prefix across the host's rules winning, then the
+/// `ReplacePrefixMatch` rewrite (the matched prefix replaced; no double slash).
+fn route_request(routes: &[&Value], host: &str, path: &str) -> Option<Landing> {
+    let mut best: Option<(usize, &Value, String)> = None;
+    for route in routes {
+        let hosts = route["spec"]["hostnames"].as_array().unwrap();
+        if !hosts.iter().any(|candidate| candidate == host) {
+            continue;
+        }
+        for rule in route["spec"]["rules"].as_array().unwrap() {
+            for matched in rule["matches"].as_array().unwrap() {
+                assert_eq!(matched["path"]["type"], "PathPrefix");
+                let prefix = matched["path"]["value"].as_str().unwrap();
+                let trimmed = prefix.trim_end_matches('/');
+                let element_wise = trimmed.is_empty()
+                    || path == trimmed
+                    || path.starts_with(&format!("{trimmed}/"));
+                if element_wise
+                    && best
+                        .as_ref()
+                        .is_none_or(|(length, _, _)| trimmed.len() > *length)
+                {
+                    best = Some((trimmed.len(), rule, trimmed.to_string()));
+                }
+            }
+        }
+    }
+    let (_, rule, prefix) = best?;
+    let mut seen = path.to_string();
+    for filter in rule["filters"].as_array().into_iter().flatten() {
+        if filter["type"] == "URLRewrite" {
+            let rewrite = &filter["urlRewrite"]["path"];
+            assert_eq!(rewrite["type"], "ReplacePrefixMatch");
+            let replacement = rewrite["replacePrefixMatch"].as_str().unwrap();
+            let rest = &path[prefix.len()..];
+            seen = match (replacement.ends_with('/'), rest.starts_with('/')) {
+                (true, true) => format!("{replacement}{}", &rest[1..]),
+                (false, false) if !rest.is_empty() => format!("{replacement}/{rest}"),
+                _ => format!("{replacement}{rest}"),
+            };
+            if seen.is_empty() {
+                seen = "/".to_string();
+            }
+        }
+    }
+    let backend = &rule["backendRefs"][0];
+    Some((
+        backend["name"].as_str().unwrap().to_string(),
+        backend["port"].as_u64().unwrap(),
+        seen,
+    ))
+}
+
+/// ingress-nginx's reading of our Ingress: with `use-regex` each path is a case-insensitive
+/// regex anchored at the start (`location ~* "^<path>"`), tried longest path first, and
+/// `rewrite-target: /$2` rewrites to `/` plus the second group; `Prefix` paths without it.
+fn ingress_request(ingress: &Value, host: &str, path: &str) -> Option<Landing> {
+    let regex =
+        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true";
+    let rule = ingress["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["host"] == host)?;
+    let mut paths: Vec<&Value> = rule["http"]["paths"].as_array().unwrap().iter().collect();
+    paths.sort_by_key(|candidate| std::cmp::Reverse(candidate["path"].as_str().unwrap().len()));
+    for candidate in paths {
+        let pattern = candidate["path"].as_str().unwrap();
+        let backend = &candidate["backend"]["service"];
+        let landing = |seen: String| {
+            (
+                backend["name"].as_str().unwrap().to_string(),
+                backend["port"]["number"].as_u64().unwrap(),
+                seen,
+            )
+        };
+        if regex {
+            let compiled = regex::Regex::new(&format!("(?i)^{pattern}")).unwrap();
+            if let Some(captures) = compiled.captures(path) {
+                let second = captures.get(2).map_or("", |group| group.as_str());
+                return Some(landing(format!("/{second}")));
+            }
+        } else if path.starts_with(pattern) {
+            return Some(landing(path.to_string()));
+        }
+    }
+    None
+}
+
+fn expected_table(path_routing: bool) -> Vec<(String, &'static str, Landing)> {
+    let land = |service: &str, port: u64, seen: &str| (service.to_string(), port, seen.to_string());
+    if path_routing {
+        let host = DOMAIN.to_string();
+        vec![
+            (host.clone(), "/", land("console", 80, "/")),
+            (
+                host.clone(),
+                "/workflows/42",
+                land("console", 80, "/workflows/42"),
+            ),
+            (
+                host.clone(),
+                "/conductor-api/websocket/shop/KEY",
+                land("conductor", 8090, "/websocket/shop/KEY"),
+            ),
+            (
+                host.clone(),
+                "/conductor-api/v1/apps",
+                land("conductor", 8090, "/v1/apps"),
+            ),
+            (host.clone(), "/conductor-api", land("conductor", 8090, "/")),
+            // Element-wise: not Conductor's prefix.
+            (
+                host.clone(),
+                "/conductor-apix",
+                land("console", 80, "/conductor-apix"),
+            ),
+            (
+                host.clone(),
+                "/app/healthz",
+                land("dbos-app", 8080, "/healthz"),
+            ),
+            (host.clone(), "/apps", land("console", 80, "/apps")),
+            (
+                host.clone(),
+                "/dex/.well-known/openid-configuration",
+                land("dex", 5556, "/dex/.well-known/openid-configuration"),
+            ),
+        ]
+    } else {
+        let on = |sub: &str| format!("{sub}.{DOMAIN}");
+        vec![
+            (on("console"), "/", land("console", 80, "/")),
+            (on("console"), "/apps/x", land("console", 80, "/apps/x")),
+            (
+                on("conductor"),
+                "/websocket/shop/KEY",
+                land("conductor", 8090, "/websocket/shop/KEY"),
+            ),
+            (
+                on("conductor"),
+                "/v1/apps",
+                land("conductor", 8090, "/v1/apps"),
+            ),
+            (on("app"), "/healthz", land("dbos-app", 8080, "/healthz")),
+            (
+                on("dex"),
+                "/dex/.well-known/openid-configuration",
+                land("dex", 5556, "/dex/.well-known/openid-configuration"),
+            ),
+        ]
+    }
+}
+
+/// The request table, computed from the rendered HTTPRoutes by the specification's rules, for
+/// both routing modes; the same table from the rendered Ingress (`--ingress-class nginx`).
+#[test]
+fn requests_land_on_the_same_backends_through_routes_and_ingress() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    for path_routing in [false, true] {
+        let routing = if path_routing { "path" } else { "host" };
+        let gateway = env_repo(&[
+            "--routing",
+            routing,
+            "--oidc",
+            "dex",
+            "--gateway-class",
+            "eg",
+        ])
+        .kustomize("prod");
+        let routes = objects_of_kind(&gateway, "HTTPRoute");
+        let ingress_objects = env_repo(&[
+            "--routing",
+            routing,
+            "--oidc",
+            "dex",
+            "--ingress-class",
+            "nginx",
+        ])
+        .kustomize("prod");
+        let ingress = find(&ingress_objects, "Ingress", "dbos");
+        for (host, path, expected) in expected_table(path_routing) {
+            assert_eq!(
+                route_request(&routes, &host, path).as_ref(),
+                Some(&expected),
+                "HTTPRoute {routing}: {host}{path}"
+            );
+            assert_eq!(
+                ingress_request(ingress, &host, path).as_ref(),
+                Some(&expected),
+                "Ingress {routing}: {host}{path}"
+            );
+        }
+        // The WebSocket rule carries no request timeout (Envoy Gateway's default is 15 s).
+        let websocket = routes
+            .iter()
+            .flat_map(|route| route["spec"]["rules"].as_array().unwrap())
+            .find(|rule| {
+                rule["matches"][0]["path"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/websocket")
+            })
+            .unwrap();
+        assert_eq!(websocket["timeouts"]["request"], "0s");
+    }
+}
+
+/// (init flags, the peer's namespace, the peer's pod labels).
+type PeerCase = (
+    Vec<&'static str>,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
+fn peers(objects: &[Value], policy: &str) -> Vec<Value> {
+    find(objects, "NetworkPolicy", policy)["spec"]["ingress"][0]["from"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn selects(peer: &Value, namespace: &str, labels: &[(&str, &str)]) -> bool {
+    peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == namespace
+        && labels
+            .iter()
+            .all(|(key, value)| peer["podSelector"]["matchLabels"][*key] == *value)
+        && peer["podSelector"]["matchLabels"]
+            .as_object()
+            .is_some_and(|found| found.len() == labels.len())
+}
+
+/// The NetworkPolicies admit the proxy pods of the implementation that carries the traffic,
+/// by namespace and pod labels, never a whole namespace; the ingress-nginx peer only while the
+/// Ingress is rendered.
+#[test]
+fn network_policies_admit_the_gateway_data_plane() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let policies = [
+        "allow-conductor-ingress",
+        "allow-console-ingress",
+        "allow-dbos-app-ingress",
+    ];
+    let cases: Vec<PeerCase> = vec![
+        (
+            vec!["--gateway-class", "eg"],
+            "envoy-gateway-system",
+            vec![
+                ("gateway.envoyproxy.io/owning-gateway-name", "dbos"),
+                (
+                    "gateway.envoyproxy.io/owning-gateway-namespace",
+                    "dbos-prod",
+                ),
+            ],
+        ),
+        (
+            vec!["--gateway", "infra/edge"],
+            "envoy-gateway-system",
+            vec![
+                ("gateway.envoyproxy.io/owning-gateway-name", "edge"),
+                ("gateway.envoyproxy.io/owning-gateway-namespace", "infra"),
+            ],
+        ),
+        (
+            vec!["--gateway-implementation", "nginx-gateway-fabric"],
+            "dbos-prod",
+            vec![("gateway.networking.k8s.io/gateway-name", "dbos")],
+        ),
+        (
+            vec![
+                "--gateway",
+                "infra/edge/https",
+                "--gateway-implementation",
+                "istio",
+            ],
+            "infra",
+            vec![("gateway.networking.k8s.io/gateway-name", "edge")],
+        ),
+        (
+            vec!["--gateway-implementation", "kgateway"],
+            "dbos-prod",
+            vec![("gateway.networking.k8s.io/gateway-name", "dbos")],
+        ),
+    ];
+    for (flags, namespace, labels) in cases {
+        let objects = env_repo(&flags).kustomize("prod");
+        for policy in policies {
+            let found = peers(&objects, policy);
+            assert!(
+                selects(&found[0], namespace, &labels),
+                "{flags:?} {policy}: {found:?}"
+            );
+            assert!(
+                !found
+                    .iter()
+                    .any(|peer| peer["namespaceSelector"]["matchLabels"]
+                        ["kubernetes.io/metadata.name"]
+                        == "ingress-nginx"),
+                "{flags:?} {policy}: {found:?}"
+            );
+        }
+        // KEDA is not admitted without autoscaling; the app admits the proxies only.
+        assert_eq!(peers(&objects, "allow-dbos-app-ingress").len(), 1);
+    }
+
+    // Cilium: no Kubernetes-selectable identity; the peer selects no pod, so `from` is never
+    // empty (which would admit every source).
+    let objects = env_repo(&["--gateway-implementation", "cilium"]).kustomize("prod");
+    let found = peers(&objects, "allow-console-ingress");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].get("namespaceSelector").is_none());
+    assert!(!found[0]["podSelector"]["matchLabels"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+
+    // An override in env.yaml, and both peers while the Ingress is kept.
+    let repo = env_repo(&[]);
+    edit_env(&repo, "prod", |text| {
+        text.replace(
+            "    # keep-ingress: true",
+            "    keep-ingress: true\n    data-plane:\n      namespace: edge-proxies\n      labels:\n        app: edge\n    #",
+        )
+    });
+    repo.ok(&["build"]);
+    let objects = repo.kustomize("prod");
+    assert_eq!(names_of_kind(&objects, "Ingress"), ["dbos"]);
+    for policy in policies {
+        let found = peers(&objects, policy);
+        assert!(
+            selects(&found[0], "edge-proxies", &[("app", "edge")]),
+            "{found:?}"
+        );
+        assert_eq!(
+            found[1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "ingress-nginx"
+        );
+    }
+}
+
+/// A sync task as gitops-engine sees it.
+struct Task {
+    what: String,
+    wave: i64,
+    hook: bool,
+    prune: bool,
+}
+
+/// Argo CD's health of a freshly applied object on a cluster whose load balancer never fills
+/// the status: an Ingress is Progressing until `status.loadBalancer.ingress` is set
+/// (gitops-engine `pkg/health/health_ingress.go`); a Gateway, ListenerSet or HTTPRoute without
+/// status is Progressing (argo-cd `resource_customizations/gateway.networking.k8s.io/*/
+/// health.lua`, "Waiting for ... status"). Workloads and the hook are assumed to come up.
+fn settles(kind: &str) -> bool {
+    !matches!(kind, "Ingress" | "Gateway" | "ListenerSet" | "HTTPRoute")
+}
+
+fn tasks_of(objects: &[Value], pruned: &[Value]) -> Vec<(Task, String)> {
+    let wave = |object: &Value| -> i64 {
+        object["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap()
+    };
+    let task = |object: &Value, prune: bool| {
+        let kind = object["kind"].as_str().unwrap().to_string();
+        (
+            Task {
+                what: format!("{kind}/{}", object["metadata"]["name"].as_str().unwrap()),
+                wave: wave(object),
+                hook: object["metadata"]["annotations"]["argocd.argoproj.io/hook"].is_string(),
+                prune,
+            },
+            kind,
+        )
+    };
+    objects
+        .iter()
+        .map(|object| task(object, false))
+        .chain(pruned.iter().map(|object| task(object, true)))
+        .collect()
+}
+
+/// gitops-engine's sync (`pkg/sync/sync_context.go`): prune tasks take the reverse order of
+/// their waves (the symmetric swap), with `PruneLast` they move to the last sync wave + 1;
+/// waves run in order, and a wave that is not the final one must be healthy before the next
+/// starts, while the final wave ends the sync once applied ("successful EVEN if those objects
+/// subsequently degraded"). Returns what ran before the sync stalled, and whether it ended.
+fn simulate(mut tasks: Vec<(Task, String)>, prune_last: bool) -> (Vec<String>, bool) {
+    let mut prune_waves: Vec<i64> = tasks
+        .iter()
+        .filter(|(t, _)| t.prune)
+        .map(|(t, _)| t.wave)
+        .collect();
+    prune_waves.sort();
+    prune_waves.dedup();
+    let swap: std::collections::BTreeMap<i64, i64> = prune_waves
+        .iter()
+        .zip(prune_waves.iter().rev())
+        .map(|(from, to)| (*from, *to))
+        .collect();
+    let last_sync = tasks
+        .iter()
+        .filter(|(t, _)| !t.prune)
+        .map(|(t, _)| t.wave)
+        .max()
+        .unwrap_or(0);
+    for (task, _) in tasks.iter_mut().filter(|(t, _)| t.prune) {
+        task.wave = if prune_last {
+            last_sync.max(0) + 1
+        } else {
+            swap[&task.wave]
+        };
+    }
+    let mut waves: Vec<i64> = tasks.iter().map(|(t, _)| t.wave).collect();
+    waves.sort();
+    waves.dedup();
+    let mut ran = Vec::new();
+    for (index, wave) in waves.iter().enumerate() {
+        let in_wave: Vec<&(Task, String)> = tasks.iter().filter(|(t, _)| t.wave == *wave).collect();
+        ran.extend(in_wave.iter().map(|(t, _)| t.what.clone()));
+        let final_wave = index + 1 == waves.len();
+        let healthy = in_wave
+            .iter()
+            .all(|(t, kind)| t.prune || settles(kind) || (t.hook && settles(kind)));
+        if !final_wave && !healthy {
+            return (ran, false);
+        }
+    }
+    (ran, true)
+}
+
+/// No object whose health depends on the cluster's load balancer or Gateway controller holds
+/// back the migrate hook, the version Deployments, the Service switch or a prune, with either
+/// routing API; with `PruneLast` (the old setting) the prune would wait behind them.
+#[test]
+fn no_routing_object_holds_back_the_sync() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    for flags in [
+        vec!["--ingress-class", "nginx"],
+        vec!["--gateway-class", "eg"],
+        vec!["--gateway", "infra/shared"],
+    ] {
+        let repo = env_repo(&flags);
+        repo.ok(&[
+            "version",
+            "add",
+            "v2",
+            "--env",
+            "prod",
+            "--image",
+            "ghcr.io/acme/app:v2",
+        ]);
+        let before = repo.kustomize("prod");
+        repo.ok(&["retire", "v1", "--env", "prod", "--no-drain-check"]);
+        let after = repo.kustomize("prod");
+        let pruned: Vec<Value> = before
+            .iter()
+            .filter(|object| {
+                !after.iter().any(|kept| {
+                    kept["kind"] == object["kind"]
+                        && kept["metadata"]["name"] == object["metadata"]["name"]
+                })
+            })
+            .cloned()
+            .collect();
+        assert!(!pruned.is_empty(), "{flags:?}: retire prunes nothing");
+        let (ran, ended) = simulate(tasks_of(&after, &pruned), false);
+        assert!(ended, "{flags:?}: the sync stalls: {ran:?}");
+        for wanted in [
+            "Job/dbos-migrate",
+            "Deployment/dbos-app-v2",
+            "Service/dbos-app",
+            "Deployment/dbos-app-v1",
+        ] {
+            assert!(
+                ran.iter().any(|what| what == wanted),
+                "{flags:?}: {wanted} never ran: {ran:?}"
+            );
+        }
+        // The routing objects are all in the last wave.
+        let (_, last) = simulate(tasks_of(&after, &[]), false);
+        assert!(last);
+        let (ran, ended) = simulate(tasks_of(&after, &pruned), true);
+        assert!(
+            !ended && !ran.contains(&"Deployment/dbos-app-v1".to_string()),
+            "{flags:?}: PruneLast control"
+        );
+    }
+}
+
+/// #20.5: after `version add v2` the old autoscaled version keeps its live replica count: every
+/// listed version's `/spec/replicas` is ignored (Argo CD matches ignore rules by name,
+/// `controller/sync.go` `normalizeTargetResources`, and with RespectIgnoreDifferences applies
+/// the live value), until it is retired; the active one renders no `replicas` at all.
+#[test]
+fn autoscaled_versions_keep_their_replicas_through_the_handover() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let repo = env_repo(&["--ingress-class", "nginx"]);
+    edit_env(&repo, "prod", |text| {
+        text.replace("  # autoscaling:                # KEDA on the active version\n  #   trigger: metrics-api      # metrics-api | postgresql (allows min-replicas: 0)\n  #   queue: taskQueue\n  #   worker-concurrency: 2\n",
+            "  autoscaling:\n    trigger: metrics-api\n    queue: taskQueue\n    worker-concurrency: 2\n")
+    });
+    repo.ok(&["build"]);
+    let ignored = |repo: &TestRepo| -> Vec<String> {
+        let application = &parse_yaml_stream(&repo.read("argocd/applications/prod.yaml"))[0];
+        application["spec"]["ignoreDifferences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .inspect(|rule| assert_eq!(rule["jsonPointers"][0], "/spec/replicas"))
+            .map(|rule| rule["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let replicas = |repo: &TestRepo, version: &str| -> Value {
+        find(
+            &repo.kustomize("prod"),
+            "Deployment",
+            &format!("dbos-app-{version}"),
+        )["spec"]
+            .get("replicas")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(ignored(&repo), ["dbos-app-v1"]);
+    assert_eq!(replicas(&repo, "v1"), Value::Null);
+    repo.ok(&[
+        "version",
+        "add",
+        "v2",
+        "--env",
+        "prod",
+        "--image",
+        "ghcr.io/acme/app:v2",
+    ]);
+    assert_eq!(ignored(&repo), ["dbos-app-v1", "dbos-app-v2"]);
+    assert_eq!(replicas(&repo, "v2"), Value::Null);
+    repo.ok(&[
+        "version",
+        "add",
+        "v3",
+        "--env",
+        "prod",
+        "--image",
+        "ghcr.io/acme/app:v3",
+    ]);
+    assert_eq!(
+        ignored(&repo),
+        ["dbos-app-v1", "dbos-app-v2", "dbos-app-v3"]
+    );
+    repo.ok(&["retire", "v1", "--env", "prod", "--no-drain-check"]);
+    assert_eq!(ignored(&repo), ["dbos-app-v2", "dbos-app-v3"]);
+    assert_eq!(replicas(&repo, "v3"), Value::Null);
+}
+
+/// `check` says what the rendered objects cannot: no idle-timeout policy for an implementation
+/// other than Envoy Gateway, no selectable Cilium proxy.
+#[test]
+fn check_warns_where_the_implementation_needs_configuring() {
+    let codes = |flags: &[&str]| -> String {
+        let repo = env_repo(flags);
+        repo.run(&["check", "--no-render", "--format", "json"])
+            .stdout
+    };
+    let envoy = codes(&["--gateway-class", "eg"]);
+    assert!(!envoy.contains("\"gateway-idle-timeout\""), "{envoy}");
+    let ngf = codes(&["--gateway-implementation", "nginx-gateway-fabric"]);
+    assert!(ngf.contains("\"gateway-idle-timeout\""), "{ngf}");
+    assert!(!ngf.contains("\"gateway-network-peer\""), "{ngf}");
+    let shared = codes(&["--gateway", "infra/edge/https"]);
+    assert!(shared.contains("\"gateway-idle-timeout\""), "{shared}");
+    let cilium = codes(&["--gateway-implementation", "cilium"]);
+    assert!(cilium.contains("\"gateway-network-peer\""), "{cilium}");
+}
+
+/// #21.9: names follow the Kubernetes rules for what they name; an IP address is no domain.
+#[test]
+fn gateway_and_class_names_and_ip_domains_are_refused() {
+    let repo = TestRepo::new();
+    for flags in [
+        vec!["--ingress-class", "ngi nx"],
+        vec!["--gateway-class", "e\ng"],
+        vec!["--gateway", "infra"],
+        vec!["--gateway", "Infra/edge"],
+        vec!["--domain", "10.0.0.1"],
+    ] {
+        let mut arguments = vec!["init", "env", "prod"];
+        arguments.extend_from_slice(&flags);
+        let run = repo.fails(&arguments, 2);
+        assert!(!run.stderr.is_empty(), "{flags:?}");
+        assert!(
+            !repo.exists("environments/prod"),
+            "{flags:?} wrote the environment"
+        );
+    }
+    let repo = env_repo(&["--ingress-class", "nginx"]);
+    for (from, to, field) in [
+        ("  class: nginx\n", "  class: \"ngi nx\"\n", "ingress.class"),
+        (
+            "domain: dbos.acme.com\n",
+            "domain: 10.0.0.1\n",
+            "IP address",
+        ),
+    ] {
+        let before = repo.read("environments/prod/env.yaml");
+        repo.write("environments/prod/env.yaml", &before.replace(from, to));
+        let run = repo.fails(&["build"], 2);
+        assert!(run.stderr.contains(field), "{}", run.stderr);
+        repo.write("environments/prod/env.yaml", &before);
+    }
+}
+
+/// #21.8: with Dex and a self-signed certificate Conductor trusts the published CA as the app
+/// pods do (it may fetch the issuer's discovery document through the proxy), and keeps the
+/// JWKS variable; Dex runs the release we test.
+#[test]
+fn conductor_trusts_the_self_signed_issuer() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let repo = env_repo(&["--oidc", "dex"]);
+    repo.ok(&["tls", "--env", "prod"]);
+    let objects = repo.kustomize("prod");
+    let conductor = find(&objects, "Deployment", "conductor");
+    let pod = &conductor["spec"]["template"]["spec"];
+    assert_eq!(pod["initContainers"][0]["name"], "setup-certs");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|volume| volume["name"] == "tls-cert")
+        .unwrap();
+    assert_eq!(volume["configMap"]["name"], "dbos-ca");
+    // The ConfigMap exists in the same render.
+    find(&objects, "ConfigMap", "dbos-ca");
+    assert_eq!(
+        container_env(conductor, "SSL_CERT_FILE").unwrap()["value"],
+        "/certs/ca-certificates.crt"
+    );
+    assert!(container_env(conductor, "DBOS_OAUTH_JWKS_URL").is_some());
+    assert_eq!(
+        find(&objects, "Deployment", "dex")["spec"]["template"]["spec"]["containers"][0]["image"],
+        "dexidp/dex:v2.45.1"
+    );
+    validate_schemas(&objects);
+}
