@@ -23,6 +23,9 @@ mod tls;
 // Review and CI (#15).
 mod diff;
 mod schema;
+// Day zero without hand work (#22).
+mod conductor;
+mod database;
 
 pub use crate::workspace::plan_build;
 
@@ -139,6 +142,15 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Dex(DexCommand::AddUser(arguments)) => dex::add_user(&context, arguments),
         Command::Dex(DexCommand::RemoveUser(arguments)) => dex::remove_user(&context, arguments),
         Command::Dex(DexCommand::Hash(arguments)) => dex::hash(arguments),
+        Command::Database(crate::cli::DatabaseCommand::Init(arguments)) => {
+            database::init(&context, arguments)
+        }
+        Command::Database(crate::cli::DatabaseCommand::Rotate(arguments)) => {
+            database::rotate(&context, arguments)
+        }
+        Command::Conductor(crate::cli::ConductorCommand::Register(arguments)) => {
+            conductor::register(&context, arguments)
+        }
         Command::Diff(arguments) => diff::diff(&context, arguments),
         Command::Schema(arguments) => schema::schema(arguments),
         Command::Completions { shell } => {

@@ -14,6 +14,8 @@ mod console;
 mod dex;
 mod ingress;
 pub mod versions;
+// `database init` and `database rotate` (#22).
+pub mod database;
 
 pub use app::Version;
 pub use autoscaling::Autoscaling;
