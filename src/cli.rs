@@ -107,6 +107,12 @@ pub enum Command {
     /// Dex static users (bcrypt hashes sealed, one key per user) and a bcrypt drop-in for htpasswd
     #[command(subcommand)]
     Dex(DexCommand),
+    /// Databases and roles of an environment: credentials sealed in one write, a bootstrap Job
+    #[command(subcommand)]
+    Database(DatabaseCommand),
+    /// Register the application with Conductor and seal its API key
+    #[command(subcommand)]
+    Conductor(ConductorCommand),
     /// What Argo CD would change between a git revision and the work tree, object by object
     #[command(after_help = crate::diff::DIFF_HELP)]
     Diff(DiffArgs),
@@ -632,4 +638,98 @@ pub struct DexHashArgs {
     /// Allow a bcrypt cost above 14 (each step doubles the time: 20 takes about a minute)
     #[arg(long)]
     pub allow_high_cost: bool,
+}
+
+// ---- `database` and `conductor` (#22) ----
+
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
+    /// Seal postgres-admin, conductor-db and dbos-app-db from one set of parts (new role
+    /// passwords) and render the Job that creates the databases and roles on the next sync
+    #[command(
+        after_help = "Examples:\n  dbos-gitops database init --env prod --host mydb.abc.us-west-2.rds.amazonaws.com   # hidden prompt\n  printf %s \"$PGPASSWORD\" | dbos-gitops database init --env prod --host db.internal --admin-password-stdin"
+    )]
+    Init(DatabaseInitArgs),
+    /// New password for one role: re-seal its secret (URL and verifier) and nothing else
+    #[command(after_help = "Example:\n  dbos-gitops database rotate --env prod app")]
+    Rotate(DatabaseRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseInitArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The PostgreSQL server's host name or IP address
+    #[arg(long, value_name = "HOST")]
+    pub host: String,
+    #[arg(long, value_name = "PORT", default_value_t = 5432)]
+    pub port: u16,
+    /// libpq's `sslmode` of every URL (managed PostgreSQL wants at least `require`)
+    #[arg(long, value_name = "MODE", default_value = "require")]
+    pub sslmode: String,
+    /// The admin role: creates databases and roles, runs `dbos migrate`
+    #[arg(long, value_name = "USER", default_value = "postgres")]
+    pub admin_user: String,
+    /// Read the admin password from stdin (one trailing newline removed)
+    #[arg(long, conflicts_with = "admin_password_file")]
+    pub admin_password_stdin: bool,
+    /// Read the admin password from a file (one trailing newline removed)
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
+    #[arg(long, value_name = "NAME", default_value = "dbos_conductor")]
+    pub conductor_database: String,
+    /// The app's system database
+    #[arg(long, value_name = "NAME", default_value = "dbos_app")]
+    pub app_database: String,
+    #[arg(long, value_name = "NAME", default_value = "dbos_conductor_role")]
+    pub conductor_role: String,
+    /// The app's restricted role (default: env.yaml's `app.migrate.app-role`, which must agree)
+    #[arg(long, value_name = "NAME")]
+    pub app_role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseRotateArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Whose password: Conductor's role or the app's
+    #[arg(value_enum)]
+    pub role: DatabaseRoleArg,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum DatabaseRoleArg {
+    Conductor,
+    App,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConductorCommand {
+    /// Register the app (env.yaml's `app.name`) and seal a new API key for it as conductor-api-key
+    #[command(
+        after_help = "Examples:\n  dbos-gitops conductor register --env prod --conductor-url https://conductor.dbos.acme.com   # hidden prompt for the token\n  DBOS_CONDUCTOR_TOKEN=... dbos-gitops conductor register --env prod --conductor-url ... --rotate\n\nExit status: 0 registered, 1 refused (a key exists: pass --rotate), 2 could not run."
+    )]
+    Register(ConductorRegisterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConductorRegisterArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Conductor's base URL, e.g. https://conductor.dbos.acme.com
+    #[arg(long, value_name = "URL")]
+    pub conductor_url: String,
+    /// The organization (default: `local`, a self-hosted Conductor's)
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// The caller's bearer token (a user JWT or an admin API key) from a file; else
+    /// `DBOS_CONDUCTOR_TOKEN`, else a hidden prompt
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// A PEM CA certificate to trust for Conductor's HTTPS (e.g. the env's self-signed `tls.crt`)
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Replace the existing key: create a new one, seal it, then delete the old one
+    #[arg(long)]
+    pub rotate: bool,
 }

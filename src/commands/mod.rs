@@ -25,6 +25,9 @@ mod diff;
 mod schema;
 // No core dump holds a secret (#23).
 mod no_core;
+// Day zero without hand work (#22).
+mod conductor;
+mod database;
 
 pub use crate::workspace::plan_build;
 
@@ -117,6 +120,12 @@ fn holds_secrets(command: &Command) -> bool {
             | Command::Reseal(_)
             | Command::Tls(_)
             | Command::Dex(DexCommand::AddUser(_) | DexCommand::Hash(_))
+            // Database passwords, generated role passwords, the minted Conductor API key.
+            | Command::Database(_)
+            | Command::Conductor(_)
+            // A database URL with its password (retire, version list/activate).
+            | Command::Retire(_)
+            | Command::Version(_)
             | Command::Init(crate::cli::InitArgs {
                 env: Some(InitCommand::Env(_)),
                 ..
@@ -162,6 +171,15 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Dex(DexCommand::AddUser(arguments)) => dex::add_user(&context, arguments),
         Command::Dex(DexCommand::RemoveUser(arguments)) => dex::remove_user(&context, arguments),
         Command::Dex(DexCommand::Hash(arguments)) => dex::hash(arguments),
+        Command::Database(crate::cli::DatabaseCommand::Init(arguments)) => {
+            database::init(&context, arguments)
+        }
+        Command::Database(crate::cli::DatabaseCommand::Rotate(arguments)) => {
+            database::rotate(&context, arguments)
+        }
+        Command::Conductor(crate::cli::ConductorCommand::Register(arguments)) => {
+            conductor::register(&context, arguments)
+        }
         Command::Diff(arguments) => diff::diff(&context, arguments),
         Command::Schema(arguments) => schema::schema(arguments),
         Command::Completions { shell } => {

@@ -15,6 +15,8 @@ mod dex;
 mod gateway;
 mod ingress;
 pub mod versions;
+// `database init` and `database rotate` (#22).
+pub mod database;
 
 pub use app::Version;
 pub use autoscaling::Autoscaling;

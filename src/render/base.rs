@@ -53,6 +53,18 @@ pub const BASE_FILES: &[(&str, &str)] = &[
         include_str!("../../base/components/cert-manager/http01-solver-policy.yaml"),
     ),
     (
+        "components/database-bootstrap/kustomization.yaml",
+        include_str!("../../base/components/database-bootstrap/kustomization.yaml"),
+    ),
+    (
+        "components/database-bootstrap/bootstrap-job.yaml",
+        include_str!("../../base/components/database-bootstrap/bootstrap-job.yaml"),
+    ),
+    (
+        "components/database-bootstrap/bootstrap.sql",
+        include_str!("../../base/components/database-bootstrap/bootstrap.sql"),
+    ),
+    (
         "components/dex/kustomization.yaml",
         include_str!("../../base/components/dex/kustomization.yaml"),
     ),

@@ -76,6 +76,7 @@ pub fn env_kustomization(env: &Environment) -> Value {
             },
         } ]);
     }
+    super::bootstrap::extend(env, &mut kustomization);
     kustomization["labels"] = json!([ { "pairs": {
         "app.kubernetes.io/part-of": meta::PART_OF,
         "app.kubernetes.io/managed-by": meta::MANAGED_BY,

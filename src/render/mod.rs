@@ -4,6 +4,8 @@
 mod app;
 mod argocd;
 mod base;
+// The databases and roles of `database init` (#22).
+mod bootstrap;
 mod dex;
 pub mod gateway;
 mod ingress;

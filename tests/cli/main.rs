@@ -22,6 +22,9 @@ mod input_limits;
 mod input_rules;
 // The migrate Job run with the real DBOS CLIs.
 mod migrate_job;
+// `database init` and `database rotate` (#22).
+mod conductor;
+mod database;
 mod paths;
 mod render;
 mod retire;

@@ -26,7 +26,7 @@ inspect the in-memory state through JSON files: `--state` is read at start, `--s
 rewritten after every request. `faults` in the state maps an operationId to a status to force.
 
 Usage: conductor_spec_server.py --spec openapi-3.1.json --state IN.json --state-out OUT.json
-       --log LOG.jsonl --port-file PORT [--auth noauth|oauth]
+       --log LOG.jsonl --port-file PORT [--auth noauth|oauth] [--observe FILE]
 It listens on 127.0.0.1 on a free port, writes the port to --port-file, and serves until killed.
 """
 
@@ -217,13 +217,13 @@ class Conductor:
         return 200, rows
 
 
-# The permission each modelled operation needs (conductor-api.md, "Authentication" and the
-# permissions page: reads need application.read, changes application.write, keys
-# organization.write).
+# The permission each modelled operation needs (conductor-api.md, "Authentication", and the
+# permissions page of the DBOS docs: reads need application.read, changes application.write,
+# listing API keys token.read, creating and revoking them token.write).
 PERMISSIONS = {
     "registerApp": "application.write",
-    "createToken": "organization.write", "listTokens": "organization.read",
-    "deleteToken": "organization.write", "listAppVersions": "application.read",
+    "createToken": "token.write", "listTokens": "token.read",
+    "deleteToken": "token.write", "listAppVersions": "application.read",
     "setLatestAppVersion": "application.write", "listExecutors": "application.read",
     "searchWorkflows": "application.read",
 }
@@ -327,6 +327,14 @@ def serve(args):
             if operation is not None and not violations:
                 violations += check_response(spec, operation, status, payload)
             record.update(status=status, violations=violations)
+            if args.observe:
+                # What a file held when the request arrived (e.g. a sealed secret when the old
+                # key is deleted), so a test can tell the order of the client's steps.
+                try:
+                    with open(args.observe) as observed:
+                        record["observed"] = observed.read()
+                except OSError:
+                    record["observed"] = None
             with log_lock, open(args.log, "a") as log:
                 log.write(json.dumps(record) + "\n")
             with conductor.lock, open(args.state_out, "w") as out:
@@ -369,6 +377,7 @@ def main(argv):
     parser.add_argument("--log", required=True)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--auth", choices=("noauth", "oauth"), default="noauth")
+    parser.add_argument("--observe", help="a file whose content each log record carries")
     serve(parser.parse_args(argv))
 
 
