@@ -232,7 +232,7 @@ pub fn seal_raw<R: RngCore + CryptoRng>(
 /// that format. Only the first four base64 characters are decoded.
 pub fn sealed_value_lengths(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    if bytes.len() < 4 || bytes.len() % 4 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let padding = bytes
