@@ -27,8 +27,8 @@ pub struct LoadedMacKey {
 }
 
 /// The key in a MAC key file's bytes (which are zeroized when dropped).
-fn parsed(path: &Path, bytes: Vec<u8>) -> Result<LoadedMacKey, Error> {
-    let bytes = zeroize::Zeroizing::new(bytes);
+fn parsed(path: &Path, bytes: zeroize::Zeroizing<Vec<u8>>) -> Result<LoadedMacKey, Error> {
+    warn_if_readable_by_others(path);
     let key = MacKey::from_file_text(&bytes).map_err(|error| {
         let hint = error.hint();
         Error::seal(format!("`{}`: ", path.display()), hint, error)
@@ -47,7 +47,7 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
         .filter(|path| !path.as_os_str().is_empty());
     if let Some(path) = named {
         refuse_inside_repository(root, &path)?;
-        let Some(bytes) = fs::read_optional(&path)? else {
+        let Some(bytes) = read(&path)? else {
             return Err(Error::input(format!(
                 "no value-MAC key at `{}` (named by `--mac-key-file` or `{MAC_KEY_FILE_VARIABLE}`)",
                 path.display()
@@ -76,7 +76,7 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
             )),
         });
     }
-    if let Some(bytes) = fs::read_optional(&path)? {
+    if let Some(bytes) = read(&path)? {
         return parsed(&path, bytes);
     }
     let key = MacKey::generate(&mut rand::rngs::OsRng);
@@ -95,6 +95,42 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
         key: Some(key),
         missing_reason: None,
     })
+}
+
+/// The key file, bounded while it is read (`limits::MAX_MAC_KEY_FILE_BYTES`).
+fn read(path: &Path) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
+    let limit = crate::limits::MAX_MAC_KEY_FILE_BYTES;
+    crate::limits::read_bounded_optional(path, limit, "a value-MAC key file")
+}
+
+/// Warns, and still uses the key, when the key file's mode lets its group or others read it.
+/// A warning and not a refusal: the key alone reveals nothing (it lets someone who also has
+/// the repository test guesses of sealed values against their MACs), CI runners often write a
+/// secret file with the umask's 0644 inside a workspace only the job can reach, and refusing
+/// would stop sealing there altogether. The file we make ourselves is 0600.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o044 != 0 {
+            let who = if mode & 0o004 != 0 {
+                "every user"
+            } else {
+                "its group"
+            };
+            eprintln!(
+                "warning: the value-MAC key `{}` is readable by {who} (mode {mode:04o}): with it and the repository, anyone can test guesses of sealed values; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn default_path() -> Option<PathBuf> {

@@ -38,18 +38,21 @@ where
 }
 
 pub fn load_cert_file(path: &Path, shown: &str) -> Result<SealingCert, Error> {
-    let bytes = std::fs::read(path).map_err(|source| {
-        let error = Error::io(path, "read", source);
-        if path.exists() {
-            error
-        } else {
-            Error::input(format!("no certificate at `{shown}`")).hint(
-                "fetch the controller's certificate with `kubeseal --fetch-cert --controller-namespace kube-system > pub-cert.pem`",
-            )
-        }
-    })?;
-    SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
-        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))
+    load_cert_file_with_pem(path, shown).map(|(cert, _)| cert)
+}
+
+/// [`load_cert_file`] and the file's bytes, read once and bounded by
+/// `limits::MAX_CERT_BYTES` (for commands that copy the certificate into the repository).
+pub fn load_cert_file_with_pem(path: &Path, shown: &str) -> Result<(SealingCert, Vec<u8>), Error> {
+    if !path.exists() {
+        return Err(Error::input(format!("no certificate at `{shown}`")).hint(
+            "fetch the controller's certificate with `kubeseal --fetch-cert --controller-namespace kube-system > pub-cert.pem`",
+        ));
+    }
+    let bytes = crate::limits::read_bounded(path, crate::limits::MAX_CERT_BYTES, "a certificate")?;
+    let cert = SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
+        .map_err(|error| seal_error(&format!("`{shown}`: "), error.hint(), error))?;
+    Ok((cert, bytes.to_vec()))
 }
 
 /// The env's sealing certificate.
@@ -74,7 +77,10 @@ pub fn read_sealed(
     secret: &str,
 ) -> Result<Option<SealedSecret>, Error> {
     let relative = secret_path(env, secret);
-    let Some(bytes) = fs::read_optional(&root.join(&relative))? else {
+    let limit = crate::limits::MAX_MANIFEST_BYTES;
+    let Some(bytes) =
+        crate::limits::read_bounded_optional(&root.join(&relative), limit, "a SealedSecret file")?
+    else {
         return Ok(None);
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -120,58 +126,10 @@ pub fn parse_secret_inputs(source: &str, text: &str) -> Result<Vec<SecretInput>,
 /// by reallocating, freeing each smaller copy without clearing it; here every buffer that ever
 /// held input is zeroized when dropped. Refuses more than `limits::MAX_MANIFEST_BYTES`.
 pub fn read_plaintext(file: Option<&Path>) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    let (limit, what) = (crate::limits::MAX_MANIFEST_BYTES, "input");
     match file {
-        Some(path) => {
-            let mut opened =
-                std::fs::File::open(path).map_err(|source| Error::io(path, "read", source))?;
-            let size = opened
-                .metadata()
-                .map(|meta| meta.len() as usize)
-                .unwrap_or(0);
-            read_zeroizing(&mut opened, size, &path.display().to_string())
-                .map_err(|source| source.unwrap_or_else(|source| Error::io(path, "read", source)))
-        }
-        None => read_zeroizing(&mut std::io::stdin().lock(), 0, "stdin")
-            .map_err(|source| source.unwrap_or_else(|source| Error::io("stdin", "read", source))),
-    }
-}
-
-type ReadError = Result<Error, std::io::Error>;
-
-fn read_zeroizing(
-    reader: &mut dyn std::io::Read,
-    size_hint: usize,
-    shown: &str,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, ReadError> {
-    let limit = crate::limits::MAX_MANIFEST_BYTES;
-    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(size_hint.min(limit) + 1));
-    let mut chunk = zeroize::Zeroizing::new([0u8; 8192]);
-    loop {
-        let read = match reader.read(chunk.as_mut()) {
-            Ok(0) => return Ok(buffer),
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(Err(error)),
-        };
-        if buffer.len() + read > limit {
-            return Err(Ok(Error::input_in(
-                shown,
-                format!(
-                    "more than the limit of {limit} bytes ({} MiB) of input",
-                    limit >> 20
-                ),
-            )
-            .hint("pass one Secret manifest or value, not a whole dump")));
-        }
-        if buffer.len() + read > buffer.capacity() {
-            // Grow by hand: copy into a larger zeroizing buffer; the old one is cleared on drop.
-            let mut larger = zeroize::Zeroizing::new(Vec::with_capacity(
-                (buffer.capacity() * 2).max(buffer.len() + read),
-            ));
-            larger.extend_from_slice(&buffer);
-            buffer = larger;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
+        Some(path) => crate::limits::read_bounded(path, limit, what),
+        None => crate::limits::read_stdin_bounded(limit, what),
     }
 }
 
@@ -237,89 +195,14 @@ pub fn seal_into_env_with(
             namespace: Some(namespace.clone()),
             allow_empty_data,
         };
-        let mut fresh =
-            dbos_gitops_seal::seal_secret(&mut rng, &cert, input, &options).map_err(|error| {
-                seal_error(&format!("secret `{}`: ", input.name), error.hint(), error)
-            })?;
-        decorate(&mut fresh, &cert);
-        let new_keys: Vec<String> = fresh.encrypted_data.keys().cloned().collect();
         let existing = match sealed_by_name.remove(&input.name) {
             Some((existing, _)) => Some(existing),
             None => read_sealed(&root, env_name, &input.name)?,
         };
-        // Stable re-seal: unchanged values keep their old ciphertext.
-        let stabilized = dbos_gitops_seal::keep_unchanged(
-            existing.as_ref(),
-            &mut fresh,
-            input,
-            mac.key.as_ref(),
-            &cert.fingerprint(),
-        );
-        let (mut merged, mut stored) = match existing {
-            Some(mut existing) => {
-                let old_keys: Vec<String> = existing.encrypted_data.keys().cloned().collect();
-                existing.merge(fresh).map_err(|error| {
-                    seal_error(
-                        &format!(
-                            "cannot merge into `{}`: ",
-                            secret_path(env_name, &input.name)
-                        ),
-                        error.hint(),
-                        error,
-                    )
-                })?;
-                decorate(&mut existing, &cert);
-                let stored = Stored {
-                    path: secret_path(env_name, &input.name),
-                    added: new_keys
-                        .iter()
-                        .filter(|key| !old_keys.contains(key))
-                        .cloned()
-                        .collect(),
-                    replaced: new_keys
-                        .iter()
-                        .filter(|key| old_keys.contains(key))
-                        .cloned()
-                        .collect(),
-                    kept: old_keys
-                        .iter()
-                        .filter(|key| !new_keys.contains(key))
-                        .cloned()
-                        .collect(),
-                    changed: Vec::new(),
-                    unchanged: Vec::new(),
-                    total_keys: 0,
-                    note: None,
-                };
-                (existing, stored)
-            }
-            None => {
-                let stored = Stored {
-                    path: secret_path(env_name, &input.name),
-                    added: new_keys,
-                    replaced: Vec::new(),
-                    kept: Vec::new(),
-                    changed: Vec::new(),
-                    unchanged: Vec::new(),
-                    total_keys: 0,
-                    note: None,
-                };
-                (fresh, stored)
-            }
-        };
-        stabilized.annotate(&mut merged);
-        stored.replaced = stabilized.keys(dbos_gitops_seal::KeyOutcome::Resealed);
-        stored.changed = stabilized.keys(dbos_gitops_seal::KeyOutcome::Changed);
-        stored.unchanged = stabilized.keys(dbos_gitops_seal::KeyOutcome::Unchanged);
-        stored.total_keys = merged.encrypted_data.len();
-        if !stored.replaced.is_empty() {
-            stored.note = Some(crate::seal_mac::resealed_note(
-                &stored.path,
-                &stabilized.comparison,
-                mac,
-            ));
-        }
-        sealed_by_name.insert(input.name.clone(), (merged, stored));
+        let path = secret_path(env_name, &input.name);
+        let sealed = seal_one(&mut rng, &cert, input, &options, existing, mac, path)?;
+        crate::limits::check_sealed_size(&sealed.1.path, &sealed.0)?;
+        sealed_by_name.insert(input.name.clone(), sealed);
     }
 
     // The kustomization must list the new files: recompile with them in the inputs.
@@ -348,6 +231,72 @@ pub fn seal_into_env_with(
         reports.push(stored);
     }
     Ok((plan, reports))
+}
+
+/// Seals one input into the SealedSecret stored at `path` (if any): stable re-seal encrypts
+/// only the values whose MAC changed, the others keep their ciphertexts byte for byte.
+fn seal_one(
+    rng: &mut rand::rngs::OsRng,
+    cert: &SealingCert,
+    input: &SecretInput,
+    options: &SealOptions,
+    existing: Option<SealedSecret>,
+    mac: &crate::seal_mac::LoadedMacKey,
+    path: String,
+) -> Result<(SealedSecret, Stored), Error> {
+    let (mut fresh, stabilized) = dbos_gitops_seal::seal_stable(
+        rng,
+        cert,
+        input,
+        options,
+        existing.as_ref(),
+        mac.key.as_ref(),
+    )
+    .map_err(|error| seal_error(&format!("secret `{}`: ", input.name), error.hint(), error))?;
+    decorate(&mut fresh, cert);
+    let new_keys: std::collections::BTreeSet<String> =
+        fresh.encrypted_data.keys().cloned().collect();
+    let old_keys: std::collections::BTreeSet<String> = existing
+        .as_ref()
+        .map(|existing| existing.encrypted_data.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut merged = match existing {
+        Some(mut existing) => {
+            existing.merge(fresh).map_err(|error| {
+                seal_error(
+                    &format!("cannot merge into `{path}`: "),
+                    error.hint(),
+                    error,
+                )
+            })?;
+            decorate(&mut existing, cert);
+            existing
+        }
+        None => fresh,
+    };
+    stabilized.annotate(&mut merged);
+    let replaced = stabilized.keys(dbos_gitops_seal::KeyOutcome::Resealed);
+    let note = (!replaced.is_empty())
+        .then(|| crate::seal_mac::resealed_note(&path, &stabilized.comparison, mac));
+    let stored = Stored {
+        added: new_keys
+            .iter()
+            .filter(|key| !old_keys.contains(*key))
+            .cloned()
+            .collect(),
+        kept: old_keys
+            .iter()
+            .filter(|key| !new_keys.contains(*key))
+            .cloned()
+            .collect(),
+        replaced,
+        changed: stabilized.keys(dbos_gitops_seal::KeyOutcome::Changed),
+        unchanged: stabilized.keys(dbos_gitops_seal::KeyOutcome::Unchanged),
+        total_keys: merged.encrypted_data.len(),
+        note,
+        path,
+    };
+    Ok((merged, stored))
 }
 
 /// Per key, SHA-256 of the sealed value, as the loader computes it from the file.
@@ -400,9 +349,8 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
     })?;
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let repo_id = &layout::digest(canonical.to_string_lossy().as_bytes())[..12];
-    let path = base
-        .join("dev-keys")
-        .join(format!("{repo_id}-{env}.key.pem"));
+    let dir = base.join("dev-keys");
+    let path = dir.join(format!("{repo_id}-{env}.key.pem"));
     if crate::repo::confine::is_inside(root, &path)? {
         return Err(Error::input(format!(
             "the development private key would be written inside the repository (`{}`)",
@@ -410,7 +358,66 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
         ))
         .hint("point `XDG_CONFIG_HOME` or `HOME` outside the repository, or pass `--cert pub-cert.pem`"));
     }
+    let swept = sweep_dev_key_staging(&dir, std::time::SystemTime::now());
+    if swept > 0 {
+        eprintln!(
+            "note: removed {swept} private-key staging file(s) a killed `init env` left in `{}`",
+            dir.display()
+        );
+    }
     Ok(path)
+}
+
+/// How old a staging file in `dev-keys/` must be before it is taken for litter. A live writer
+/// holds its staging file for the seconds between staging and renaming; one that a journal
+/// names waits for the next writing command in its repository, which rolls it forward, so the
+/// margin is a day rather than minutes.
+pub const STALE_DEV_KEY_STAGING: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the private-key staging files a killed `init env` left in `dir` (our
+/// `dev-keys/`): regular files only (a symbolic link is never followed or removed), named as
+/// our staging files are (`.dbos-gitops-XXXXXX`), owned by this user, last modified more than
+/// [`STALE_DEV_KEY_STAGING`] before `now`. Keys, other files and anything younger stay. Best
+/// effort: what cannot be examined or removed is left. Returns how many were removed.
+pub fn sweep_dev_key_staging(dir: &Path, now: std::time::SystemTime) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|name| name.starts_with(crate::repo::journal::STAGING_PREFIX));
+        // `DirEntry::metadata` does not follow a symbolic link.
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        if !ours || !metadata.file_type().is_file() || !owned_by_us(&metadata) {
+            continue;
+        }
+        let stale = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > STALE_DEV_KEY_STAGING);
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(unix)]
+fn owned_by_us(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    metadata.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn owned_by_us(_: &std::fs::Metadata) -> bool {
+    true
 }
 
 #[cfg(test)]
@@ -469,21 +476,5 @@ mod tests {
             let error = parse_secret_inputs("stdin", text).unwrap_err().report();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
-    }
-
-    #[test]
-    fn plaintext_is_read_whole_and_bounded() {
-        let big: Vec<u8> = (0..100_000u32).map(|index| (index % 251) as u8).collect();
-        let read = read_zeroizing(&mut big.as_slice(), 0, "stdin").unwrap();
-        assert_eq!(read.as_slice(), big.as_slice());
-        let mut endless = std::io::repeat(b'x');
-        let error = match read_zeroizing(&mut endless, 0, "stdin") {
-            Err(Ok(error)) => error.report(),
-            _ => panic!("an endless input was accepted"),
-        };
-        assert!(
-            error.contains("stdin") && error.contains("limit of 16777216 bytes"),
-            "{error}"
-        );
     }
 }

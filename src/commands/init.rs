@@ -269,11 +269,9 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     // private key outside the repository.
     let (cert_pem, dev_key) = match &arguments.cert {
         Some(path) => {
-            crate::secret_store::load_cert_file(path, &path.display().to_string())?;
-            (
-                std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
-                None,
-            )
+            let shown = path.display().to_string();
+            let (_, pem) = crate::secret_store::load_cert_file_with_pem(path, &shown)?;
+            (pem, None)
         }
         None => {
             let key_path = crate::secret_store::dev_key_path(&root, &name)?;

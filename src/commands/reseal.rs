@@ -15,7 +15,7 @@ use dbos_gitops_seal::{PrivateKeys, SealedSecret, SealingCert};
 use crate::cli::ResealArgs;
 use crate::declare::EnvName;
 use crate::error::Error;
-use crate::repo::{load_repo, WriteOptions};
+use crate::repo::{load_repo, load_repo_scoped, WriteOptions};
 use crate::secret_store::{self, FINGERPRINT_ANNOTATION};
 
 use super::Context;
@@ -31,7 +31,13 @@ pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
     if !arguments.dry_run {
         crate::repo::lock::acquire(&root)?;
     }
-    let mut loaded = load_repo(&root)?;
+    // One environment: only its declarations can block the command, as for every other
+    // scoped command (`load_repo_scoped`); `--all-envs` needs every one of them to load.
+    let mut loaded = if arguments.all_envs {
+        load_repo(&root)?
+    } else {
+        load_repo_scoped(&root, arguments.env.as_deref())?
+    };
     let env_names: Vec<EnvName> = if arguments.all_envs {
         loaded
             .environments
@@ -54,9 +60,7 @@ pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
     let new_cert = match &arguments.cert {
         Some(path) => {
             let shown = path.display().to_string();
-            let cert = secret_store::load_cert_file(path, &shown)?;
-            let pem = std::fs::read(path).map_err(|source| Error::io(path, "read", source))?;
-            Some((cert, pem))
+            Some(secret_store::load_cert_file_with_pem(path, &shown)?)
         }
         None => None,
     };
@@ -151,6 +155,8 @@ pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
         again
             .annotations
             .insert(FINGERPRINT_ANNOTATION.into(), cert.fingerprint());
+        // A larger key makes every value larger: refuse what the cluster would refuse.
+        crate::limits::check_sealed_size(&item.path, &again)?;
         let env_input = loaded
             .environments
             .iter_mut()

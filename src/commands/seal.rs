@@ -56,6 +56,14 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
     if let Some(target) = &arguments.merge_into {
         return merge_into(target, sealed);
     }
+    // What Kubernetes would refuse is refused here, before anything is printed or written.
+    let shown = arguments.output.as_ref().map_or_else(
+        || "stdout".to_string(),
+        |path| format!("`{}`", path.display()),
+    );
+    for one in &sealed {
+        crate::limits::check_sealed_size(&shown, one)?;
+    }
     let format = arguments.format.unwrap_or(OutputFormat::Yaml);
     let text = render(
         &sealed
@@ -164,6 +172,15 @@ fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {
     };
     let cert = secret_store::load_cert_file(cert_path, &cert_path.display().to_string())?;
     let value = zeroize::Zeroizing::new(read_bytes(arguments.file.as_deref())?);
+    let limit = crate::limits::MAX_SECRET_DATA_BYTES;
+    if value.len() > limit {
+        return Err(Error::input(format!(
+            "the value is {}, over the {} of data the Kubernetes API server accepts in one Secret (MaxSecretSize); nothing was written",
+            crate::limits::shown_bytes(value.len()),
+            crate::limits::shown_bytes(limit)
+        ))
+        .hint("keep large files out of Secrets (mount them from a volume or an image)"));
+    }
     let mut rng = rand::rngs::OsRng;
     let sealed = dbos_gitops_seal::seal_raw(
         &mut rng,
@@ -183,7 +200,12 @@ fn seal_raw(arguments: &SealArgs, scope: Scope) -> Result<i32, Error> {
 
 fn merge_into(target: &Path, sealed: Vec<SealedSecret>) -> Result<i32, Error> {
     let shown = target.display().to_string();
-    let text = fs::read_to_string(target)?;
+    let bytes = crate::limits::read_bounded(
+        target,
+        crate::limits::MAX_MANIFEST_BYTES,
+        "a SealedSecret to merge into",
+    )?;
+    let text = fs::utf8(target, bytes.to_vec())?;
     let documents = crate::yaml::parse_documents(target, &text)?;
     let [document] = documents.as_slice() else {
         return Err(Error::input(format!(
@@ -202,6 +224,7 @@ fn merge_into(target: &Path, sealed: Vec<SealedSecret>) -> Result<i32, Error> {
             )
         })?;
     }
+    crate::limits::check_sealed_size(&format!("`{shown}`"), &existing)?;
     let format = if text.trim_start().starts_with('{') {
         OutputFormat::Json
     } else {

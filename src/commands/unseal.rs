@@ -15,15 +15,20 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
     for path in &arguments.key {
         keys.extend(read_keys(path)?);
     }
+    // Each stream is bounded while it is read (`limits::MAX_MANIFEST_BYTES`), before parsing.
+    let limit = crate::limits::MAX_MANIFEST_BYTES;
+    let what = "SealedSecret manifests";
     let mut sources: Vec<(String, String)> = Vec::new();
     if arguments.files.is_empty() {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|source| Error::io("stdin", "read", source))?;
-        sources.push(("stdin".into(), text));
+        let bytes = crate::limits::read_stdin_bounded(limit, what)?;
+        sources.push((
+            "stdin".into(),
+            fs::utf8(Path::new("stdin"), bytes.to_vec())?,
+        ));
     } else {
         for path in &arguments.files {
-            sources.push((path.display().to_string(), fs::read_to_string(path)?));
+            let bytes = crate::limits::read_bounded(path, limit, what)?;
+            sources.push((path.display().to_string(), fs::utf8(path, bytes.to_vec())?));
         }
     }
     let mut secrets = Vec::new();
@@ -62,9 +67,11 @@ pub fn unseal(arguments: UnsealArgs) -> Result<i32, Error> {
 /// a `Secret` with `tls.key`, or a `List` of them.
 pub(crate) fn read_keys(path: &Path) -> Result<PrivateKeys, Error> {
     let shown = path.display().to_string();
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).map_err(|source| Error::io(path, "read", source))?,
-    );
+    let bytes = crate::limits::read_bounded(
+        path,
+        crate::limits::MAX_KEY_FILE_BYTES,
+        "a private-key file",
+    )?;
     let pem_error = match PrivateKeys::from_pem(&bytes) {
         Ok(keys) => return Ok(keys),
         Err(error) => error,

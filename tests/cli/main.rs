@@ -19,7 +19,11 @@ mod hostile_repo;
 mod planted;
 // One rule, one message (#13); input rules (#14).
 mod input_limits;
+// Bounded reads, sizes Kubernetes refuses, key staging litter (#23).
+mod bounded_reads;
+mod dev_key_staging;
 mod input_rules;
+mod kube_sizes;
 // The migrate Job run with the real DBOS CLIs.
 mod migrate_job;
 // `database init` and `database rotate` (#22).

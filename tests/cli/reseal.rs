@@ -229,3 +229,56 @@ fn a_value_no_key_opens_is_exit_1_and_the_tree_stays_byte_identical() {
     );
     assert_eq!(repo.snapshot(), before);
 }
+
+/// Issue 23 item 11: `reseal --env prod` is about prod alone, so another environment whose
+/// `env.yaml` does not parse does not block it (the rule of every scoped command); that
+/// environment is left byte-identical, and `--all-envs`, which needs it, still refuses.
+#[test]
+fn reseal_of_one_env_is_not_blocked_by_another_broken_env() {
+    let repo = sealed_repo();
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    repo.ok(&[
+        "init",
+        "env",
+        "staging",
+        "--cert",
+        &cert,
+        "--conductor-version",
+        TEST_CONDUCTOR_VERSION,
+    ]);
+    repo.write("environments/staging/env.yaml", "namespace: [unclosed\n");
+    let before_db = repo.read(DB_FILE);
+    let outside = tempfile::tempdir().unwrap();
+    let backup = key_backup(outside.path());
+    let before = repo.snapshot();
+    let all = repo.run(&["reseal", "--all-envs", "--key", backup.to_str().unwrap()]);
+    assert_eq!(all.code, 2, "{}\n{}", all.stdout, all.stderr);
+    assert!(
+        all.stderr.contains("environments/staging/env.yaml"),
+        "{}",
+        all.stderr
+    );
+    assert_eq!(repo.snapshot(), before, "a refused reseal wrote something");
+
+    let run = repo.run(&["reseal", "--env", "prod", "--key", backup.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("of `prod`"), "{}", run.stdout);
+    assert_ne!(repo.read(DB_FILE), before_db, "prod was not resealed");
+    assert_eq!(
+        repo.read("environments/staging/env.yaml"),
+        "namespace: [unclosed\n"
+    );
+    let after = repo.snapshot();
+    for (path, entry) in &before {
+        if path.starts_with("environments/staging/") {
+            assert_eq!(after.get(path), Some(entry), "{path} changed");
+        }
+    }
+    if let Some(result) = independent_unseal(&fixture("go-key.pem"), &repo.read(DB_FILE)) {
+        let result = result.unwrap();
+        assert_eq!(
+            plaintext(&result, "dbos-prod/conductor-db", "database-url"),
+            "postgres://conductor"
+        );
+    }
+}

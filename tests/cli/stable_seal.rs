@@ -267,3 +267,46 @@ fn the_repository_holds_no_unkeyed_digest_of_any_plaintext() {
         }
     }
 }
+
+/// Issue 23 item 11: a value-MAC key file that its group or every user may read is used (the
+/// key alone reveals nothing), with a warning that names the file, its mode and the fix; a
+/// 0600 file, and the key the tool makes itself, get none.
+#[test]
+fn a_mac_key_file_others_can_read_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let repo = TestRepo::prod();
+    let outside = tempfile::tempdir().unwrap();
+    let team_key = outside.path().join("team.key");
+    std::fs::write(&team_key, format!("{}\n", base64_text(&"k".repeat(32)))).unwrap();
+    let variable = [("DBOS_GITOPS_SEAL_MAC_KEY_FILE", team_key.as_path())];
+    for (mode, who) in [(0o644, "every user"), (0o640, "its group")] {
+        std::fs::set_permissions(&team_key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let run = seal(&repo, &conductor_db("postgres://a", "x"), &variable);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let expected = format!(
+            "warning: the value-MAC key `{}` is readable by {who} (mode {mode:04o})",
+            team_key.display()
+        );
+        assert!(run.stderr.contains(&expected), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("chmod 600 {}", team_key.display())),
+            "{}",
+            run.stderr
+        );
+    }
+    // The key was used: the second run compared and kept both values.
+    let run = seal(&repo, &conductor_db("postgres://a", "x"), &variable);
+    assert_eq!(run.stdout, format!("unchanged {SECRET_FILE} (2 keys)\n"));
+    std::fs::set_permissions(&team_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = seal(&repo, &conductor_db("postgres://a", "x"), &variable);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    // The default key, made 0600 by the tool: no warning, then or later.
+    let fresh = TestRepo::prod();
+    for _ in 0..2 {
+        let run = seal(&fresh, &conductor_db("postgres://a", "x"), &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    }
+}

@@ -27,9 +27,15 @@ use rsa::{Oaep, RsaPrivateKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+#[cfg(test)]
+thread_local! {
+    /// How many values this thread has encrypted: unit tests prove that a path does no RSA work.
+    pub(crate) static ENCRYPTIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Length of the per-value AES-256 session key.
 pub const SESSION_KEY_BYTES: usize = 32;
-const GCM_TAG_BYTES: usize = 16;
+pub(crate) const GCM_TAG_BYTES: usize = 16;
 
 /// A sealed value could not be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,6 +188,8 @@ pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     plaintext: &[u8],
     label: &[u8],
 ) -> Vec<u8> {
+    #[cfg(test)]
+    ENCRYPTIONS.with(|count| count.set(count.get() + 1));
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_BYTES]);
     rng.fill_bytes(session_key.as_mut());
 

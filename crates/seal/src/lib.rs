@@ -33,9 +33,11 @@ pub use scope::{
     Scope, ScopeParseError, CLUSTER_WIDE_ANNOTATION, LAST_APPLIED_ANNOTATIONS,
     NAMESPACE_WIDE_ANNOTATION,
 };
-pub use sealed::{seal_raw, seal_secret, SealOptions, SealedSecret, SecretTemplate};
+pub use sealed::{
+    seal_raw, seal_secret, sealed_value_lengths, SealOptions, SealedSecret, SecretTemplate,
+};
 pub use stable::{
-    annotate_macs, keep_unchanged, stored_macs, Comparison, KeyOutcome, MacKey, MacKeyError,
+    annotate_macs, seal_stable, stored_macs, Comparison, KeyOutcome, MacKey, MacKeyError,
     Stabilized, MAC_KEY_BYTES, MAC_KEY_ID_ANNOTATION, VALUE_MACS_ANNOTATION,
 };
 pub use unseal::keys::{KeyError, PrivateKeys};

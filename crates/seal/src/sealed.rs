@@ -107,6 +107,30 @@ pub fn seal_secret<R: RngCore + CryptoRng>(
     input: &SecretInput,
     opts: &SealOptions,
 ) -> Result<SealedSecret, InputError> {
+    let mut sealed = prepare(input, opts)?;
+    let label = sealed.label();
+    for (key, value) in &input.data {
+        sealed
+            .encrypted_data
+            .insert(key.clone(), seal_value(rng, cert, value, &label));
+    }
+    Ok(sealed)
+}
+
+/// One value's `spec.encryptedData` text: base64 of the hybrid encryption under `label`.
+pub(crate) fn seal_value<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    cert: &SealingCert,
+    value: &[u8],
+    label: &[u8],
+) -> String {
+    b64(&hybrid_encrypt(rng, cert.sealing_key(), value, label))
+}
+
+/// The SealedSecret for `input` with every field but `encryptedData` (left empty): scope,
+/// namespace and template decided as `kubeseal` decides them (see the module doc). Sealing
+/// fills the ciphertexts in; stable re-seal first decides which values need one.
+pub(crate) fn prepare(input: &SecretInput, opts: &SealOptions) -> Result<SealedSecret, InputError> {
     if input.name.is_empty() {
         return Err(InputError::MissingName);
     }
@@ -123,7 +147,38 @@ pub fn seal_secret<R: RngCore + CryptoRng>(
     for key in LAST_APPLIED_ANNOTATIONS {
         annotations.remove(key);
     }
+    let namespace = namespace_for(input, opts, scope)?;
+    let mut meta_annotations = BTreeMap::new();
+    scope.apply_to_annotations(&mut meta_annotations);
+    Ok(SealedSecret {
+        name: input.name.clone(),
+        namespace: namespace.clone(),
+        scope,
+        labels: BTreeMap::new(),
+        annotations: meta_annotations,
+        encrypted_data: BTreeMap::new(),
+        template: SecretTemplate {
+            name: Some(input.name.clone()),
+            namespace,
+            type_: input.type_.clone(),
+            immutable: input.immutable,
+            labels: input.labels.clone(),
+            annotations,
+            ..SecretTemplate::default()
+        },
+        extra_metadata: Map::new(),
+        extra_spec: Map::new(),
+        extra: Map::new(),
+    })
+}
 
+/// The namespace to seal for: the input's or the explicit one (they must agree); none only
+/// for a cluster-wide secret.
+fn namespace_for(
+    input: &SecretInput,
+    opts: &SealOptions,
+    scope: Scope,
+) -> Result<Option<String>, InputError> {
     let input_ns = input.namespace.clone().filter(|n| !n.is_empty());
     let explicit_ns = opts.namespace.clone().filter(|n| !n.is_empty());
     let namespace = match (input_ns, explicit_ns) {
@@ -142,39 +197,7 @@ pub fn seal_secret<R: RngCore + CryptoRng>(
             scope,
         });
     }
-
-    let label = scope.label(namespace.as_deref().unwrap_or(""), &input.name);
-    let encrypted_data = input
-        .data
-        .iter()
-        .map(|(k, v)| {
-            let sealed = hybrid_encrypt(rng, cert.sealing_key(), v, &label);
-            (k.clone(), b64(&sealed))
-        })
-        .collect();
-
-    let mut meta_annotations = BTreeMap::new();
-    scope.apply_to_annotations(&mut meta_annotations);
-    Ok(SealedSecret {
-        name: input.name.clone(),
-        namespace: namespace.clone(),
-        scope,
-        labels: BTreeMap::new(),
-        annotations: meta_annotations,
-        encrypted_data,
-        template: SecretTemplate {
-            name: Some(input.name.clone()),
-            namespace,
-            type_: input.type_.clone(),
-            immutable: input.immutable,
-            labels: input.labels.clone(),
-            annotations,
-            ..SecretTemplate::default()
-        },
-        extra_metadata: Map::new(),
-        extra_spec: Map::new(),
-        extra: Map::new(),
-    })
+    Ok(namespace)
 }
 
 /// Seals one value, as `kubeseal --raw`: returns the base64 text for `spec.encryptedData`.
@@ -201,6 +224,30 @@ pub fn seal_raw<R: RngCore + CryptoRng>(
         }
     };
     Ok(b64(&hybrid_encrypt(rng, cert.sealing_key(), value, &label)))
+}
+
+/// The framing of one `spec.encryptedData` value, read without any key: the length of its RSA
+/// block and of the plaintext it seals (the wire format is `u16 length || RSA block || AES-GCM
+/// ciphertext || 16-byte tag`, and GCM adds nothing else). `None` if it is not padded base64 of
+/// that format. Only the first four base64 characters are decoded.
+pub fn sealed_value_lengths(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let padding = bytes
+        .iter()
+        .rev()
+        .take(2)
+        .filter(|byte| **byte == b'=')
+        .count();
+    let decoded = bytes.len() / 4 * 3 - padding;
+    let head = base64::engine::general_purpose::STANDARD
+        .decode(&bytes[..4])
+        .ok()?;
+    let block = usize::from(u16::from_be_bytes([head[0], head[1]]));
+    let plaintext = decoded.checked_sub(2 + block + crate::crypto::GCM_TAG_BYTES)?;
+    Some((block, plaintext))
 }
 
 fn rest_of(obj: &Map<String, Value>, known: &[&str]) -> Map<String, Value> {
@@ -396,6 +443,18 @@ impl SealedSecret {
             out.insert(k.clone(), v.clone());
         }
         Value::Object(out)
+    }
+
+    /// How many bytes of `data` the Secret made from this object holds: every sealed value's
+    /// plaintext length (from its framing, [`sealed_value_lengths`]; a value that is not in the
+    /// format counts its base64 length) plus the template's `data` values as written.
+    pub fn secret_data_bytes(&self) -> usize {
+        let sealed: usize = self
+            .encrypted_data
+            .values()
+            .map(|value| sealed_value_lengths(value).map_or(value.len(), |(_, plain)| plain))
+            .sum();
+        sealed + self.template.data.values().map(String::len).sum::<usize>()
     }
 
     /// The RSA-OAEP label the controller uses for this object's values.

@@ -15,6 +15,10 @@
 //! The annotation carries a short id of the MAC key (itself a MAC of a fixed string) so that a
 //! different key is noticed and the tool re-encrypts instead of comparing apples to pears.
 //!
+//! The MACs are computed before anything is encrypted, and only the values whose MAC differs
+//! (or that have none to compare with) are encrypted: a re-seal that changes nothing does no
+//! RSA work, so a nightly sync of unchanged values costs the MACs and the copy of the old text.
+//!
 //! Everything here is pure: the caller loads the key and writes the files.
 
 use std::collections::BTreeMap;
@@ -24,7 +28,7 @@ use base64::Engine;
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::{Scope, SealedSecret, SecretInput};
+use crate::{InputError, Scope, SealOptions, SealedSecret, SealingCert, SecretInput};
 
 /// SealedSecret metadata annotation: JSON object, sealed key -> base64 HMAC-SHA256.
 pub const VALUE_MACS_ANNOTATION: &str = "dbos-gitops.io/value-macs";
@@ -53,9 +57,14 @@ impl MacKeyError {
     }
 }
 
-/// The secret key of the value MACs. `Debug` is redacted; the bytes are wiped on drop.
+/// The secret key of the value MACs. `Debug` is redacted; the bytes are wiped on drop (and
+/// AWS-LC clears its prepared HMAC state when that is freed).
 #[derive(Clone)]
-pub struct MacKey(Zeroizing<Vec<u8>>);
+pub struct MacKey {
+    bytes: Zeroizing<Vec<u8>>,
+    /// Prepared once: the key schedule is as much work as the MAC of a short value.
+    prepared: hmac::Key,
+}
 
 impl std::fmt::Debug for MacKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,7 +77,12 @@ impl MacKey {
     pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> MacKey {
         let mut bytes = Zeroizing::new(vec![0u8; MAC_KEY_BYTES]);
         rng.fill_bytes(&mut bytes);
-        MacKey(bytes)
+        MacKey::from_bytes(bytes)
+    }
+
+    fn from_bytes(bytes: Zeroizing<Vec<u8>>) -> MacKey {
+        let prepared = hmac::Key::new(hmac::HMAC_SHA256, &bytes);
+        MacKey { bytes, prepared }
     }
 
     /// Reads the key file's text: standard base64 (surrounding whitespace ignored).
@@ -82,17 +96,16 @@ impl MacKey {
         if bytes.len() < MAC_KEY_BYTES {
             return Err(MacKeyError::TooShort { len: bytes.len() });
         }
-        Ok(MacKey(bytes))
+        Ok(MacKey::from_bytes(bytes))
     }
 
     /// The key file's text: base64 and a newline.
     pub fn to_file_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.0) + "\n")
+        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.bytes) + "\n")
     }
 
     fn hmac(&self, parts: &[&[u8]], domain: &[u8]) -> hmac::Tag {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
-        let mut context = hmac::Context::with_key(&key);
+        let mut context = hmac::Context::with_key(&self.prepared);
         // Every part is length-prefixed, so no two different inputs feed the same bytes.
         for part in std::iter::once(domain).chain(parts.iter().copied()) {
             context.update(&(part.len() as u64).to_be_bytes());
@@ -159,7 +172,7 @@ pub enum Comparison {
     OtherMacKey { stored: String, ours: String },
 }
 
-/// The result of [`keep_unchanged`]: outcomes per input key, and the MACs to store.
+/// What [`seal_stable`] decided: outcomes per input key, and the MACs to store.
 #[derive(Clone, Debug)]
 pub struct Stabilized {
     pub outcomes: BTreeMap<String, KeyOutcome>,
@@ -176,74 +189,99 @@ pub fn stored_macs(sealed: &SealedSecret) -> Option<(String, BTreeMap<String, St
     Some((id.clone(), macs))
 }
 
-/// Compares `input`'s values with what `existing` holds, through the MACs, and lays each
-/// unchanged value's old ciphertext over its new one in `fresh` (freshly sealed from `input`
-/// for the certificate with `cert_fingerprint`). Nothing else of `fresh` changes.
-pub fn keep_unchanged(
-    existing: Option<&SealedSecret>,
-    fresh: &mut SealedSecret,
+/// Seals `input` for `cert` as [`crate::seal_secret`] does, except for the values whose MAC
+/// matches the one `existing` stores for the same key, certificate, scope and label: those keep
+/// their old ciphertext and are never encrypted. Every MAC is computed first, so an unchanged
+/// re-seal does no RSA (or AES) work at all; a value without a comparable stored MAC (new key,
+/// no MAC key, MACs of another key, another certificate or target) is encrypted afresh. Each
+/// MAC is compared in constant time, so how long the comparison takes says nothing about how
+/// much of a stored MAC a guess matched.
+pub fn seal_stable<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    cert: &SealingCert,
     input: &SecretInput,
+    opts: &SealOptions,
+    existing: Option<&SealedSecret>,
     mac_key: Option<&MacKey>,
-    cert_fingerprint: &str,
-) -> Stabilized {
+) -> Result<(SealedSecret, Stabilized), InputError> {
+    let mut fresh = crate::sealed::prepare(input, opts)?;
     let label = fresh.label();
-    let our_id = mac_key.map(MacKey::id);
+    let fingerprint = cert.fingerprint();
     let macs: BTreeMap<String, String> = match mac_key {
         Some(mac_key) => input
             .data
             .iter()
             .map(|(key, value)| {
-                (
-                    key.clone(),
-                    mac_key.value_mac(cert_fingerprint, fresh.scope, &label, key, value),
-                )
+                let mac = mac_key.value_mac(&fingerprint, fresh.scope, &label, key, value);
+                (key.clone(), mac)
             })
             .collect(),
         None => BTreeMap::new(),
     };
+    let our_id = mac_key.map(MacKey::id);
     let stored = existing.and_then(stored_macs);
-    let comparison = match (&our_id, existing, &stored) {
-        (_, None, _) => Comparison::Compared,
-        (None, Some(_), _) => Comparison::NoMacKey,
-        (Some(_), Some(_), None) => Comparison::NoStoredMacs,
-        (Some(ours), Some(_), Some((id, _))) if id != ours => Comparison::OtherMacKey {
-            stored: id.clone(),
-            ours: ours.clone(),
-        },
-        _ => Comparison::Compared,
-    };
+    let comparison = compare_with(our_id.as_deref(), existing.is_some(), stored.as_ref());
     let same_target = existing.is_some_and(|existing| {
         existing.label() == label && existing.scope == fresh.scope && existing.name == fresh.name
     });
+    let stored_macs = match (&comparison, &stored) {
+        (Comparison::Compared, Some((_, stored_macs))) if same_target => Some(stored_macs),
+        _ => None,
+    };
     let mut outcomes = BTreeMap::new();
-    for key in input.data.keys() {
+    for (key, value) in &input.data {
         let old_ciphertext = existing.and_then(|existing| existing.encrypted_data.get(key));
         let outcome = match old_ciphertext {
             None => KeyOutcome::Added,
-            Some(old_ciphertext) => match (&comparison, &stored) {
-                (Comparison::Compared, Some((_, stored_macs))) if same_target => {
-                    match stored_macs.get(key) {
-                        Some(stored_mac) if Some(stored_mac) == macs.get(key) => {
-                            fresh
-                                .encrypted_data
-                                .insert(key.clone(), old_ciphertext.clone());
-                            KeyOutcome::Unchanged
-                        }
-                        Some(_) => KeyOutcome::Changed,
-                        None => KeyOutcome::Resealed,
-                    }
+            Some(_) => match stored_macs.map(|stored| stored.get(key)) {
+                None | Some(None) => KeyOutcome::Resealed,
+                Some(Some(stored_mac)) if same_mac(stored_mac, macs.get(key)) => {
+                    KeyOutcome::Unchanged
                 }
-                _ => KeyOutcome::Resealed,
+                Some(Some(_)) => KeyOutcome::Changed,
             },
         };
+        let ciphertext = match (outcome, old_ciphertext) {
+            (KeyOutcome::Unchanged, Some(old_ciphertext)) => old_ciphertext.clone(),
+            _ => crate::sealed::seal_value(rng, cert, value, &label),
+        };
+        fresh.encrypted_data.insert(key.clone(), ciphertext);
         outcomes.insert(key.clone(), outcome);
     }
-    Stabilized {
+    let stabilized = Stabilized {
         outcomes,
         comparison,
         key_id: our_id,
         macs,
+    };
+    Ok((fresh, stabilized))
+}
+
+/// Whether the stored values can be compared with ours at all.
+fn compare_with(
+    our_id: Option<&str>,
+    existing: bool,
+    stored: Option<&(String, BTreeMap<String, String>)>,
+) -> Comparison {
+    match (our_id, existing, stored) {
+        (_, false, _) => Comparison::Compared,
+        (None, true, _) => Comparison::NoMacKey,
+        (Some(_), true, None) => Comparison::NoStoredMacs,
+        (Some(ours), true, Some((id, _))) if id != ours => Comparison::OtherMacKey {
+            stored: id.clone(),
+            ours: ours.to_string(),
+        },
+        _ => Comparison::Compared,
     }
+}
+
+/// Constant-time equality of a stored MAC and ours (both base64 of a 32-byte tag, so equal
+/// lengths whenever the stored one is well formed; the length is no secret).
+fn same_mac(stored: &str, ours: Option<&String>) -> bool {
+    ours.is_some_and(|ours| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(stored.as_bytes(), ours.as_bytes())
+            .is_ok()
+    })
 }
 
 impl Stabilized {
@@ -309,7 +347,7 @@ pub fn annotate_macs<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{seal_secret, SealOptions, SealingCert};
+    use crate::crypto::ENCRYPTIONS;
 
     fn cert() -> SealingCert {
         let pem = std::fs::read(concat!(
@@ -341,14 +379,15 @@ mod tests {
         key: Option<&MacKey>,
     ) -> (SealedSecret, Stabilized) {
         let input = input(values);
-        let mut fresh = seal_secret(
+        let (fresh, stabilized) = seal_stable(
             &mut rand::rngs::OsRng,
             cert,
             &input,
             &SealOptions::default(),
+            existing,
+            key,
         )
         .unwrap();
-        let stabilized = keep_unchanged(existing, &mut fresh, &input, key, &cert.fingerprint());
         let mut merged = match existing {
             Some(existing) => {
                 let mut merged = existing.clone();
@@ -379,6 +418,79 @@ mod tests {
             third.annotations[VALUE_MACS_ANNOTATION],
             first.annotations[VALUE_MACS_ANNOTATION]
         );
+    }
+
+    /// Runs `run` and counts the values it encrypted on this thread.
+    fn encryptions<T>(run: impl FnOnce() -> T) -> (T, usize) {
+        let before = ENCRYPTIONS.with(std::cell::Cell::get);
+        let result = run();
+        (result, ENCRYPTIONS.with(std::cell::Cell::get) - before)
+    }
+
+    #[test]
+    fn an_unchanged_reseal_does_no_rsa_work_and_one_change_encrypts_exactly_one_value() {
+        let cert = cert();
+        let key = MacKey::generate(&mut rand::rngs::OsRng);
+        let owned: Vec<(String, String)> = (0..100)
+            .map(|index| (format!("key-{index:03}"), format!("value-{index}")))
+            .collect();
+        let values: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        let ((first, _), count) = encryptions(|| seal(&cert, None, &values, Some(&key)));
+        assert_eq!(count, 100, "a first seal encrypts every value");
+        let ((again, outcome), count) =
+            encryptions(|| seal(&cert, Some(&first), &values, Some(&key)));
+        assert_eq!(count, 0, "an unchanged re-seal encrypted something");
+        assert_eq!(outcome.keys(KeyOutcome::Unchanged).len(), 100);
+        assert_eq!(again, first, "an unchanged re-seal changed bytes");
+
+        let mut changed = values.clone();
+        changed[42].1 = "another value";
+        let ((third, outcome), count) =
+            encryptions(|| seal(&cert, Some(&again), &changed, Some(&key)));
+        assert_eq!(count, 1, "one changed value, one encryption");
+        assert_eq!(outcome.keys(KeyOutcome::Changed), ["key-042"]);
+        for (name, ciphertext) in &third.encrypted_data {
+            assert_eq!(
+                ciphertext == &first.encrypted_data[name],
+                name != "key-042",
+                "{name}"
+            );
+        }
+        // Without the MAC key nothing can be compared: every value is encrypted again.
+        let (_, count) = encryptions(|| seal(&cert, Some(&third), &changed, None));
+        assert_eq!(count, 100);
+    }
+
+    #[test]
+    fn a_stored_mac_that_differs_anywhere_or_in_length_is_a_change() {
+        let cert = cert();
+        let key = MacKey::generate(&mut rand::rngs::OsRng);
+        let (first, _) = seal(&cert, None, &[("a", "1"), ("b", "2")], Some(&key));
+        let (id, mut macs) = stored_macs(&first).unwrap();
+        let flip = |mac: &str| {
+            let mut bytes = mac.as_bytes().to_vec();
+            bytes[0] = if bytes[0] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(bytes).unwrap()
+        };
+        let shorter = macs["b"][..macs["b"].len() - 2].to_string();
+        macs.insert("a".into(), flip(&macs["a"]));
+        macs.insert("b".into(), shorter);
+        let mut tampered = first.clone();
+        annotate_macs(&mut tampered, Some(&id), &macs, std::iter::empty());
+        let ((second, outcome), count) = encryptions(|| {
+            seal(
+                &cert,
+                Some(&tampered),
+                &[("a", "1"), ("b", "2")],
+                Some(&key),
+            )
+        });
+        assert_eq!(outcome.keys(KeyOutcome::Changed), ["a", "b"]);
+        assert_eq!(count, 2);
+        assert_ne!(second.encrypted_data["a"], first.encrypted_data["a"]);
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use common::*;
-use dbos_gitops_seal::{seal_raw, seal_secret, Scope, SealOptions, SecretInput};
+use dbos_gitops_seal::{
+    seal_raw, seal_secret, seal_stable, KeyOutcome, MacKey, Scope, SealOptions, SecretInput,
+};
 use rand::rngs::OsRng;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -182,4 +184,52 @@ fn python_decrypts_raw_values() {
         let out = python_unseal(&go_key_path(), &doc.to_string()).unwrap();
         assert_eq!(out["prod/app-db"]["k"], B64.encode("raw secret"), "{scope}");
     }
+}
+
+#[test]
+fn python_decrypts_a_stable_reseal_with_kept_changed_and_new_values() {
+    if !python_available("python_decrypts_a_stable_reseal_with_kept_changed_and_new_values") {
+        return;
+    }
+    let cert = go_cert();
+    let mac_key = MacKey::generate(&mut OsRng);
+    let first_data: Vec<(String, Vec<u8>)> = (0..50)
+        .map(|i| (format!("key-{i:02}"), format!("value {i}").into_bytes()))
+        .collect();
+    let opts = SealOptions::default();
+    // Stored as the tool stores it: with the MAC annotations on the object.
+    let (mut first, stabilized) = seal_stable(
+        &mut OsRng,
+        &cert,
+        &input(Some("prod"), first_data.clone()),
+        &opts,
+        None,
+        Some(&mac_key),
+    )
+    .unwrap();
+    stabilized.annotate(&mut first);
+    let mut second_data = first_data.clone();
+    second_data[7].1 = b"a changed value".to_vec();
+    second_data.push(("key-new".into(), b"a new value".to_vec()));
+    let (second, stabilized) = seal_stable(
+        &mut OsRng,
+        &cert,
+        &input(Some("prod"), second_data.clone()),
+        &opts,
+        Some(&first),
+        Some(&mac_key),
+    )
+    .unwrap();
+    assert_eq!(stabilized.keys(KeyOutcome::Unchanged).len(), 49);
+    assert_eq!(stabilized.keys(KeyOutcome::Changed), ["key-07"]);
+    assert_eq!(stabilized.keys(KeyOutcome::Added), ["key-new"]);
+    for (key, ciphertext) in &second.encrypted_data {
+        let kept = first.encrypted_data.get(key) == Some(ciphertext);
+        assert_eq!(kept, key != "key-07" && key != "key-new", "{key}");
+    }
+    check_python_decrypts(
+        &second.to_value(),
+        "prod/app-db",
+        &second_data.into_iter().collect(),
+    );
 }
