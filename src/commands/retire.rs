@@ -14,7 +14,8 @@
 //!
 //! `--force` never skips the drain check. Then `versions.yaml` loses the version and the
 //! recompile removes `versions/<v>/` (the ownership record says those files are ours); Argo CD
-//! prunes the Deployment after the rest of the sync is healthy (`PruneLast=true`).
+//! prunes the Deployment in its own sync wave (prunes run in reverse wave order; no `PruneLast`,
+//! which would hold every prune behind the routing wave).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -108,7 +109,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
         );
     }
     println!(
-        "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it last)"
+        "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it in its own sync wave)"
     );
     if let Some(line) = checked {
         println!("  drain check: {line}");

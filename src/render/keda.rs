@@ -5,10 +5,11 @@
 //!
 //! How an autoscaled version steps down when another one is activated (issue 11). The
 //! ScaledObject is named after the version's Deployment, so activating another version renders a
-//! new ScaledObject and drops the old one, which Argo CD prunes last (`PruneLast=true`, after the
-//! new version is healthy). Meanwhile the old Deployment's rendered `replicas: 1` is not applied:
-//! with `RespectIgnoreDifferences=true` and `/spec/replicas` ignored, Argo CD copies the live value
-//! of every ignored field into the manifest before it applies it (`normalizeTargetResources` in
+//! new ScaledObject and drops the old one, which Argo CD prunes in the ScaledObject's own wave
+//! (after the new version is healthy and the Service has moved). Meanwhile the old Deployment's
+//! rendered `replicas: 1` is not applied: with `RespectIgnoreDifferences=true` and
+//! `/spec/replicas` ignored for every listed version, Argo CD copies the live value of every
+//! ignored field into the manifest before it applies it (`normalizeTargetResources` in
 //! argo-cd's `controller/sync.go`), so the server-side apply keeps whatever count KEDA had set and
 //! nothing drops during the sync. When the ScaledObject is deleted, KEDA's finalizer stops the
 //! scale loop and the HPA it owns is garbage-collected; by default KEDA then leaves the replica

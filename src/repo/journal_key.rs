@@ -68,7 +68,11 @@ pub fn key(root: &Path) -> Result<Option<[u8; KEY_LEN]>, Error> {
         return Ok(Some(key));
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::private_dir(dir, &mut Vec::new())?;
+    // A configuration directory that cannot be made (`HOME` is a file, a read-only home) is no
+    // usable one: write unauthenticated, as without a home, rather than refuse the write.
+    if fs::private_dir(dir, &mut Vec::new()).is_err() {
+        return Ok(None);
+    }
     let mut key = [0u8; KEY_LEN];
     rand::rngs::OsRng.fill_bytes(&mut key);
     let mut temporary = tempfile::Builder::new()

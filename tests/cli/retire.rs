@@ -221,7 +221,7 @@ fn issue_5_retire_refuses_while_v1_has_workflows_in_flight_and_retires_it_once_d
     let stdout = repo.ok(&retire);
     assert!(
         stdout.starts_with(
-            "retired `v1` from `prod`: removed environments/prod/versions/v1 (Argo CD prunes it last)\n  \
+            "retired `v1` from `prod`: removed environments/prod/versions/v1 (Argo CD prunes it in its own sync wave)\n  \
              drain check: no workflows of `v1` in flight in `postgresql://postgres:***@"
         ),
         "{stdout}"

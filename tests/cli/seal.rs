@@ -508,7 +508,11 @@ fn init_env_copies_a_checked_controller_certificate() {
         std::fs::read(fixture("go-cert.pem")).unwrap()
     );
     assert!(
-        !repo.home.path().join(".config/dbos-gitops").exists(),
+        !repo
+            .home
+            .path()
+            .join(".config/dbos-gitops/dev-keys")
+            .exists(),
         "no development key with --cert"
     );
     let before = repo.snapshot();
