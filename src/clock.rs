@@ -3,11 +3,11 @@
 
 use crate::error::Error;
 
-pub const NOW_VARIABLE: &str = "DBOS_GITOPS_NOW";
+pub const NOW_VARIABLE: &str = crate::env_vars::NOW.name;
 
 /// The current time in unix seconds: `DBOS_GITOPS_NOW` when set, else the system clock.
 pub fn now_unix() -> Result<i64, Error> {
-    if let Some(value) = std::env::var_os(NOW_VARIABLE) {
+    if let Some(value) = crate::env_vars::get_os(crate::env_vars::NOW) {
         let text = value.to_string_lossy();
         return text.trim().parse::<i64>().map_err(|_| {
             Error::input(format!(

@@ -59,8 +59,7 @@ const RECORD_SEED: &str =
     "# x\n0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  base/a.yaml\n";
 
 fn iterations() -> usize {
-    std::env::var("DBOS_GITOPS_FUZZ_ITERATIONS")
-        .ok()
+    crate::env_vars::get(crate::env_vars::FUZZ_ITERATIONS)
         .and_then(|text| text.parse().ok())
         .unwrap_or(1500)
 }

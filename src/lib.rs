@@ -13,6 +13,7 @@ pub mod clock;
 pub mod commands;
 pub mod declare;
 pub mod diff;
+pub mod env_vars;
 pub mod error;
 pub mod inventory;
 pub mod layout;

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::repo::fs;
 
 /// Names the MAC key file (for CI and teams that share one key).
-pub const MAC_KEY_FILE_VARIABLE: &str = "DBOS_GITOPS_SEAL_MAC_KEY_FILE";
+pub const MAC_KEY_FILE_VARIABLE: &str = crate::env_vars::SEAL_MAC_KEY_FILE.name;
 const DEFAULT_FILE: &str = "seal-mac.key";
 
 /// The MAC key to compare values with, and where it came from.
@@ -43,7 +43,7 @@ fn parsed(path: &Path, bytes: zeroize::Zeroizing<Vec<u8>>) -> Result<LoadedMacKe
 pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
     let named = flag
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(MAC_KEY_FILE_VARIABLE).map(PathBuf::from))
+        .or_else(|| crate::env_vars::get_os(crate::env_vars::SEAL_MAC_KEY_FILE).map(PathBuf::from))
         .filter(|path| !path.as_os_str().is_empty());
     if let Some(path) = named {
         refuse_inside_repository(root, &path)?;

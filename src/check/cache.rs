@@ -450,13 +450,16 @@ fn binary_identity(path: &Path) -> Option<String> {
 }
 
 fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DBOS_GITOPS_CACHE_DIR") {
+    if let Some(dir) = crate::env_vars::get_os(crate::env_vars::CACHE_DIR) {
         return Some(PathBuf::from(dir));
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
+    let base = crate::env_vars::get_os(crate::env_vars::XDG_CACHE_HOME)
         .filter(|dir| Path::new(dir).is_absolute())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        .or_else(|| {
+            crate::env_vars::get_os(crate::env_vars::HOME)
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
     Some(base.join("dbos-gitops/render"))
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The first executable regular `kubectl` on `PATH`.
 pub fn find() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    let path = crate::env_vars::get_os(crate::env_vars::PATH)?;
     std::env::split_paths(&path)
         .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join("kubectl"))

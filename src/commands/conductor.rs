@@ -18,7 +18,7 @@ use crate::secret_store;
 use super::Context;
 
 /// The variable holding the caller's token (never a flag value).
-pub const TOKEN_VARIABLE: &str = "DBOS_CONDUCTOR_TOKEN";
+pub const TOKEN_VARIABLE: &str = crate::env_vars::CONDUCTOR_TOKEN.name;
 /// A self-hosted Conductor without OAuth has one organization (conductor-api.md,
 /// "Self-Hosted Differences"); the guide's deployment is that one.
 pub const DEFAULT_ORG: &str = "local";
@@ -183,7 +183,7 @@ fn check_name(what: &str, name: &str, dash: bool) -> Result<(), Error> {
 fn read_token(arguments: &ConductorRegisterArgs) -> Result<Option<Zeroizing<String>>, Error> {
     let bytes = if let Some(path) = &arguments.token_file {
         secret_store::read_plaintext(Some(path))?
-    } else if let Some(value) = std::env::var_os(TOKEN_VARIABLE) {
+    } else if let Some(value) = crate::env_vars::get_os(crate::env_vars::CONDUCTOR_TOKEN) {
         Zeroizing::new(value.into_encoded_bytes())
     } else if std::io::stdin().is_terminal() {
         let answer = rpassword::prompt_password(

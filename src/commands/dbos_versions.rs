@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::model::Environment;
 
 /// The environment variable DBOS itself reads for the system database.
-pub const DATABASE_URL_ENV: &str = "DBOS_SYSTEM_DATABASE_URL";
+pub const DATABASE_URL_ENV: &str = crate::env_vars::SYSTEM_DATABASE_URL.name;
 
 /// Bound on connecting and on each statement.
 pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,8 +66,7 @@ pub fn database_url(
         }
         return Ok(Some(url.clone()));
     }
-    Ok(std::env::var(DATABASE_URL_ENV)
-        .ok()
+    Ok(crate::env_vars::get(crate::env_vars::SYSTEM_DATABASE_URL)
         .filter(|url| !url.trim().is_empty()))
 }
 

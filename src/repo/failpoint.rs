@@ -1,8 +1,8 @@
-//! A crash on demand, for the crash-consistency tests (test-only, but always compiled so the
-//! tests exercise the release binary's code): `DBOS_GITOPS_FAILPOINT=rename:N` aborts the
+//! A crash on demand, for the crash-consistency tests: `DBOS_GITOPS_FAILPOINT=rename:N` aborts the
 //! process (`std::process::abort`, no destructor runs, like `kill -9`) just before the Nth
 //! rename or removal a writing command makes; `stage:N` just before the Nth staged file is
-//! written. Unset, it costs one environment lookup per command.
+//! written. Unset, it costs one environment lookup per command. A test switch
+//! (`env_vars::Audience::Test`): a release build without the `test-hooks` feature ignores it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -20,7 +20,7 @@ static COUNTS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 fn target() -> Option<(Step, usize)> {
     *TARGET.get_or_init(|| {
-        let text = std::env::var("DBOS_GITOPS_FAILPOINT").ok()?;
+        let text = crate::env_vars::get(crate::env_vars::FAILPOINT)?;
         let (kind, count) = text.split_once(':')?;
         let step = match kind {
             "stage" => Step::Stage,

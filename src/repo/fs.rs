@@ -90,12 +90,13 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// the value-MAC key): `$XDG_CONFIG_HOME/dbos-gitops`, else `$HOME/.config/dbos-gitops`, when
 /// that is an absolute path (the XDG Base Directory spec ignores relative ones).
 pub fn private_config_dir() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+    let base = crate::env_vars::get_os(crate::env_vars::XDG_CONFIG_HOME)
         .filter(|value| !value.is_empty())
         .map(std::path::PathBuf::from)
         .filter(|base| base.is_absolute())
         .or_else(|| {
-            std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".config"))
+            crate::env_vars::get_os(crate::env_vars::HOME)
+                .map(|home| std::path::PathBuf::from(home).join(".config"))
         })
         .filter(|base| base.is_absolute())?;
     Some(base.join("dbos-gitops"))

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const TIMEOUT_VARIABLE: &str = "DBOS_GITOPS_LOCK_TIMEOUT";
+const TIMEOUT_VARIABLE: &str = crate::env_vars::LOCK_TIMEOUT.name;
 /// The longest wait `DBOS_GITOPS_LOCK_TIMEOUT` may ask for, in seconds.
 const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
 
@@ -38,7 +38,7 @@ static WRITER_ACTIVE: AtomicBool = AtomicBool::new(false);
 /// else 30 s. Anything else is refused: a negative, infinite or not-a-number value used to
 /// panic every writer, and a word was silently ignored.
 pub fn timeout() -> Result<Duration, Error> {
-    let Some(value) = std::env::var_os(TIMEOUT_VARIABLE) else {
+    let Some(value) = crate::env_vars::get_os(crate::env_vars::LOCK_TIMEOUT) else {
         return Ok(DEFAULT_TIMEOUT);
     };
     let text = value.to_string_lossy();

@@ -28,6 +28,9 @@ const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
 
 /// Parses a `postgresql://` URL or a libpq `key=value` string, reading `PGSSLMODE` and
 /// `PGSSLROOTCERT` from the process environment and libpq's default root file under `$HOME`.
+// libpq's variables are read here and nowhere else in this crate (the main crate's
+// `env_vars` lists them for users); clippy.toml disallows the reads elsewhere.
+#[allow(clippy::disallowed_methods)]
 pub(crate) fn parse(database_url: &str) -> Result<Parsed, DrainError> {
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     parse_with_env(
@@ -97,7 +100,10 @@ pub(crate) fn parse_with_env(
     let user = config
         .get_user()
         .map(str::to_owned)
-        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| {
+            #[allow(clippy::disallowed_methods)]
+            std::env::var("USER").ok()
+        })
         .unwrap_or_else(|| "postgres".into());
     let database = config
         .get_dbname()
