@@ -75,9 +75,6 @@ variables! {
     /// Crash on demand, for the crash-consistency tests.
     FAILPOINT = "DBOS_GITOPS_FAILPOINT", Test,
         "`stage:N` or `rename:N`: abort just before the Nth staged write or rename (crash tests).";
-    /// Longer in-process fuzz campaigns (unit tests only).
-    FUZZ_ITERATIONS = "DBOS_GITOPS_FUZZ_ITERATIONS", Test,
-        "Iterations of the in-process mutation fuzzers (unit tests only).";
 }
 
 /// Whether this build honours [`Audience::Test`] switches.

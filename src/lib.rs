@@ -27,8 +27,6 @@ pub mod table;
 pub mod workspace;
 pub mod yaml;
 
-mod fuzz;
-
 use clap::Parser;
 use std::ffi::OsString;
 

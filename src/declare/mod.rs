@@ -5,6 +5,7 @@
 pub mod image;
 pub mod names;
 pub mod schema;
+mod template;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -592,68 +593,34 @@ pub fn env_file_text(spec: &EnvSpec) -> String {
         Oidc::None => "none",
         Oidc::Dex => "dex",
     };
-    format!(
-        "# Environment declaration, owned by you. `dbos-gitops build` compiles it into this\n\
-         # directory's kustomize overlay. Application versions live in versions.yaml.\n\
-         namespace: {namespace}\n\
-         # Argo CD destination cluster.\n\
-         cluster: {cluster}\n\
-         # Hosts are derived from it: console.<domain>, conductor.<domain>, app.<domain>\n\
-         # (routing: host) or <domain> alone with path prefixes (routing: path).\n\
-         domain: {domain}\n\
-         routing: {routing}\n\
-         # OIDC login for Console and Conductor: none | dex\n\
-         oidc: {oidc}\n\
-         {ingress}\
-         # Conductor and Console are released together: pin one version for both.\n\
-         conductor:\n  image: {conductor_image}\n  # 2 or more: anti-affinity, a PodDisruptionBudget and pod-IP advertising\n  replicas: {conductor_replicas}\n\
-         {allow_unauthenticated}\
-         console:\n  image: {console_image}\n  replicas: {console_replicas}\n\
-         app:\n\
-         \x20 # The DBOS application name (`name` in its DBOS config), if several applications\n\
-         \x20 # share the system database: `retire` then counts only this application's workflows.\n\
-         \x20 # name: my-app\n\
-         \x20 # in-cluster (ws:// to the Conductor Service) | external (wss:// through the ingress)\n\
-         \x20 conductor: {connection}\n\
-         \x20 # python | typescript | go: decides the migrate command (go needs migrate.image)\n\
-         \x20 # DBOS 3.x: the pods get DBOS_CONDUCTOR_KEY, and Conductor needs Transact Enterprise in\n\
-         \x20 # the image (python: dbos-enterprise; typescript: @dbos-inc/dbos-enterprise of the SDK's\n\
-         \x20 # minor version; go: blank import of go.dbos.dev/dbos-enterprise-go), or the pods crash-loop.\n\
-         \x20 language: {language}\n\
-         \x20 # true if the app's DBOS config sets auto_upgrade (Transact Enterprise): rollbacks then\n\
-         \x20 # need --force, since DBOS moves older versions' work to its latest version.\n\
-         \x20 # auto-upgrade: false\n\
-         \x20 migrate:\n\
-         \x20   # image: ghcr.io/acme/dbos-migrate:v1   # default: the newest version's image\n\
-         \x20   # the URL is in $DBOS_SYSTEM_DATABASE_URL; `$(VAR)` is expanded by Kubernetes\n\
-         \x20   # command: [dbos, migrate, --sys-db-url, $(DBOS_SYSTEM_DATABASE_URL)]  # --app-role is appended\n\
-         \x20   app-role: {app_role}\n\
-         \x20 # autoscaling:                # KEDA on the active version\n\
-         \x20 #   trigger: metrics-api      # metrics-api | postgresql (allows min-replicas: 0)\n\
-         \x20 #   queue: taskQueue\n\
-         \x20 #   worker-concurrency: 2\n\
-         \x20 #   min-replicas: 1\n\
-         \x20 #   max-replicas: 10\n\
-         \x20 #   keda-namespace: keda\n",
-        namespace = spec.namespace,
-        cluster = quote(&spec.cluster),
-        domain = quote(&spec.domain),
-        ingress = ingress_block_text(&spec.ingress),
-        allow_unauthenticated = if spec.conductor.allow_unauthenticated {
-            "  # Conductor authenticates nothing without OAuth; it is routed publicly anyway.\n  allow-unauthenticated: true\n"
-        } else {
-            ""
-        },
-        language = spec.app.language.as_str(),
-        conductor_image = quote(&spec.conductor.image),
-        conductor_replicas = spec.conductor.replicas,
-        console_image = quote(&spec.console.image),
-        console_replicas = spec.console.replicas,
-        connection = match spec.app.conductor {
-            ConductorConnection::InCluster => "in-cluster",
-            ConductorConnection::External => "external",
-        },
-        app_role = quote(&spec.app.migrate.app_role),
+    let ingress = ingress_block_text(&spec.ingress);
+    let allow_unauthenticated = if spec.conductor.allow_unauthenticated {
+        "  # Conductor authenticates nothing without OAuth; it is routed publicly anyway.\n  allow-unauthenticated: true\n"
+    } else {
+        ""
+    };
+    let connection = match spec.app.conductor {
+        ConductorConnection::InCluster => "in-cluster",
+        ConductorConnection::External => "external",
+    };
+    template::fill(
+        template::ENV_YAML,
+        &[
+            ("namespace", spec.namespace.as_str()),
+            ("cluster", &quote(&spec.cluster)),
+            ("domain", &quote(&spec.domain)),
+            ("routing", routing),
+            ("oidc", oidc),
+            ("ingress", &ingress),
+            ("conductor_image", &quote(&spec.conductor.image)),
+            ("conductor_replicas", &spec.conductor.replicas.to_string()),
+            ("allow_unauthenticated", allow_unauthenticated),
+            ("console_image", &quote(&spec.console.image)),
+            ("console_replicas", &spec.console.replicas.to_string()),
+            ("connection", connection),
+            ("language", spec.app.language.as_str()),
+            ("app_role", &quote(&spec.app.migrate.app_role)),
+        ],
     )
 }
 

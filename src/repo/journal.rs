@@ -732,7 +732,9 @@ mod tests {
             b"-",
             b"/etc",
         ];
-        let iterations: usize = crate::env_vars::get(crate::env_vars::FUZZ_ITERATIONS)
+        #[allow(clippy::disallowed_methods)] // test code: the fuzz campaign length
+        let iterations: usize = std::env::var("DBOS_GITOPS_FUZZ_ITERATIONS")
+            .ok()
             .and_then(|text| text.parse().ok())
             .unwrap_or(3000);
         let mut rng = StdRng::seed_from_u64(23);

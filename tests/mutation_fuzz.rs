@@ -4,7 +4,9 @@
 //! declaration errors must name the file. Deterministic (fixed seed), so a failure reproduces;
 //! `DBOS_GITOPS_FUZZ_ITERATIONS` runs longer campaigns.
 
-#![cfg(test)]
+// Tests read their own variables; the product's rule (every variable through `env_vars`) is for
+// the product's code.
+#![allow(clippy::disallowed_methods)]
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::path::Path;
@@ -59,7 +61,8 @@ const RECORD_SEED: &str =
     "# x\n0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  base/a.yaml\n";
 
 fn iterations() -> usize {
-    crate::env_vars::get(crate::env_vars::FUZZ_ITERATIONS)
+    std::env::var("DBOS_GITOPS_FUZZ_ITERATIONS")
+        .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(1500)
 }
@@ -122,7 +125,8 @@ fn campaign(seed: &str, salt: u64, mut check: impl FnMut(&str)) {
 #[test]
 fn declarations_never_panic_and_errors_name_the_file() {
     campaign(ENV_SEED, 1, |text| {
-        if let Err(error) = crate::declare::parse_env(Path::new("environments/prod/env.yaml"), text)
+        if let Err(error) =
+            dbos_gitops::declare::parse_env(Path::new("environments/prod/env.yaml"), text)
         {
             assert!(
                 error.to_string().contains("environments/prod/env.yaml"),
@@ -131,11 +135,12 @@ fn declarations_never_panic_and_errors_name_the_file() {
         }
     });
     campaign(VERSIONS_SEED, 2, |text| {
-        if let Ok(versions) = crate::declare::parse_versions(Path::new("versions.yaml"), text) {
+        if let Ok(versions) = dbos_gitops::declare::parse_versions(Path::new("versions.yaml"), text)
+        {
             // Whatever parses must resolve to a model or a clean error.
-            let input = crate::model::EnvInput {
-                name: crate::declare::EnvName::new("prod").unwrap(),
-                spec: crate::declare::parse_env(Path::new("env.yaml"), ENV_SEED).unwrap(),
+            let input = dbos_gitops::model::EnvInput {
+                name: dbos_gitops::declare::EnvName::new("prod").unwrap(),
+                spec: dbos_gitops::declare::parse_env(Path::new("env.yaml"), ENV_SEED).unwrap(),
                 versions,
                 secret_files: vec![],
                 dex_users: Default::default(),
@@ -143,17 +148,17 @@ fn declarations_never_panic_and_errors_name_the_file() {
                 tls_certificate_digest: None,
                 secret_digests: Default::default(),
             };
-            let repo = crate::declare::parse_repo(Path::new("r"), REPO_SEED).unwrap();
-            if let Ok(model) = crate::model::resolve(&repo, vec![input]) {
-                let _ = crate::render::render_repo(&model);
+            let repo = dbos_gitops::declare::parse_repo(Path::new("r"), REPO_SEED).unwrap();
+            if let Ok(model) = dbos_gitops::model::resolve(&repo, vec![input]) {
+                let _ = dbos_gitops::render::render_repo(&model);
             }
         }
     });
     campaign(REPO_SEED, 3, |text| {
-        let _ = crate::declare::parse_repo(Path::new("dbos-gitops.yaml"), text);
+        let _ = dbos_gitops::declare::parse_repo(Path::new("dbos-gitops.yaml"), text);
     });
     campaign(RECORD_SEED, 4, |text| {
-        let _ = crate::repo::ownership::parse(Path::new(".dbos-gitops.sha256"), text);
+        let _ = dbos_gitops::repo::ownership::parse(Path::new(".dbos-gitops.sha256"), text);
     });
 }
 
@@ -162,15 +167,15 @@ fn secret_and_sealed_secret_manifests_never_panic() {
     campaign(SECRET_SEED, 5, |text| {
         // The path `seal` and `secrets` read stdin by (zeroizing documents), and the one kept
         // for values already parsed.
-        let _ = crate::secret_store::parse_secret_inputs("stdin", text);
-        if let Ok(documents) = crate::yaml::parse_documents(Path::new("stdin"), text) {
+        let _ = dbos_gitops::secret_store::parse_secret_inputs("stdin", text);
+        if let Ok(documents) = dbos_gitops::yaml::parse_documents(Path::new("stdin"), text) {
             for document in &documents {
                 let _ = dbos_gitops_seal::SecretInput::from_value(document);
             }
         }
     });
     campaign(SEALED_SEED, 6, |text| {
-        if let Ok(documents) = crate::yaml::parse_documents(Path::new("s.yaml"), text) {
+        if let Ok(documents) = dbos_gitops::yaml::parse_documents(Path::new("s.yaml"), text) {
             for document in &documents {
                 if let Ok(sealed) = dbos_gitops_seal::SealedSecret::from_value(document) {
                     let _ = sealed.to_value();
@@ -192,10 +197,10 @@ fn certificates_and_keys_never_panic() {
 #[test]
 fn the_emitter_round_trips_whatever_the_parser_accepts() {
     campaign(SECRET_SEED, 8, |text| {
-        if let Ok(documents) = crate::yaml::parse_documents(Path::new("x"), text) {
+        if let Ok(documents) = dbos_gitops::yaml::parse_documents(Path::new("x"), text) {
             for document in documents {
-                let emitted = crate::yaml::emit(&document);
-                let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
+                let emitted = dbos_gitops::yaml::emit(&document);
+                let reparsed = dbos_gitops::yaml::parse_documents(Path::new("x"), &emitted)
                     .unwrap_or_else(|error| {
                         panic!("emitted YAML does not parse: {error}\n{emitted}")
                     });
@@ -253,8 +258,8 @@ fn document_markers_and_empty_values_stay_one_document() {
         json!(0),
     ]);
     for document in documents {
-        let emitted = crate::yaml::emit(&document);
-        let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
+        let emitted = dbos_gitops::yaml::emit(&document);
+        let reparsed = dbos_gitops::yaml::parse_documents(Path::new("x"), &emitted)
             .unwrap_or_else(|error| panic!("emitted YAML does not parse: {error}\n{emitted}"));
         assert_round_trip(&document, &emitted, &reparsed);
     }
@@ -289,18 +294,18 @@ fn regressions_of_the_coverage_guided_campaign_replay() {
     let targets: [Replay; 5] = [
         ("env_yaml", 11, |text| {
             let file = "environments/prod/env.yaml";
-            if let Err(error) = crate::declare::parse_env(Path::new(file), text) {
+            if let Err(error) = dbos_gitops::declare::parse_env(Path::new(file), text) {
                 assert!(error.to_string().contains(file), "{error}");
             }
         }),
         ("versions_yaml", 12, |text| {
-            let _ = crate::declare::parse_versions(Path::new("versions.yaml"), text);
+            let _ = dbos_gitops::declare::parse_versions(Path::new("versions.yaml"), text);
         }),
         ("secret_manifest", 13, |text| {
-            let _ = crate::secret_store::parse_secret_inputs("stdin", text);
+            let _ = dbos_gitops::secret_store::parse_secret_inputs("stdin", text);
         }),
         ("sealed_secret_manifest", 14, |text| {
-            if let Ok(documents) = crate::yaml::parse_documents(Path::new("s.yaml"), text) {
+            if let Ok(documents) = dbos_gitops::yaml::parse_documents(Path::new("s.yaml"), text) {
                 for document in &documents {
                     if let Ok(sealed) = dbos_gitops_seal::SealedSecret::from_value(document) {
                         let _ = sealed.to_value();
@@ -309,10 +314,10 @@ fn regressions_of_the_coverage_guided_campaign_replay() {
             }
         }),
         ("yaml_round_trip", 15, |text| {
-            if let Ok(documents) = crate::yaml::parse_documents(Path::new("x"), text) {
+            if let Ok(documents) = dbos_gitops::yaml::parse_documents(Path::new("x"), text) {
                 for document in documents {
-                    let emitted = crate::yaml::emit(&document);
-                    let reparsed = crate::yaml::parse_documents(Path::new("x"), &emitted)
+                    let emitted = dbos_gitops::yaml::emit(&document);
+                    let reparsed = dbos_gitops::yaml::parse_documents(Path::new("x"), &emitted)
                         .unwrap_or_else(|error| panic!("emitted YAML does not parse: {error}"));
                     assert_round_trip(&document, &emitted, &reparsed);
                 }
