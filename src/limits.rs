@@ -267,18 +267,22 @@ pub fn check_secret_key(key: &str) -> Result<(), String> {
     }
 }
 
-/// A Secret's name: a DNS-1123 subdomain (at most 253 characters of `[a-z0-9.-]`, starting and
-/// ending alphanumeric). Checked before the name becomes part of any path.
+/// A Secret's name, the one rule for it wherever a name arrives (a declaration, `seal`'s input,
+/// `secrets set`): a DNS-1123 subdomain as the API server's `IsDNS1123Subdomain` has it, at most
+/// 253 characters of dot-separated labels of `[a-z0-9-]`, each starting and ending with a letter
+/// or digit (so no empty label: `a..b` and `a.-b` are refused). Checked before the name becomes
+/// part of any path.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
-    let bytes = name.as_bytes();
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && bytes.iter().all(|byte| {
-            byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'-' | b'.')
-        })
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric();
-    if valid {
+    let label_ok = |label: &str| {
+        let bytes = label.as_bytes();
+        !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'-')
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+    };
+    if name.len() <= 253 && name.split('.').all(label_ok) {
         Ok(())
     } else {
         Err(format!(
@@ -323,7 +327,19 @@ mod tests {
     #[test]
     fn secret_names_are_dns_subdomains() {
         assert!(check_secret_name("conductor-db").is_ok());
-        for bad in ["", "../x", "A", "-a", "a-", "a_b", &"a".repeat(254)] {
+        assert!(check_secret_name("a.b-c").is_ok());
+        for bad in [
+            "",
+            "../x",
+            "A",
+            "-a",
+            "a-",
+            "a_b",
+            "a..b",
+            "a.-b",
+            "a.",
+            &"a".repeat(254),
+        ] {
             assert!(check_secret_name(bad).is_err(), "{bad}");
         }
     }

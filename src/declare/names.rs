@@ -61,16 +61,10 @@ fn check_label(kind: &str, text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Secret names become file names and Kubernetes names: DNS-1123 subdomains.
+/// Secret names become file names and Kubernetes names: the one rule is
+/// [`crate::limits::check_secret_name`]; this gives its message the input error type.
 pub fn check_secret_name(name: &str) -> Result<(), Error> {
-    let ok = name.len() <= 253 && name.split('.').all(|label| is_dns_label(label, 253));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::input(format!(
-            "`{name}` is not a valid Secret name (lowercase letters, digits, `-` and `.`)"
-        )))
-    }
+    crate::limits::check_secret_name(name).map_err(Error::input)
 }
 
 /// A Kubernetes object name (DNS-1123 subdomain: at most 253 characters, dot-separated
