@@ -13,6 +13,7 @@ mod check;
 mod check_cache;
 mod check_holes;
 mod check_hostile;
+mod crypto_backend;
 mod example;
 mod expect;
 mod faults;
