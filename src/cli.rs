@@ -480,6 +480,9 @@ pub struct VersionAddArgs {
     /// Deploy the version but leave the Service and the autoscaler on the active one
     #[arg(long)]
     pub no_activate: bool,
+    /// Write nothing; print which files would change and how
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -492,6 +495,8 @@ pub struct VersionListArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Output format; `json` is stable for tools
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
@@ -509,8 +514,10 @@ pub struct VersionActivateArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE", conflicts_with = "traffic_only")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Move only the Service and the autoscaler; DBOS keeps routing unversioned and scheduled work to its latest version
-    #[arg(long)]
+    #[arg(long, conflicts_with = "conductor_url")]
     pub traffic_only: bool,
     /// Roll back although env.yaml declares `app.auto-upgrade: true` (auto-upgrade then moves the newer version's work onto VERSION's code)
     #[arg(long)]
@@ -549,12 +556,35 @@ pub struct RetireArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE", conflicts_with = "no_drain_check")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Retire without checking the database; workflows still in flight on VERSION are stranded
-    #[arg(long)]
+    #[arg(long, conflicts_with = "conductor_url")]
     pub no_drain_check: bool,
     /// Also retire the newest version when it is not active (an abandoned `--no-activate` canary), and overwrite generated files edited by hand; never skips the drain check
     #[arg(long)]
     pub force: bool,
+    /// Run every check, then write nothing; print which files would change and how
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// DBOS Conductor in place of the system database (`version list|activate`, `retire`), for a
+/// database with no route from here: Conductor answers through a connected executor.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConductorSourceArgs {
+    /// Ask DBOS Conductor (its base URL) instead of the system database, e.g. when the database is private
+    #[arg(long, value_name = "URL", conflicts_with_all = ["database_url", "database_url_file"])]
+    pub conductor_url: Option<String>,
+    /// The Conductor organization (default: `local`, a self-hosted Conductor's)
+    #[arg(long, value_name = "ORG", requires = "conductor_url")]
+    pub org: Option<String>,
+    /// The bearer token for Conductor from a file; else `DBOS_CONDUCTOR_TOKEN`, else a hidden prompt
+    #[arg(long, value_name = "FILE", requires = "conductor_url")]
+    pub token_file: Option<PathBuf>,
+    /// A PEM CA certificate to trust for Conductor's HTTPS
+    #[arg(long, value_name = "FILE", requires = "conductor_url")]
+    pub ca_file: Option<PathBuf>,
 }
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
 pub enum KeyTypeArg {
