@@ -431,19 +431,19 @@ pub enum VersionCommand {
     /// Add VERSION as its own Deployment and (unless `--no-activate`) point the Service and the
     /// autoscaler at it; older versions keep running to finish their workflows
     #[command(
-        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
+        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --dry-run   # write nothing"
     )]
     Add(VersionAddArgs),
     /// List the environment's versions: image, active, autoscaled; with a database, DBOS's latest
     /// version, in-flight counts and versions nobody declared
     #[command(
-        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  DBOS_SYSTEM_DATABASE_URL=... dbos-gitops version list --env prod   # or --database-url-file FILE"
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  DBOS_SYSTEM_DATABASE_URL=... dbos-gitops version list --env prod   # or --database-url-file FILE\n  dbos-gitops version list --env prod --conductor-url https://conductor.dbos.acme.com"
     )]
     List(VersionListArgs),
     /// Point the Service and the autoscaler at VERSION; a rollback (an older VERSION) also makes
     /// it DBOS's latest application version in the system database
     #[command(
-        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or `--database-url`), or\n`--traffic-only` to move only the Service and the autoscaler. Activating the newest version\nneeds no database, but after a rollback DBOS's latest stays the older version until it is\ngiven. With `app.auto-upgrade: true` a rollback is refused without `--force`: auto-upgrade\nmoves the newer version's queued work (and, after the grace period, its running work) onto\nthe older version's code.\n\nExample:\n  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line\n  dbos-gitops version activate v1 --env prod   # rollback\n  dbos-gitops version activate v2 --env prod --database-url-file ~/.dbos/prod-url"
+        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or `--database-url`) or, for a\nprivate database, Conductor (`--conductor-url URL`, which PATCHes its latest version), or\n`--traffic-only` to move only the Service and the autoscaler. Activating the newest version\nneeds no database, but after a rollback DBOS's latest stays the older version until it is\ngiven. With `app.auto-upgrade: true` a rollback is refused without `--force`: auto-upgrade\nmoves the newer version's queued work (and, after the grace period, its running work) onto\nthe older version's code.\n\nExample:\n  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line\n  dbos-gitops version activate v1 --env prod   # rollback\n  dbos-gitops version activate v2 --env prod --database-url-file ~/.dbos/prod-url\n  dbos-gitops version activate v1 --env prod --conductor-url https://conductor.dbos.acme.com"
     )]
     Activate(VersionActivateArgs),
     /// Add VERSION to another environment with the image it has in the source environment
@@ -536,13 +536,17 @@ const RETIRE_HELP: &str = "Safety rules:
   are in flight under versions versions.yaml does not declare (an app that pins
   `application_version` in its DBOS config hides its versions); an unreachable
   database is an error (exit 2) and changes nothing;
-  without a database URL, refuses unless `--no-drain-check`.
-  `--force` never skips the drain check.
+  with `--conductor-url` instead (a private database), the same refusals on what Conductor
+  reports through a connected executor; when none is connected (503) it cannot tell
+  whether VERSION is drained: exit 2, nothing changed;
+  without a database URL or `--conductor-url`, refuses unless `--no-drain-check`.
+  `--force` never skips the drain check. `--dry-run` runs every check, then writes nothing.
 
 Example:
   export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line
   dbos-gitops retire v1 --env prod
-  dbos-gitops retire v1 --env prod --database-url-file ~/.dbos/prod-url";
+  dbos-gitops retire v1 --env prod --database-url-file ~/.dbos/prod-url
+  dbos-gitops retire v1 --env prod --conductor-url https://conductor.dbos.acme.com";
 
 #[derive(Debug, Args)]
 pub struct RetireArgs {
