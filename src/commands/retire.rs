@@ -44,25 +44,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     let env_name = env.name.clone();
     let version = parse_version(&arguments.version)?;
     declared(env, &version)?;
-    if env.versions.active.as_ref() == Some(&version) {
-        return Err(Error::refused(format!(
-            "refusing to retire `{version}`: it is the active version of `{env_name}` (the Service{} point{} at it)",
-            if env.spec.app.autoscaling.is_some() { " and the autoscaler" } else { "" },
-            if env.spec.app.autoscaling.is_some() { "" } else { "s" },
-        ))
-        .hint(format!(
-            "activate another version first: `dbos-gitops version activate VERSION --env {env_name}`"
-        )));
-    }
-    let newest = env.versions.versions.last().map(|last| last.name.clone());
-    if newest.as_ref() == Some(&version) && !arguments.force {
-        return Err(Error::refused(format!(
-            "refusing to retire `{version}`: it is the newest version of `{env_name}`, which runs the migrations and picks up workflows enqueued without a version"
-        ))
-        .hint(
-            "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
-        ));
-    }
+    offline_refusals(env, &version, arguments.force)?;
     let facts = Facts {
         env: env_name.to_string(),
         active: env.versions.active.as_ref().map(|name| name.to_string()),
@@ -137,6 +119,35 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
         );
     }
     Ok(0)
+}
+
+/// The refusals that need no database: the active version, and the newest unless `--force`.
+fn offline_refusals(
+    env: &crate::model::EnvInput,
+    version: &VersionName,
+    force: bool,
+) -> Result<(), Error> {
+    let env_name = &env.name;
+    if env.versions.active.as_ref() == Some(version) {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the active version of `{env_name}` (the Service{} point{} at it)",
+            if env.spec.app.autoscaling.is_some() { " and the autoscaler" } else { "" },
+            if env.spec.app.autoscaling.is_some() { "" } else { "s" },
+        ))
+        .hint(format!(
+            "activate another version first: `dbos-gitops version activate VERSION --env {env_name}`"
+        )));
+    }
+    let newest = env.versions.versions.last().map(|last| &last.name);
+    if newest == Some(version) && !force {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the newest version of `{env_name}`, which runs the migrations and picks up workflows enqueued without a version"
+        ))
+        .hint(
+            "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
+        ));
+    }
+    Ok(())
 }
 
 /// What the database checks need to know about the environment.

@@ -237,14 +237,9 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
             }
             (None, _) => "it would be the active version".to_string(),
         };
-        println!(
-            "dry run: would add version `{version}` (image `{}`) to `{env_name}`: {routing}",
-            arguments.image
-        );
-        print!(
-            "{}",
-            dry_run_report(&loaded, &env_name, &versions_text, &plan)?
-        );
+        let report = dry_run_report(&loaded, &env_name, &versions_text, &plan)?;
+        let image = &arguments.image;
+        print!("dry run: would add version `{version}` (image `{image}`) to `{env_name}`: {routing}\n{report}");
         return Ok(0);
     }
     plan.apply()?;
@@ -270,28 +265,42 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
             "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
         );
     }
-    if arguments.no_activate {
-        println!("next: dbos-gitops version activate {version} --env {env_name}");
-    } else if !older.is_empty() {
-        let (which, retiree) = match older.as_slice() {
-            [only] => (format!("`{only}` has"), only.to_string()),
-            _ => (
-                format!(
-                    "{} have",
-                    older
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                "VERSION".to_string(),
-            ),
-        };
-        println!(
-            "next: once {which} no workflows in flight, with `DBOS_SYSTEM_DATABASE_URL` set: dbos-gitops retire {retiree} --env {env_name}"
-        );
+    if let Some(next) = next_step(&version, &env_name, &older, arguments.no_activate) {
+        println!("{next}");
     }
     Ok(0)
+}
+
+/// What to run after `version add`: activate the version, or retire the older ones once drained.
+fn next_step(
+    version: &VersionName,
+    env_name: &crate::declare::EnvName,
+    older: &[VersionName],
+    no_activate: bool,
+) -> Option<String> {
+    if no_activate {
+        return Some(format!(
+            "next: dbos-gitops version activate {version} --env {env_name}"
+        ));
+    }
+    let (which, retiree) = match older {
+        [] => return None,
+        [only] => (format!("`{only}` has"), only.to_string()),
+        _ => (
+            format!(
+                "{} have",
+                older
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "VERSION".to_string(),
+        ),
+    };
+    Some(format!(
+        "next: once {which} no workflows in flight, with `DBOS_SYSTEM_DATABASE_URL` set (or `--conductor-url URL`): dbos-gitops retire {retiree} --env {env_name}"
+    ))
 }
 
 /// DBOS 3.x moved Conductor access into Transact Enterprise, and every app pod gets

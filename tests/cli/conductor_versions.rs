@@ -567,3 +567,48 @@ fn the_token_file_is_read_and_sent_as_bearer_and_app_name_is_required() {
         failed.stderr
     );
 }
+
+#[test]
+fn retire_through_conductor_refuses_work_under_undeclared_versions_and_patching_as_the_database_path_does(
+) {
+    let repo = two_versions();
+    let before = repo.snapshot();
+    let undeclared = vec![
+        workflow("v1-done", "SUCCESS", Some("v1"), 1),
+        workflow("pinned", "ENQUEUED", Some("0.9.0"), 2),
+    ];
+    let Some(server) = start(&repo, state(undeclared, live())) else {
+        return;
+    };
+    let refused = run(&repo, &server, &["retire", "v1"], Some(TOKEN));
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.starts_with(
+            "error: refusing to retire `v1`: workflows are in flight under versions `versions.yaml` does not declare\n  `0.9.0`: 1 (ENQUEUED 1)\n"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("`application_version`"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+    server.assert_valid();
+
+    let patching = vec![workflow("patched", "PENDING", Some("PATCHING_ENABLED"), 1)];
+    let Some(server) = start(&repo, state(patching, live())) else {
+        return;
+    };
+    let refused = run(&repo, &server, &["retire", "v1"], Some(TOKEN));
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("records work under `PATCHING_ENABLED` (1 in flight)"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+}
