@@ -603,6 +603,24 @@ fn issue_24_version_add_and_retire_dry_runs_print_the_change_and_write_nothing()
         "{dry}"
     );
     assert!(dry.ends_with("nothing was written (--dry-run)\n"), "{dry}");
+    // A dry run refuses what the real run refuses, and still writes nothing.
+    let existing = repo.fails(
+        &[
+            "version",
+            "add",
+            "v1",
+            "--image",
+            "ghcr.io/acme/app:v9",
+            "--dry-run",
+        ],
+        1,
+    );
+    assert!(
+        existing.stderr.contains("already exists"),
+        "{}",
+        existing.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
     repo.ok(&add);
     let after = repo.snapshot();
     // What the dry run named is exactly what the real run changed, with the real line counts.
