@@ -431,19 +431,19 @@ pub enum VersionCommand {
     /// Add VERSION as its own Deployment and (unless `--no-activate`) point the Service and the
     /// autoscaler at it; older versions keep running to finish their workflows
     #[command(
-        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet"
+        after_help = "Example:\n  dbos-gitops version add v2 --env prod --image ghcr.io/acme/app:v2\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --no-activate   # no traffic yet\n  dbos-gitops version add v3 --env prod --image ghcr.io/acme/app:v3 --dry-run   # write nothing"
     )]
     Add(VersionAddArgs),
     /// List the environment's versions: image, active, autoscaled; with a database, DBOS's latest
     /// version, in-flight counts and versions nobody declared
     #[command(
-        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  DBOS_SYSTEM_DATABASE_URL=... dbos-gitops version list --env prod   # or --database-url-file FILE"
+        after_help = "Example:\n  dbos-gitops version list --env prod\n  dbos-gitops version list --env prod --format json\n  DBOS_SYSTEM_DATABASE_URL=... dbos-gitops version list --env prod   # or --database-url-file FILE\n  dbos-gitops version list --env prod --conductor-url https://conductor.dbos.acme.com"
     )]
     List(VersionListArgs),
     /// Point the Service and the autoscaler at VERSION; a rollback (an older VERSION) also makes
     /// it DBOS's latest application version in the system database
     #[command(
-        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or `--database-url`), or\n`--traffic-only` to move only the Service and the autoscaler. Activating the newest version\nneeds no database, but after a rollback DBOS's latest stays the older version until it is\ngiven. With `app.auto-upgrade: true` a rollback is refused without `--force`: auto-upgrade\nmoves the newer version's queued work (and, after the grace period, its running work) onto\nthe older version's code.\n\nExample:\n  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line\n  dbos-gitops version activate v1 --env prod   # rollback\n  dbos-gitops version activate v2 --env prod --database-url-file ~/.dbos/prod-url"
+        after_help = "DBOS sends enqueued work without a version and every scheduled workflow to its latest\napplication version (the newest `version_timestamp` in `dbos.application_versions`),\nnot to the Service: activating an older version therefore needs the database\n(env `DBOS_SYSTEM_DATABASE_URL`, `--database-url-file FILE` or `--database-url`) or, for a\nprivate database, Conductor (`--conductor-url URL`, which PATCHes its latest version), or\n`--traffic-only` to move only the Service and the autoscaler. Activating the newest version\nneeds no database, but after a rollback DBOS's latest stays the older version until it is\ngiven. With `app.auto-upgrade: true` a rollback is refused without `--force`: auto-upgrade\nmoves the newer version's queued work (and, after the grace period, its running work) onto\nthe older version's code.\n\nExample:\n  export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line\n  dbos-gitops version activate v1 --env prod   # rollback\n  dbos-gitops version activate v2 --env prod --database-url-file ~/.dbos/prod-url\n  dbos-gitops version activate v1 --env prod --conductor-url https://conductor.dbos.acme.com"
     )]
     Activate(VersionActivateArgs),
     /// Add VERSION to another environment with the image it has in the source environment
@@ -480,6 +480,9 @@ pub struct VersionAddArgs {
     /// Deploy the version but leave the Service and the autoscaler on the active one
     #[arg(long)]
     pub no_activate: bool,
+    /// Write nothing; print which files would change and how
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -492,6 +495,8 @@ pub struct VersionListArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Output format; `json` is stable for tools
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
@@ -509,8 +514,10 @@ pub struct VersionActivateArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE", conflicts_with = "traffic_only")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Move only the Service and the autoscaler; DBOS keeps routing unversioned and scheduled work to its latest version
-    #[arg(long)]
+    #[arg(long, conflicts_with = "conductor_url")]
     pub traffic_only: bool,
     /// Roll back although env.yaml declares `app.auto-upgrade: true` (auto-upgrade then moves the newer version's work onto VERSION's code)
     #[arg(long)]
@@ -529,13 +536,17 @@ const RETIRE_HELP: &str = "Safety rules:
   are in flight under versions versions.yaml does not declare (an app that pins
   `application_version` in its DBOS config hides its versions); an unreachable
   database is an error (exit 2) and changes nothing;
-  without a database URL, refuses unless `--no-drain-check`.
-  `--force` never skips the drain check.
+  with `--conductor-url` instead (a private database), the same refusals on what Conductor
+  reports through a connected executor; when none is connected (503) it cannot tell
+  whether VERSION is drained: exit 2, nothing changed;
+  without a database URL or `--conductor-url`, refuses unless `--no-drain-check`.
+  `--force` never skips the drain check. `--dry-run` runs every check, then writes nothing.
 
 Example:
   export DBOS_SYSTEM_DATABASE_URL   # set from your secret store, not typed on the command line
   dbos-gitops retire v1 --env prod
-  dbos-gitops retire v1 --env prod --database-url-file ~/.dbos/prod-url";
+  dbos-gitops retire v1 --env prod --database-url-file ~/.dbos/prod-url
+  dbos-gitops retire v1 --env prod --conductor-url https://conductor.dbos.acme.com";
 
 #[derive(Debug, Args)]
 pub struct RetireArgs {
@@ -549,12 +560,35 @@ pub struct RetireArgs {
     /// File holding the DBOS system database URL (one line), so the password stays out of argv
     #[arg(long, value_name = "FILE", conflicts_with = "no_drain_check")]
     pub database_url_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conductor: ConductorSourceArgs,
     /// Retire without checking the database; workflows still in flight on VERSION are stranded
-    #[arg(long)]
+    #[arg(long, conflicts_with = "conductor_url")]
     pub no_drain_check: bool,
     /// Also retire the newest version when it is not active (an abandoned `--no-activate` canary), and overwrite generated files edited by hand; never skips the drain check
     #[arg(long)]
     pub force: bool,
+    /// Run every check, then write nothing; print which files would change and how
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// DBOS Conductor in place of the system database (`version list|activate`, `retire`), for a
+/// database with no route from here: Conductor answers through a connected executor.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConductorSourceArgs {
+    /// Ask DBOS Conductor (its base URL) instead of the system database, e.g. when the database is private
+    #[arg(long, value_name = "URL", conflicts_with_all = ["database_url", "database_url_file"])]
+    pub conductor_url: Option<String>,
+    /// The Conductor organization (default: `local`, a self-hosted Conductor's)
+    #[arg(long, value_name = "ORG", requires = "conductor_url")]
+    pub org: Option<String>,
+    /// The bearer token for Conductor from a file; else `DBOS_CONDUCTOR_TOKEN`, else a hidden prompt
+    #[arg(long, value_name = "FILE", requires = "conductor_url")]
+    pub token_file: Option<PathBuf>,
+    /// A PEM CA certificate to trust for Conductor's HTTPS
+    #[arg(long, value_name = "FILE", requires = "conductor_url")]
+    pub ca_file: Option<PathBuf>,
 }
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
 pub enum KeyTypeArg {

@@ -5,6 +5,7 @@
 //! creates a new one, seals it, and only then deletes the old one.
 
 use std::io::IsTerminal as _;
+use std::path::Path;
 
 use dbos_gitops_conductor::{Client, ClientOptions, ConductorError, CreateTokenBody};
 use dbos_gitops_seal::SecretInput;
@@ -26,46 +27,112 @@ pub const API_KEY_SECRET: &str = "conductor-api-key";
 pub const API_KEY_KEY: &str = "api-key";
 
 pub fn register(context: &Context, arguments: ConductorRegisterArgs) -> Result<i32, Error> {
-    let org = arguments
-        .org
-        .clone()
-        .unwrap_or_else(|| DEFAULT_ORG.to_string());
-    check_name("--org", &org, false)?;
+    // The flag is checked before the repository is read (and again by `Access::open`).
+    check_name(
+        "--org",
+        arguments.org.as_deref().unwrap_or(DEFAULT_ORG),
+        false,
+    )?;
     let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     let env = crate::workspace::resolve_env(&loaded, env_name.as_str())?;
-    let Some(app) = env.app_name.clone() else {
+    let app = app_name(&env_name, env.app_name.as_deref())?;
+    let access = Access::open(
+        &arguments.conductor_url,
+        arguments.org.as_deref(),
+        arguments.token_file.as_deref(),
+        arguments.ca_file.as_deref(),
+        Purpose::Register,
+    )?;
+    let client = Registration {
+        client: access.client,
+        org: access.org,
+        app,
+        env: env_name.clone(),
+    };
+    client.run(&mut loaded, arguments.rotate)
+}
+
+/// What a Conductor call was for: the permissions a 403 names and what a 409 means.
+#[derive(Clone, Copy, Debug)]
+pub enum Purpose {
+    /// `conductor register`: the application and its API keys.
+    Register,
+    /// The `--conductor-url` variants of `version` and `retire`: versions, workflows, executors.
+    Versions,
+}
+
+/// A client of one Conductor organization, opened by the token rules every Conductor command
+/// shares: `--token-file`, else `DBOS_CONDUCTOR_TOKEN`, else a hidden prompt on a terminal.
+pub struct Access {
+    pub client: Client,
+    pub org: String,
+    /// The base URL as given (it carries no secret: the token travels in a header).
+    pub url: String,
+    pub purpose: Purpose,
+}
+
+impl Access {
+    pub fn open(
+        url: &str,
+        org: Option<&str>,
+        token_file: Option<&Path>,
+        ca_file: Option<&Path>,
+        purpose: Purpose,
+    ) -> Result<Access, Error> {
+        let org = org.unwrap_or(DEFAULT_ORG).to_string();
+        check_name("--org", &org, false)?;
+        let ca_pem = match ca_file {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|source| Error::io(path, "read", source))?)
+            }
+            None => None,
+        };
+        let token = read_token(token_file)?;
+        let options = ClientOptions {
+            ca_pem,
+            timeout: None,
+        };
+        let client = Client::new(url, token.as_deref().map(String::as_str), &options)
+            .map_err(|error| conductor_error(&error, &org, purpose))?;
+        Ok(Access {
+            client,
+            org,
+            url: url.trim_end_matches('/').to_string(),
+            purpose,
+        })
+    }
+
+    /// A failed call as an error with its own message per status, after `what` could not be
+    /// done; the exit status (1 for a refusal, else 2) and the hint come along.
+    pub fn error_while(&self, what: &str, error: &ConductorError) -> Error {
+        let failure = conductor_error(error, &self.org, self.purpose);
+        let message = format!("{what}: {}", failure.message());
+        let wrapped = if failure.exit_code() == 1 {
+            Error::refused(message)
+        } else {
+            Error::input(message)
+        };
+        match failure.hint_text() {
+            Some(hint) => wrapped.hint(hint),
+            None => wrapped,
+        }
+    }
+}
+
+/// The environment's `app.name`, which Conductor knows the application by.
+pub fn app_name(env_name: &EnvName, declared: Option<&str>) -> Result<String, Error> {
+    let Some(app) = declared else {
         return Err(Error::input(format!(
             "environment `{env_name}` has no `app.name`, the application's name in Conductor"
         ))
         .hint(format!(
             "set `app.name` in {} (3 to 30 of `a-z`, `0-9`, `-`, `_`), the name the app's executors report",
-            crate::layout::env_file(&env_name)
+            crate::layout::env_file(env_name)
         )));
     };
-    check_name("app.name", &app, true)?;
-    let ca_pem = match &arguments.ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|source| Error::io(path, "read", source))?),
-        None => None,
-    };
-    let token = read_token(&arguments)?;
-    let options = ClientOptions {
-        ca_pem,
-        timeout: None,
-    };
-    let client = Client::new(
-        &arguments.conductor_url,
-        token.as_deref().map(String::as_str),
-        &options,
-    )
-    .map_err(|error| conductor_error(&error, &org))?;
-    let client = Registration {
-        client,
-        org,
-        app,
-        env: env_name.clone(),
-    };
-    client.run(&mut loaded, arguments.rotate)
+    check_name("app.name", app, true)?;
+    Ok(app.to_string())
 }
 
 struct Registration {
@@ -81,7 +148,7 @@ impl Registration {
     }
 
     fn run(&self, loaded: &mut crate::repo::LoadedRepo, rotate: bool) -> Result<i32, Error> {
-        let fail = |error: ConductorError| conductor_error(&error, &self.org);
+        let fail = |error: ConductorError| conductor_error(&error, &self.org, Purpose::Register);
         self.client
             .register_app(&self.org, &self.app)
             .map_err(fail)?;
@@ -146,7 +213,7 @@ impl Registration {
         println!("created API key `{name}` (scoped to `{}`, permission {}) and sealed it; it was not shown", self.app, dbos_gitops_conductor::EXECUTOR_PERMISSIONS.join(", "));
         for old in &existing {
             self.client.delete_token(&self.org, old).map_err(|error| {
-                conductor_error(&error, &self.org).hint(format!(
+                conductor_error(&error, &self.org, Purpose::Register).hint(format!(
                     "the new key is sealed; delete the old key `{old}` in the Console once the app runs with the new one"
                 ))
             })?;
@@ -180,8 +247,8 @@ fn check_name(what: &str, name: &str, dash: bool) -> Result<(), Error> {
 
 /// `--token-file`, else `DBOS_CONDUCTOR_TOKEN`, else a hidden prompt on a terminal; `None` when
 /// there is none (a self-hosted Conductor without OAuth needs none).
-fn read_token(arguments: &ConductorRegisterArgs) -> Result<Option<Zeroizing<String>>, Error> {
-    let bytes = if let Some(path) = &arguments.token_file {
+fn read_token(token_file: Option<&Path>) -> Result<Option<Zeroizing<String>>, Error> {
+    let bytes = if let Some(path) = token_file {
         secret_store::read_plaintext(Some(path))?
     } else if let Some(value) = crate::env_vars::get_os(crate::env_vars::CONDUCTOR_TOKEN) {
         Zeroizing::new(value.into_encoded_bytes())
@@ -210,18 +277,30 @@ fn read_token(arguments: &ConductorRegisterArgs) -> Result<Option<Zeroizing<Stri
 }
 
 /// One message per status, with what to do about it. A refusal (409) exits 1, the rest 2.
-fn conductor_error(error: &ConductorError, org: &str) -> Error {
+fn conductor_error(error: &ConductorError, org: &str, purpose: Purpose) -> Error {
     let shown = error.to_string();
+    let (permissions, conflict, conflict_hint) = match purpose {
+        Purpose::Register => (
+            "`application.write`, `token.read` and `token.write` (an admin's)",
+            "Conductor already has that",
+            "pass `--rotate` to replace the environment's key",
+        ),
+        Purpose::Versions => (
+            "`application.read` (and `application.write` to change DBOS's latest version)",
+            "Conductor refused a conflicting change",
+            "list the versions again (`dbos-gitops version list --conductor-url URL`) and rerun",
+        ),
+    };
     match error.status() {
         Some(401) => Error::input(format!("Conductor did not accept the token (401): {shown}"))
             .hint(format!("pass a valid user JWT or admin API key with `--token-file FILE` or `{TOKEN_VARIABLE}`")),
         Some(403) => Error::input(format!("the token lacks a permission this needs (403): {shown}"))
-            .hint("use a token with `application.write`, `token.read` and `token.write` (an admin's)"),
-        Some(404) => Error::input(format!("Conductor has no such organization or operation (404): {shown}"))
-            .hint(format!("check `--conductor-url` and `--org {org}`: a self-hosted Conductor without OAuth uses organization `{DEFAULT_ORG}`")),
-        Some(409) => Error::refused(format!("Conductor already has that (409): {shown}"))
-            .hint("pass `--rotate` to replace the environment's key"),
-        Some(503) => Error::input(format!("no executor of the application is connected to Conductor (503): {shown}"))
+            .hint(format!("use a token with {permissions}")),
+        Some(404) => Error::input(format!("Conductor has no such organization, application or operation (404): {shown}"))
+            .hint(format!("check `--conductor-url`, `app.name` and `--org {org}`: a self-hosted Conductor without OAuth uses organization `{DEFAULT_ORG}`")),
+        Some(409) => Error::refused(format!("{conflict} (409): {shown}"))
+            .hint(conflict_hint),
+        Some(503) => Error::input(format!("no executor of the application is connected to Conductor (503), and Conductor answers version and workflow questions only through one: {shown}"))
             .hint("start the application (or wait for it to connect), then run this again"),
         Some(_) => Error::input(format!("Conductor refused the request: {shown}")),
         None => Error::input(shown).hint("check `--conductor-url` (and `--ca-file` for a self-signed certificate)"),

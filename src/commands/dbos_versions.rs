@@ -6,13 +6,16 @@
 //! must stop `retire`, whose per-version drain check cannot see it. The queries live in the drain
 //! crate; this module turns their answers into messages.
 
+mod source;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use dbos_gitops_drain::{
-    redact_database_url, DrainError, LatestOutcome, VersionsQuery, VersionsReport,
-    IN_FLIGHT_STATUSES,
+    DrainError, LatestOutcome, VersionsQuery, VersionsReport, IN_FLIGHT_STATUSES,
 };
+
+pub use source::Source;
 
 use serde_json::{json, Value};
 
@@ -92,7 +95,7 @@ fn has_password(url: &str) -> bool {
 pub fn check_application_name(
     report: &VersionsReport,
     application_name: Option<&str>,
-    database_url: &str,
+    source: &Source,
     env: &str,
     doing: &str,
 ) -> Result<(), Error> {
@@ -108,8 +111,8 @@ pub fn check_application_name(
         .filter(|owner| owner.eq_ignore_ascii_case(name))
         .collect();
     Err(Error::refused(format!(
-        "refusing to {doing}: env.yaml declares `app.name: {name}`, but no application of that name has registered a version in `{}`; it holds versions of {}",
-        redact_database_url(database_url),
+        "refusing to {doing}: env.yaml declares `app.name: {name}`, but no application of that name has registered a version in {}; it holds versions of {}",
+        source.place(),
         backticked(&report.owners)
     ))
     .hint(format!(
@@ -184,23 +187,12 @@ pub fn report(
 /// "activated `V` in `ENV`: ...". A version the database never registered is refused unless it
 /// is the newest declared one (its first pod registers it as the latest when it starts).
 pub fn make_latest(
-    database_url: &str,
+    source: &Source,
     version: &VersionName,
     application_name: Option<&str>,
     is_newest: bool,
 ) -> Result<String, Error> {
-    let outcome = dbos_gitops_drain::set_latest_version(
-        database_url,
-        version.as_str(),
-        &query(application_name),
-    )
-    .map_err(|error| {
-        failure(
-            format!("could not make `{version}` DBOS's latest version, so nothing was changed"),
-            error,
-        )
-    })?;
-    match outcome {
+    match source.set_latest(version, application_name)? {
         LatestOutcome::Set {
             previous: Some(previous),
         } => Ok(format!(
@@ -219,16 +211,23 @@ pub fn make_latest(
             } else {
                 format!("these versions, latest first: {}", backticked(&registered))
             };
+            let place = if source.is_conductor() {
+                "that `--conductor-url` and `--org` name this environment's Conductor".to_string()
+            } else {
+                format!(
+                    "that the url names this environment's system database{}",
+                    match application_name {
+                        Some(name) => format!(" and that the app is named `{name}` there"),
+                        None => String::new(),
+                    }
+                )
+            };
             Err(Error::refused(format!(
-                "refusing to activate `{version}`: the DBOS system database at `{}` has never seen it (no `{version}` executor has started); it holds {holds}",
-                redact_database_url(database_url)
+                "refusing to activate `{version}`: {} has never seen it (no `{version}` executor has started); it holds {holds}",
+                source.described()
             ))
             .hint(format!(
-                "check that the url names this environment's system database{}, and that the app does not set `application_version` in its DBOS config (it overrides `DBOS__APPVERSION`); to move only the Service, rerun with `--traffic-only`",
-                match application_name {
-                    Some(name) => format!(" and that the app is named `{name}` there"),
-                    None => String::new(),
-                }
+                "check {place}, and that the app does not set `application_version` in its DBOS config (it overrides `DBOS__APPVERSION`); to move only the Service, rerun with `--traffic-only`"
             )))
         }
     }
@@ -236,26 +235,25 @@ pub fn make_latest(
 
 /// `version activate` with a database: refuses a declared `app.name` that owns no version while
 /// others do (it would promote nothing of this app), then makes `version` DBOS's latest.
-pub fn activate_in_database(
-    database_url: &str,
+pub fn activate_with(
+    source: &Source,
     version: &VersionName,
     application_name: Option<&str>,
     env: &str,
     is_newest: bool,
 ) -> Result<String, Error> {
-    let report = report(
-        database_url,
+    let report = source.report(
         application_name,
         &format!("could not make `{version}` DBOS's latest version"),
     )?;
     check_application_name(
         &report,
         application_name,
-        database_url,
+        source,
         env,
         &format!("activate `{version}`"),
     )?;
-    make_latest(database_url, version, application_name, is_newest)
+    make_latest(source, version, application_name, is_newest)
 }
 
 /// In-flight work under versions the environment does not declare (version-less rows excluded:
@@ -336,63 +334,121 @@ fn backticked<S: AsRef<str>>(names: &[S]) -> String {
         .join(", ")
 }
 
-/// `version list --database-url`: the declared versions with DBOS's latest and in-flight counts,
-/// then rows for what the database holds under versions nobody declared.
+/// `version list` with a source: the declared versions with DBOS's latest and in-flight counts
+/// (and, from Conductor, the live executors of each), then rows for what DBOS holds under
+/// versions nobody declared.
 pub fn list(
     env: &Environment,
-    database_url: &str,
+    source: &Source,
     application_name: Option<&str>,
     language: Language,
     format: ListFormat,
 ) -> Result<i32, Error> {
-    let report = report(
-        database_url,
-        application_name,
-        "could not read the DBOS system database",
-    )?;
+    let what = if source.is_conductor() {
+        "could not read DBOS's versions from Conductor"
+    } else {
+        "could not read the DBOS system database"
+    };
+    let report = source.report(application_name, what)?;
     check_application_name(
         &report,
         application_name,
-        database_url,
+        source,
         env.name.as_str(),
         "list DBOS's view of the versions",
     )?;
+    let executors = source.live_executors()?;
     sharded_warning(&report);
-    let latest = report.latest();
     let declared: Vec<VersionName> = env.versions.iter().map(|v| v.name.clone()).collect();
     let undeclared_work = undeclared(&report, &declared);
-    // Undeclared versions worth a row: those with work in flight, and DBOS's latest.
-    let mut extra: Vec<&str> = undeclared_work
-        .iter()
-        .map(|(version, _)| *version)
-        .collect();
-    if let Some(latest) = latest {
-        if !declared.iter().any(|name| name.as_str() == latest) && !extra.contains(&latest) {
-            extra.push(latest);
+    let extra = extra_rows(&report, &declared, &undeclared_work, executors.as_ref());
+    let view = ListView {
+        env,
+        report: &report,
+        extra: &extra,
+        executors: executors.as_ref(),
+    };
+    match format {
+        ListFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&view.json()).unwrap_or_default()
+        ),
+        ListFormat::Text => print!("{}", view.text()),
+    }
+    list_warnings(env, source, &report, &undeclared_work, language);
+    Ok(0)
+}
+
+/// Undeclared versions worth a row: those with work in flight or live executors, and DBOS's
+/// latest.
+fn extra_rows<'a>(
+    report: &'a VersionsReport,
+    declared: &[VersionName],
+    undeclared_work: &[(&'a str, &'a BTreeMap<String, u64>)],
+    executors: Option<&'a BTreeMap<String, u64>>,
+) -> Vec<&'a str> {
+    let mut extra: Vec<&str> = undeclared_work.iter().map(|(name, _)| *name).collect();
+    let is_declared = |name: &str| declared.iter().any(|declared| declared.as_str() == name);
+    let live = executors
+        .into_iter()
+        .flat_map(|live| live.keys().map(String::as_str));
+    for name in report.latest().into_iter().chain(live) {
+        if !is_declared(name) && !extra.contains(&name) {
+            extra.push(name);
         }
     }
     extra.sort_unstable();
-    let counts = |version: Option<&str>| report.in_flight.get(&version.map(str::to_owned));
-    let version_less = counts(None);
-    match format {
-        ListFormat::Json => {
-            let count_json =
-                |version: Option<&str>| json!(counts(version).cloned().unwrap_or_default());
-            let mut versions: Vec<Value> = env
-                .versions
-                .iter()
-                .map(|version| {
+    extra
+}
+
+struct ListView<'a> {
+    env: &'a Environment,
+    report: &'a VersionsReport,
+    extra: &'a [&'a str],
+    executors: Option<&'a BTreeMap<String, u64>>,
+}
+
+impl ListView<'_> {
+    fn counts(&self, version: Option<&str>) -> Option<&BTreeMap<String, u64>> {
+        self.report.in_flight.get(&version.map(str::to_owned))
+    }
+
+    fn live(&self, version: &str) -> Option<u64> {
+        self.executors
+            .map(|live| live.get(version).copied().unwrap_or(0))
+    }
+
+    fn json(&self) -> Value {
+        let latest = self.report.latest();
+        let count_json =
+            |version: Option<&str>| json!(self.counts(version).cloned().unwrap_or_default());
+        let with_live = |mut row: Value, name: &str| {
+            if let Some(live) = self.live(name) {
+                row["live_executors"] = json!(live);
+            }
+            row
+        };
+        let mut versions: Vec<Value> = self
+            .env
+            .versions
+            .iter()
+            .map(|version| {
+                let name = version.name.as_str();
+                with_live(
                     json!({
-                        "name": version.name.as_str(),
+                        "name": name,
                         "image": version.image,
                         "declared": true,
                         "active": version.active,
-                        "dbos_latest": latest == Some(version.name.as_str()),
-                        "in_flight": count_json(Some(version.name.as_str())),
-                    })
-                })
-                .collect();
-            versions.extend(extra.iter().map(|name| {
+                        "dbos_latest": latest == Some(name),
+                        "in_flight": count_json(Some(name)),
+                    }),
+                    name,
+                )
+            })
+            .collect();
+        versions.extend(self.extra.iter().map(|name| {
+            with_live(
                 json!({
                     "name": name,
                     "image": Value::Null,
@@ -400,61 +456,85 @@ pub fn list(
                     "active": false,
                     "dbos_latest": latest == Some(*name),
                     "in_flight": count_json(Some(name)),
-                })
-            }));
-            let document = json!({
-                "env": env.name.as_str(),
-                "active": env.active.as_ref().map(VersionName::as_str),
-                "dbos_latest": latest,
-                "filtered_by_application_name": report.filtered_by_application_name,
-                "versions": versions,
-                "version_less_in_flight": count_json(None),
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&document).expect("json serialises")
-            );
-        }
-        ListFormat::Text => {
-            let yes_no = |flag: bool| if flag { "yes" } else { "no" }.to_string();
-            let mut rows = vec![[
-                "VERSION".to_string(),
-                "IMAGE".to_string(),
-                "ACTIVE".to_string(),
-                "DBOS LATEST".to_string(),
-                "IN FLIGHT".to_string(),
-            ]];
-            for version in &env.versions {
-                let name = version.name.as_str();
-                rows.push([
-                    name.to_string(),
-                    version.image.clone(),
-                    yes_no(version.active),
-                    yes_no(latest == Some(name)),
-                    in_flight_cell(counts(Some(name))),
-                ]);
-            }
-            for name in &extra {
-                rows.push([
-                    name.to_string(),
-                    "(not declared)".to_string(),
-                    "-".to_string(),
-                    yes_no(latest == Some(*name)),
-                    in_flight_cell(counts(Some(name))),
-                ]);
-            }
-            if version_less.is_some() {
-                rows.push([
-                    "(no version)".to_string(),
-                    "(runs on DBOS's latest)".to_string(),
-                    "-".to_string(),
-                    "-".to_string(),
-                    in_flight_cell(version_less),
-                ]);
-            }
-            print!("{}", super::format_table(&rows));
-        }
+                }),
+                name,
+            )
+        }));
+        json!({
+            "env": self.env.name.as_str(),
+            "active": self.env.active.as_ref().map(VersionName::as_str),
+            "dbos_latest": latest,
+            "filtered_by_application_name": self.report.filtered_by_application_name,
+            "versions": versions,
+            "version_less_in_flight": count_json(None),
+        })
     }
+
+    fn text(&self) -> String {
+        let latest = self.report.latest();
+        let yes_no = |flag: bool| if flag { "yes" } else { "no" }.to_string();
+        let live = |name: &str| {
+            self.live(name)
+                .map_or_else(|| "-".to_string(), |n| n.to_string())
+        };
+        let mut rows = vec![[
+            "VERSION".to_string(),
+            "IMAGE".to_string(),
+            "ACTIVE".to_string(),
+            "DBOS LATEST".to_string(),
+            "IN FLIGHT".to_string(),
+            "LIVE EXECUTORS".to_string(),
+        ]];
+        for version in &self.env.versions {
+            let name = version.name.as_str();
+            rows.push([
+                name.to_string(),
+                version.image.clone(),
+                yes_no(version.active),
+                yes_no(latest == Some(name)),
+                in_flight_cell(self.counts(Some(name))),
+                live(name),
+            ]);
+        }
+        for name in self.extra {
+            rows.push([
+                name.to_string(),
+                "(not declared)".to_string(),
+                "-".to_string(),
+                yes_no(latest == Some(*name)),
+                in_flight_cell(self.counts(Some(name))),
+                live(name),
+            ]);
+        }
+        if let Some(version_less) = self.counts(None) {
+            rows.push([
+                "(no version)".to_string(),
+                "(runs on DBOS's latest)".to_string(),
+                "-".to_string(),
+                "-".to_string(),
+                in_flight_cell(Some(version_less)),
+                "-".to_string(),
+            ]);
+        }
+        if self.executors.is_some() {
+            return super::format_table(&rows);
+        }
+        // A database does not know the executors: no column for them.
+        let rows: Vec<[String; 5]> = rows
+            .into_iter()
+            .map(|[a, b, c, d, e, _]| [a, b, c, d, e])
+            .collect();
+        super::format_table(&rows)
+    }
+}
+
+fn list_warnings(
+    env: &Environment,
+    source: &Source,
+    report: &VersionsReport,
+    undeclared_work: &[(&str, &BTreeMap<String, u64>)],
+    language: Language,
+) {
     if !undeclared_work.is_empty() {
         let names: Vec<&str> = undeclared_work
             .iter()
@@ -466,20 +546,24 @@ pub fn list(
             undeclared_fix(language)
         );
     }
-    if let Some(patching) = patching_refusal(&report, "trust per-version counts") {
+    if let Some(patching) = patching_refusal(report, "trust per-version counts") {
         eprintln!(
             "warning: {}",
             patching.report().trim_start_matches("error: ")
         );
     }
-    match (latest, &env.active) {
-        (Some(latest), Some(active)) if latest != active.as_str() => eprintln!(
-            "note: DBOS's latest version is `{latest}`, not the active `{active}`: enqueued work without a version and scheduled workflows go to `{latest}`; `dbos-gitops version activate {active} --env {} --database-url URL` moves them",
-            env.name
-        ),
-        _ => {}
+    if let (Some(latest), Some(active)) = (report.latest(), &env.active) {
+        if latest != active.as_str() {
+            let flag = match source {
+                Source::Conductor { access, .. } => format!("--conductor-url {}", access.url),
+                Source::Database { .. } => "--database-url URL".to_string(),
+            };
+            eprintln!(
+                "note: DBOS's latest version is `{latest}`, not the active `{active}`: enqueued work without a version and scheduled workflows go to `{latest}`; `dbos-gitops version activate {active} --env {} {flag}` moves them",
+                env.name
+            );
+        }
     }
-    Ok(0)
 }
 
 #[cfg(test)]

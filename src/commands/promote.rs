@@ -58,6 +58,7 @@ pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, 
             },
             image,
             no_activate: arguments.no_activate,
+            dry_run: false,
         },
     )
 }

@@ -10,7 +10,12 @@
 //! - with a database URL (`--database-url` or `DBOS_SYSTEM_DATABASE_URL`), a version that still
 //!   has PENDING, ENQUEUED or DELAYED workflows in `dbos.workflow_status` (the `drain` crate,
 //!   over a read-only connection with a timeout); any database error is exit 2;
-//! - without a database URL, everything unless `--no-drain-check`.
+//! - with `--conductor-url` instead (a private database), the same checks on the same facts as
+//!   Conductor reports them (`dbos_versions::Source`); a 503, no executor connected, means the
+//!   drain cannot be told (exit 2), never that it is drained;
+//! - without either, everything unless `--no-drain-check`.
+//!
+//! `--dry-run` runs every check and then prints what would be written instead of writing it.
 //!
 //! `--force` never skips the drain check. Then `versions.yaml` loses the version and the
 //! recompile removes `versions/<v>/` (the ownership record says those files are ours); Argo CD
@@ -18,9 +23,8 @@
 //! which would hold every prune behind the routing wave).
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use dbos_gitops_drain::{redact_database_url, DrainQuery, InFlight, IN_FLIGHT_STATUSES};
+use dbos_gitops_drain::{InFlight, IN_FLIGHT_STATUSES};
 
 use crate::cli::RetireArgs;
 use crate::declare::{Language, VersionName};
@@ -29,13 +33,10 @@ use crate::error::Error;
 use super::version::{declared, load_env, parse_version, plan_versions};
 use super::Context;
 
-use super::dbos_versions::{self, DATABASE_URL_ENV};
+use super::dbos_versions::{self, Source, DATABASE_URL_ENV};
 
 /// How many in-flight workflow ids a refusal names.
 const SAMPLE_IDS: usize = 5;
-
-/// Bound on connecting and on each statement of the drain check.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
@@ -43,25 +44,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     let env_name = env.name.clone();
     let version = parse_version(&arguments.version)?;
     declared(env, &version)?;
-    if env.versions.active.as_ref() == Some(&version) {
-        return Err(Error::refused(format!(
-            "refusing to retire `{version}`: it is the active version of `{env_name}` (the Service{} point{} at it)",
-            if env.spec.app.autoscaling.is_some() { " and the autoscaler" } else { "" },
-            if env.spec.app.autoscaling.is_some() { "" } else { "s" },
-        ))
-        .hint(format!(
-            "activate another version first: `dbos-gitops version activate VERSION --env {env_name}`"
-        )));
-    }
-    let newest = env.versions.versions.last().map(|last| last.name.clone());
-    if newest.as_ref() == Some(&version) && !arguments.force {
-        return Err(Error::refused(format!(
-            "refusing to retire `{version}`: it is the newest version of `{env_name}`, which runs the migrations and picks up workflows enqueued without a version"
-        ))
-        .hint(
-            "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
-        ));
-    }
+    offline_refusals(env, &version, arguments.force)?;
     let facts = Facts {
         env: env_name.to_string(),
         active: env.versions.active.as_ref().map(|name| name.to_string()),
@@ -73,13 +56,17 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     versions
         .versions
         .retain(|declared| declared.name != version);
+    let versions_text = crate::declare::versions_file_text(&versions);
 
     // Everything that can be refused without the database is decided before connecting, and the
     // plan is complete before the drain check: after it, only the writes remain.
     let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
-    let database_url = dbos_versions::database_url(
+    let source = Source::from_args(
         arguments.database_url.as_ref(),
         arguments.database_url_file.as_ref(),
+        &arguments.conductor,
+        &env_name,
+        facts.application_name.as_deref(),
     )?;
     let declared_names: Vec<VersionName> = loaded.environments[index]
         .versions
@@ -87,22 +74,33 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
         .iter()
         .map(|declared| declared.name.clone())
         .collect();
-    let checked = match (&database_url, arguments.no_drain_check) {
+    let checked = match (&source, arguments.no_drain_check) {
         (_, true) => None,
         (None, false) => {
             return Err(Error::refused(format!(
                 "refusing to retire `{version}` without checking that it is drained: no database url"
             ))
             .hint(format!(
-                "set `{DATABASE_URL_ENV}` (or pass `--database-url-file FILE`) to the DBOS system database url, or pass `--no-drain-check` if you know no workflow of `{version}` is in flight"
+                "set `{DATABASE_URL_ENV}` (or pass `--database-url-file FILE`) to the DBOS system database url, or `--conductor-url URL` when the database is private; or pass `--no-drain-check` if you know no workflow of `{version}` is in flight"
             )));
         }
-        (Some(url), false) => Some(database_checks(url, &version, &facts, &declared_names)?),
+        (Some(source), false) => Some(source_checks(source, &version, &facts, &declared_names)?),
     };
 
+    let version_dir = crate::layout::version_dir(&env_name, &version);
+    if arguments.dry_run {
+        println!("dry run: would retire `{version}` from `{env_name}`: would remove {version_dir}");
+        if let Some(line) = &checked {
+            println!("  drain check: {line}");
+        }
+        print!(
+            "{}",
+            super::version::dry_run_report(&loaded, &env_name, &versions_text, &plan)?
+        );
+        return Ok(0);
+    }
     plan.apply()?;
 
-    let version_dir = crate::layout::version_dir(&env_name, &version);
     if arguments.no_drain_check {
         eprintln!(
             "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
@@ -123,6 +121,35 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
+/// The refusals that need no database: the active version, and the newest unless `--force`.
+fn offline_refusals(
+    env: &crate::model::EnvInput,
+    version: &VersionName,
+    force: bool,
+) -> Result<(), Error> {
+    let env_name = &env.name;
+    if env.versions.active.as_ref() == Some(version) {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the active version of `{env_name}` (the Service{} point{} at it)",
+            if env.spec.app.autoscaling.is_some() { " and the autoscaler" } else { "" },
+            if env.spec.app.autoscaling.is_some() { "" } else { "s" },
+        ))
+        .hint(format!(
+            "activate another version first: `dbos-gitops version activate VERSION --env {env_name}`"
+        )));
+    }
+    let newest = env.versions.versions.last().map(|last| &last.name);
+    if newest == Some(version) && !force {
+        return Err(Error::refused(format!(
+            "refusing to retire `{version}`: it is the newest version of `{env_name}`, which runs the migrations and picks up workflows enqueued without a version"
+        ))
+        .hint(
+            "add a newer version first; to drop a `--no-activate` version that never took traffic, rerun with `--force` (the drain check still runs)",
+        ));
+    }
+    Ok(())
+}
+
 /// What the database checks need to know about the environment.
 struct Facts {
     env: String,
@@ -132,70 +159,65 @@ struct Facts {
     auto_upgrade: bool,
 }
 
-/// Everything `retire` asks the database, in order: the declared `app.name` exists there, the
-/// version is not DBOS's latest, no work hides under `PATCHING_ENABLED`, nothing of the version
-/// is in flight, nothing is in flight under undeclared versions. `Ok` with the line to print.
-fn database_checks(
-    url: &str,
+/// Everything `retire` asks its source (the database or Conductor), in order: the declared
+/// `app.name` exists there, the version is not DBOS's latest, no work hides under
+/// `PATCHING_ENABLED`, nothing of the version is in flight, nothing is in flight under
+/// undeclared versions. `Ok` with the line to print. The one decision for both sources.
+fn source_checks(
+    source: &Source,
     version: &VersionName,
     facts: &Facts,
     declared: &[VersionName],
 ) -> Result<String, Error> {
     let application_name = facts.application_name.as_deref();
     let doing = format!("retire `{version}`");
-    let report = dbos_versions::report(
-        url,
-        application_name,
-        &format!("could not check whether `{version}` is drained"),
-    )?;
-    dbos_versions::check_application_name(&report, application_name, url, &facts.env, &doing)?;
+    let what = if source.is_conductor() {
+        format!("cannot tell whether `{version}` is drained")
+    } else {
+        format!("could not check whether `{version}` is drained")
+    };
+    let report = source.report(application_name, &what)?;
+    dbos_versions::check_application_name(&report, application_name, source, &facts.env, &doing)?;
     if report.latest() == Some(version.as_str()) {
-        return Err(latest_refusal(version, facts));
+        return Err(latest_refusal(version, facts, source));
     }
     if let Some(refusal) = dbos_versions::patching_refusal(&report, &doing) {
         return Err(refusal);
     }
     dbos_versions::sharded_warning(&report);
-    let line = drain_check(url, version, facts)?;
+    let line = drain_check(source, version, facts)?;
     undeclared_check(&report, version, declared, facts.language)?;
     Ok(line)
 }
 
 /// DBOS sends version-less enqueued work and every scheduled workflow to its latest version
 /// (and, under auto-upgrade, every older version's work): retiring it leaves them no executor.
-fn latest_refusal(version: &VersionName, facts: &Facts) -> Error {
+fn latest_refusal(version: &VersionName, facts: &Facts, source: &Source) -> Error {
     let target = facts.active.as_deref().unwrap_or("VERSION");
     Error::refused(format!(
         "refusing to retire `{version}`: it is DBOS's latest application version, so enqueued work without a version and every scheduled workflow{} go to it, and would wait forever once its pods are gone",
         if facts.auto_upgrade { " (and, under auto-upgrade, every older version's work)" } else { "" }
     ))
     .hint(format!(
-        "make the active version DBOS's latest first: `dbos-gitops version activate {target} --env {}` with `{DATABASE_URL_ENV}` set (or `--database-url-file FILE`), then rerun",
-        facts.env
+        "make the active version DBOS's latest first: `dbos-gitops version activate {target} --env {}` {}, then rerun",
+        facts.env,
+        source.flags()
     ))
 }
 
 /// Counts `version`'s in-flight workflows; `Ok` with a line to print when there are none.
-fn drain_check(database_url: &str, version: &VersionName, facts: &Facts) -> Result<String, Error> {
+fn drain_check(source: &Source, version: &VersionName, facts: &Facts) -> Result<String, Error> {
     let application_name = facts.application_name.as_deref();
-    let query = DrainQuery {
-        version: version.as_str(),
-        application_name,
-        schema: dbos_gitops_drain::DEFAULT_SCHEMA,
-        timeout: DRAIN_TIMEOUT,
-        sample_limit: SAMPLE_IDS,
+    let found = source.in_flight(version, application_name, SAMPLE_IDS)?;
+    let scope = if source.is_conductor() {
+        "as the application's connected executors report them".to_string()
+    } else {
+        scope_note(&found, application_name)
     };
-    let found = dbos_gitops_drain::in_flight(database_url, &query).map_err(|error| {
-        dbos_versions::failure(
-            format!("could not check whether `{version}` is drained, so nothing was changed"),
-            error,
-        )
-    })?;
-    let scope = scope_note(&found, application_name);
     if found.is_drained() {
         return Ok(format!(
-            "no workflows of `{version}` in flight in `{}` ({scope})",
-            redact_database_url(database_url)
+            "no workflows of `{version}` in flight in {} ({scope})",
+            source.place()
         ));
     }
     let refused = refusal(version, &found, &scope);

@@ -77,6 +77,78 @@ fn known_versions(env: &EnvInput) -> String {
 /// Recompiles the environment with `versions` in place of its current ones. The plan writes
 /// `versions.yaml` and every generated file that follows from it; it refuses generated files
 /// edited by hand unless `force`. Nothing is written until the caller applies it.
+/// `--dry-run`: each file the plan would write, how (created, updated, removed, with its
+/// lines added and removed), and the change to versions.yaml itself; ends with the line saying
+/// nothing was written.
+pub(super) fn dry_run_report(
+    loaded: &LoadedRepo,
+    env_name: &crate::declare::EnvName,
+    versions_text: &str,
+    plan: &Plan,
+) -> Result<String, Error> {
+    use std::fmt::Write as _;
+    let versions_path = crate::layout::versions_file(env_name);
+    let old = crate::repo::confine::read_optional(&loaded.root, &loaded.root.join(&versions_path))?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let mut out = String::new();
+    if old.as_deref() != Some(versions_text) {
+        let verb = if old.is_some() { "update" } else { "create" };
+        let old = old.unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  would {verb} {versions_path} ({})",
+            line_counts(&old, versions_text)
+        );
+        let diff = similar::TextDiff::from_lines(old.as_str(), versions_text);
+        for change in diff.iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => continue,
+            };
+            let _ = write!(out, "      {sign} {change}");
+            if change.missing_newline() {
+                out.push('\n');
+            }
+        }
+    }
+    for change in plan.changes() {
+        let verb = match change.kind {
+            crate::repo::plan::ChangeKind::Create => "create",
+            crate::repo::plan::ChangeKind::Update => "update",
+            crate::repo::plan::ChangeKind::Delete => "remove",
+        };
+        let counts = line_counts(
+            change.old.as_deref().unwrap_or(""),
+            change.new.as_deref().unwrap_or(""),
+        );
+        let _ = writeln!(out, "  would {verb} {} ({counts})", change.path);
+    }
+    if !plan.changes().is_empty() {
+        let _ = writeln!(
+            out,
+            "  would update {} (the record of the files dbos-gitops owns)",
+            crate::layout::RECORD_FILE
+        );
+    }
+    out.push_str("nothing was written (--dry-run)\n");
+    Ok(out)
+}
+
+/// `+3 -1 lines`: the lines a change adds and removes.
+fn line_counts(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let (mut added, mut removed) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    format!("+{added} -{removed} lines")
+}
+
 pub(super) fn plan_versions(
     loaded: &mut LoadedRepo,
     index: usize,
@@ -149,15 +221,28 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
     if !arguments.no_activate {
         versions.active = Some(version.clone());
     }
+    let versions_text = declare::versions_file_text(&versions);
     let plan = plan_versions(&mut loaded, index, versions, false)?;
-    plan.apply()?;
-
     // Subject and verb agree: "the Service points", "the Service and the autoscaler point".
     let (routed, verb_s) = if autoscaled {
         ("the Service and the autoscaler", "")
     } else {
         ("the Service", "s")
     };
+    if arguments.dry_run {
+        let routing = match (&previous, arguments.no_activate) {
+            (Some(active), true) => format!("{routed} would stay on `{active}`"),
+            (Some(active), false) => {
+                format!("{routed} would point at it; `{active}` would keep running")
+            }
+            (None, _) => "it would be the active version".to_string(),
+        };
+        let report = dry_run_report(&loaded, &env_name, &versions_text, &plan)?;
+        let image = &arguments.image;
+        print!("dry run: would add version `{version}` (image `{image}`) to `{env_name}`: {routing}\n{report}");
+        return Ok(0);
+    }
+    plan.apply()?;
     match (&previous, arguments.no_activate) {
         (Some(active), true) => println!(
             "added version `{version}` to `{env_name}` without activating it: {routed} stay{verb_s} on `{active}`"
@@ -180,28 +265,42 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
             "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
         );
     }
-    if arguments.no_activate {
-        println!("next: dbos-gitops version activate {version} --env {env_name}");
-    } else if !older.is_empty() {
-        let (which, retiree) = match older.as_slice() {
-            [only] => (format!("`{only}` has"), only.to_string()),
-            _ => (
-                format!(
-                    "{} have",
-                    older
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                "VERSION".to_string(),
-            ),
-        };
-        println!(
-            "next: once {which} no workflows in flight, with `DBOS_SYSTEM_DATABASE_URL` set: dbos-gitops retire {retiree} --env {env_name}"
-        );
+    if let Some(next) = next_step(&version, &env_name, &older, arguments.no_activate) {
+        println!("{next}");
     }
     Ok(0)
+}
+
+/// What to run after `version add`: activate the version, or retire the older ones once drained.
+fn next_step(
+    version: &VersionName,
+    env_name: &crate::declare::EnvName,
+    older: &[VersionName],
+    no_activate: bool,
+) -> Option<String> {
+    if no_activate {
+        return Some(format!(
+            "next: dbos-gitops version activate {version} --env {env_name}"
+        ));
+    }
+    let (which, retiree) = match older {
+        [] => return None,
+        [only] => (format!("`{only}` has"), only.to_string()),
+        _ => (
+            format!(
+                "{} have",
+                older
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "VERSION".to_string(),
+        ),
+    };
+    Some(format!(
+        "next: once {which} no workflows in flight, with `DBOS_SYSTEM_DATABASE_URL` set (or `--conductor-url URL`): dbos-gitops retire {retiree} --env {env_name}"
+    ))
 }
 
 /// DBOS 3.x moved Conductor access into Transact Enterprise, and every app pod gets
@@ -255,24 +354,21 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
     let application_name = env.spec.app.name.clone();
     let autoscaled = env.spec.app.autoscaling.is_some();
     let env_auto_upgrade = env.spec.app.auto_upgrade;
-    let database_url = if arguments.traffic_only {
+    let source = if arguments.traffic_only {
         None
     } else {
-        dbos_versions::database_url(
+        dbos_versions::Source::from_args(
             arguments.database_url.as_ref(),
             arguments.database_url_file.as_ref(),
+            &arguments.conductor,
+            &env_name,
+            application_name.as_deref(),
         )?
     };
     if !is_newest && !already_active {
-        rollback_preconditions(
-            env,
-            &version,
-            newest.as_ref(),
-            database_url.is_some(),
-            &arguments,
-        )?;
+        rollback_preconditions(env, &version, newest.as_ref(), source.is_some(), &arguments)?;
     }
-    if already_active && database_url.is_none() {
+    if already_active && source.is_none() {
         println!("`{version}` is already the active version of `{env_name}`; nothing to do");
         return Ok(0);
     }
@@ -283,9 +379,9 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         versions.active = Some(version.clone());
         Some(plan_versions(&mut loaded, index, versions, false)?)
     };
-    let dbos_line = match &database_url {
-        Some(url) => Some(dbos_versions::activate_in_database(
-            url,
+    let dbos_line = match &source {
+        Some(source) => Some(dbos_versions::activate_with(
+            source,
             &version,
             application_name.as_deref(),
             env_name.as_str(),
@@ -326,7 +422,7 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
     print!("{}", plan.summary());
     activate_warnings(
         &version,
-        database_url.is_some(),
+        source.is_some(),
         arguments.traffic_only,
         is_newest,
         env_auto_upgrade,
@@ -357,7 +453,7 @@ fn rollback_preconditions(
             "refusing to roll `{env_name}` back to `{version}` without the database: DBOS would keep sending enqueued work without a version and every scheduled workflow to its latest version (`{newest}` unless changed)"
         ))
         .hint(format!(
-            "set `{}` (or pass `--database-url-file FILE`) to the DBOS system database url so `{version}` also becomes DBOS's latest version, or pass `--traffic-only` to move only the Service",
+            "set `{}` (or pass `--database-url-file FILE`) to the DBOS system database url, or pass `--conductor-url URL` when the database is private, so `{version}` also becomes DBOS's latest version; or pass `--traffic-only` to move only the Service",
             dbos_versions::DATABASE_URL_ENV
         )));
     }
@@ -374,7 +470,7 @@ fn activate_warnings(
 ) {
     if !with_database && !traffic_only && is_newest {
         eprintln!(
-            "warning: DBOS's latest application version was not checked: after a rollback made with the database it is still the older version, which keeps taking enqueued work without a version and every scheduled workflow{}; set `{}` (or pass `--database-url-file FILE`) and rerun to make `{version}` DBOS's latest",
+            "warning: DBOS's latest application version was not checked: after a rollback made with the database it is still the older version, which keeps taking enqueued work without a version and every scheduled workflow{}; set `{}` (or pass `--database-url-file FILE`, or `--conductor-url URL`) and rerun to make `{version}` DBOS's latest",
             if auto_upgrade { ", and auto-upgrade moves work to it" } else { "" },
             dbos_versions::DATABASE_URL_ENV
         );
@@ -413,14 +509,17 @@ pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error>
     let language = input.spec.app.language;
     let model = crate::model::resolve(&loaded.spec, vec![input])?;
     let env = &model.environments[0];
-    let database_url = dbos_versions::database_url(
+    let source = dbos_versions::Source::from_args(
         arguments.database_url.as_ref(),
         arguments.database_url_file.as_ref(),
+        &arguments.conductor,
+        &env.name,
+        application_name.as_deref(),
     )?;
-    if let Some(url) = &database_url {
+    if let Some(source) = &source {
         return dbos_versions::list(
             env,
-            url,
+            source,
             application_name.as_deref(),
             language,
             arguments.format,

@@ -384,3 +384,7 @@ fn register_needs_a_conductor_app_name() {
     );
     assert!(run.stderr.contains("--org"), "{}", run.stderr);
 }
+
+// `version list|activate` and `retire` with `--conductor-url`, on the same server helper.
+#[path = "conductor_versions.rs"]
+mod versions;

@@ -557,3 +557,107 @@ fn issue_5_an_unpinned_image_is_added_with_a_note() {
         "note: the pods of `v4` get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x connects to Conductor only through Transact Enterprise: build the image with the `dbos-enterprise` package beside `dbos`, or its pods crash-loop at launch\n"
     );
 }
+
+/// The paths a dry run says it would write (the ownership record aside).
+fn dry_run_paths(stdout: &str) -> Vec<String> {
+    let mut paths: Vec<String> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("  would "))
+        .filter_map(|rest| rest.split_once(' ').map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once(" (").map(|(path, _)| path.to_string()))
+        .filter(|path| path != ".dbos-gitops.sha256")
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// The paths whose bytes differ between two snapshots (the ownership record aside).
+fn changed_paths(
+    before: &std::collections::BTreeMap<String, (Vec<u8>, std::time::SystemTime)>,
+    after: &std::collections::BTreeMap<String, (Vec<u8>, std::time::SystemTime)>,
+) -> Vec<String> {
+    let mut paths: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|path| path.as_str() != ".dbos-gitops.sha256")
+        .filter(|path| before.get(*path).map(|e| &e.0) != after.get(*path).map(|e| &e.0))
+        .cloned()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn issue_24_version_add_and_retire_dry_runs_print_the_change_and_write_nothing() {
+    let repo = TestRepo::prod();
+    let add = ["version", "add", "v2", "--image", "ghcr.io/acme/app:v2"];
+    let dry_add: Vec<&str> = add.iter().copied().chain(["--dry-run"]).collect();
+    let before = repo.snapshot();
+    let dry = repo.ok(&dry_add);
+    assert_eq!(repo.snapshot(), before, "--dry-run wrote (bytes or mtimes)");
+    assert!(
+        dry.starts_with(
+            "dry run: would add version `v2` (image `ghcr.io/acme/app:v2`) to `prod`: the Service would point at it; `v1` would keep running\n  would update environments/prod/versions.yaml (+3 -1 lines)\n      - active: v1\n      + active: v2\n"
+        ),
+        "{dry}"
+    );
+    assert!(dry.ends_with("nothing was written (--dry-run)\n"), "{dry}");
+    // A dry run refuses what the real run refuses, and still writes nothing.
+    let existing = repo.fails(
+        &[
+            "version",
+            "add",
+            "v1",
+            "--image",
+            "ghcr.io/acme/app:v9",
+            "--dry-run",
+        ],
+        1,
+    );
+    assert!(
+        existing.stderr.contains("already exists"),
+        "{}",
+        existing.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+    repo.ok(&add);
+    let after = repo.snapshot();
+    // What the dry run named is exactly what the real run changed, with the real line counts.
+    assert_eq!(dry_run_paths(&dry), changed_paths(&before, &after), "{dry}");
+    let deployment = "environments/prod/versions/v2/deployment.yaml";
+    let lines = repo.read(deployment).lines().count();
+    assert!(
+        dry.contains(&format!(
+            "  would create {deployment} (+{lines} -0 lines)\n"
+        )),
+        "{dry}"
+    );
+
+    // retire: the same checks as without --dry-run (no source: refused), then nothing written.
+    let before = repo.snapshot();
+    let refused = repo.fails(&["retire", "v1", "--dry-run"], 1);
+    assert!(
+        refused.stderr.contains("no database url"),
+        "{}",
+        refused.stderr
+    );
+    let dry = repo.ok(&["retire", "v1", "--no-drain-check", "--dry-run"]);
+    assert_eq!(repo.snapshot(), before, "--dry-run wrote (bytes or mtimes)");
+    assert!(
+        dry.starts_with(
+            "dry run: would retire `v1` from `prod`: would remove environments/prod/versions/v1\n"
+        ),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("  would remove environments/prod/versions/v1/deployment.yaml (+0 -"),
+        "{dry}"
+    );
+    repo.ok(&["retire", "v1", "--no-drain-check"]);
+    assert_eq!(
+        dry_run_paths(&dry),
+        changed_paths(&before, &repo.snapshot()),
+        "{dry}"
+    );
+}

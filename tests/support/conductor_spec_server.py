@@ -153,6 +153,10 @@ class Conductor:
             status = int(self.faults[op_id])
             return problem(status, http.HTTPStatus(status).phrase, f"forced {status} for {op_id}")
         app = params.get("appName")
+        # An application Conductor has never registered has no versions, executors or
+        # workflows to ask about: 404 before any executor is asked.
+        if app is not None and op_id != "registerApp" and app not in self.apps:
+            return problem(404, "Not Found", f"application {app} not found")
         if EXECUTOR_SERVED.match(path) and not any(
             e.get("status") == "HEALTHY" for e in self.executors.get(app, [])
         ):
@@ -212,6 +216,12 @@ class Conductor:
             wanted = body.get(key)
             if wanted is not None:
                 rows = [r for r in rows if r.get(field) in wanted]
+        # DBOS lists workflows by creation time, oldest first unless `sortDesc`.
+        rows = sorted(rows, key=lambda r: (r["createdAt"], r["workflowId"]),
+                      reverse=bool(body.get("sortDesc")))
+        # Inputs and outputs only when asked for (`loadInput`, `loadOutput`).
+        rows = [dict(r, input=r.get("input") if body.get("loadInput") else None,
+                     output=r.get("output") if body.get("loadOutput") else None) for r in rows]
         offset, limit = body.get("offset", 0), body.get("limit")
         rows = rows[offset:] if limit is None else rows[offset:offset + limit]
         return 200, rows

@@ -68,6 +68,18 @@ def version(name, stamp):
             "createdAt": "2026-11-01T00:00:00Z"}
 
 
+def workflow(workflow_id, status, version, created):
+    """A `Workflow` as the spec requires it (every field present, nullable ones null)."""
+    row = {name: None for name in (
+        "workflowName", "workflowClass", "workflowConfig", "user", "assumedRole", "roles",
+        "input", "output", "error", "queueName", "executorId", "timeoutMs", "deadline",
+        "deduplicationId", "queuePartitionKey", "forkedFrom", "parentWorkflowId", "dequeuedAt",
+        "delayUntil", "completedAt", "attributes", "scheduleName", "applicationName")}
+    row.update(workflowId=workflow_id, status=status, appVersion=version, createdAt=created,
+               updatedAt=created, priority=0, wasForkedFrom=False, input='{"args":[]}')
+    return row
+
+
 def main():
     if not SPEC.exists():
         message = f"SKIPPED test_conductor_spec_server: {SPEC} not found"
@@ -79,8 +91,13 @@ def main():
         if not condition:
             failures.append(what)
 
-    s = Server({"versions": {"shop": [version("v1", "2026-11-01T00:00:00Z"), version("v2", "2026-11-02T00:00:00Z")]},
-                "executors": {"shop": [executor("v2")]}})
+    s = Server({"apps": {"shop": {"privateMode": False}},
+                "versions": {"shop": [version("v1", "2026-11-01T00:00:00Z"), version("v2", "2026-11-02T00:00:00Z")]},
+                "executors": {"shop": [executor("v2")]},
+                "workflows": {"shop": [workflow("w3", "PENDING", "v1", "2026-11-03T00:00:00Z"),
+                                       workflow("w1", "ENQUEUED", "v1", "2026-11-01T00:00:00Z"),
+                                       workflow("w2", "SUCCESS", "v1", "2026-11-02T00:00:00Z"),
+                                       workflow("w4", "DELAYED", "v2", "2026-11-04T00:00:00Z")]}})
     try:
         expect("register 204", s.call("PUT", "/v2/orgs/local/apps/shop", {"privateMode": False})[0] == 204)
         status, created = s.call("POST", "/v2/orgs/local/tokens/shop-executor",
@@ -92,6 +109,19 @@ def main():
         stamps = {v["versionName"]: v["versionTimestamp"] for v in json.loads(s.state_out.read_text())["versions"]["shop"]}
         expect("latest moved v1's timestamp past v2's", stamps["v1"] > stamps["v2"])
         expect("search 200", s.call("POST", "/v2/orgs/local/apps/shop/workflows/search", {"status": ["PENDING"]})[0] == 200)
+        in_flight = {"appVersion": ["v1"], "status": ["PENDING", "ENQUEUED", "DELAYED"],
+                     "sortDesc": False, "loadInput": False, "loadOutput": False}
+        status, rows = s.call("POST", "/v2/orgs/local/apps/shop/workflows/search", in_flight)
+        expect(f"search filters by version and status, oldest first: {rows}",
+               status == 200 and [r["workflowId"] for r in rows] == ["w1", "w3"])
+        expect("search leaves inputs out unless loadInput", all(r["input"] is None for r in rows))
+        status, rows = s.call("POST", "/v2/orgs/local/apps/shop/workflows/search",
+                              dict(in_flight, sortDesc=True, limit=1, offset=0))
+        expect(f"sortDesc and limit: {rows}", [r["workflowId"] for r in rows] == ["w3"])
+        status, rows = s.call("POST", "/v2/orgs/local/apps/shop/workflows/search",
+                              dict(in_flight, limit=1, offset=1))
+        expect(f"offset pages: {rows}", [r["workflowId"] for r in rows] == ["w3"])
+        expect("unknown application is 404", s.call("GET", "/v2/orgs/local/apps/nope/versions")[0] == 404)
         expect("delete token 204", s.call("DELETE", "/v2/orgs/local/tokens/shop-executor")[0] == 204)
         expect("oauth-only op is 404 in no-auth mode", s.call("GET", "/v2/users/me")[0] == 404)
         clean = [r for r in s.records() if r["violations"]]
@@ -118,7 +148,7 @@ def main():
         s.close()
 
     # No HEALTHY executor: application-served operations answer 503, Conductor-served ones not.
-    s = Server({"executors": {"shop": [executor("v1", "DISCONNECTED")]}})
+    s = Server({"apps": {"shop": {}}, "executors": {"shop": [executor("v1", "DISCONNECTED")]}})
     try:
         expect("versions 503 without executor", s.call("GET", "/v2/orgs/local/apps/shop/versions")[0] == 503)
         expect("executors still 200", s.call("GET", "/v2/orgs/local/apps/shop/executors")[0] == 200)

@@ -94,6 +94,14 @@ pub struct WorkflowSearchBody {
     pub limit: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
+    /// Newest first when true; DBOS lists oldest first by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_desc: Option<bool>,
+    /// Whether to load each workflow's (possibly large) inputs and outputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_input: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_output: Option<bool>,
 }
 
 /// `Workflow` of `searchWorkflows` (the fields we read; inputs and outputs are not loaded).
