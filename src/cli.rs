@@ -95,7 +95,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Seal Secret manifests into SealedSecrets (kubeseal-compatible, offline)
     #[command(
-        after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem > sealed.yaml\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
+        after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem -o yaml > sealed.yaml   # as kubeseal\n  SEALED_SECRETS_CERT=pub-cert.pem dbos-gitops seal -f secret.yaml -w sealed.json\n  ... | dbos-gitops seal --env prod --dry-run   # which keys would change; writes nothing\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
     )]
     Seal(SealArgs),
     /// Seal one key of an environment's secret, or list the environment's secret inventory

@@ -92,15 +92,26 @@ pub fn paint(stream: Stream, text: &str) -> String {
         .concat()
 }
 
+/// A prefix counts at the start of the line (after its indentation) or right after a leading
+/// `FILE: ` (a `check` finding: `environments/prod/env.yaml: warning: ...`).
 fn paint_line(line: &str) -> String {
     let body = line.trim_start_matches(' ');
-    let indent = &line[..line.len() - body.len()];
+    let lead = match body.split_once(": ") {
+        Some((file, rest)) if !file.contains(' ') && starts_with_prefix(rest) => file.len() + 2,
+        _ => 0,
+    };
+    let start = line.len() - body.len() + lead;
+    let (head, tail) = line.split_at(start);
     for (prefix, code) in PREFIXES {
-        if let Some(rest) = body.strip_prefix(prefix) {
-            return format!("{indent}\x1b[{code}m{prefix}\x1b[0m{rest}");
+        if let Some(rest) = tail.strip_prefix(prefix) {
+            return format!("{head}\x1b[{code}m{prefix}\x1b[0m{rest}");
         }
     }
     line.to_string()
+}
+
+fn starts_with_prefix(text: &str) -> bool {
+    PREFIXES.iter().any(|(prefix, _)| text.starts_with(prefix))
 }
 
 /// A summary line on stdout ("sealed …", "unchanged …"); silenced by `--quiet`.
@@ -142,5 +153,14 @@ mod tests {
     #[test]
     fn without_init_nothing_is_coloured() {
         assert_eq!(paint(Stream::Stderr, "error: x"), "error: x");
+        let finding = paint_line("environments/prod/env.yaml: warning: unpinned\n");
+        assert_eq!(
+            finding,
+            "environments/prod/env.yaml: \x1b[1;33mwarning:\x1b[0m unpinned\n"
+        );
+        assert_eq!(
+            paint_line("a message: with warning: inside"),
+            "a message: with warning: inside"
+        );
     }
 }

@@ -266,3 +266,29 @@ fn a_mistyped_command_or_env_yaml_field_gets_a_did_you_mean() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
 }
+
+#[test]
+fn check_findings_are_coloured_on_a_terminal_and_plain_in_a_pipe() {
+    let repo = TestRepo::with_dev_env("prod", &["--domain", "dbos.acme.com"]);
+    let arguments = ["check", "--no-render"];
+    let Some(screen) = on_terminal(&repo, &arguments, &[]) else {
+        return;
+    };
+    let warning = "environments/prod/env.yaml: \x1b[1;33mwarning:\x1b[0m conductor.image";
+    assert!(screen.contains(warning), "{screen:?}");
+    assert!(screen.contains("  \x1b[1;32mhint:\x1b[0m "), "{screen:?}");
+    let piped = repo.run(&arguments);
+    assert!(piped
+        .stdout
+        .contains("environments/prod/env.yaml: warning: conductor.image"));
+    assert!(!piped.stdout.contains('\x1b'), "{}", piped.stdout);
+    let terminal_text = screen.replace("\r\n", "\n");
+    let stripped = terminal_text
+        .replace("\x1b[1;33m", "")
+        .replace("\x1b[1;32m", "")
+        .replace("\x1b[0m", "");
+    assert!(
+        stripped.contains(&piped.stdout),
+        "colour changed more than the prefixes"
+    );
+}
