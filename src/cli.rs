@@ -60,10 +60,11 @@ pub struct Cli {
 /// The conventions every command shares: how much it says and whether in colour.
 #[derive(Clone, Copy, Debug, Default, Args)]
 pub struct OutputArgs {
-    /// Print only errors, warnings and what a command was asked for (no summaries, no notes)
+    /// Leave out the summaries and notes of sealing (`sealed …`, `unchanged …`, `note:`);
+    /// errors, warnings and what a command was asked to print still print
     #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Say more: every key name of a large seal, where each summary comes from
+    /// Name every key of a long list in a sealing summary (default: the first five and a count)
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
     /// Colour the `error:`/`warning:`/`note:` prefixes and check findings (auto: on a terminal,
