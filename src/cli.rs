@@ -50,8 +50,33 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub repo: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub output: OutputArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The conventions every command shares: how much it says and whether in colour.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct OutputArgs {
+    /// Leave out the summaries and notes of sealing (`sealed …`, `unchanged …`, `note:`);
+    /// errors, warnings and what a command was asked to print still print
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Name every key of a long list in a sealing summary (default: the first five and a count)
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// Colour the `error:`/`warning:`/`note:` prefixes and check findings (auto: on a terminal,
+    /// unless `NO_COLOR` is set)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: crate::term::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,7 +96,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Seal Secret manifests into SealedSecrets (kubeseal-compatible, offline)
     #[command(
-        after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem > sealed.yaml\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
+        after_help = "Examples:\n  kubectl create secret generic conductor-db --from-literal=database-url=... --dry-run=client -o yaml | dbos-gitops seal --env prod\n  kubectl create secret ... -o yaml | dbos-gitops seal --cert pub-cert.pem -o yaml > sealed.yaml   # as kubeseal\n  SEALED_SECRETS_CERT=pub-cert.pem dbos-gitops seal -f secret.yaml -w sealed.json\n  ... | dbos-gitops seal --env prod --dry-run   # which keys would change; writes nothing\n  dbos-gitops seal --cert pub-cert.pem --merge-into sealed.yaml < more-keys.yaml\n  printf %s \"$VALUE\" | dbos-gitops seal --raw --cert pub-cert.pem --namespace dbos --name conductor-db"
     )]
     Seal(SealArgs),
     /// Seal one key of an environment's secret, or list the environment's secret inventory
@@ -319,39 +344,105 @@ pub enum ListFormat {
 pub struct SealArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// The controller's public certificate: seal without an environment
+    /// The controller's public certificate: seal without an environment, as kubeseal does
+    /// (default: env `SEALED_SECRETS_CERT`, when no `--env` is given)
     #[arg(long, value_name = "PEM")]
     pub cert: Option<PathBuf>,
     /// strict (name and namespace), namespace-wide or cluster-wide
     #[arg(long, value_name = "SCOPE")]
     pub scope: Option<String>,
-    /// Output format (with `--cert`; default yaml)
-    #[arg(long, value_enum)]
+    /// Output format without an environment, as kubeseal's `-o` (default json; yaml when
+    /// `-w` names a .yaml/.yml file)
+    #[arg(short = 'o', long, value_enum)]
     pub format: Option<OutputFormat>,
-    /// Read the Secret manifests from this file instead of stdin
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    /// Read the Secret manifests from this file instead of stdin (`-` is stdin)
+    #[arg(
+        short = 'f',
+        long = "secret-file",
+        visible_alias = "file",
+        value_name = "FILE"
+    )]
     pub file: Option<PathBuf>,
-    /// Write the result here instead of stdout (with `--cert`)
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write the result to this file instead of stdout, atomically (kubeseal's `-w`)
+    #[arg(short = 'w', long = "sealed-secret-file", value_name = "FILE")]
+    pub sealed_secret_file: Option<PathBuf>,
     /// Add or replace keys of this existing SealedSecret, keeping the others byte-identical
     #[arg(long, value_name = "FILE")]
     pub merge_into: Option<PathBuf>,
-    /// Seal one raw value from stdin and print its base64 ciphertext
+    /// Seal one raw value (from `--from-file` or stdin) and print its base64 ciphertext
     #[arg(long)]
     pub raw: bool,
-    /// Secret name (with `--raw`)
+    /// With `--raw`: read the value from FILE (kubectl's `[KEY=]FILE`; the key is not used)
+    #[arg(long, value_name = "[KEY=]FILE")]
+    pub from_file: Vec<String>,
+    /// Secret name: with `--raw` the name sealed for; without it, replaces the input's
+    /// `metadata.name` (as kubeseal does)
     #[arg(long, value_name = "N")]
     pub name: Option<String>,
     /// Namespace (with `--raw`, or to set the input's)
-    #[arg(long, value_name = "NS")]
+    #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
     /// Accept a Secret without data
     #[arg(long)]
     pub allow_empty_data: bool,
+    /// With `--env`: print which secrets and keys would change, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
     #[arg(long, value_name = "FILE")]
     pub mac_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub kubeseal_only: KubesealOnlyArgs,
+}
+
+/// kubeseal flags that need a cluster or another command here: accepted by the parser only so
+/// that `seal` can refuse each with the reason and the replacement (hidden from `--help`).
+#[derive(Debug, Default, Args)]
+pub struct KubesealOnlyArgs {
+    /// Before this release `seal -o FILE` wrote a file; now `-o` is `--format`
+    #[arg(long = "output", hide = true, value_name = "X")]
+    pub output: Option<String>,
+    #[arg(long, hide = true)]
+    pub fetch_cert: bool,
+    #[arg(long, hide = true)]
+    pub validate: bool,
+    #[arg(long, hide = true)]
+    pub re_encrypt: bool,
+    #[arg(long, hide = true)]
+    pub rotate: bool,
+    #[arg(long, hide = true)]
+    pub recovery_unseal: bool,
+    #[arg(long, hide = true, value_name = "X")]
+    pub recovery_private_key: Vec<String>,
+    #[arg(long, hide = true, value_name = "X")]
+    pub controller_namespace: Option<String>,
+    #[arg(long, hide = true, value_name = "X")]
+    pub controller_name: Option<String>,
+    #[arg(long, hide = true, value_name = "X")]
+    pub kubeconfig: Option<String>,
+    #[arg(long, hide = true, value_name = "X")]
+    pub context: Option<String>,
+}
+
+impl KubesealOnlyArgs {
+    /// The first kubeseal-only flag given, with why it is refused and what to use instead.
+    pub fn refusal(&self) -> Option<(&'static str, &'static str)> {
+        let cluster = "dbos-gitops never talks to a cluster; seal offline with `--cert pub-cert.pem` (from `kubeseal --fetch-cert`) or `--env NAME`";
+        [
+            (self.output.is_some(), "--output", "`seal` no longer writes a file with `-o`/`--output`: `-o` is kubeseal's `--format json|yaml`; write a file with `-w/--sealed-secret-file FILE`"),
+            (self.fetch_cert, "--fetch-cert", "dbos-gitops reads no cluster: fetch the certificate with `kubeseal --fetch-cert > pub-cert.pem`"),
+            (self.validate, "--validate", "validation asks the controller in the cluster; offline, `dbos-gitops check` (in a repository) or `dbos-gitops unseal --key` opens what was sealed"),
+            (self.re_encrypt || self.rotate, "--re-encrypt", "re-encryption here is offline: `dbos-gitops reseal --env NAME --key keys.yaml`"),
+            (self.recovery_unseal || !self.recovery_private_key.is_empty(), "--recovery-unseal", "decrypt with `dbos-gitops unseal --key PRIVKEY.pem FILE`"),
+            (self.controller_namespace.is_some(), "--controller-namespace", cluster),
+            (self.controller_name.is_some(), "--controller-name", cluster),
+            (self.kubeconfig.is_some(), "--kubeconfig", cluster),
+            (self.context.is_some(), "--context", cluster),
+        ]
+        .into_iter()
+        .find(|(given, _, _)| *given)
+        .map(|(_, flag, reason)| (flag, reason))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -383,6 +474,9 @@ pub struct SecretsSetArgs {
     /// Value-MAC key of stable re-seal (a file outside the repository; default: `$DBOS_GITOPS_SEAL_MAC_KEY_FILE`, else ~/.config/dbos-gitops/seal-mac.key)
     #[arg(long, value_name = "FILE")]
     pub mac_key_file: Option<PathBuf>,
+    /// Print which key would be added or changed, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

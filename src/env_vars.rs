@@ -60,6 +60,12 @@ variables! {
     /// The caller's Conductor token.
     CONDUCTOR_TOKEN = "DBOS_CONDUCTOR_TOKEN", User,
         "Bearer token (a user JWT or an admin API key) for Conductor's API (instead of `--token-file`).";
+    /// kubeseal's variable for the sealing certificate.
+    SEALED_SECRETS_CERT = "SEALED_SECRETS_CERT", User,
+        "The sealing certificate of `seal` without `--env` (as kubeseal's `--cert`; ignored with `--env`).";
+    /// The no-color.org convention.
+    NO_COLOR = "NO_COLOR", User,
+        "Set and not empty: no colour with `--color auto` (the default); `--color always` still colours.";
     /// XDG config base.
     XDG_CONFIG_HOME = "XDG_CONFIG_HOME", Platform,
         "Base of the per-user private directory (`dbos-gitops/`: development keys, MAC and journal keys).";

@@ -24,6 +24,7 @@ pub mod repo;
 pub mod seal_mac;
 pub mod secret_store;
 pub mod table;
+pub mod term;
 pub mod workspace;
 pub mod yaml;
 
@@ -42,12 +43,13 @@ pub fn run<I: IntoIterator<Item = OsString>>(arguments: I) -> i32 {
             };
         }
     };
+    term::init(cli.output.quiet, cli.output.verbose, cli.output.color);
     let outcome = commands::dispatch(cli);
     repo::litter::finished();
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{}", error.report());
+            eprintln!("{}", term::paint(term::Stream::Stderr, &error.report()));
             error.exit_code()
         }
     }

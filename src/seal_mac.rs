@@ -87,10 +87,10 @@ pub fn load(root: &Path, flag: Option<&Path>) -> Result<LoadedMacKey, Error> {
             missing_reason: Some(format!("could not make the value-MAC key: {error}")),
         });
     }
-    eprintln!(
+    crate::term::note(&format!(
         "note: made the value-MAC key `{}` (mode 0600) that keeps unchanged values' ciphertexts stable; share it with your team or CI through `{MAC_KEY_FILE_VARIABLE}`",
         path.display()
-    );
+    ));
     Ok(LoadedMacKey {
         key: Some(key),
         missing_reason: None,
@@ -122,11 +122,11 @@ fn warn_if_readable_by_others(path: &Path) {
             } else {
                 "its group"
             };
-            eprintln!(
+            crate::term::warn(&format!(
                 "warning: the value-MAC key `{}` is readable by {who} (mode {mode:04o}): with it and the repository, anyone can test guesses of sealed values; run `chmod 600 {}`",
                 path.display(),
                 path.display()
-            );
+            ));
         }
     }
     #[cfg(not(unix))]

@@ -29,7 +29,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     };
     let report = check::run(&loaded, &options)?;
     let text = match arguments.format {
-        ListFormat::Text => report.text(),
+        ListFormat::Text => crate::term::paint(crate::term::Stream::Stdout, &report.text()),
         ListFormat::Json => {
             serde_json::to_string_pretty(&report.json()).expect("json serialises") + "\n"
         }

@@ -18,7 +18,12 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     // Before the name reaches a path or any file is read.
     crate::limits::check_secret_name(&arguments.secret).map_err(Error::input)?;
     crate::limits::check_secret_key(&arguments.key).map_err(Error::input)?;
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
+    // A dry run takes no lock and finishes no interrupted write: it leaves the tree as it is.
+    let invocation = if arguments.dry_run {
+        context.open(arguments.env.as_deref())?
+    } else {
+        context.open_to_write(arguments.env.as_deref())?
+    };
     let (root, mut loaded, env_name) = (
         invocation.loaded.root.clone(),
         invocation.loaded,
@@ -58,11 +63,7 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     let mac = crate::seal_mac::load(&loaded.root, arguments.mac_key_file.as_deref())?;
     let (plan, stored) =
         secret_store::seal_into_env_with(&mut loaded, &env_name, &[input], None, true, &mac)?;
-    plan.apply()?;
-    for stored in &stored {
-        super::seal::print_stored(stored);
-    }
-    Ok(0)
+    super::seal::finish(&plan, &stored, arguments.dry_run)
 }
 
 /// The value from `--from-file` (exact bytes), `--from-stdin` or a piped stdin (one trailing

@@ -5,6 +5,7 @@
 pub mod image;
 pub mod names;
 pub mod schema;
+mod suggest;
 mod template;
 
 use serde::{Deserialize, Serialize};
@@ -534,6 +535,12 @@ fn declare_error(path: &Path, error: Error) -> DeclareError {
     };
     if declare.field.is_none() {
         declare.field = field_of_message(&declare.message);
+    }
+    if let Some(suggestion) = suggest::did_you_mean(&declare.message) {
+        declare.hint = Some(match declare.hint.take() {
+            Some(hint) => format!("{suggestion} Otherwise {hint}"),
+            None => suggestion,
+        });
     }
     declare
 }

@@ -46,7 +46,7 @@ fn every_file_input_is_refused_at_its_bound_with_dev_zero() {
             &cert,
             "--namespace",
             "dbos-prod",
-            "-o",
+            "-w",
             &sealed,
         ],
         Some(SECRET.as_bytes()),

@@ -143,7 +143,7 @@ fn standalone_raw_and_secrets_set_refuse_the_same_sizes() {
             &cert,
             "--namespace",
             "dbos-prod",
-            "-o",
+            "-w",
             output.to_str().unwrap(),
         ],
         Some(big.as_bytes()),

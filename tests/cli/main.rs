@@ -39,6 +39,9 @@ mod render;
 mod retire;
 mod scope;
 mod seal;
+// kubeseal drop-in and everyday conventions (#24 items 2, 8).
+mod conventions;
+mod kubeseal;
 // Secrets without churn, rollouts and rotation (#12).
 mod reseal;
 mod rollout;

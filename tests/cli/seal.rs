@@ -87,10 +87,11 @@ fn standalone_seal_matches_kubeseals_shape_and_decrypts_independently_in_every_s
 fn a_strict_value_moved_to_another_name_does_not_decrypt() {
     let repo = TestRepo::empty();
     let run = repo.run_with_stdin(
-        &["seal", "--cert", &go_cert()],
+        &["seal", "--cert", &go_cert(), "-o", "yaml"],
         Some(CONDUCTOR_DB.as_bytes()),
     );
     let moved = run.stdout.replacen("name: conductor-db", "name: other", 1);
+    assert_ne!(moved, run.stdout, "nothing was renamed");
     if let Some(result) = independent_unseal(&fixture("go-key.pem"), &moved) {
         let error = result.expect_err("a renamed strict secret decrypted");
         assert!(error.contains("database-url"), "{error}");
@@ -169,7 +170,7 @@ fn unseal_reads_what_the_upstream_go_code_sealed() {
 fn merge_into_adds_keys_and_keeps_the_others_byte_identical() {
     let repo = TestRepo::empty();
     let first = repo.run_with_stdin(
-        &["seal", "--cert", &go_cert(), "-o", "sealed.yaml"],
+        &["seal", "--cert", &go_cert(), "-w", "sealed.yaml"],
         Some(CONDUCTOR_DB.as_bytes()),
     );
     assert_eq!(first.code, 0, "{}", first.stderr);
@@ -268,7 +269,10 @@ fn tls_type_json_input_and_several_documents() {
     let input = r#"{"apiVersion":"v1","kind":"List","items":[
         {"apiVersion":"v1","kind":"Secret","metadata":{"name":"a","namespace":"ns"},"type":"kubernetes.io/tls","data":{"tls.crt":"Y2VydA==","tls.key":"a2V5"}},
         {"apiVersion":"v1","kind":"Secret","metadata":{"name":"b","namespace":"ns"},"stringData":{"k":"v"}}]}"#;
-    let run = repo.run_with_stdin(&["seal", "--cert", &go_cert()], Some(input.as_bytes()));
+    let run = repo.run_with_stdin(
+        &["seal", "--cert", &go_cert(), "-o", "yaml"],
+        Some(input.as_bytes()),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let sealed = parse_yaml_stream(&run.stdout);
     assert_eq!(sealed.len(), 2);
