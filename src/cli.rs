@@ -261,12 +261,27 @@ pub struct DiffArgs {
     /// Only this environment (`argocd/` is left out then)
     #[arg(long, value_name = "NAME", value_parser = parse_env_name)]
     pub env: Option<EnvName>,
-    /// Output format: `json` is stable and versioned, `markdown` suits `$GITHUB_STEP_SUMMARY`
+    /// Output format: `json` is stable and versioned, `markdown` is a pull-request comment
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
     /// Lines of context in the YAML diff of objects whose structure changed
     #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
     pub context: usize,
+    /// Markdown only: the most characters it prints (GitHub refuses comments over 65536);
+    /// what does not fit is left out and said so
+    #[arg(long, value_name = "N", default_value_t = crate::diff::markdown::DEFAULT_CAP,
+          value_parser = parse_max_length)]
+    pub max_length: usize,
+}
+
+fn parse_max_length(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if (2000..=crate::diff::markdown::GITHUB_LIMIT).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not a number from 2000 to {}",
+            crate::diff::markdown::GITHUB_LIMIT
+        )),
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
