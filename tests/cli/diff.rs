@@ -655,3 +655,199 @@ fn markdown_stays_under_the_cap_and_says_what_it_left_out() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stdout.is_empty());
 }
+
+/// The review workflow README gives, as text: the YAML block after its marker line.
+fn readme_workflow() -> String {
+    let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+    let (_, after) = readme
+        .split_once("<!-- dbos-gitops review workflow -->\n```yaml\n")
+        .expect("README has the review workflow");
+    after.split_once("\n```\n").unwrap().0.to_string() + "\n"
+}
+
+/// Each action's inputs, as its `action.yml` declares them (actions/checkout at v7,
+/// f548e57e; actions/github-script at v8, ed597411).
+const ACTION_INPUTS: &[(&str, &[&str])] = &[
+    (
+        "actions/checkout@v7",
+        &[
+            "repository",
+            "ref",
+            "token",
+            "ssh-key",
+            "ssh-known-hosts",
+            "ssh-strict",
+            "ssh-user",
+            "persist-credentials",
+            "path",
+            "clean",
+            "filter",
+            "sparse-checkout",
+            "sparse-checkout-cone-mode",
+            "fetch-depth",
+            "fetch-tags",
+            "show-progress",
+            "lfs",
+            "submodules",
+            "set-safe-directory",
+            "github-server-url",
+            "allow-unsafe-pr-checkout",
+        ],
+    ),
+    (
+        "actions/github-script@v8",
+        &[
+            "script",
+            "github-token",
+            "debug",
+            "user-agent",
+            "previews",
+            "result-encoding",
+            "retries",
+            "retry-exempt-status-codes",
+            "base-url",
+        ],
+    ),
+];
+
+#[test]
+fn readme_workflow_parses_and_uses_only_real_action_inputs() {
+    if !require_tool("python3", &["-c", "import yaml"]) {
+        return;
+    }
+    let output = pipe(
+        Command::new("python3").args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin), default=str))",
+        ]),
+        readme_workflow().as_bytes(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let workflow: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // YAML 1.1 reads the key `on` as true; GitHub reads it as `on`.
+    assert_eq!(workflow["true"], "pull_request", "{workflow}");
+    assert_eq!(workflow["permissions"]["pull-requests"], "write");
+    let steps = workflow["jobs"]["review"]["steps"].as_array().unwrap();
+    let mut used = Vec::new();
+    for step in steps {
+        let Some(action) = step["uses"].as_str() else {
+            assert!(step["run"].is_string(), "{step}");
+            continue;
+        };
+        let inputs = ACTION_INPUTS
+            .iter()
+            .find(|(name, _)| *name == action)
+            .unwrap_or_else(|| panic!("unknown action {action}"))
+            .1;
+        for key in step["with"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| key)
+        {
+            assert!(
+                inputs.contains(&key.as_str()),
+                "{action} has no input `{key}`"
+            );
+        }
+        used.push(action);
+    }
+    assert_eq!(used, ["actions/checkout@v7", "actions/github-script@v8"]);
+    let diff_step = steps.iter().find(|step| step["id"] == "diff").unwrap();
+    assert!(diff_step["run"]
+        .as_str()
+        .unwrap()
+        .contains("--format markdown > diff.md"));
+    let script = steps
+        .iter()
+        .find(|step| step["uses"] == "actions/github-script@v8")
+        .unwrap()["with"]["script"]
+        .as_str()
+        .unwrap();
+    // The marker the script looks for is the one `diff --format markdown` starts with.
+    assert!(script.contains("'<!-- dbos-gitops diff -->'"), "{script}");
+}
+
+/// Runs the workflow's github-script body under Node as github-script would (an async function
+/// of `github`, `context` and `require`), with a client that records its calls and lists
+/// `comments`; `diff.md` holds `body`.
+fn run_comment_script(comments: serde_json::Value, body: &str) -> serde_json::Value {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; w = yaml.safe_load(sys.stdin); \
+             print([s for s in w['jobs']['review']['steps'] if 'script' in s.get('with', {})][0]['with']['script'])",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(readme_workflow().as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("script.js"), &output.stdout).unwrap();
+    std::fs::write(dir.path().join("diff.md"), body).unwrap();
+    std::fs::write(dir.path().join("comments.json"), comments.to_string()).unwrap();
+    let harness = r#"
+const fs = require('fs');
+const script = fs.readFileSync('script.js', 'utf8');
+const comments = JSON.parse(fs.readFileSync('comments.json', 'utf8'));
+const calls = [];
+const github = {
+  rest: { issues: {
+    listComments: { endpoint: 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments' },
+    updateComment: async (args) => { calls.push({ call: 'update', args }); },
+    createComment: async (args) => { calls.push({ call: 'create', args }); },
+  } },
+  paginate: async (method, args) => {
+    if (method !== github.rest.issues.listComments) throw new Error('paginate of what?');
+    calls.push({ call: 'list', args });
+    return comments;
+  },
+};
+const context = { repo: { owner: 'acme', repo: 'deploy' }, issue: { owner: 'acme', repo: 'deploy', number: 7 } };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('github', 'context', 'require', script)(github, context, require)
+  .then(() => console.log(JSON.stringify(calls)), (error) => { console.error(error); process.exit(1); });
+"#;
+    std::fs::write(dir.path().join("harness.js"), harness).unwrap();
+    let run = Command::new("node")
+        .arg("harness.js")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+#[test]
+fn readme_workflow_creates_one_comment_then_edits_it_in_place() {
+    if !require_tool("python3", &["-c", "import yaml"]) || !require_tool("node", &["--version"]) {
+        return;
+    }
+    let body = "<!-- dbos-gitops diff -->\n### dbos-gitops diff against `origin/main`\n";
+    let human = serde_json::json!({"id": 11, "user": {"type": "User"},
+        "body": "why does <!-- dbos-gitops diff --> show up?"});
+    let first = run_comment_script(serde_json::json!([human]), body);
+    assert_eq!(first[1]["call"], "create", "{first}");
+    assert_eq!(first[1]["args"]["issue_number"], 7);
+    assert_eq!(first[1]["args"]["body"], body);
+    assert_eq!(first.as_array().unwrap().len(), 2, "{first}");
+    let ours = serde_json::json!({"id": 42, "user": {"type": "Bot"}, "body": body});
+    let second = run_comment_script(serde_json::json!([human, ours]), body);
+    assert_eq!(second[1]["call"], "update", "{second}");
+    assert_eq!(second[1]["args"]["comment_id"], 42);
+    assert_eq!(second[1]["args"]["owner"], "acme");
+    assert_eq!(second.as_array().unwrap().len(), 2, "{second}");
+}
