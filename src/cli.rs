@@ -116,6 +116,9 @@ pub enum Command {
     /// What Argo CD would change between a git revision and the work tree, object by object
     #[command(after_help = crate::diff::DIFF_HELP)]
     Diff(DiffArgs),
+    /// Environments as a whole: `env remove NAME` takes one out of Git and says what keeps running
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Print the JSON Schema (draft 2020-12) of env.yaml or dbos-gitops.yaml, for editors
     #[command(
         after_help = "Example:\n  dbos-gitops schema env > env.schema.json\n  dbos-gitops schema repo"
@@ -290,6 +293,32 @@ pub enum DiffFormat {
     Text,
     Json,
     Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Remove environments/NAME (declarations, secrets, generated files) and its Application
+    /// from argocd/; the environment keeps running until its Application is deleted in the
+    /// cluster, which this prints how to do
+    #[command(after_help = ENV_REMOVE_HELP)]
+    Remove(EnvRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvRemoveArgs {
+    /// The environment to remove
+    #[arg(value_name = "NAME", value_parser = parse_env_name)]
+    pub name: EnvName,
+    /// Print what would be removed and what keeps running; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the cascade: how to have Argo CD delete every object of the environment once this
+    /// change has synced (instead of how to keep them running unmanaged)
+    #[arg(long)]
+    pub cascade: bool,
+    /// Remove generated files even when they were edited by hand
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -531,6 +560,8 @@ pub struct VersionActivateArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+const ENV_REMOVE_HELP: &str = "Examples:\n  dbos-gitops env remove staging --dry-run   # what goes, what keeps running\n  dbos-gitops env remove staging             # then commit, push, and follow what it prints\n  dbos-gitops env remove staging --cascade   # the steps that have Argo CD delete its workloads\n\nThe root Application never prunes, so removing an environment from Git deletes nothing in the\ncluster: its Application and workloads keep running until the Application is deleted there.\nExit status: 0 removed (or --dry-run), 1 refused (generated files edited by hand), 2 unknown environment.";
 
 const RETIRE_HELP: &str = "Safety rules:
   never retires the active version (activate another first) or an unknown one;

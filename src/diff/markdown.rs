@@ -140,8 +140,9 @@ fn removed_warning(name: &str) -> String {
     format!(
         "\n> [!WARNING]\n> Environment {} is removed from Git but **stays running**: the root \
          Application does not prune, so Argo CD keeps `Application/dbos-{name}` and everything it \
-         deployed until someone deletes that Application in the cluster. \
-         `dbos-gitops env remove {name} --dry-run` prints how (with or without its workloads).\n",
+         deployed until that Application is deleted in the cluster, with or without its \
+         workloads (README, \"Removing an environment\"; `dbos-gitops env remove` prints the \
+         steps while the environment is still there).\n",
         code(name)
     )
 }

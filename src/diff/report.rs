@@ -83,7 +83,7 @@ fn summary_line(changes: &[ObjectChange], revision: &str) -> String {
 /// prune (`render::argocd`), so Argo CD keeps its Application and everything it deployed.
 pub fn removed_note(name: &str) -> String {
     format!(
-        "environment `{name}` is removed from Git but stays running: the root Application does not prune, so Argo CD keeps Application/dbos-{name} and everything it deployed until it is deleted in the cluster (`dbos-gitops env remove {name} --dry-run` prints how)\n"
+        "environment `{name}` is removed from Git but stays running: the root Application does not prune, so Argo CD keeps Application/dbos-{name} and everything it deployed until that Application is deleted in the cluster, with or without its workloads (README, \"Removing an environment\")\n"
     )
 }
 

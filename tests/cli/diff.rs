@@ -231,6 +231,14 @@ fn removed_environment_and_its_application_are_removed() {
         run.stdout
     );
     assert!(!run.stdout.contains("environments/prod"), "{}", run.stdout);
+    // The truth about a removed environment: Git lost it, the cluster did not.
+    assert!(
+        run.stdout.contains(
+            "environment `staging` is removed from Git but stays running: the root Application does not prune"
+        ),
+        "{}",
+        run.stdout
+    );
     // The AppProject's destinations list shrank: a YAML diff with -U lines of context.
     assert!(
         run.stdout.contains("--- argocd at HEAD\n")
