@@ -35,6 +35,8 @@ pub const MARKER: &str = "<!-- dbos-gitops diff -->";
 pub const GITHUB_LIMIT: usize = 65_536;
 /// The default cap: GitHub's limit less room for a job's own additions.
 pub const DEFAULT_CAP: usize = 60_000;
+/// Removed environments named in the warning; the rest are counted.
+const NAMED_REMOVED: usize = 10;
 /// Fields named in a changed object's row; the rest are in its details block.
 pub const FIELDS_IN_ROW: usize = 3;
 
@@ -58,8 +60,8 @@ pub fn render(review: &Review<'_>) -> String {
         return head;
     }
     head.push_str(&summary(review));
-    for name in &review.environments.removed {
-        head.push_str(&removed_warning(name));
+    if !review.environments.removed.is_empty() {
+        head.push_str(&removed_warning(&review.environments.removed));
     }
     let table_head = "\n| environment | object | change | what changes |\n|---|---|---|---|\n";
     let rows: Vec<String> = review.changes.iter().map(|c| row(review, c)).collect();
@@ -135,15 +137,28 @@ fn summary(review: &Review<'_>) -> String {
 }
 
 /// What really happens to an environment whose directory is gone (the root Application does
-/// not prune, `render::argocd`).
-fn removed_warning(name: &str) -> String {
+/// not prune, `render::argocd`): one block, naming at most [`NAMED_REMOVED`] of them.
+fn removed_warning(names: &std::collections::BTreeSet<String>) -> String {
+    let mut listed: Vec<String> = names.iter().take(NAMED_REMOVED).map(|n| code(n)).collect();
+    if names.len() > NAMED_REMOVED {
+        listed.push(format!("{} more", names.len() - NAMED_REMOVED));
+    }
+    let (subject, application) = match names.iter().next() {
+        Some(name) if names.len() == 1 => (
+            format!("Environment {} is", listed.join(", ")),
+            format!("`Application/dbos-{name}`"),
+        ),
+        _ => (
+            format!("Environments {} are", listed.join(", ")),
+            "their Applications (`Application/dbos-NAME`)".to_string(),
+        ),
+    };
     format!(
-        "\n> [!WARNING]\n> Environment {} is removed from Git but **stays running**: the root \
-         Application does not prune, so Argo CD keeps `Application/dbos-{name}` and everything it \
-         deployed until that Application is deleted in the cluster, with or without its \
-         workloads (README, \"Removing an environment\"; `dbos-gitops env remove` prints the \
-         steps while the environment is still there).\n",
-        code(name)
+        "\n> [!WARNING]\n> {subject} removed from Git but **stays running**: the root \
+         Application does not prune, so Argo CD keeps {application} and everything deployed \
+         until the Application is deleted in the cluster, with or without its workloads \
+         (README, \"Removing an environment\"; `dbos-gitops env remove` prints the steps while \
+         the environment is still there).\n"
     )
 }
 
@@ -394,6 +409,46 @@ mod tests {
             "spec.….annotations.dbos-gitops.io/secrets-sha256"
         );
         assert_eq!(short_path("spec.replicas"), "spec.replicas");
+    }
+
+    #[test]
+    fn the_cap_holds_however_many_objects_and_environments_go() {
+        use super::super::compare::ObjectId;
+        let mut environments = Environments::default();
+        let mut changes = Vec::new();
+        for env in 0..50 {
+            environments.removed.insert(format!("env-{env:02}"));
+            for object in 0..60 {
+                changes.push(ObjectChange {
+                    unit: format!("environments/env-{env:02}"),
+                    id: ObjectId {
+                        kind: "ConfigMap".into(),
+                        name: format!("config-{object:03}"),
+                        namespace: format!("dbos-env-{env:02}"),
+                        api_version: "v1".into(),
+                    },
+                    change: ChangeKind::Removed,
+                    fields: Vec::new(),
+                    yaml_diff: None,
+                });
+            }
+        }
+        for cap in [2000, 10_000, DEFAULT_CAP] {
+            let text = render(&Review {
+                changes: &changes,
+                revision: "origin/main",
+                objects: &Objects::new(),
+                environments: &environments,
+                cap,
+            });
+            assert!(text.len() <= cap, "{} > {cap}", text.len());
+            assert!(
+                text.contains("`env-09`, 40 more are removed from Git"),
+                "{text}"
+            );
+            let listed = text.matches("| `ConfigMap/").count();
+            assert!(text.contains(&format!("{} of 3000 objects not listed", 3000 - listed)));
+        }
     }
 
     #[test]
