@@ -68,10 +68,14 @@ pub fn remove(context: &Context, arguments: EnvRemoveArgs) -> Result<i32, Error>
     plan.ensure_no_conflicts()?;
     if arguments.dry_run {
         println!("would remove environment `{name}` from Git (--dry-run: nothing written):");
-        print!(
-            "{}",
-            plan.summary().replace("  removed ", "  would remove ")
-        );
+        for line in plan.summary().lines() {
+            let line = line
+                .replacen("  removed ", "  would remove ", 1)
+                .replacen("  updated ", "  would update ", 1)
+                .replacen("  created ", "  would create ", 1)
+                .replacen("  wrote   ", "  would write ", 1);
+            println!("{line}");
+        }
     } else {
         plan.apply()?;
         remove_empty_dirs(&root.join(&dir));

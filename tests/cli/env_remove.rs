@@ -55,7 +55,7 @@ fn env_remove_takes_the_environment_out_of_git_and_says_what_keeps_running() {
         "would remove environments/staging/env.yaml",
         "would remove environments/staging/secrets/conductor-db.yaml",
         "would remove argocd/applications/staging.yaml",
-        "updated argocd/project.yaml",
+        "would update argocd/project.yaml",
     ] {
         assert!(dry.contains(line), "{line}: {dry}");
     }
@@ -85,6 +85,26 @@ fn env_remove_takes_the_environment_out_of_git_and_says_what_keeps_running() {
         "{}",
         again.stderr
     );
+}
+
+#[test]
+fn a_hand_edited_generated_file_is_refused_unless_forced() {
+    let repo = two_environments();
+    let path = "environments/staging/kustomization.yaml";
+    repo.write(path, &format!("{}# mine\n", repo.read(path)));
+    let before = repo.snapshot();
+    let refused = repo.fails(&["env", "remove", "staging"], 1);
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to overwrite files edited by hand")
+            && refused.stderr.contains(path),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+    repo.ok(&["env", "remove", "staging", "--force"]);
+    assert!(!repo.exists("environments/staging"));
 }
 
 #[test]
