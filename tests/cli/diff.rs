@@ -859,3 +859,48 @@ fn readme_workflow_creates_one_comment_then_edits_it_in_place() {
     assert_eq!(second[1]["args"]["owner"], "acme");
     assert_eq!(second.as_array().unwrap().len(), 2, "{second}");
 }
+
+#[test]
+fn markdown_counts_a_new_environment_as_added_and_shows_its_objects() {
+    if !kubectl_or_skip() {
+        return;
+    }
+    let repo = TestRepo::prod();
+    commit_all(&repo, "prod");
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    repo.ok(&[
+        "init",
+        "env",
+        "staging",
+        "--cert",
+        &cert,
+        "--conductor-version",
+        TEST_CONDUCTOR_VERSION,
+        "--ingress-class",
+        "nginx",
+    ]);
+    let run = repo.run(&["diff", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let Some(structure) = gfm(&run.stdout) else {
+        return;
+    };
+    let summary = &structure["tables"][0]["rows"];
+    assert_eq!(
+        summary[0],
+        serde_json::json!(["environments", "1", "0", "0"])
+    );
+    let details = structure["details"].as_array().unwrap();
+    assert!(details.iter().any(
+        |block| block["summary"] == "staging Deployment/conductor: added"
+            && block["code"]
+                .as_str()
+                .unwrap()
+                .contains("+  namespace: dbos-staging\n")
+    ));
+    // No warning: nothing was removed.
+    assert!(!structure["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|tag| tag == "blockquote"));
+}
