@@ -141,6 +141,9 @@ pub enum Command {
     /// What Argo CD would change between a git revision and the work tree, object by object
     #[command(after_help = crate::diff::DIFF_HELP)]
     Diff(DiffArgs),
+    /// Environments as a whole: `env remove NAME` takes one out of Git and says what keeps running
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Print the JSON Schema (draft 2020-12) of env.yaml or dbos-gitops.yaml, for editors
     #[command(
         after_help = "Example:\n  dbos-gitops schema env > env.schema.json\n  dbos-gitops schema repo"
@@ -286,12 +289,27 @@ pub struct DiffArgs {
     /// Only this environment (`argocd/` is left out then)
     #[arg(long, value_name = "NAME", value_parser = parse_env_name)]
     pub env: Option<EnvName>,
-    /// Output format: `json` is stable and versioned, `markdown` suits `$GITHUB_STEP_SUMMARY`
+    /// Output format: `json` is stable and versioned, `markdown` is a pull-request comment
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
     /// Lines of context in the YAML diff of objects whose structure changed
     #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
     pub context: usize,
+    /// Markdown only: the most characters it prints (GitHub refuses comments over 65536);
+    /// what does not fit is left out and said so
+    #[arg(long, value_name = "N", default_value_t = crate::diff::markdown::DEFAULT_CAP,
+          value_parser = parse_max_length)]
+    pub max_length: usize,
+}
+
+fn parse_max_length(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if (2000..=crate::diff::markdown::GITHUB_LIMIT).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not a number from 2000 to {}",
+            crate::diff::markdown::GITHUB_LIMIT
+        )),
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
@@ -300,6 +318,32 @@ pub enum DiffFormat {
     Text,
     Json,
     Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Remove environments/NAME (declarations, secrets, generated files) and its Application
+    /// from argocd/; the environment keeps running until its Application is deleted in the
+    /// cluster, which this prints how to do
+    #[command(after_help = ENV_REMOVE_HELP)]
+    Remove(EnvRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvRemoveArgs {
+    /// The environment to remove
+    #[arg(value_name = "NAME", value_parser = parse_env_name)]
+    pub name: EnvName,
+    /// Print what would be removed and what keeps running; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the cascade: how to have Argo CD delete every object of the environment once this
+    /// change has synced (instead of how to keep them running unmanaged)
+    #[arg(long)]
+    pub cascade: bool,
+    /// Remove generated files even when they were edited by hand
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -617,6 +661,8 @@ pub struct VersionActivateArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+const ENV_REMOVE_HELP: &str = "Examples:\n  dbos-gitops env remove staging --dry-run   # what goes, what keeps running\n  dbos-gitops env remove staging             # then commit, push, and follow what it prints\n  dbos-gitops env remove staging --cascade   # the steps that have Argo CD delete its workloads\n\nThe root Application never prunes, so removing an environment from Git deletes nothing in the\ncluster: its Application and workloads keep running until the Application is deleted there.\nExit status: 0 removed (or --dry-run), 1 refused (generated files edited by hand), 2 unknown environment.";
 
 const RETIRE_HELP: &str = "Safety rules:
   never retires the active version (activate another first) or an unknown one;

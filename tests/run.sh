@@ -33,6 +33,9 @@ python3 -m venv target/test-venv
 target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check \
   'cryptography>=42' 'bcrypt>=4' 'dbos>=3.4' 'kubernetes-validate>=1.31' 'jsonschema>=4' 'pyyaml>=6'
+# PR review (#24): GitHub's own Markdown renderer, cmark-gfm, through its Python binding:
+# tests/support/gfm_structure.py reads the structure of `diff --format markdown` with it.
+target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check 'cmarkgfm>=2024.1'
 # The tests call `python3` and `dbos` by name: both come from the venv.
 export PATH="$root/target/test-venv/bin:$PATH"
 export VIRTUAL_ENV="$root/target/test-venv"

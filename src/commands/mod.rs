@@ -23,6 +23,8 @@ mod tls;
 // Review and CI (#15).
 mod diff;
 mod schema;
+// Removing an environment (#24).
+mod env;
 // No core dump holds a secret (#23).
 mod no_core;
 // Day zero without hand work (#22).
@@ -181,6 +183,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             conductor::register(&context, arguments)
         }
         Command::Diff(arguments) => diff::diff(&context, arguments),
+        Command::Env(crate::cli::EnvCommand::Remove(arguments)) => env::remove(&context, arguments),
         Command::Schema(arguments) => schema::schema(arguments),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -17,7 +17,9 @@
 //! been through [`compare::redact`] first.
 
 pub mod compare;
+pub mod content;
 pub mod git;
+pub mod markdown;
 pub mod plan;
 pub mod report;
 

@@ -1,5 +1,5 @@
-//! The three renderings of a diff: text for people, JSON for tools (versioned like `check`'s),
-//! Markdown for a pull request or `$GITHUB_STEP_SUMMARY`. All of them print only what
+//! Two renderings of a diff: text for people, JSON for tools (versioned like `check`'s); the
+//! third, Markdown for a pull request, is `super::markdown`. All of them print only what
 //! [`super::compare`] already redacted.
 
 use serde_json::{json, Value};
@@ -79,7 +79,19 @@ fn summary_line(changes: &[ObjectChange], revision: &str) -> String {
     format!("{added} added, {removed} removed, {changed} changed against `{revision}`")
 }
 
-pub fn text(changes: &[ObjectChange], revision: &str) -> String {
+/// What happens to an environment whose directory is gone: the root Application does not
+/// prune (`render::argocd`), so Argo CD keeps its Application and everything it deployed.
+pub fn removed_note(name: &str) -> String {
+    format!(
+        "environment `{name}` is removed from Git but stays running: the root Application does not prune, so Argo CD keeps Application/dbos-{name} and everything it deployed until that Application is deleted in the cluster, with or without its workloads (README, \"Removing an environment\")\n"
+    )
+}
+
+pub fn text(
+    changes: &[ObjectChange],
+    revision: &str,
+    removed: &std::collections::BTreeSet<String>,
+) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for change in changes {
         let mut details = change.fields.iter().map(describe);
@@ -106,6 +118,9 @@ pub fn text(changes: &[ObjectChange], revision: &str) -> String {
     }
     if !changes.is_empty() {
         out.push('\n');
+    }
+    for name in removed {
+        out.push_str(&removed_note(name));
     }
     out.push_str(&summary_line(changes, revision));
     out.push('\n');
@@ -135,46 +150,4 @@ pub fn json(changes: &[ObjectChange], revision: &str, commit: &str) -> Value {
         })).collect::<Vec<_>>(),
         "summary": { "added": added, "removed": removed, "changed": changed },
     })
-}
-
-/// Table cells: no pipes or newlines, code spans kept.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
-pub fn markdown(changes: &[ObjectChange], revision: &str) -> String {
-    let mut out = format!("### dbos-gitops diff against `{}`\n\n", cell(revision));
-    if changes.is_empty() {
-        out.push_str("No changes: Argo CD would apply the same objects.\n");
-        return out;
-    }
-    out.push_str("| directory | object | change | fields |\n|---|---|---|---|\n");
-    for change in changes {
-        let fields: Vec<String> = change
-            .fields
-            .iter()
-            .map(|field| cell(&describe(field)))
-            .collect();
-        out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} |\n",
-            cell(&change.unit),
-            cell(&change.id.label()),
-            change.change.as_str(),
-            fields.join("<br>")
-        ));
-    }
-    for change in changes {
-        if let Some(diff) = &change.yaml_diff {
-            out.push_str(&format!(
-                "\n<details><summary><code>{} {}</code></summary>\n\n```diff\n{}```\n\n</details>\n",
-                change.unit,
-                change.id.label(),
-                diff.replace("```", "` ` `")
-            ));
-        }
-    }
-    out.push('\n');
-    out.push_str(&summary_line(changes, revision));
-    out.push('\n');
-    out
 }

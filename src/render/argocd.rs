@@ -101,6 +101,7 @@ fn project(repo: &Repo) -> Value {
         .environments
         .iter()
         .map(|env| json!({ "server": env.cluster, "namespace": env.namespace.as_str() }))
+        .chain(std::iter::once(root_destination(repo)))
         .collect();
     destinations.sort_by_key(|destination| destination.to_string());
     destinations.dedup();
@@ -108,6 +109,7 @@ fn project(repo: &Repo) -> Value {
         .iter()
         .copied()
         .chain(gateway_kinds(repo))
+        .chain(ROOT_KINDS.iter().copied())
         .map(|(group, kind)| json!({ "group": group, "kind": kind }))
         .collect();
     json!({
@@ -129,6 +131,26 @@ fn project(repo: &Repo) -> Value {
     })
 }
 
+/// What the root Application syncs from `argocd/`: this AppProject and the Applications. Both
+/// kinds are namespaced (in the Argo CD namespace), so the project needs them in its namespaced
+/// whitelist and that namespace among its destinations, and nothing cluster-wide: Argo CD checks
+/// every object an Application manages against its project's whitelist by group and kind
+/// (`AppProject.IsGroupKindNamePermitted`, `app_project_types.go`) and its namespace against
+/// the project's destinations (`IsDestinationPermitted`).
+const ROOT_KINDS: &[(&str, &str)] = &[
+    ("argoproj.io", "AppProject"),
+    ("argoproj.io", "Application"),
+];
+
+/// Where the root Application syncs to: the Argo CD namespace of the cluster Argo CD runs in.
+fn root_destination(repo: &Repo) -> Value {
+    json!({ "server": crate::declare::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() })
+}
+
+/// The root Application: in our AppProject, not `default` (hardened installations lock
+/// `default` down to nothing), and it never prunes: an Application removed from `argocd/`
+/// stays in the cluster with everything it deployed (`dbos-gitops env remove` says how to
+/// delete it).
 fn root(repo: &Repo) -> Value {
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -139,9 +161,9 @@ fn root(repo: &Repo) -> Value {
             "labels": meta::labels("dbos-gitops-root", "argocd"),
         },
         "spec": {
-            "project": "default",
+            "project": repo.project.as_str(),
             "source": { "repoURL": repo.repo_url, "targetRevision": repo.revision, "path": "argocd" },
-            "destination": { "server": crate::declare::DEFAULT_CLUSTER, "namespace": repo.argocd_namespace.as_str() },
+            "destination": root_destination(repo),
             "syncPolicy": {
                 "automated": { "prune": false, "selfHeal": true },
                 "retry": retry(),

@@ -61,6 +61,8 @@ mod gateway;
 // Review and CI (#15).
 mod diff;
 mod diff_scale;
+// Removing an environment (#24).
+mod env_remove;
 mod schema;
 mod tls;
 // TLS to PostgreSQL (#20).

@@ -426,7 +426,8 @@ fn argocd_objects_follow_the_sync_policy_and_validate() {
     assert_eq!(root["spec"]["syncPolicy"]["automated"]["prune"], false);
     let project = &parse_yaml_stream(&repo.read("argocd/project.yaml"))[0];
     let destinations = project["spec"]["destinations"].as_array().unwrap();
-    assert_eq!(destinations.len(), 2);
+    // Each environment's, and the Argo CD namespace the root Application syncs into (#24).
+    assert_eq!(destinations.len(), 3);
     assert!(destinations
         .iter()
         .any(|destination| destination["server"] == "https://staging.k8s.acme.com"));
