@@ -24,3 +24,28 @@ pub fn format_table<const N: usize>(rows: &[[String; N]]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_without_trailing_spaces() {
+        let rows = [
+            [
+                "VERSION".to_string(),
+                "IMAGE".to_string(),
+                "ACTIVE".to_string(),
+            ],
+            [
+                "v1".to_string(),
+                "ghcr.io/acme/app:v1".to_string(),
+                "no".to_string(),
+            ],
+        ];
+        assert_eq!(
+            format_table(&rows),
+            "VERSION  IMAGE                ACTIVE\nv1       ghcr.io/acme/app:v1  no\n"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::repo::{load_repo, WriteOptions};
 use crate::workspace::plan_build;
 
-use super::Context;
+use super::context::Context;
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;

@@ -5,7 +5,7 @@ use crate::check::{self, Options};
 use crate::cli::{CheckArgs, ListFormat};
 use crate::error::Error;
 
-use super::Context;
+use super::context::Context;
 
 use crate::clock::now_unix;
 

@@ -16,7 +16,7 @@ use crate::declare::EnvName;
 use crate::error::Error;
 use crate::secret_store;
 
-use super::Context;
+use super::context::Context;
 
 /// The variable holding the caller's token (never a flag value).
 pub const TOKEN_VARIABLE: &str = crate::env_vars::CONDUCTOR_TOKEN.name;

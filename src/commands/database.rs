@@ -19,7 +19,7 @@ use crate::model::database::{
 };
 use crate::secret_store;
 
-use super::Context;
+use super::context::Context;
 
 /// Length of a generated role password: 32 of 62 characters, about 190 bits.
 const PASSWORD_LENGTH: usize = 32;

@@ -6,15 +6,14 @@
 //! must stop `retire`, whose per-version drain check cannot see it. The queries live in the drain
 //! crate; this module turns their answers into messages.
 
+mod database;
 mod source;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use dbos_gitops_drain::{
-    DrainError, LatestOutcome, VersionsQuery, VersionsReport, IN_FLIGHT_STATUSES,
-};
+use dbos_gitops_drain::{LatestOutcome, VersionsReport, IN_FLIGHT_STATUSES};
 
+pub use database::DATABASE_URL_ENV;
 pub use source::Source;
 
 use serde_json::{json, Value};
@@ -25,69 +24,10 @@ use crate::declare::VersionName;
 use crate::error::Error;
 use crate::model::Environment;
 
-/// The environment variable DBOS itself reads for the system database.
-pub const DATABASE_URL_ENV: &str = crate::env_vars::SYSTEM_DATABASE_URL.name;
-
-/// Bound on connecting and on each statement.
-pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The version every executor records when a Python or TypeScript app sets the deprecated
 /// `enable_patching` (dbos 3.4.0 `_dbos.py`: it replaces `DBOS__APPVERSION`; in Go
 /// `processConfig` only uses it when no version is set, and `DBOS__APPVERSION` wins).
 pub const PATCHING_VERSION: &str = "PATCHING_ENABLED";
-
-/// The database URL: `--database-url-file`, else `--database-url` (with a warning when it
-/// carries a password, which every local user can read from the process's argv), else
-/// `DBOS_SYSTEM_DATABASE_URL` when set and not blank.
-pub fn database_url(
-    flag: Option<&String>,
-    file: Option<&std::path::PathBuf>,
-) -> Result<Option<String>, Error> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            Error::input(format!(
-                "cannot read the database url from `{}`: {error}",
-                path.display()
-            ))
-            .hint("write the DBOS system database url on the file's first line")
-        })?;
-        let url = text.trim();
-        if url.is_empty() || url.contains('\n') {
-            return Err(Error::input(format!(
-                "`{}` must hold exactly one line, the DBOS system database url",
-                path.display()
-            ))
-            .hint("write `postgresql://USER:PASSWORD@HOST:5432/DBNAME` on one line"));
-        }
-        return Ok(Some(url.to_string()));
-    }
-    if let Some(url) = flag {
-        if has_password(url) {
-            eprintln!(
-                "warning: the database password is on the command line, where every local user can read it (`ps`, /proc/PID/cmdline): set `{DATABASE_URL_ENV}` or use `--database-url-file FILE` instead"
-            );
-        }
-        return Ok(Some(url.clone()));
-    }
-    Ok(crate::env_vars::get(crate::env_vars::SYSTEM_DATABASE_URL)
-        .filter(|url| !url.trim().is_empty()))
-}
-
-/// Whether a libpq URL carries a password: `scheme://user:password@host` or `password=`.
-fn has_password(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    if lower.contains("password=") {
-        return true;
-    }
-    let Some((_, rest)) = url.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    match authority.rsplit_once('@') {
-        Some((userinfo, _)) => userinfo.contains(':'),
-        None => false,
-    }
-}
 
 /// Refuses when `app.name` owns no `application_versions` row while other names do: then the
 /// name is a typo (DBOS compares names exactly) and every count would cover only unclaimed
@@ -153,34 +93,6 @@ pub fn sharded_warning(report: &VersionsReport) {
             "warning: this system database is sharded (`workflow_status.shard_key`, `dbos migrate --sharding`): the counts cover the rows this connection sees, and DBOS disables auto-upgrade there; if shards live in other databases, check each with `dbos workflow list -v VERSION` before retiring"
         );
     }
-}
-
-/// A database failure as an input error (exit 2): `what` says what could not be done and that
-/// nothing changed; the drain error's hint comes along. The password never appears: the drain
-/// crate scrubs it from every message.
-pub fn failure(what: String, error: DrainError) -> Error {
-    let failure = Error::input(format!("{what}: {error}"));
-    match error.hint() {
-        Some(hint) => failure.hint(hint),
-        None => failure,
-    }
-}
-
-fn query(application_name: Option<&str>) -> VersionsQuery<'_> {
-    VersionsQuery {
-        timeout: DATABASE_TIMEOUT,
-        ..VersionsQuery::new(application_name)
-    }
-}
-
-/// Reads what the system database holds per version (read-only).
-pub fn report(
-    database_url: &str,
-    application_name: Option<&str>,
-    what: &str,
-) -> Result<VersionsReport, Error> {
-    dbos_gitops_drain::versions_report(database_url, &query(application_name))
-        .map_err(|error| failure(format!("{what}, so nothing was changed"), error))
 }
 
 /// Makes `version` DBOS's latest application version; returns the clause to print after
@@ -517,14 +429,14 @@ impl ListView<'_> {
             ]);
         }
         if self.executors.is_some() {
-            return super::format_table(&rows);
+            return crate::table::format_table(&rows);
         }
         // A database does not know the executors: no column for them.
         let rows: Vec<[String; 5]> = rows
             .into_iter()
             .map(|[a, b, c, d, e, _]| [a, b, c, d, e])
             .collect();
-        super::format_table(&rows)
+        crate::table::format_table(&rows)
     }
 }
 

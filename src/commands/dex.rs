@@ -20,7 +20,7 @@ use crate::model::{check_email, EnvInput};
 use crate::repo::{LoadedRepo, WriteOptions};
 use crate::secret_store;
 
-use super::Context;
+use super::context::Context;
 
 pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
@@ -192,7 +192,8 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
                 .retain(|candidate| candidate != &file);
         }
     }
-    let mut plan = super::plan_build(&loaded, Some(env_name.as_str()), WriteOptions::default())?;
+    let mut plan =
+        crate::workspace::plan_build(&loaded, Some(env_name.as_str()), WriteOptions::default())?;
     match &remaining {
         Some(sealed) => {
             plan.declare(

@@ -5,7 +5,7 @@ use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::{self, content, git, markdown, report};
 use crate::error::Error;
 
-use super::Context;
+use super::context::Context;
 
 pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
     let root = context.root()?;

@@ -24,7 +24,8 @@ use crate::error::Error;
 use crate::layout;
 use crate::repo::{confine, load_repo, WriteOptions};
 
-use super::{plan_build, Context};
+use super::context::Context;
+use crate::workspace::plan_build;
 
 /// The finalizer that makes deleting an Application cascade (Argo CD "App Deletion").
 const FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";

@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::model::EnvInput;
 use crate::repo::{fs, load_repo, Plan, WriteOptions};
 
-use super::{plan_build, Context};
+use super::context::Context;
+use crate::workspace::plan_build;
 
 /// Staging files and the journal, and every private key name dbos-gitops writes (the
 /// development keys `<id>-<env>.key.pem`, the value-MAC key `seal-mac.key`) or that the

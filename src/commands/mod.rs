@@ -30,86 +30,13 @@ mod no_core;
 // Day zero without hand work (#22).
 mod conductor;
 mod database;
+// Where a command runs and the environment it is about: what every command above starts from.
+mod context;
 
-pub use crate::workspace::plan_build;
-
-use std::path::{Path, PathBuf};
+pub use context::{Context, Invocation};
 
 use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
-use crate::declare::EnvName;
 use crate::error::Error;
-use crate::repo::LoadedRepo;
-
-/// Where the command runs: the `--repo` flag or the current directory.
-pub struct Context {
-    pub repo_flag: Option<PathBuf>,
-}
-
-impl Context {
-    pub fn start_dir(&self) -> Result<PathBuf, Error> {
-        match &self.repo_flag {
-            Some(dir) => Ok(dir.clone()),
-            None => std::env::current_dir()
-                .map_err(|source| Error::io(".", "read the current directory", source)),
-        }
-    }
-
-    /// The repository root: `--repo DIR` exactly, or the nearest ancestor with the repo file.
-    pub fn root(&self) -> Result<PathBuf, Error> {
-        let start = self.start_dir()?;
-        if self.repo_flag.is_some() && !start.join(crate::declare::REPO_FILE).is_file() {
-            return Err(Error::input(format!(
-                "`{}` holds no `{}`",
-                start.display(),
-                crate::declare::REPO_FILE
-            ))
-            .hint("run `dbos-gitops init` there first"));
-        }
-        crate::repo::find_root(&start)
-    }
-
-    /// The invocation of a command scoped to one environment: the repository, loaded so that
-    /// only that environment's declarations can block the command (see `workspace`), and the
-    /// environment `--env` names (or the only one).
-    pub fn open(&self, env: Option<&str>) -> Result<Invocation, Error> {
-        Invocation::open(&self.root()?, env)
-    }
-
-    /// `open` for a command that writes: the repository lock is taken before anything is read,
-    /// so a concurrent writer's read-merge-write never interleaves with ours.
-    pub fn open_to_write(&self, env: Option<&str>) -> Result<Invocation, Error> {
-        Invocation::open_to_write(&self.root()?, env)
-    }
-}
-
-/// A resolved invocation: the loaded repository and the selected environment.
-pub struct Invocation {
-    pub loaded: LoadedRepo,
-    pub env: EnvName,
-}
-
-impl Invocation {
-    pub fn open(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
-        let loaded = crate::repo::load_repo_scoped(root, env)?;
-        let env = loaded.select_env(env)?.name.clone();
-        Ok(Invocation { loaded, env })
-    }
-
-    /// `open` under the repository lock (held until the process exits).
-    pub fn open_to_write(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
-        crate::repo::lock::acquire(root)?;
-        Self::open(root, env)
-    }
-
-    /// The selected environment's index in `loaded.environments`.
-    pub fn index(&self) -> usize {
-        self.loaded
-            .environments
-            .iter()
-            .position(|candidate| candidate.name == self.env)
-            .expect("select_env returned one of the environments")
-    }
-}
 
 /// Whether `command` reads a plaintext value or holds a private key (then no core dump of it
 /// may be written, `no_core`).
@@ -191,32 +118,5 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             clap_complete::generate(shell, &mut command, "dbos-gitops", &mut std::io::stdout());
             Ok(0)
         }
-    }
-}
-
-pub use crate::table::format_table;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_aligns_columns_without_trailing_spaces() {
-        let rows = [
-            [
-                "VERSION".to_string(),
-                "IMAGE".to_string(),
-                "ACTIVE".to_string(),
-            ],
-            [
-                "v1".to_string(),
-                "ghcr.io/acme/app:v1".to_string(),
-                "no".to_string(),
-            ],
-        ];
-        assert_eq!(
-            format_table(&rows),
-            "VERSION  IMAGE                ACTIVE\nv1       ghcr.io/acme/app:v1  no\n"
-        );
     }
 }

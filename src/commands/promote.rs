@@ -6,8 +6,8 @@
 use crate::cli::{VersionAddArgs, VersionPromoteArgs};
 use crate::error::Error;
 
+use super::context::Context;
 use super::version::{add, declared, load_env, parse_version};
-use super::Context;
 
 pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, Error> {
     let version = parse_version(&arguments.version)?;

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::repo::{load_repo, load_repo_scoped, WriteOptions};
 use crate::secret_store::{self, FINGERPRINT_ANNOTATION};
 
-use super::Context;
+use super::context::Context;
 
 struct Stored {
     env: EnvName,
@@ -169,7 +169,7 @@ pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
     }
 
     let only_env = (env_names.len() == 1).then(|| env_names[0].as_str());
-    let mut plan = super::plan_build(&loaded, only_env, WriteOptions::default())?;
+    let mut plan = crate::workspace::plan_build(&loaded, only_env, WriteOptions::default())?;
     for (item, again) in &resealed {
         plan.declare(
             &item.path,

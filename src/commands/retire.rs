@@ -30,8 +30,8 @@ use crate::cli::RetireArgs;
 use crate::declare::{Language, VersionName};
 use crate::error::Error;
 
+use super::context::Context;
 use super::version::{declared, load_env, parse_version, plan_versions};
-use super::Context;
 
 use super::dbos_versions::{self, Source, DATABASE_URL_ENV};
 

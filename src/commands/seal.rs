@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::repo::fs;
 use crate::secret_store::{self, seal_error};
 
-use super::Context;
+use super::context::Context;
 
 /// kubeseal's variable for `--cert` (pflagenv: the prefix, then the flag name upper-cased).
 const CERT_VARIABLE: &str = crate::env_vars::SEALED_SECRETS_CERT.name;
@@ -224,9 +224,9 @@ fn seal_into_env(
     })?;
     // A dry run takes no lock and finishes no interrupted write: it must leave the tree as it is.
     let invocation = if arguments.dry_run {
-        super::Invocation::open(&root, arguments.env.as_deref())?
+        super::context::Invocation::open(&root, arguments.env.as_deref())?
     } else {
-        super::Invocation::open_to_write(&root, arguments.env.as_deref())?
+        super::context::Invocation::open_to_write(&root, arguments.env.as_deref())?
     };
     let (mut loaded, env_name) = (invocation.loaded, invocation.env);
     if let Some(namespace) = &arguments.namespace {

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::inventory;
 use crate::secret_store;
 
-use super::Context;
+use super::context::Context;
 
 pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     // Before the name reaches a path or any file is read.
@@ -258,7 +258,7 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
                     ]
                 }))
                 .collect();
-            print!("{}", super::format_table(&table));
+            print!("{}", crate::table::format_table(&table));
         }
     }
     Ok(0)

@@ -19,7 +19,7 @@ use crate::inventory::TLS_SECRET;
 use crate::repo::fs;
 use crate::secret_store;
 
-use super::Context;
+use super::context::Context;
 
 /// A certificate that expires within this many days is reissued.
 const RENEW_WITHIN_DAYS: i64 = 30;

@@ -19,7 +19,9 @@ use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::repo::{LoadedRepo, Plan, WriteOptions};
 
-use super::{dbos_versions, plan_build, Context};
+use super::context::Context;
+use super::dbos_versions;
+use crate::workspace::plan_build;
 
 /// The repository and the index of the environment `--env` names (or the only one).
 pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
@@ -577,7 +579,7 @@ pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error>
                     yes_no(version.replicas.is_none()).to_string(),
                 ]);
             }
-            print!("{}", super::format_table(&rows));
+            print!("{}", crate::table::format_table(&rows));
         }
     }
     Ok(0)

@@ -26,7 +26,7 @@ use crate::commands::conductor::{app_name, Access, Purpose};
 use crate::declare::{EnvName, VersionName};
 use crate::error::Error;
 
-use super::DATABASE_URL_ENV;
+use super::database::{self, DATABASE_URL_ENV};
 
 /// Workflows per page of the search, and the most pages read (a bound, not a real limit:
 /// a version with this much in flight is far from drained).
@@ -60,7 +60,7 @@ impl Source {
             )?;
             return Ok(Some(Source::Conductor { access, app }));
         }
-        Ok(super::database_url(database_url, database_url_file)?
+        Ok(database::database_url(database_url, database_url_file)?
             .map(|url| Source::Database { url }))
     }
 
@@ -104,7 +104,7 @@ impl Source {
         what: &str,
     ) -> Result<VersionsReport, Error> {
         match self {
-            Source::Database { url } => super::report(url, application_name, what),
+            Source::Database { url } => database::report(url, application_name, what),
             Source::Conductor { access, app } => conductor_report(access, app).map_err(|error| {
                 access.error_while(&format!("{what}, so nothing was changed"), &error)
             }),
@@ -124,11 +124,11 @@ impl Source {
                     version: version.as_str(),
                     application_name,
                     schema: dbos_gitops_drain::DEFAULT_SCHEMA,
-                    timeout: super::DATABASE_TIMEOUT,
+                    timeout: database::DATABASE_TIMEOUT,
                     sample_limit,
                 };
                 dbos_gitops_drain::in_flight(url, &query).map_err(|error| {
-                    super::failure(
+                    database::failure(
                         format!(
                             "could not check whether `{version}` is drained, so nothing was changed"
                         ),
@@ -161,11 +161,11 @@ impl Source {
         match self {
             Source::Database { url } => {
                 let query = dbos_gitops_drain::VersionsQuery {
-                    timeout: super::DATABASE_TIMEOUT,
+                    timeout: database::DATABASE_TIMEOUT,
                     ..dbos_gitops_drain::VersionsQuery::new(application_name)
                 };
                 dbos_gitops_drain::set_latest_version(url, version.as_str(), &query)
-                    .map_err(|error| super::failure(what, error))
+                    .map_err(|error| database::failure(what, error))
             }
             Source::Conductor { access, app } => {
                 conductor_set_latest(access, app, version.as_str())
