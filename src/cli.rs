@@ -279,7 +279,8 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which declaration: `env` (environments/NAME/env.yaml) or `repo` (dbos-gitops.yaml)
+    /// Which declaration: `env` (environments/NAME/env.yaml), `repo` (dbos-gitops.yaml),
+    /// `versions` (environments/NAME/versions.yaml) or `dex-users` (environments/NAME/dex-users.yaml)
     #[arg(value_enum)]
     pub file: SchemaFile,
 }
@@ -288,6 +289,8 @@ pub struct SchemaArgs {
 pub enum SchemaFile {
     Env,
     Repo,
+    Versions,
+    DexUsers,
 }
 
 #[derive(Debug, Args)]
