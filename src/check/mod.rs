@@ -347,17 +347,17 @@ fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     }
 }
 
-/// A declaration that does not load (YAML that does not parse, a typo'd or mistyped key, a
-/// directory name that is no environment name): `invalid-declaration` at the parser's file,
-/// line, column and field. `None` for an error that is not about a declaration.
+/// A declaration that does not load (YAML that does not parse, a misspelt or mistyped key):
+/// `invalid-declaration` at the parser's file, line, column and field. `None` for any other
+/// error (a file that cannot be read, the record): `check` could not run.
 pub fn declaration_load_finding(error: &Error) -> Option<Finding> {
+    if !matches!(error, Error::Declare(_) | Error::Declaration { .. }) {
+        return None;
+    }
     let location = error.location()?;
     let declaration = location.file == crate::layout::REPO_FILE
         || crate::layout::env_of(&location.file).is_some();
-    if !declaration || matches!(error, Error::Io { .. }) {
-        return None;
-    }
-    Some(located_finding(location, error))
+    declaration.then(|| located_finding(location, error))
 }
 
 /// `invalid-declaration` for environment `name`'s declarations that did not load.

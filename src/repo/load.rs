@@ -98,9 +98,9 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 /// (`check::links`) instead of refusing to run: what leads out is left unread, as if absent.
 /// Takes the repository lock shared first (`lock::hold_shared`): the declarations, the record
 /// and the generated files are read as one writer left them, not between two of its renames.
-/// An environment whose declarations do not load is left out and returned beside the rest,
-/// named, with its error (`check` reports it as a finding and checks the others); an I/O
-/// failure still ends the load.
+/// An environment whose declarations do not parse or fit their schema is left out and returned
+/// beside the rest, named, with its error (`check` reports it as a finding and checks the
+/// others); a declaration that cannot be read (I/O, not UTF-8) still ends the load.
 pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Error)>), Error> {
     super::lock::hold_shared(root)?;
     load(
@@ -229,7 +229,9 @@ fn load(
                 Err(_) if scope.is_some() && target.as_deref() != Some(name.as_str()) => {
                     skipped.push(name);
                 }
-                Err(error) if reader.lenient && !matches!(error, Error::Io { .. }) => {
+                // A declaration that does not parse or fit its schema; an unreadable one (I/O,
+                // not UTF-8) still ends the load.
+                Err(error @ (Error::Declare(_) | Error::Declaration { .. })) if reader.lenient => {
                     failed.push((name, error));
                 }
                 Err(error) => return Err(error),
