@@ -251,6 +251,26 @@ fn every_property_is_described_and_every_written_declaration_names_its_schema() 
         .position(|name| *name == schema)
         .unwrap()];
         assert_eq!(written, repo.ok(&["schema", argument]), "{file}");
+        // Python `jsonschema` accepts what the tool wrote under the schema its modeline names,
+        // and refuses it with a misspelt key.
+        let typo = repo.path().join("typo.yaml");
+        std::fs::write(&typo, format!("{text}misspelt-key: 1\n")).unwrap();
+        let declared = repo.path().join(file);
+        let Some(results) = schema_verdicts(&resolved, &[&declared, &typo]) else {
+            continue;
+        };
+        assert_eq!(
+            results[&declared.to_string_lossy().to_string()],
+            Value::Null,
+            "{file}"
+        );
+        let error = results[&typo.to_string_lossy().to_string()]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            error.contains("'misspelt-key' was unexpected"),
+            "{file}: {error}"
+        );
     }
 }
 
