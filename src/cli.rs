@@ -348,7 +348,8 @@ pub struct EnvRemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which declaration: `env` (environments/NAME/env.yaml) or `repo` (dbos-gitops.yaml)
+    /// Which declaration: `env` (environments/NAME/env.yaml), `repo` (dbos-gitops.yaml),
+    /// `versions` (environments/NAME/versions.yaml) or `dex-users` (environments/NAME/dex-users.yaml)
     #[arg(value_enum)]
     pub file: SchemaFile,
 }
@@ -357,6 +358,8 @@ pub struct SchemaArgs {
 pub enum SchemaFile {
     Env,
     Repo,
+    Versions,
+    DexUsers,
 }
 
 #[derive(Debug, Args)]

@@ -86,6 +86,20 @@ if command -v npm >/dev/null; then
   export DBOS_GITOPS_TEST_NODE_DIR="$root/target/test-node"
 fi
 
+step "installing yaml-language-server (into target/yaml-language-server)"
+# tests/cli/schema.rs drives the real YAML language server over LSP (tests/support/lsp_client.py)
+# with our generated schemas: diagnostics, completion and hover. Pinned for repeatable runs;
+# without npm the test says SKIPPED (a failure under CI).
+if command -v npm >/dev/null; then
+  mkdir -p target/yaml-language-server
+  [ -f target/yaml-language-server/package.json ] || echo '{ "private": true }' > target/yaml-language-server/package.json
+  if [ ! -x target/yaml-language-server/node_modules/.bin/yaml-language-server ]; then
+    (cd target/yaml-language-server && npm install --no-audit --no-fund --silent --no-save \
+      yaml-language-server@1.25.0)
+  fi
+  export DBOS_GITOPS_TEST_YAML_LANGUAGE_SERVER="$root/target/yaml-language-server/node_modules/.bin/yaml-language-server"
+fi
+
 step "starting a throwaway PostgreSQL"
 # Stop only a cluster this run started: a developer's already-running test cluster stays up.
 # The trap is in place before starting, so a start that fails half-way is cleaned up too.

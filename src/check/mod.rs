@@ -72,6 +72,9 @@ pub struct Finding {
     /// Dotted path of the offending key in `file` (`app.autoscaling.max-replicas`), when one
     /// key is at fault. In `--format json` only when known (an added optional key).
     pub field: Option<String>,
+    /// 1-based line and column of the fault in `file`; 0 when unknown (then not in the JSON).
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Finding {
@@ -83,6 +86,8 @@ impl Finding {
             message: message.into(),
             hint: None,
             field: None,
+            line: 0,
+            column: 0,
         }
     }
 
@@ -116,6 +121,15 @@ impl Finding {
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// `file:line:column` in the text output when the line is known.
+    fn place(&self) -> String {
+        if self.line > 0 {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        } else {
+            self.file.clone()
+        }
     }
 }
 
@@ -172,17 +186,21 @@ impl EnvCheck<'_> {
 /// A version rule's finding stands for the resolve error it causes (the same words).
 fn resolve_each<'a>(
     loaded: &'a LoadedRepo,
+    failed: &[(String, Error)],
     options: &Options,
     findings: &mut Vec<Finding>,
 ) -> (Vec<(&'a EnvInput, Option<Environment>)>, bool) {
-    let selected = |input: &EnvInput| {
-        options
-            .only_env
-            .as_deref()
-            .is_none_or(|name| input.name.as_str() == name)
-    };
+    let selected_name = |name: &str| options.only_env.as_deref().is_none_or(|only| only == name);
+    let selected = |input: &EnvInput| selected_name(input.name.as_str());
+    // Environments whose declarations did not load: one finding each, and nothing else of
+    // theirs can be checked.
+    for (name, error) in failed {
+        if selected_name(name) {
+            findings.push(load_finding(name, error));
+        }
+    }
     let mut environments = Vec::new();
-    let mut all_resolve = true;
+    let mut all_resolve = failed.is_empty();
     for input in &loaded.environments {
         let version_findings = versions::check_declarations(input);
         let declared_broken = version_findings
@@ -212,14 +230,20 @@ pub fn leaves_repository(root: &std::path::Path) -> Result<bool, Error> {
     Ok(links::refused(root)?.is_some())
 }
 
-/// Runs every check and returns the findings in a stable order.
-pub fn run(loaded: &LoadedRepo, options: &Options) -> Result<Report, Error> {
+/// Runs every check and returns the findings in a stable order. `failed` are the environments
+/// whose declarations did not load (`repo::load::load_repo_for_check`), reported as
+/// `invalid-declaration` findings while the others are checked.
+pub fn run(
+    loaded: &LoadedRepo,
+    failed: &[(String, Error)],
+    options: &Options,
+) -> Result<Report, Error> {
     // Links out of the repository first: nothing else may read through them.
     if let Some(findings) = links::refused(&loaded.root)? {
         return Ok(Report { findings });
     }
     let mut findings = repo_url::check(&loaded.root, &loaded.spec.repo_url);
-    let (environments, all_resolve) = resolve_each(loaded, options, &mut findings);
+    let (environments, all_resolve) = resolve_each(loaded, failed, options, &mut findings);
 
     // The two largest offline checks read the whole tree independently (the generated files
     // rendered and compared; every file scanned for plaintext): one on another thread.
@@ -323,6 +347,49 @@ fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     }
 }
 
+/// A declaration that does not load (YAML that does not parse, a misspelt or mistyped key):
+/// `invalid-declaration` at the parser's file, line, column and field. `None` for any other
+/// error (a file that cannot be read, the record): `check` could not run.
+pub fn declaration_load_finding(error: &Error) -> Option<Finding> {
+    if !matches!(error, Error::Declare(_) | Error::Declaration { .. }) {
+        return None;
+    }
+    let location = error.location()?;
+    let declaration = location.file == crate::layout::REPO_FILE
+        || crate::layout::env_of(&location.file).is_some();
+    declaration.then(|| located_finding(location, error))
+}
+
+/// `invalid-declaration` for environment `name`'s declarations that did not load.
+fn load_finding(name: &str, error: &Error) -> Finding {
+    match error.location() {
+        Some(location) if crate::layout::env_of(&location.file).is_some() => {
+            located_finding(location, error)
+        }
+        _ => Finding::error(
+            "invalid-declaration",
+            crate::layout::env_dir(name),
+            error.to_string(),
+        )
+        .hint(load_hint(error)),
+    }
+}
+
+fn located_finding(location: crate::error::Location, error: &Error) -> Finding {
+    let mut finding = Finding::error("invalid-declaration", location.file, error.message())
+        .hint(load_hint(error));
+    finding.field = location.field;
+    finding.line = location.line;
+    finding.column = location.column;
+    finding
+}
+
+fn load_hint(error: &Error) -> String {
+    error
+        .hint_text()
+        .unwrap_or_else(|| "fix the declaration; `dbos-gitops build` shows the same error".into())
+}
+
 impl Report {
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
@@ -353,7 +420,7 @@ impl Report {
             let prefix = if finding.file.is_empty() {
                 String::new()
             } else {
-                format!("{}: ", finding.file)
+                format!("{}: ", finding.place())
             };
             let severity = match finding.severity {
                 Severity::Warning => "warning: ",
@@ -397,6 +464,11 @@ impl Report {
                 // Added in JSON version 1 without a bump: an optional key, present when known.
                 if let Some(field) = &finding.field {
                     object["field"] = json!(field);
+                }
+                // Also optional: where in `file`, when the parser said.
+                if finding.line > 0 {
+                    object["line"] = json!(finding.line);
+                    object["column"] = json!(finding.column);
                 }
                 object
             })

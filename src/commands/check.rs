@@ -1,7 +1,12 @@
 //! `check`: validate the repository offline and report every finding (see `crate::check`).
 //! Exit 0 clean (warnings allowed unless `--strict`), 1 findings, 2 could not run.
+//!
+//! A declaration that does not load is a finding too (`invalid-declaration`, with its file,
+//! line, column and field), so `--format json` prints one JSON document whenever the check ran:
+//! a broken `dbos-gitops.yaml` is the only finding (nothing else can be read without it); a
+//! broken environment is reported beside the other environments' findings.
 
-use crate::check::{self, Options};
+use crate::check::{self, Options, Report};
 use crate::cli::{CheckArgs, ListFormat};
 use crate::error::Error;
 
@@ -11,12 +16,25 @@ use crate::clock::now_unix;
 
 pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    let loaded = crate::repo::load::load_repo_for_check(&root)?;
+    let (loaded, failed) = match crate::repo::load::load_repo_for_check(&root) {
+        Ok(loaded) => loaded,
+        Err(error) => match check::declaration_load_finding(&error) {
+            Some(finding) => {
+                let report = Report {
+                    findings: vec![finding],
+                };
+                print(&report, arguments.format);
+                return Ok(report.exit_code(arguments.strict));
+            }
+            None => return Err(error),
+        },
+    };
     if let Some(name) = arguments.env.as_deref() {
         // An environment whose directory is a link out of the repository was not loaded: the
-        // report names the link, not a missing environment.
+        // report names the link, not a missing environment. One that did not load is reported.
+        let unloaded = failed.iter().any(|(failed, _)| failed == name);
         if let Err(error) = loaded.select_env(Some(name)) {
-            if !check::leaves_repository(&root)? {
+            if !unloaded && !check::leaves_repository(&root)? {
                 return Err(error);
             }
         }
@@ -27,8 +45,13 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
         cache: !arguments.no_cache,
         now_unix: now_unix()?,
     };
-    let report = check::run(&loaded, &options)?;
-    let text = match arguments.format {
+    let report = check::run(&loaded, &failed, &options)?;
+    print(&report, arguments.format);
+    Ok(report.exit_code(arguments.strict))
+}
+
+fn print(report: &Report, format: ListFormat) {
+    let text = match format {
         ListFormat::Text => crate::term::paint(crate::term::Stream::Stdout, &report.text()),
         ListFormat::Json => {
             serde_json::to_string_pretty(&report.json()).expect("json serialises") + "\n"
@@ -37,5 +60,4 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     // A closed pipe (`check | head`) is not an error worth a panic.
     use std::io::Write as _;
     let _ = std::io::stdout().write_all(text.as_bytes());
-    Ok(report.exit_code(arguments.strict))
 }

@@ -19,12 +19,20 @@ use crate::error::Error;
 pub use crate::layout::{DEX_USERS_FILE, ENV_FILE, REPO_FILE, TLS_CERT_FILE, VERSIONS_FILE};
 pub const DEFAULT_CLUSTER: &str = "https://kubernetes.default.svc";
 
+/// `dbos-gitops.yaml`: the repository declaration (written by `init`, owned by you).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "dbos-gitops.yaml")]
 pub struct RepoSpec {
+    /// The git URL Argo CD clones this repository from (the `repoURL` of every Application);
+    /// no credentials in it: Argo CD holds them as a repository secret.
+    #[schemars(example = &"https://github.com/acme/dbos-gitops.git")]
     pub repo_url: String,
+    /// The branch, tag or commit Argo CD follows (`targetRevision`).
     #[serde(default = "default_revision")]
+    #[schemars(example = &"main")]
     pub revision: String,
+    /// Where Argo CD runs and the AppProject the Applications belong to.
     // An empty block (`KEY:` with every line below commented out) is YAML null, which the
     // parser reads as the defaults: the schema admits null too, so it is no stricter.
     #[serde(default)]
@@ -39,8 +47,10 @@ fn default_revision() -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ArgoCdSpec {
+    /// The namespace Argo CD runs in: the Applications and the AppProject are created there.
     #[serde(default = "default_argocd_namespace")]
     pub namespace: Namespace,
+    /// The AppProject of the Applications, written by `build` into `argocd/`.
     #[serde(default = "default_project")]
     pub project: ProjectName,
 }
@@ -67,8 +77,10 @@ fn default_project() -> ProjectName {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Routing {
+    /// One host per service: `console.<domain>`, `app.<domain>`, `conductor.<domain>`.
     #[default]
     Host,
+    /// One host, `<domain>`, with path prefixes (`/app`, `/conductor-api`, `/dex`).
     Path,
 }
 
@@ -77,8 +89,10 @@ pub enum Routing {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Oidc {
+    /// No login in front of Console and Conductor.
     #[default]
     None,
+    /// An in-cluster Dex with static users (`dbos-gitops dex add-user`).
     Dex,
 }
 
@@ -95,28 +109,47 @@ pub enum ConductorConnection {
     External,
 }
 
+/// `environments/<env>/env.yaml`: one environment's declaration (written by `init env`, owned
+/// by you).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "env.yaml")]
 pub struct EnvSpec {
+    /// The Kubernetes namespace everything of the environment is deployed to; its
+    /// SealedSecrets are sealed for it.
+    #[schemars(example = &"dbos-prod")]
     pub namespace: Namespace,
+    /// The Argo CD destination cluster (its API server URL as Argo CD knows it).
     #[serde(default = "default_cluster")]
+    #[schemars(example = &"https://10.0.0.1:6443")]
     pub cluster: String,
+    /// The DNS name the hosts are made from: `console.`, `app.`, `conductor.` and `dex.` under
+    /// it (`routing: host`), or it alone with path prefixes (`routing: path`).
+    #[schemars(example = &"dbos.acme.com")]
     pub domain: String,
+    /// How the services share the domain: `host` (one host each) or `path` (one host).
     #[serde(default)]
     pub routing: Routing,
+    /// OIDC login in front of Console and Conductor: `none` or `dex`.
     #[serde(default)]
     pub oidc: Oidc,
     // An empty block (`KEY:` with every line below commented out) is YAML null, which the
     // parser reads as the defaults: the schema admits null too, so it is no stricter.
+    /// How traffic reaches the environment: the `Ingress` (class, TLS, controller namespace) or
+    /// Gateway API routing (`gateway`).
     #[serde(default)]
     #[schemars(with = "Option<IngressSpec>")]
     pub ingress: IngressSpec,
+    /// The DBOS Conductor Deployment (released with Console: pin one version for both).
     #[serde(default)]
     #[schemars(with = "Option<ConductorSpec>")]
     pub conductor: ConductorSpec,
+    /// The DBOS Console Deployment.
     #[serde(default)]
     #[schemars(with = "Option<ConsoleSpec>")]
     pub console: ConsoleSpec,
+    /// The DBOS application: its name, SDK, migrations, replicas and autoscaling. Its
+    /// versions are in `versions.yaml` beside this file (`dbos-gitops version add`).
     #[serde(default)]
     #[schemars(with = "Option<AppSpec>")]
     pub app: AppSpec,
@@ -143,12 +176,16 @@ pub enum TlsSource {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IngressSpec {
+    /// The IngressClass of the `Ingress` (without `gateway`, or with `gateway.keep-ingress`).
     #[serde(default = "default_ingress_class")]
     pub class: String,
+    /// Where the certificate of the hosts comes from: `self-signed` (`dbos-gitops tls` issues
+    /// and seals it) or `cert-manager` (with `cluster-issuer`).
     #[serde(default)]
     pub tls: TlsSource,
     /// The cert-manager ClusterIssuer (with `tls: cert-manager`).
     #[serde(default)]
+    #[schemars(example = &"letsencrypt-prod")]
     pub cluster_issuer: Option<String>,
     /// The namespace the ingress controller runs in: the NetworkPolicies admit its pods.
     #[serde(default = "default_ingress_controller_namespace")]
@@ -195,11 +232,15 @@ impl GatewayImplementation {
 pub struct GatewaySpec {
     /// The GatewayClass of the environment's own Gateway (default `eg`, Envoy Gateway's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"eg")]
     pub class: Option<String>,
     /// A shared Gateway: `NAMESPACE/NAME` (TLS through a ListenerSet) or
     /// `NAMESPACE/NAME/SECTION` (a listener of it; TLS through a ReferenceGrant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"infra/shared-gateway")]
     pub parent: Option<String>,
+    /// The Gateway API implementation that programs the Gateway: decides the proxy pods the
+    /// NetworkPolicies admit and the idle-timeout policy beside the routes.
     #[serde(default)]
     pub implementation: GatewayImplementation,
     /// Keep rendering the `Ingress` beside the Gateway while traffic moves (README runbook).
@@ -214,7 +255,10 @@ pub struct GatewaySpec {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DataPlaneSpec {
+    /// The namespace the proxy pods run in.
+    #[schemars(example = &"envoy-gateway-system")]
     pub namespace: Namespace,
+    /// The labels that select the proxy pods.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
 }
@@ -246,8 +290,12 @@ fn default_ingress_class() -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConductorSpec {
+    /// The Conductor image; pin a version (`init env --conductor-version X`), the same as
+    /// Console's.
     #[serde(default = "default_conductor_image")]
     pub image: String,
+    /// Conductor pods; 2 or more add anti-affinity, a PodDisruptionBudget and pod-IP
+    /// advertising.
     // Kubernetes int32 fields (`spec.replicas`); `model` refuses the rest with the field name.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 2147483647))]
@@ -275,8 +323,10 @@ fn default_conductor_image() -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleSpec {
+    /// The Console image; the same version as Conductor's.
     #[serde(default = "default_console_image")]
     pub image: String,
+    /// Console pods.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 2147483647))]
     pub replicas: u32,
@@ -306,19 +356,24 @@ pub struct AppSpec {
     /// KEDA queue depth when several applications share one system database. Never blank: DBOS
     /// treats an empty name as "no name", so `""` would match nothing it records.
     #[serde(default, deserialize_with = "application_name")]
+    #[schemars(example = &"shop")]
     pub name: Option<String>,
     /// Replicas of every version that is not autoscaled (never below 1).
     #[serde(default)]
     #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
+    /// How the app pods reach Conductor: `in-cluster` (its Service) or `external` (through
+    /// the ingress).
     #[serde(default)]
     pub conductor: ConductorConnection,
     /// The SDK the app is written with: it decides the migrate command and the CA variable.
     #[serde(default)]
     pub language: Language,
+    /// The migrate Job run before a version starts: its image, command and role.
     #[serde(default)]
     #[schemars(with = "Option<MigrateSpec>")]
     pub migrate: MigrateSpec,
+    /// KEDA scaling of the active version on its DBOS queue; absent: fixed `replicas`.
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
     /// Whether the app's DBOS config sets Transact Enterprise's `auto_upgrade`: DBOS then moves
@@ -377,14 +432,18 @@ impl Language {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MigrateSpec {
-    /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript).
+    /// Image with the DBOS CLI; defaults to the newest version's image (Python, TypeScript;
+    /// required for Go).
     #[serde(default)]
+    #[schemars(example = &"ghcr.io/acme/dbos-migrate:v1")]
     pub image: Option<String>,
     /// The command, replacing the language's default (`--app-role <role>` is appended). The
     /// system database URL is in the container's `DBOS_SYSTEM_DATABASE_URL`; write
     /// `$(DBOS_SYSTEM_DATABASE_URL)` in an argument for Kubernetes to expand it.
     #[serde(default)]
+    #[schemars(example = ["dbos", "migrate", "--sys-db-url", "$(DBOS_SYSTEM_DATABASE_URL)"])]
     pub command: Option<Vec<String>>,
+    /// The PostgreSQL role the migration grants the app's tables to (`--app-role`).
     #[serde(default = "default_app_role")]
     pub app_role: String,
 }
@@ -408,22 +467,33 @@ fn default_app_role() -> String {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum TriggerKind {
+    /// KEDA polls the app's queue-length endpoint; keeps at least one replica.
     #[default]
     MetricsApi,
+    /// KEDA counts the queue's rows in the system database; allows `min-replicas: 0`.
     Postgresql,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AutoscalingSpec {
+    /// What KEDA scales on: `metrics-api` (the app's endpoint) or `postgresql` (the queue's
+    /// rows in the system database).
     #[serde(default)]
     pub trigger: TriggerKind,
+    /// The DBOS queue whose depth is scaled on.
+    #[schemars(example = &"taskQueue")]
     pub queue: String,
+    /// Workflows one replica runs at once: KEDA's target queue depth per replica.
+    #[schemars(example = 2)]
     pub worker_concurrency: u32,
+    /// The fewest replicas (0 only with `trigger: postgresql`).
     // KEDA's `minReplicaCount` and `maxReplicaCount` are int32.
     #[serde(default)]
     #[schemars(range(max = 2147483647))]
+    #[schemars(example = 1)]
     pub min_replicas: Option<u32>,
+    /// The most replicas.
     #[serde(default = "default_max_replicas")]
     #[schemars(range(max = 2147483647))]
     pub max_replicas: u32,
@@ -438,20 +508,29 @@ fn default_max_replicas() -> u32 {
 
 /// `versions.yaml`: the application versions of one environment, maintained by the `version`
 /// and `retire` commands (a tool-owned side file, so `env.yaml` keeps the human's comments).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "versions.yaml")]
 pub struct VersionsSpec {
-    /// The version the Service and the autoscaler point at; `None` only while no version exists.
+    /// The version the Service and the autoscaler point at; absent only while no version exists.
     #[serde(default)]
+    #[schemars(example = &"v2")]
     pub active: Option<VersionName>,
+    /// Every version that runs, one Deployment `dbos-app-<name>` each (`version add`; removed
+    /// by `retire` once drained).
     #[serde(default)]
     pub versions: Vec<VersionSpec>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// One application version.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct VersionSpec {
+    /// The version's name: a DNS-1123 label, also its DBOS application version.
+    #[schemars(example = &"v2")]
     pub name: VersionName,
+    /// The version's image.
+    #[schemars(example = &"ghcr.io/acme/app:v2")]
     pub image: String,
 }
 
@@ -459,18 +538,24 @@ pub struct VersionSpec {
 /// `dex remove-user` (a tool-owned side file, like `versions.yaml`). Their bcrypt hashes are not
 /// here: each lives under its own key of the sealed `dex-users` secret, so adding or removing a
 /// user never re-seals the others.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "dex-users.yaml")]
 pub struct DexUsersSpec {
+    /// Dex's static users (`dex add-user`, `dex remove-user`).
     #[serde(default)]
     pub users: Vec<DexUserSpec>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// One Dex static user.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DexUserSpec {
     /// The login name, lowercase (Dex compares emails case-insensitively).
+    #[schemars(example = &"admin@acme.com")]
     pub email: String,
+    /// The display name Dex gives the user (its static password `username`).
+    #[schemars(example = &"admin")]
     pub username: String,
     /// Dex's `userID`: the stable `sub` claim. Kept when the password changes.
     #[serde(rename = "user-id")]
@@ -488,7 +573,8 @@ pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, DeclareE
 }
 
 pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
-    let mut text = String::from(
+    let mut text = format!("{}\n", schema::DEX_USERS_MODELINE);
+    text.push_str(
         "# Dex static users of this environment. Maintained by `dbos-gitops dex add-user|remove-user`;\n\
          # each user's bcrypt hash is sealed under `secret-key` in secrets/dex-users.yaml.\n",
     );
@@ -576,7 +662,8 @@ pub fn field_of_message(message: &str) -> Option<String> {
 /// The text `init` writes for the repository declaration.
 pub fn repo_file_text(spec: &RepoSpec) -> String {
     format!(
-        "# dbos-gitops repository declaration. `dbos-gitops build` compiles base/, environments/\n\
+        "{modeline}\n\
+         # dbos-gitops repository declaration. `dbos-gitops build` compiles base/, environments/\n\
          # and argocd/ from this file and each environments/<env>/env.yaml.\n\
          repo-url: {}\n\
          revision: {}\n\
@@ -584,7 +671,8 @@ pub fn repo_file_text(spec: &RepoSpec) -> String {
         crate::yaml::quote_if_needed(&spec.repo_url),
         crate::yaml::quote_if_needed(&spec.revision),
         spec.argocd.namespace,
-        spec.argocd.project
+        spec.argocd.project,
+        modeline = schema::REPO_MODELINE,
     )
 }
 
@@ -739,7 +827,8 @@ fn gateway_block_text(gateway: &GatewaySpec) -> String {
 }
 
 pub fn versions_file_text(spec: &VersionsSpec) -> String {
-    let mut text = String::from(
+    let mut text = format!("{}\n", schema::VERSIONS_MODELINE);
+    text.push_str(
         "# Application versions of this environment, one Deployment each. Maintained by\n\
          # `dbos-gitops version add|activate` and `dbos-gitops retire`.\n",
     );

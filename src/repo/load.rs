@@ -84,21 +84,24 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
 /// Loads every environment; any declaration that does not parse is an error. What `build`,
 /// `check` and `init` use: they compile or check every environment.
 pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
-    load(root, None, Reader::strict(root))
+    load(root, None, Reader::strict(root)).map(|(loaded, _)| loaded)
 }
 
 /// Loads the repository for a command scoped to one environment: `selected` (or the only one)
 /// must load; another environment whose declarations do not parse is left out and listed in
 /// `skipped`, so a broken env never blocks a command about a different one.
 pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRepo, Error> {
-    load(root, Some(selected), Reader::strict(root))
+    load(root, Some(selected), Reader::strict(root)).map(|(loaded, _)| loaded)
 }
 
 /// `load_repo` for `check`, which reports paths that lead out of the repository as findings
 /// (`check::links`) instead of refusing to run: what leads out is left unread, as if absent.
 /// Takes the repository lock shared first (`lock::hold_shared`): the declarations, the record
 /// and the generated files are read as one writer left them, not between two of its renames.
-pub fn load_repo_for_check(root: &Path) -> Result<LoadedRepo, Error> {
+/// An environment whose declarations do not parse or fit their schema is left out and returned
+/// beside the rest, named, with its error (`check` reports it as a finding and checks the
+/// others); a declaration that cannot be read (I/O, not UTF-8) still ends the load.
+pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Error)>), Error> {
     super::lock::hold_shared(root)?;
     load(
         root,
@@ -168,7 +171,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn load(root: &Path, scope: Option<Option<&str>>, reader: Reader) -> Result<LoadedRepo, Error> {
+/// Environments left out for `check` (lenient reads only): the name and why.
+type Failed = Vec<(String, Error)>;
+
+fn load(
+    root: &Path,
+    scope: Option<Option<&str>>,
+    reader: Reader,
+) -> Result<(LoadedRepo, Failed), Error> {
     // A link out of the repository anywhere in the tree we own refuses the whole command
     // before anything is read: no command reads or writes through one (`check` reports them,
     // from this same walk, and loads what does not lead out).
@@ -189,6 +199,7 @@ fn load(root: &Path, scope: Option<Option<&str>>, reader: Reader) -> Result<Load
     };
     let mut environments = Vec::new();
     let mut skipped = Vec::new();
+    let mut failed = Vec::new();
     let mut scoped_to = None;
     let environments_dir = root.join(layout::ENVIRONMENTS_DIR);
     if reader.is_dir(&environments_dir)? {
@@ -218,19 +229,25 @@ fn load(root: &Path, scope: Option<Option<&str>>, reader: Reader) -> Result<Load
                 Err(_) if scope.is_some() && target.as_deref() != Some(name.as_str()) => {
                     skipped.push(name);
                 }
+                // A declaration that does not parse or fit its schema; an unreadable one (I/O,
+                // not UTF-8) still ends the load.
+                Err(error @ (Error::Declare(_) | Error::Declaration { .. })) if reader.lenient => {
+                    failed.push((name, error));
+                }
                 Err(error) => return Err(error),
             }
         }
         scoped_to = target.and_then(|name| EnvName::new(&name).ok());
     }
-    Ok(LoadedRepo {
+    let loaded = LoadedRepo {
         root: root.to_path_buf(),
         spec,
         environments,
         record,
         scoped_to,
         skipped,
-    })
+    };
+    Ok((loaded, failed))
 }
 
 fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {

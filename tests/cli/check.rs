@@ -1001,11 +1001,14 @@ fn env_selection_and_could_not_run() {
         "environments/prod/env.yaml",
         "namespace: dbos-prod\ndomian: x\n",
     );
-    let unparsable = repo.fails(&["check"], 2);
+    // A declaration that does not parse is a finding with its place (#24 item 5), not exit 2.
+    let unparsable = repo.fails(&["check", "--no-render"], 1);
     assert!(
-        unparsable.stderr.contains("environments/prod/env.yaml"),
+        unparsable
+            .stdout
+            .contains("environments/prod/env.yaml:2:1: unknown field `domian`"),
         "{}",
-        unparsable.stderr
+        unparsable.stdout
     );
 }
 
@@ -1243,4 +1246,93 @@ fn strict_fails_when_the_render_could_not_run() {
             "0 errors, 0 warnings; render check skipped: --no-render\n"
         )
     );
+}
+
+/// #24 item 5: a typo in one env.yaml is an `invalid-declaration` finding with its place, in
+/// the same JSON document as the other environment's findings (and in the text), exit 1.
+#[test]
+fn a_declaration_that_does_not_load_is_a_finding_beside_the_others() {
+    let repo = clean_repo();
+    add_env(&repo, "broken", &APP);
+    seal_everything(&repo, "broken");
+    expect_clean(&repo);
+    // The good environment loses a secret: its finding must still be reported.
+    std::fs::remove_file(
+        repo.path()
+            .join("environments/prod/secrets/conductor-db.yaml"),
+    )
+    .unwrap();
+    let env_file = "environments/broken/env.yaml";
+    let text = repo.read(env_file).replace("\nrouting:", "\nrouteing:");
+    repo.write(env_file, &text);
+    let line = text
+        .lines()
+        .position(|line| line.starts_with("routeing:"))
+        .unwrap()
+        + 1;
+    let checked = run_check(&repo);
+    expect(
+        &checked,
+        1,
+        &[
+            ("error", "invalid-declaration"),
+            ("error", "missing-secret"),
+        ],
+    );
+    let finding = checked.finding("invalid-declaration");
+    assert_eq!(finding["file"], env_file, "{finding:#}");
+    assert_eq!(finding["line"], line, "{finding:#}");
+    assert_eq!(finding["column"], 1, "{finding:#}");
+    assert_eq!(finding["field"], "routeing", "{finding:#}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("unknown field `routeing`"), "{message}");
+    assert_eq!(
+        checked.finding("missing-secret")["file"],
+        "environments/prod"
+    );
+    assert_eq!(checked.json["summary"]["errors"], 2);
+    // The generated files cannot be compared while an environment does not load: said so.
+    assert_eq!(checked.finding("generated-skipped")["severity"], "skipped");
+    assert!(
+        checked
+            .stdout
+            .contains(&format!("{env_file}:{line}:1: unknown field `routeing`")),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked.stdout.contains("environments/prod: "),
+        "{}",
+        checked.stdout
+    );
+    // `--env` of the broken environment reports it, of the good one leaves it out.
+    let only = run_check_at(&repo, NOW, &["--no-render", "--env", "broken"]);
+    expect(&only, 1, &[("error", "invalid-declaration")]);
+    let other = run_check_at(&repo, NOW, &["--no-render", "--env", "prod"]);
+    expect(&other, 1, &[("error", "missing-secret")]);
+}
+
+/// A `dbos-gitops.yaml` that does not parse: the one finding (nothing else can be read), as
+/// JSON, exit 1; `versions.yaml` of an environment is a declaration like env.yaml.
+#[test]
+fn a_broken_repository_declaration_or_versions_file_is_a_finding() {
+    let repo = clean_repo();
+    let good = repo.read("dbos-gitops.yaml");
+    repo.write("dbos-gitops.yaml", &format!("{good}revison: main\n"));
+    let checked = run_check(&repo);
+    expect(&checked, 1, &[("error", "invalid-declaration")]);
+    let finding = checked.finding("invalid-declaration");
+    assert_eq!(finding["file"], "dbos-gitops.yaml", "{finding:#}");
+    assert_eq!(finding["field"], "revison", "{finding:#}");
+    assert_eq!(finding["line"], good.lines().count() + 1, "{finding:#}");
+    repo.write("dbos-gitops.yaml", &good);
+    let versions = "environments/prod/versions.yaml";
+    let good_versions = repo.read(versions);
+    repo.write(versions, &format!("{good_versions}actve: v1\n"));
+    let checked = run_check(&repo);
+    expect(&checked, 1, &[("error", "invalid-declaration")]);
+    assert_eq!(checked.finding("invalid-declaration")["file"], versions);
+    assert_eq!(checked.finding("invalid-declaration")["field"], "actve");
+    repo.write(versions, &good_versions);
+    expect_clean(&repo);
 }

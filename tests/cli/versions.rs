@@ -61,7 +61,8 @@ fn issue_5_version_add_makes_a_deployment_and_moves_the_service_and_autoscaler()
     );
     assert_eq!(
         repo.read("environments/prod/versions.yaml"),
-        "# Application versions of this environment, one Deployment each. Maintained by\n\
+        "# yaml-language-server: $schema=../../.dbos-gitops/schema/versions.json\n\
+         # Application versions of this environment, one Deployment each. Maintained by\n\
          # `dbos-gitops version add|activate` and `dbos-gitops retire`.\n\
          active: v2\nversions:\n- name: v1\n  image: ghcr.io/acme/app:v1\n- name: v2\n  image: ghcr.io/acme/app:v2\n"
     );
