@@ -1139,3 +1139,59 @@ fn the_websocket_ingress_leaves_the_certificate_to_dbos() {
     );
     validate_schemas(&objects);
 }
+
+/// #21.8: `dex.image` in env.yaml replaces the base's Dex (the rendered Deployment runs it),
+/// and `check` warns `dex-image-older` on a release older than the one we test, not on that
+/// release, a newer one, or a tag that names no release.
+#[test]
+fn check_warns_on_a_dex_older_than_the_tested_release() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let base =
+        std::fs::read_to_string(project_root().join("base/components/dex/dex.yaml")).unwrap();
+    let tested = base
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("image: "))
+        .unwrap()
+        .to_string();
+    assert_eq!(tested, "dexidp/dex:v2.45.1");
+    let repo = env_repo(&["--oidc", "dex"]);
+    let original = repo.read("environments/prod/env.yaml");
+    for (image, older) in [
+        ("dexidp/dex:v2.41.1", true),
+        ("dexidp/dex:v2.9.9-distroless", true),
+        ("dexidp/dex:v2.45.1", false),
+        ("dexidp/dex:v2.100.0", false),
+        ("registry.acme.com/dex:hardened-1", false),
+    ] {
+        repo.write(
+            "environments/prod/env.yaml",
+            &format!("{original}dex:\n  image: {image}\n"),
+        );
+        repo.ok(&["build"]);
+        let deployment = find(&repo.kustomize("prod"), "Deployment", "dex").clone();
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+            image
+        );
+        let report = repo
+            .run(&["check", "--no-render", "--format", "json"])
+            .stdout;
+        assert_eq!(
+            report.contains("\"dex-image-older\""),
+            older,
+            "{image}: {report}"
+        );
+        if older {
+            assert!(report.contains("v2.45.1"), "{report}");
+        }
+    }
+    // Without the override: the tested release, no finding.
+    repo.write("environments/prod/env.yaml", &original);
+    repo.ok(&["build"]);
+    let report = repo
+        .run(&["check", "--no-render", "--format", "json"])
+        .stdout;
+    assert!(!report.contains("\"dex-image-older\""), "{report}");
+}
