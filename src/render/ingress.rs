@@ -82,7 +82,7 @@ fn object(name: &str, annotations: Map<String, Value>, spec: Value) -> Value {
     })
 }
 
-pub fn ingress(env: &Environment) -> Value {
+fn ingress(env: &Environment) -> Value {
     let mut annotations = annotations(env);
     if let Some(issuer) = &env.cluster_issuer {
         // cert-manager's ingress-shim issues `dbos-tls` for every host of `spec.tls`.

@@ -1187,6 +1187,24 @@ fn check_warns_on_a_dex_older_than_the_tested_release() {
             assert!(report.contains("v2.45.1"), "{report}");
         }
     }
+    // `latest` is unpinned, not older; a reference that is no image is refused at build.
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!("{original}dex:\n  image: dexidp/dex:latest\n"),
+    );
+    repo.ok(&["build"]);
+    let report = repo
+        .run(&["check", "--no-render", "--format", "json"])
+        .stdout;
+    assert!(report.contains("\"unpinned-image\""), "{report}");
+    assert!(report.contains("dex.image"), "{report}");
+    assert!(!report.contains("\"dex-image-older\""), "{report}");
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!("{original}dex:\n  image: \"dex dex\"\n"),
+    );
+    let run = repo.fails(&["build"], 2);
+    assert!(run.stderr.contains("dex.image"), "{}", run.stderr);
     // Without the override: the tested release, no finding.
     repo.write("environments/prod/env.yaml", &original);
     repo.ok(&["build"]);
