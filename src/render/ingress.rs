@@ -6,8 +6,9 @@
 //! access log off (#21.7): the SDKs dial `<conductor-url>/websocket/<app>/<api key>`, and
 //! ingress-nginx logs every request's path. Its `enable-access-log` annotation is read per
 //! Ingress and becomes `access_log off;` in the locations that Ingress contributes
-//! (ingress-nginx `internal/ingress/annotations/log`, and its `nginx.tmpl` location block), so
-//! only the WebSocket's requests go unlogged. ingress-nginx merges the Ingresses of one host into
+//! (ingress-nginx `internal/ingress/annotations/log`: location scope, risk `Low`, so no
+//! `annotations-risk-level` refuses it; its `nginx.tmpl` location block), so only the
+//! WebSocket's requests go unlogged. ingress-nginx merges the Ingresses of one host into
 //! one server; with `use-regex` on any of them every path of the host is a regex tried longest
 //! first, so the WebSocket's longer path wins over Conductor's catch-all exactly where the
 //! HTTPRoute's longer `/websocket` prefix does.
