@@ -4,7 +4,8 @@
 //!   platform's), so the Conductor WebSocket lives by that proxy's defaults;
 //! - `gateway-access-log`: apps outside the cluster dial Conductor through the proxy at
 //!   `/websocket/<app>/<API key>`, and no Gateway API object of the environment can keep that
-//!   path out of the proxy's access log (the Ingress can, and does: `render::ingress`);
+//!   path out of the proxy's access log (the Ingress can, and does: `render::ingress`); for
+//!   Envoy Gateway README gives the EnvoyProxy setting, for the others this says what to set;
 //! - `gateway-network-peer`: Cilium, whose proxy traffic a Kubernetes NetworkPolicy cannot
 //!   select (the reserved `ingress` identity): the rendered peer admits nothing.
 
@@ -50,7 +51,11 @@ pub fn check(check: &EnvCheck<'_>) -> Vec<Finding> {
             .hint("configure the implementation's own timeout policy (README \"Routing\"), or use Envoy Gateway"),
         );
     }
-    if env.conductor_connection == ConductorConnection::External {
+    // Envoy Gateway's setting is README's, validated there (`gateway::the_readme_envoy_proxy_
+    // access_log_setting_validates`); the default implementation's clean setup stays clean.
+    if env.conductor_connection == ConductorConnection::External
+        && implementation != GatewayImplementation::EnvoyGateway
+    {
         findings.push(access_log(&file, implementation));
     }
     if implementation == GatewayImplementation::Cilium && gateway.peer.is_none() {
@@ -71,11 +76,6 @@ pub fn check(check: &EnvCheck<'_>) -> Vec<Finding> {
 /// platform's proxy configuration can filter it.
 fn access_log(file: &str, implementation: GatewayImplementation) -> Finding {
     let what = match implementation {
-        // envoyproxy/gateway v1.9 `api/v1alpha1/envoyproxy_accesslogging_types.go`: a setting
-        // logs a request only when one of its CEL `matches` is true.
-        GatewayImplementation::EnvoyGateway => {
-            "on the platform's EnvoyProxy, give every `spec.telemetry.accessLog.settings[]` the CEL match `!request.path.contains('/websocket/')` (README \"Access logs\")"
-        }
         // nginx-gateway-fabric v2.6 `apis/v1alpha2/nginxproxy_types.go` (`NginxAccessLog`).
         GatewayImplementation::NginxGatewayFabric => {
             "on the Gateway's NginxProxy set `spec.logging.accessLog.disable: true`, or a `format` without `$request` and `$request_uri`"

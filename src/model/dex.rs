@@ -79,6 +79,20 @@ pub fn check_email(email: &str) -> Result<(), String> {
     }
 }
 
+/// `dex:` of env.yaml configures the Dex of `oidc: dex`; without it nothing would read it.
+pub(super) fn check_spec(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
+    if spec.dex.is_some() && spec.oidc != crate::declare::Oidc::Dex {
+        return Err(env_error(
+            name,
+            "env.yaml",
+            "`dex:` is set but `oidc` is not `dex`: no Dex is rendered to use it".to_string(),
+        )
+        .field("dex")
+        .hint("set `oidc: dex`, or remove the `dex:` block"));
+    }
+    Ok(())
+}
+
 pub(super) fn resolve_dex(
     name: &EnvName,
     spec: &EnvSpec,

@@ -218,6 +218,7 @@ fn check_env(name: &EnvName, spec: &EnvSpec, versions: &VersionsSpec) -> Result<
     console::check_replicas(name, spec)?;
     app::check_replicas(name, spec)?;
     ingress::check_cluster(name, spec)?;
+    dex::check_spec(name, spec)?;
     versions::check(name, versions)
 }
 

@@ -1062,8 +1062,9 @@ fn the_readme_envoy_proxy_access_log_setting_validates() {
 }
 
 /// #21.7 for Gateway API: no object of ours keeps the key out of the proxy's log, so `check`
-/// says what to set when apps dial Conductor through the Gateway; not with the Ingress (its
-/// WebSocket Ingress does it), not for in-cluster apps. NGF's timeouts are rendered: no
+/// says what to set when apps dial Conductor through a Gateway other than Envoy Gateway's
+/// (README gives its setting); not with the Ingress (its WebSocket Ingress does it), not for
+/// in-cluster apps. NGF's timeouts are rendered: no
 /// idle-timeout warning.
 #[test]
 fn check_warns_where_the_gateway_logs_the_api_key() {
@@ -1078,12 +1079,15 @@ fn check_warns_where_the_gateway_logs_the_api_key() {
         repo.run(&["check", "--no-render", "--format", "json"])
             .stdout
     };
+    // Envoy Gateway's EnvoyProxy setting is README's (validated above): no warning.
     let envoy = findings(&["--oidc", "dex"], true);
-    assert!(envoy.contains("\"gateway-access-log\""), "{envoy}");
-    assert!(
-        envoy.contains("!request.path.contains('/websocket/')"),
-        "{envoy}"
+    assert!(!envoy.contains("\"gateway-access-log\""), "{envoy}");
+    let istio = findings(
+        &["--oidc", "dex", "--gateway-implementation", "istio"],
+        true,
     );
+    assert!(istio.contains("\"gateway-access-log\""), "{istio}");
+    assert!(istio.contains("Telemetry"), "{istio}");
     let ngf = findings(
         &[
             "--oidc",
@@ -1205,6 +1209,16 @@ fn check_warns_on_a_dex_older_than_the_tested_release() {
     );
     let run = repo.fails(&["build"], 2);
     assert!(run.stderr.contains("dex.image"), "{}", run.stderr);
+    // `dex:` without `oidc: dex` would be read by nothing: refused.
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!(
+            "{}dex:\n  image: dexidp/dex:v2.45.1\n",
+            original.replace("oidc: dex", "oidc: none")
+        ),
+    );
+    let run = repo.fails(&["build"], 2);
+    assert!(run.stderr.contains("oidc"), "{}", run.stderr);
     // Without the override: the tested release, no finding.
     repo.write("environments/prod/env.yaml", &original);
     repo.ok(&["build"]);
