@@ -1,6 +1,7 @@
 //! What the current upstream guide asks of a running stack that a declaration can still miss:
 //! pinned Conductor, Console and Dex images with Conductor and Console in step, no public
-//! Conductor without authentication, and a migrate image for apps whose image has no DBOS CLI.
+//! Conductor without authentication, a migrate image for apps whose image has no DBOS CLI, and
+//! no Dex older than the release we test (`dex-image-older`, #21.8).
 
 use super::{EnvCheck, Finding};
 use crate::declare::{ConductorConnection, Language, Oidc};
@@ -34,6 +35,7 @@ pub fn check(check: &EnvCheck<'_>) -> Vec<Finding> {
     };
     let file = format!("{}/env.yaml", check.dir);
     let mut findings = images(env, &file);
+    findings.extend(older_dex(env, &file));
     findings.extend(unauthenticated_conductor(env, &file));
     if env.language == Language::Go && env.migrate_image.is_none() && !env.versions.is_empty() {
         findings.push(
@@ -55,8 +57,13 @@ fn images(env: &Environment, file: &str) -> Vec<Finding> {
         ("console.image", env.console_image.as_str()),
     ];
     if env.oidc == Oidc::Dex {
-        if let Some(image) = dex_image() {
-            candidates.push(("the Dex image of base/components/dex/dex.yaml", image));
+        match env.dex.as_ref().and_then(|dex| dex.image.as_deref()) {
+            Some(image) => candidates.push(("dex.image", image)),
+            None => {
+                if let Some(image) = dex_image() {
+                    candidates.push(("the Dex image of base/components/dex/dex.yaml", image));
+                }
+            }
         }
     }
     for (field, image) in candidates {
@@ -89,6 +96,41 @@ fn images(env: &Environment, file: &str) -> Vec<Finding> {
     findings
 }
 
+/// `vMAJOR.MINOR.PATCH` at the start of a tag (Dex tags `v2.45.1`, `v2.45.1-distroless`).
+fn release(tag: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = tag.strip_prefix('v').unwrap_or(tag).splitn(3, '.');
+    let number = |part: Option<&str>| -> Option<u64> {
+        let part = part?;
+        let end = part
+            .find(|character: char| !character.is_ascii_digit())
+            .unwrap_or(part.len());
+        part[..end].parse().ok()
+    };
+    Some((
+        number(parts.next())?,
+        number(parts.next())?,
+        number(parts.next())?,
+    ))
+}
+
+/// `dex.image` with a release older than the base's: the issuer discovery, CORS and
+/// `hashFromEnv` behaviour our config relies on is tested with the base's release only. A tag
+/// that names no release (a digest, a custom tag) cannot be compared and passes.
+fn older_dex(env: &Environment, file: &str) -> Option<Finding> {
+    let image = env.dex.as_ref()?.image.as_deref()?;
+    let tested = dex_image()?;
+    let (declared, known) = (release(tag(image)?)?, release(tag(tested)?)?);
+    (declared < known).then(|| {
+        Finding::warning(
+            "dex-image-older",
+            file,
+            format!("dex.image `{image}` is older than `{tested}`, the Dex release dbos-gitops tests (base/components/dex/dex.yaml)"),
+        )
+        .field("dex.image")
+        .hint(format!("remove `dex.image` to run `{tested}`, or pin that release or a newer one"))
+    })
+}
+
 fn unauthenticated_conductor(env: &Environment, file: &str) -> Option<Finding> {
     let public = env.oidc == Oidc::None
         && env.conductor_connection == ConductorConnection::External
@@ -115,5 +157,14 @@ mod tests {
         assert_eq!(tag("localhost:5000/conductor:1.2"), Some("1.2"));
         assert_eq!(tag("dbosdev/conductor@sha256:ab"), Some("sha256:ab"));
         assert!(dex_image().is_some_and(|image| image.starts_with("dexidp/dex:v")));
+    }
+
+    #[test]
+    fn releases_compare_as_numbers() {
+        assert_eq!(release("v2.45.1"), Some((2, 45, 1)));
+        assert_eq!(release("v2.45.1-distroless"), Some((2, 45, 1)));
+        assert!(release("v2.9.0") < release("v2.10.0"));
+        assert_eq!(release("latest"), None);
+        assert_eq!(release("sha256:ab"), None);
     }
 }

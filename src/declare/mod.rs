@@ -153,6 +153,19 @@ pub struct EnvSpec {
     #[serde(default)]
     #[schemars(with = "Option<AppSpec>")]
     pub app: AppSpec,
+    /// Dex, with `oidc: dex` (#21.8): another image than the release dbos-gitops tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dex: Option<DexSpec>,
+}
+
+/// `dex:` of env.yaml.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DexSpec {
+    /// The Dex image; by default the release of `base/components/dex/dex.yaml`, the one the
+    /// tests run. `check` warns (`dex-image-older`) on an older release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 fn default_cluster() -> String {

@@ -20,6 +20,8 @@ pub struct Dex {
     /// The origin the Console's browser code runs on: Dex's CORS allow-list.
     pub console_origin: String,
     pub users: Vec<DexUser>,
+    /// `dex.image` of env.yaml; `None` runs the base's release.
+    pub image: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +79,20 @@ pub fn check_email(email: &str) -> Result<(), String> {
     }
 }
 
+/// `dex:` of env.yaml configures the Dex of `oidc: dex`; without it nothing would read it.
+pub(super) fn check_spec(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
+    if spec.dex.is_some() && spec.oidc != crate::declare::Oidc::Dex {
+        return Err(env_error(
+            name,
+            "env.yaml",
+            "`dex:` is set but `oidc` is not `dex`: no Dex is rendered to use it".to_string(),
+        )
+        .field("dex")
+        .hint("set `oidc: dex`, or remove the `dex:` block"));
+    }
+    Ok(())
+}
+
 pub(super) fn resolve_dex(
     name: &EnvName,
     spec: &EnvSpec,
@@ -100,6 +116,10 @@ pub(super) fn resolve_dex(
     // Dex serves under its issuer's path; `/dex` in both routings keeps the probes on
     // `/dex/healthz` and the guide's `/()(dex/.*)` rule.
     let issuer = format!("{}/dex", external("dex"));
+    let image = spec.dex.as_ref().and_then(|dex| dex.image.clone());
+    if let Some(image) = &image {
+        super::check_image_field(name, "dex.image", image)?;
+    }
     let mut resolved: Vec<DexUser> = Vec::new();
     for user in &users.users {
         if let Some((field, problem)) = user_problem(user, &resolved) {
@@ -124,6 +144,7 @@ pub(super) fn resolve_dex(
         redirect_uri: format!("{}/oauth/callback", external("console")),
         console_origin: external("console"),
         users: resolved,
+        image,
     })
 }
 

@@ -6,6 +6,15 @@ use crate::declare::{
     ConductorConnection, EnvName, EnvSpec, IngressSpec, Oidc, Routing, TlsSource,
 };
 
+/// The path prefix of Conductor's WebSocket: the SDKs dial `<conductor-url>/websocket/<app>/<key>`
+/// (dbos-transact-py `dbos/_conductor/conductor.py`, -ts `src/conductor/conductor.ts`, -golang
+/// `dbos/conductor.go`), so the API key is a path segment.
+pub const CONDUCTOR_WEBSOCKET_PREFIX: &str = "/websocket";
+/// The same with path routing, as an ingress-nginx regex rewritten by `/$2` like the guide's
+/// rules: `/conductor-api/websocket/<app>/<key>` reaches Conductor as `/websocket/<app>/<key>`;
+/// `(/|$)` keeps it element-wise (`/conductor-api/websocketx` is not the WebSocket).
+pub const CONDUCTOR_WEBSOCKET_REGEX: &str = "/conductor-api/()(websocket(/|$).*)";
+
 /// One host the ingress serves and the Service behind it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Host {

@@ -22,7 +22,7 @@ pub use app::Version;
 pub use autoscaling::Autoscaling;
 pub use dex::{check_dex_secret_key, check_email, Dex, DexUser, DEX_CLIENT_ID};
 pub use gateway::{Attachment, Gateway, Peer, DEFAULT_GATEWAY_CLASS, GATEWAY_NAME};
-pub use ingress::Host;
+pub use ingress::{Host, CONDUCTOR_WEBSOCKET_PREFIX, CONDUCTOR_WEBSOCKET_REGEX};
 
 use crate::declare::{
     ConductorConnection, DexUsersSpec, EnvName, EnvSpec, Language, Namespace, Oidc, ProjectName,
@@ -218,6 +218,7 @@ fn check_env(name: &EnvName, spec: &EnvSpec, versions: &VersionsSpec) -> Result<
     console::check_replicas(name, spec)?;
     app::check_replicas(name, spec)?;
     ingress::check_cluster(name, spec)?;
+    dex::check_spec(name, spec)?;
     versions::check(name, versions)
 }
 

@@ -59,6 +59,15 @@ fn gateway_kinds(repo: &Repo) -> Vec<(&'static str, &'static str)> {
     if any(&envoy) {
         kinds.push((ENVOY, "BackendTrafficPolicy"));
     }
+    // NGINX Gateway Fabric's policy (#21.2), rendered when Conductor is routed.
+    let ngf =
+        |g: &crate::model::Gateway| g.implementation == GatewayImplementation::NginxGatewayFabric;
+    let ngf_routed = repo.environments.iter().any(|env| {
+        env.gateway.as_ref().is_some_and(ngf) && env.service_host("conductor").is_some()
+    });
+    if ngf_routed {
+        kinds.push(("gateway.nginx.org", "ProxySettingsPolicy"));
+    }
     kinds
 }
 

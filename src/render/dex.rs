@@ -84,6 +84,10 @@ pub fn deployment_patch(dex: &Dex) -> Value {
     }
     let digest = crate::layout::digest(digested.as_bytes());
     let mut container = json!({ "name": "dex" });
+    if let Some(image) = &dex.image {
+        // env.yaml's `dex.image` over the base's release (#21.8).
+        container["image"] = json!(image);
+    }
     if !environment.is_empty() {
         container["env"] = Value::Array(environment);
     }

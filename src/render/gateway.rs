@@ -15,7 +15,10 @@ use serde_json::{json, Map, Value};
 
 use super::meta;
 use crate::declare::{GatewayImplementation, Routing, TlsSource};
-use crate::model::{Attachment, Environment, Gateway, Host, GATEWAY_NAME};
+use crate::model::{
+    Attachment, Environment, Gateway, Host, CONDUCTOR_WEBSOCKET_PREFIX as WEBSOCKET_PATH,
+    GATEWAY_NAME,
+};
 
 pub use crate::inventory::TLS_SECRET;
 
@@ -32,11 +35,11 @@ pub const ROUTING_WAVE: &str = "5";
 const API: &str = "gateway.networking.k8s.io/v1";
 const GROUP: &str = "gateway.networking.k8s.io";
 const ENVOY_API: &str = "gateway.envoyproxy.io/v1alpha1";
-/// The Conductor WebSocket path (the SDKs dial `<conductor-url>/websocket/<app>/<key>`).
-const WEBSOCKET_PATH: &str = "/websocket";
-/// Idle timeouts for Envoy Gateway: the SDK pings every 20 s, so a quiet Conductor connection
-/// is never idle for long; an hour (nginx's 3600 s of the Ingress) leaves a wide margin and
-/// still reaps dead peers.
+/// Idle timeouts for Envoy Gateway: the SDKs ping every 20 s (dbos-transact-py
+/// `dbos/_conductor/conductor.py` `ping_interval = 20`, -ts `src/conductor/conductor.ts`
+/// `pingPeriodMs = 20000`, -golang `dbos/conductor.go` `_PING_INTERVAL = 20s`; see
+/// `super::ngf`), so a quiet Conductor connection is never idle for more than ~20 s; an hour
+/// (nginx's 3600 s of the Ingress) leaves a wide margin and still reaps dead peers.
 const IDLE_TIMEOUT: &str = "3600s";
 
 pub fn documents(env: &Environment, gateway: &Gateway) -> Vec<Value> {
@@ -51,8 +54,10 @@ pub fn documents(env: &Environment, gateway: &Gateway) -> Vec<Value> {
         }
     }
     documents.extend(routes(env, gateway));
-    if gateway.implementation == GatewayImplementation::EnvoyGateway {
-        documents.extend(envoy_policies(env, gateway));
+    match gateway.implementation {
+        GatewayImplementation::EnvoyGateway => documents.extend(envoy_policies(env, gateway)),
+        GatewayImplementation::NginxGatewayFabric => documents.extend(super::ngf::documents(env)),
+        _ => {}
     }
     documents
 }

@@ -12,6 +12,8 @@ mod ingress;
 mod keda;
 mod kustomize;
 pub mod meta;
+// NGINX Gateway Fabric's ProxySettingsPolicy (#21.2).
+mod ngf;
 mod patches;
 pub mod rollout;
 
@@ -46,7 +48,7 @@ fn render_env(env: &Environment, tree: &mut Tree) {
         tree.insert(path, meta::generated_file(&source, &documents));
     };
     if env.ingress_rendered {
-        add(format!("{dir}/ingress.yaml"), vec![ingress::ingress(env)]);
+        add(format!("{dir}/ingress.yaml"), ingress::documents(env));
     }
     if let Some(gateway) = &env.gateway {
         add(

@@ -166,20 +166,32 @@ fn route_request(routes: &[&Value], host: &str, path: &str) -> Option<Landing> {
     ))
 }
 
-/// ingress-nginx's reading of our Ingress: with `use-regex` each path is a case-insensitive
-/// regex anchored at the start (`location ~* "^<path>"`), tried longest path first, and
-/// `rewrite-target: /$2` rewrites to `/` plus the second group; `Prefix` paths without it.
-fn ingress_request(ingress: &Value, host: &str, path: &str) -> Option<Landing> {
-    let regex =
-        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true";
-    let rule = ingress["spec"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|rule| rule["host"] == host)?;
-    let mut paths: Vec<&Value> = rule["http"]["paths"].as_array().unwrap().iter().collect();
-    paths.sort_by_key(|candidate| std::cmp::Reverse(candidate["path"].as_str().unwrap().len()));
-    for candidate in paths {
+/// ingress-nginx's reading of our Ingresses: the Ingresses of one host merge into one server;
+/// with `use-regex` on any of them every path of the host is a case-insensitive regex anchored
+/// at the start (`location ~* "^<path>"`), tried longest path first, and `rewrite-target: /$2`
+/// rewrites to `/` plus the second group; without it `Prefix` paths match element-wise. Also
+/// returns the Ingress whose location served the request (its annotations apply there).
+fn ingress_request<'a>(
+    ingresses: &[&'a Value],
+    host: &str,
+    path: &str,
+) -> Option<(Landing, &'a Value)> {
+    let mut paths: Vec<(&Value, &Value)> = Vec::new();
+    for ingress in ingresses {
+        for rule in ingress["spec"]["rules"].as_array().unwrap() {
+            if rule["host"] == host {
+                for candidate in rule["http"]["paths"].as_array().unwrap() {
+                    paths.push((candidate, ingress));
+                }
+            }
+        }
+    }
+    let regex = paths.iter().any(|(_, ingress)| {
+        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    });
+    paths
+        .sort_by_key(|(candidate, _)| std::cmp::Reverse(candidate["path"].as_str().unwrap().len()));
+    for (candidate, ingress) in paths {
         let pattern = candidate["path"].as_str().unwrap();
         let backend = &candidate["backend"]["service"];
         let landing = |seen: String| {
@@ -193,10 +205,14 @@ fn ingress_request(ingress: &Value, host: &str, path: &str) -> Option<Landing> {
             let compiled = regex::Regex::new(&format!("(?i)^{pattern}")).unwrap();
             if let Some(captures) = compiled.captures(path) {
                 let second = captures.get(2).map_or("", |group| group.as_str());
-                return Some(landing(format!("/{second}")));
+                return Some((landing(format!("/{second}")), ingress));
             }
-        } else if path.starts_with(pattern) {
-            return Some(landing(path.to_string()));
+        } else {
+            assert_eq!(candidate["pathType"], "Prefix");
+            let trimmed = pattern.trim_end_matches('/');
+            if trimmed.is_empty() || path == trimmed || path.starts_with(&format!("{trimmed}/")) {
+                return Some((landing(path.to_string()), ingress));
+            }
         }
     }
     None
@@ -224,6 +240,17 @@ fn expected_table(path_routing: bool) -> Vec<(String, &'static str, Landing)> {
                 land("conductor", 8090, "/v1/apps"),
             ),
             (host.clone(), "/conductor-api", land("conductor", 8090, "/")),
+            (
+                host.clone(),
+                "/conductor-api/websocket",
+                land("conductor", 8090, "/websocket"),
+            ),
+            // Element-wise: not the WebSocket's prefix, but Conductor's.
+            (
+                host.clone(),
+                "/conductor-api/websocketx",
+                land("conductor", 8090, "/websocketx"),
+            ),
             // Element-wise: not Conductor's prefix.
             (
                 host.clone(),
@@ -256,6 +283,16 @@ fn expected_table(path_routing: bool) -> Vec<(String, &'static str, Landing)> {
                 on("conductor"),
                 "/v1/apps",
                 land("conductor", 8090, "/v1/apps"),
+            ),
+            (
+                on("conductor"),
+                "/websocket",
+                land("conductor", 8090, "/websocket"),
+            ),
+            (
+                on("conductor"),
+                "/websocketx",
+                land("conductor", 8090, "/websocketx"),
             ),
             (on("app"), "/healthz", land("dbos-app", 8080, "/healthz")),
             (
@@ -295,19 +332,38 @@ fn requests_land_on_the_same_backends_through_routes_and_ingress() {
             "nginx",
         ])
         .kustomize("prod");
-        let ingress = find(&ingress_objects, "Ingress", "dbos");
+        let ingresses = objects_of_kind(&ingress_objects, "Ingress");
+        assert_eq!(
+            names_of_kind(&ingress_objects, "Ingress"),
+            ["dbos", "dbos-conductor-websocket"]
+        );
         for (host, path, expected) in expected_table(path_routing) {
             assert_eq!(
                 route_request(&routes, &host, path).as_ref(),
                 Some(&expected),
                 "HTTPRoute {routing}: {host}{path}"
             );
+            let (landing, served_by) = ingress_request(&ingresses, &host, path).unwrap();
+            assert_eq!(landing, expected, "Ingress {routing}: {host}{path}");
+            // #21.7: exactly the WebSocket requests (the API key in the path) go unlogged;
+            // ingress-nginx logs unless `enable-access-log` is "false".
+            let websocket = expected.2 == "/websocket" || expected.2.starts_with("/websocket/");
+            let logged = served_by["metadata"]["annotations"]
+                ["nginx.ingress.kubernetes.io/enable-access-log"]
+                != "false";
+            assert_eq!(logged, !websocket, "Ingress {routing}: {host}{path} logged");
+            // The connection that matters keeps the WebSocket timeouts.
             assert_eq!(
-                ingress_request(ingress, &host, path).as_ref(),
-                Some(&expected),
-                "Ingress {routing}: {host}{path}"
+                served_by["metadata"]["annotations"]
+                    ["nginx.ingress.kubernetes.io/proxy-read-timeout"],
+                "3600"
             );
         }
+        // One Certificate: only `dbos` asks cert-manager; both serve `dbos-tls`.
+        for ingress in &ingresses {
+            assert_eq!(ingress["spec"]["tls"][0]["secretName"], "dbos-tls");
+        }
+        validate_schemas(&ingress_objects);
         // The WebSocket rule carries no request timeout (Envoy Gateway's default is 15 s).
         let websocket = routes
             .iter()
@@ -399,6 +455,16 @@ fn network_policies_admit_the_gateway_data_plane() {
             vec!["--gateway-implementation", "kgateway"],
             "dbos-prod",
             vec![("gateway.networking.k8s.io/gateway-name", "dbos")],
+        ),
+        (
+            vec![
+                "--gateway",
+                "infra/edge",
+                "--gateway-implementation",
+                "other",
+            ],
+            "infra",
+            vec![("gateway.networking.k8s.io/gateway-name", "edge")],
         ),
     ];
     for (flags, namespace, labels) in cases {
@@ -560,8 +626,16 @@ fn no_routing_object_holds_back_the_sync() {
     }
     for flags in [
         vec!["--ingress-class", "nginx"],
+        // With Conductor routed: the WebSocket's own Ingress, NGF's policy.
+        vec!["--ingress-class", "nginx", "--oidc", "dex"],
         vec!["--gateway-class", "eg"],
         vec!["--gateway", "infra/shared"],
+        vec![
+            "--gateway-implementation",
+            "nginx-gateway-fabric",
+            "--oidc",
+            "dex",
+        ],
     ] {
         let repo = env_repo(&flags);
         repo.ok(&[
@@ -678,7 +752,7 @@ fn autoscaled_versions_keep_their_replicas_through_the_handover() {
 }
 
 /// `check` says what the rendered objects cannot: no idle-timeout policy for an implementation
-/// other than Envoy Gateway, no selectable Cilium proxy.
+/// other than Envoy Gateway and NGINX Gateway Fabric, no selectable Cilium proxy.
 #[test]
 fn check_warns_where_the_implementation_needs_configuring() {
     let codes = |flags: &[&str]| -> String {
@@ -688,8 +762,11 @@ fn check_warns_where_the_implementation_needs_configuring() {
     };
     let envoy = codes(&["--gateway-class", "eg"]);
     assert!(!envoy.contains("\"gateway-idle-timeout\""), "{envoy}");
+    // NGINX Gateway Fabric gets its ProxySettingsPolicy: nothing to configure.
     let ngf = codes(&["--gateway-implementation", "nginx-gateway-fabric"]);
-    assert!(ngf.contains("\"gateway-idle-timeout\""), "{ngf}");
+    assert!(!ngf.contains("\"gateway-idle-timeout\""), "{ngf}");
+    let other = codes(&["--gateway-implementation", "other"]);
+    assert!(other.contains("\"gateway-idle-timeout\""), "{other}");
     assert!(!ngf.contains("\"gateway-network-peer\""), "{ngf}");
     let shared = codes(&["--gateway", "infra/edge/https"]);
     assert!(shared.contains("\"gateway-idle-timeout\""), "{shared}");
@@ -767,4 +844,386 @@ fn conductor_trusts_the_self_signed_issuer() {
         "dexidp/dex:v2.45.1"
     );
     validate_schemas(&objects);
+}
+
+/// Validates `objects` strictly against the shared CRDs plus the vendored ones of `fixtures`
+/// (folders under tests/fixtures/), with tests/support/validate_manifests.py.
+fn validate_with_vendored_crds(objects: &[Value], fixtures: &[&str]) {
+    if !require_tool(
+        "python3",
+        &["-c", "import kubernetes_validate, jsonschema, yaml"],
+    ) {
+        return;
+    }
+    let Some(shared) = shared_schemas() else {
+        return;
+    };
+    let crds = tempfile::tempdir().unwrap();
+    let mut sources: Vec<std::path::PathBuf> = vec![shared];
+    sources.extend(
+        fixtures
+            .iter()
+            .map(|name| project_root().join("tests/fixtures").join(name)),
+    );
+    let mut copied = 0;
+    while let Some(dir) = sources.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "yaml") {
+                copied += 1;
+                std::fs::copy(&path, crds.path().join(format!("{copied}.yaml"))).unwrap();
+            }
+        }
+    }
+    let text = objects
+        .iter()
+        .map(|object| serde_json::to_string(object).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let output = pipe(
+        std::process::Command::new("python3")
+            .arg(project_root().join("tests/support/validate_manifests.py"))
+            .arg("--crd-dir")
+            .arg(crds.path())
+            .arg("-"),
+        text.as_bytes(),
+    );
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert_eq!(
+        report
+            .lines()
+            .filter(|line| line.starts_with("ok "))
+            .count(),
+        objects.len(),
+        "{report}"
+    );
+}
+
+/// #21.2: with NGINX Gateway Fabric Conductor's HTTPRoute gets a ProxySettingsPolicy with
+/// hour-long read and send timeouts (NGF writes them as nginx's proxy_read_timeout and
+/// proxy_send_timeout, the timers of an upgraded connection), valid against NGF's CRD and its
+/// targetRef rules, and admitted by the AppProject; none when Conductor is not routed.
+#[test]
+fn ngf_proxy_settings_policy_validates_and_targets_the_conductor_route() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let crd = parse_yaml_stream(
+        &std::fs::read_to_string(
+            project_root().join("tests/fixtures/ngf/gateway.nginx.org_proxysettingspolicies.yaml"),
+        )
+        .unwrap(),
+    );
+    let rules: Vec<String> = crd[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        ["properties"]["spec"]["properties"]["targetRefs"]["x-kubernetes-validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["rule"].as_str().unwrap().to_string())
+        .collect();
+    for flags in [
+        vec![
+            "--gateway-implementation",
+            "nginx-gateway-fabric",
+            "--oidc",
+            "dex",
+        ],
+        vec![
+            "--gateway-implementation",
+            "nginx-gateway-fabric",
+            "--oidc",
+            "dex",
+            "--routing",
+            "path",
+        ],
+        vec![
+            "--gateway",
+            "infra/edge",
+            "--gateway-implementation",
+            "nginx-gateway-fabric",
+            "--oidc",
+            "dex",
+        ],
+    ] {
+        let repo = env_repo(&flags);
+        let objects = repo.kustomize("prod");
+        let policy = find(&objects, "ProxySettingsPolicy", "dbos-conductor");
+        assert_eq!(policy["apiVersion"], "gateway.nginx.org/v1alpha1");
+        assert_eq!(
+            policy["spec"]["timeout"],
+            serde_json::json!({ "read": "3600s", "send": "3600s" })
+        );
+        // The CRD's CEL rules (not checked by the JSON-schema validator): same-namespace
+        // Gateway/HTTPRoute/GRPCRoute targets of the Gateway API group, no duplicates.
+        for rule in [
+            "t.kind == 'Gateway' || t.kind == 'HTTPRoute' || t.kind == 'GRPCRoute'",
+            "t.group == 'gateway.networking.k8s.io'",
+        ] {
+            assert!(
+                rules.iter().any(|found| found.contains(rule)),
+                "the vendored CRD no longer says {rule}: {rules:?}"
+            );
+        }
+        let targets = policy["spec"]["targetRefs"].as_array().unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0]["group"], "gateway.networking.k8s.io");
+        assert_eq!(targets[0]["kind"], "HTTPRoute");
+        assert!(targets[0].get("namespace").is_none());
+        // The target is the route that carries Conductor's WebSocket, in our namespace.
+        let route = find(&objects, "HTTPRoute", targets[0]["name"].as_str().unwrap());
+        let routes = [route];
+        let (host, path) = if flags.contains(&"path") {
+            (DOMAIN.to_string(), "/conductor-api/websocket/shop/KEY")
+        } else {
+            (format!("conductor.{DOMAIN}"), "/websocket/shop/KEY")
+        };
+        assert_eq!(
+            route_request(&routes, &host, path).map(|landing| landing.0),
+            Some("conductor".to_string()),
+            "{flags:?}"
+        );
+        let project = &parse_yaml_stream(&repo.read("argocd/project.yaml"))[0];
+        assert!(
+            project["spec"]["namespaceResourceWhitelist"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|kind| kind["group"] == "gateway.nginx.org"
+                    && kind["kind"] == "ProxySettingsPolicy"),
+            "{project}"
+        );
+        let policies: Vec<Value> = objects
+            .iter()
+            .filter(|object| {
+                object["apiVersion"]
+                    .as_str()
+                    .is_some_and(|api| api.starts_with("gateway."))
+            })
+            .cloned()
+            .collect();
+        validate_with_vendored_crds(&policies, &["ngf"]);
+    }
+    // Conductor not routed (no OAuth, apps in-cluster): no policy, and none admitted.
+    let repo = env_repo(&["--gateway-implementation", "nginx-gateway-fabric"]);
+    assert!(names_of_kind(&repo.kustomize("prod"), "ProxySettingsPolicy").is_empty());
+    assert!(!repo
+        .read("argocd/project.yaml")
+        .contains("ProxySettingsPolicy"));
+}
+
+/// The README's EnvoyProxy access-log block (#21.7): valid against Envoy Gateway v1.9.0's
+/// EnvoyProxy CRD (`spec.telemetry.accessLog`), and its CEL match, `!request.path.contains(X)`,
+/// is false exactly for the requests the routes send to Conductor's WebSocket, before and
+/// after the `/conductor-api` rewrite.
+#[test]
+fn the_readme_envoy_proxy_access_log_setting_validates() {
+    let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+    let block = readme
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .find(|block| block.contains("kind: EnvoyProxy"))
+        .expect("README has the EnvoyProxy block");
+    let dedented: String = block
+        .lines()
+        .map(|line| line.strip_prefix("  ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let proxy = &parse_yaml_stream(&dedented)[0];
+    let settings = proxy["spec"]["telemetry"]["accessLog"]["settings"]
+        .as_array()
+        .unwrap();
+    let pattern = regex::Regex::new(r"^!request\.path\.contains\('([^']+)'\)$").unwrap();
+    for setting in settings {
+        let matches = setting["matches"].as_array().unwrap();
+        assert_eq!(matches.len(), 1);
+        let needle = pattern
+            .captures(matches[0].as_str().unwrap())
+            .expect("the documented CEL form")
+            .get(1)
+            .unwrap()
+            .as_str()
+            .to_string();
+        let logged = |path: &str| !path.contains(&needle);
+        for path_routing in [false, true] {
+            for (_, path, (service, _, seen)) in expected_table(path_routing) {
+                let websocket = service == "conductor" && seen.starts_with("/websocket/");
+                assert_eq!(logged(path), !websocket, "{path}");
+                assert_eq!(logged(&seen), !websocket, "{seen}");
+            }
+        }
+    }
+    if require_tool("python3", &["-c", "import jsonschema"]) {
+        validate_with_vendored_crds(std::slice::from_ref(proxy), &["envoy-gateway"]);
+    }
+}
+
+/// #21.7 for Gateway API: no object of ours keeps the key out of the proxy's log, so `check`
+/// says what to set when apps dial Conductor through a Gateway other than Envoy Gateway's
+/// (README gives its setting); not with the Ingress (its WebSocket Ingress does it), not for
+/// in-cluster apps. NGF's timeouts are rendered: no
+/// idle-timeout warning.
+#[test]
+fn check_warns_where_the_gateway_logs_the_api_key() {
+    let findings = |flags: &[&str], external: bool| -> String {
+        let repo = env_repo(flags);
+        if external {
+            edit_env(&repo, "prod", |text| {
+                text.replace("  conductor: in-cluster\n", "  conductor: external\n")
+            });
+            repo.ok(&["build"]);
+        }
+        repo.run(&["check", "--no-render", "--format", "json"])
+            .stdout
+    };
+    // Envoy Gateway's EnvoyProxy setting is README's (validated above): no warning.
+    let envoy = findings(&["--oidc", "dex"], true);
+    assert!(!envoy.contains("\"gateway-access-log\""), "{envoy}");
+    let istio = findings(
+        &["--oidc", "dex", "--gateway-implementation", "istio"],
+        true,
+    );
+    assert!(istio.contains("\"gateway-access-log\""), "{istio}");
+    assert!(istio.contains("Telemetry"), "{istio}");
+    let ngf = findings(
+        &[
+            "--oidc",
+            "dex",
+            "--gateway-implementation",
+            "nginx-gateway-fabric",
+        ],
+        true,
+    );
+    assert!(ngf.contains("\"gateway-access-log\""), "{ngf}");
+    assert!(ngf.contains("spec.logging.accessLog.disable"), "{ngf}");
+    assert!(!ngf.contains("\"gateway-idle-timeout\""), "{ngf}");
+    let in_cluster = findings(&["--oidc", "dex"], false);
+    assert!(
+        !in_cluster.contains("\"gateway-access-log\""),
+        "{in_cluster}"
+    );
+    let ingress = findings(&["--oidc", "dex", "--ingress-class", "nginx"], true);
+    assert!(!ingress.contains("\"gateway-access-log\""), "{ingress}");
+}
+
+/// #21.7 with cert-manager: only `dbos` asks for the certificate (a second Ingress naming
+/// `dbos-tls` with the annotation would make ingress-shim claim the same Certificate twice);
+/// both serve the Secret; both validate.
+#[test]
+fn the_websocket_ingress_leaves_the_certificate_to_dbos() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let repo = env_repo(&[
+        "--ingress-class",
+        "nginx",
+        "--oidc",
+        "dex",
+        "--routing",
+        "path",
+    ]);
+    cert_manager(&repo);
+    let objects = repo.kustomize("prod");
+    let annotated: Vec<&str> = objects_of_kind(&objects, "Ingress")
+        .into_iter()
+        .filter(|ingress| {
+            ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].is_string()
+        })
+        .map(|ingress| ingress["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(annotated, ["dbos"]);
+    let websocket = find(&objects, "Ingress", "dbos-conductor-websocket");
+    assert_eq!(websocket["spec"]["tls"][0]["secretName"], "dbos-tls");
+    assert_eq!(
+        websocket["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"],
+        "5"
+    );
+    validate_schemas(&objects);
+}
+
+/// #21.8: `dex.image` in env.yaml replaces the base's Dex (the rendered Deployment runs it),
+/// and `check` warns `dex-image-older` on a release older than the one we test, not on that
+/// release, a newer one, or a tag that names no release.
+#[test]
+fn check_warns_on_a_dex_older_than_the_tested_release() {
+    if !require_tool("kubectl", &["version", "--client"]) {
+        return;
+    }
+    let base =
+        std::fs::read_to_string(project_root().join("base/components/dex/dex.yaml")).unwrap();
+    let tested = base
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("image: "))
+        .unwrap()
+        .to_string();
+    assert_eq!(tested, "dexidp/dex:v2.45.1");
+    let repo = env_repo(&["--oidc", "dex"]);
+    let original = repo.read("environments/prod/env.yaml");
+    for (image, older) in [
+        ("dexidp/dex:v2.41.1", true),
+        ("dexidp/dex:v2.9.9-distroless", true),
+        ("dexidp/dex:v2.45.1", false),
+        ("dexidp/dex:v2.100.0", false),
+        ("registry.acme.com/dex:hardened-1", false),
+    ] {
+        repo.write(
+            "environments/prod/env.yaml",
+            &format!("{original}dex:\n  image: {image}\n"),
+        );
+        repo.ok(&["build"]);
+        let deployment = find(&repo.kustomize("prod"), "Deployment", "dex").clone();
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+            image
+        );
+        let report = repo
+            .run(&["check", "--no-render", "--format", "json"])
+            .stdout;
+        assert_eq!(
+            report.contains("\"dex-image-older\""),
+            older,
+            "{image}: {report}"
+        );
+        if older {
+            assert!(report.contains("v2.45.1"), "{report}");
+        }
+    }
+    // `latest` is unpinned, not older; a reference that is no image is refused at build.
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!("{original}dex:\n  image: dexidp/dex:latest\n"),
+    );
+    repo.ok(&["build"]);
+    let report = repo
+        .run(&["check", "--no-render", "--format", "json"])
+        .stdout;
+    assert!(report.contains("\"unpinned-image\""), "{report}");
+    assert!(report.contains("dex.image"), "{report}");
+    assert!(!report.contains("\"dex-image-older\""), "{report}");
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!("{original}dex:\n  image: \"dex dex\"\n"),
+    );
+    let run = repo.fails(&["build"], 2);
+    assert!(run.stderr.contains("dex.image"), "{}", run.stderr);
+    // `dex:` without `oidc: dex` would be read by nothing: refused.
+    repo.write(
+        "environments/prod/env.yaml",
+        &format!(
+            "{}dex:\n  image: dexidp/dex:v2.45.1\n",
+            original.replace("oidc: dex", "oidc: none")
+        ),
+    );
+    let run = repo.fails(&["build"], 2);
+    assert!(run.stderr.contains("oidc"), "{}", run.stderr);
+    // Without the override: the tested release, no finding.
+    repo.write("environments/prod/env.yaml", &original);
+    repo.ok(&["build"]);
+    let report = repo
+        .run(&["check", "--no-render", "--format", "json"])
+        .stdout;
+    assert!(!report.contains("\"dex-image-older\""), "{report}");
 }
