@@ -41,15 +41,17 @@ done
 chmod 0644 "$dir"/completions/* "$dir"/man/*
 
 epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+export SOURCE_DATE_EPOCH="$epoch"   # cargo-cyclonedx dates the SBOM with it
 tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
   -C "$stage" -cf - "$name" | gzip -n -9 >"$out/$name.tar.gz"
 
-# The SBOM of the binary's dependency tree (normal dependencies, this target), as JSON.
-sbom_dir="$stage/sbom"
+# The SBOM of what builds the binary (normal and build dependencies, not dev ones, for this
+# target), CycloneDX 1.5 JSON. cargo-cyclonedx writes one beside each workspace member's
+# Cargo.toml: ours is kept, the members' are removed.
 cargo cyclonedx --manifest-path "$root/Cargo.toml" --format json --target "$target" \
-  --override-filename dbos-gitops.cdx >/dev/null
+  --spec-version 1.5 --override-filename dbos-gitops.cdx -q
 mv "$root/dbos-gitops.cdx.json" "$out/$name.cdx.json"
-find "$root/crates" -name 'dbos-gitops.cdx.json' -delete
+find "$root/crates" -maxdepth 2 -name 'dbos-gitops.cdx.json' -delete
 
 (cd "$out" && sha256sum "$name.tar.gz" "$name.cdx.json" >SHA256SUMS)
 echo "$out/$name.tar.gz"
