@@ -9,7 +9,7 @@ use crate::declare::EnvName;
 #[derive(Clone, Debug, Default, Args)]
 pub struct EnvArg {
     /// Environment (may be left out when the repository has exactly one)
-    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name, add = env_names())]
     pub name: Option<EnvName>,
 }
 
@@ -18,7 +18,7 @@ pub struct EnvArg {
 pub struct EnvFilterArg {
     /// Only this environment (repository-wide files and checks, `base/` and `argocd/`, always
     /// included)
-    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name)]
+    #[arg(id = "env", long = "env", value_name = "NAME", value_parser = parse_env_name, add = env_names())]
     pub name: Option<EnvName>,
 }
 
@@ -34,6 +34,17 @@ impl EnvFilterArg {
     }
 }
 
+/// Completion of an environment name, a version name, a secret name (src/completions.rs).
+fn env_names() -> clap_complete::ArgValueCandidates {
+    clap_complete::ArgValueCandidates::new(crate::completions::env_candidates)
+}
+fn version_names() -> clap_complete::ArgValueCandidates {
+    clap_complete::ArgValueCandidates::new(crate::completions::version_candidates)
+}
+fn secret_names() -> clap_complete::ArgValueCandidates {
+    clap_complete::ArgValueCandidates::new(crate::completions::secret_candidates)
+}
+
 fn parse_env_name(text: &str) -> Result<EnvName, String> {
     EnvName::new(text).map_err(|error| error.to_string())
 }
@@ -41,7 +52,8 @@ fn parse_env_name(text: &str) -> Result<EnvName, String> {
 #[derive(Debug, Parser)]
 #[command(
     name = "dbos-gitops",
-    version,
+    version = crate::build_info::VERSION,
+    long_version = crate::build_info::long_version(),
     about = "Compile DBOS Conductor environments into a GitOps repository: kustomize overlays, Argo CD Applications and SealedSecrets",
     after_help = "Example:\n  dbos-gitops init --repo-url https://github.com/acme/dbos-deploy.git\n  dbos-gitops init env prod --domain dbos.acme.com --cert pub-cert.pem --app-image ghcr.io/acme/app:v1\n  dbos-gitops build --check"
 )]
@@ -149,13 +161,24 @@ pub enum Command {
         after_help = "Example:\n  dbos-gitops schema env > env.schema.json\n  dbos-gitops schema repo"
     )]
     Schema(SchemaArgs),
-    /// Print shell completions
+    /// Print the shell's completion registration (completes commands, flags, and the
+    /// repository's environment, version and secret names by calling dbos-gitops on PATH)
     #[command(
-        after_help = "Example:\n  dbos-gitops completions bash > /etc/bash_completion.d/dbos-gitops"
+        after_help = "Examples:\n  dbos-gitops completions bash > ~/.local/share/bash-completion/completions/dbos-gitops\n  dbos-gitops completions zsh > \"${fpath[1]}/_dbos-gitops\"\n  dbos-gitops completions fish > ~/.config/fish/completions/dbos-gitops.fish"
     )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Write one man page per command into DIR (what the release archive ships)
+    #[command(
+        hide = true,
+        after_help = "Example:\n  dbos-gitops man --out ~/.local/share/man/man1"
+    )]
+    Man {
+        /// The directory to write the pages into (created when missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -287,7 +310,7 @@ pub struct DiffArgs {
     #[arg(value_name = "REV", default_value = "HEAD")]
     pub revision: String,
     /// Only this environment (`argocd/` is left out then)
-    #[arg(long, value_name = "NAME", value_parser = parse_env_name)]
+    #[arg(long, value_name = "NAME", value_parser = parse_env_name, add = env_names())]
     pub env: Option<EnvName>,
     /// Output format: `json` is stable and versioned, `markdown` is a pull-request comment
     #[arg(long, value_enum, default_value = "text")]
@@ -509,6 +532,7 @@ pub struct SecretsSetArgs {
     #[command(flatten)]
     pub env: EnvArg,
     /// Secret name, e.g. conductor-db
+    #[arg(add = secret_names())]
     pub secret: String,
     /// Key in the secret, e.g. database-url
     pub key: String,
@@ -597,12 +621,13 @@ pub enum VersionCommand {
 #[derive(Debug, Args)]
 pub struct VersionPromoteArgs {
     /// A version of the source environment
+    #[arg(add = version_names())]
     pub version: String,
     /// The environment to copy the version's image from
-    #[arg(long, value_name = "SRC")]
+    #[arg(long, value_name = "SRC", add = env_names())]
     pub from: String,
     /// The environment to add the version to
-    #[arg(long, value_name = "DST")]
+    #[arg(long, value_name = "DST", add = env_names())]
     pub to: String,
     /// Deploy the version in DST but leave the Service and the autoscaler on DST's active one
     #[arg(long)]
@@ -646,6 +671,7 @@ pub struct VersionListArgs {
 #[derive(Debug, Args)]
 pub struct VersionActivateArgs {
     /// A version already added to the environment
+    #[arg(add = version_names())]
     pub version: String,
     #[command(flatten)]
     pub env: EnvArg,
@@ -694,6 +720,7 @@ Example:
 #[derive(Debug, Args)]
 pub struct RetireArgs {
     /// The version to remove
+    #[arg(add = version_names())]
     pub version: String,
     #[command(flatten)]
     pub env: EnvArg,

@@ -7,10 +7,12 @@
 //! writes); `workspace` (the pipeline load → resolve → render → plan); `secret_store` and
 //! `check` on top of it; `cli` (parsing) and `commands` (one function per command) at the top.
 
+pub mod build_info;
 pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod completions;
 pub mod declare;
 pub mod diff;
 pub mod env_vars;
@@ -18,6 +20,7 @@ pub mod error;
 pub mod inventory;
 pub mod layout;
 pub mod limits;
+pub mod manpages;
 pub mod model;
 pub mod render;
 pub mod repo;

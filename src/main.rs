@@ -6,5 +6,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // A TAB in a shell that sourced `dbos-gitops completions SHELL`: answered, then exit.
+    dbos_gitops::completions::complete_if_asked();
     std::process::exit(dbos_gitops::run(std::env::args_os()));
 }

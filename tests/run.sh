@@ -51,6 +51,23 @@ if ! command -v htpasswd >/dev/null || ! command -v openssl >/dev/null; then
   fi
 fi
 
+# Install paths, completions and man pages (#24): the real shells (bash, zsh, fish; zsh driven
+# in tmux), man(1), pre-commit (into the venv) and cargo-cyclonedx for scripts/dist.sh's SBOM.
+for tool in zsh fish tmux man; do
+  if ! command -v "$tool" >/dev/null; then
+    if is_root; then
+      apt_install zsh fish tmux man-db groff-base
+      break
+    else
+      echo "$tool missing: install zsh, fish, tmux and man-db (their tests will skip, or fail under CI)" >&2
+    fi
+  fi
+done
+target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check 'pre-commit>=4'
+if ! command -v cargo-cyclonedx >/dev/null; then
+  cargo install --locked --quiet cargo-cyclonedx
+fi
+
 if [ -d /usr/lib/postgresql/15/bin ]; then
   export PATH="$PATH:/usr/lib/postgresql/15/bin"
 fi

@@ -113,9 +113,14 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Env(crate::cli::EnvCommand::Remove(arguments)) => env::remove(&context, arguments),
         Command::Schema(arguments) => schema::schema(arguments),
         Command::Completions { shell } => {
-            use clap::CommandFactory;
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "dbos-gitops", &mut std::io::stdout());
+            crate::completions::write_registration(shell, &mut std::io::stdout())
+                .map_err(|error| Error::io("<stdout>", "write", error))?;
+            Ok(0)
+        }
+        Command::Man { out } => {
+            for page in crate::manpages::write_all(&out)? {
+                println!("{}", page.display());
+            }
             Ok(0)
         }
     }

@@ -45,16 +45,61 @@ fn every_command_has_help_with_an_example() {
     assert_eq!(usage.code, 2);
 }
 
+/// `completions SHELL` is the dynamic registration (the same script `COMPLETE=SHELL
+/// dbos-gitops` prints), and the binary, asked as the script asks, names every command.
+/// The shells themselves run it in tests/cli/completions.rs.
 #[test]
 fn completions_name_every_command() {
     let repo = TestRepo::empty();
-    let bash = repo.ok(&["completions", "bash"]);
-    for command in [
-        "init", "build", "seal", "secrets", "unseal", "version", "retire",
-    ] {
-        assert!(bash.contains(command), "bash completions miss {command}");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = repo.ok(&["completions", shell]);
+        let mut same = repo.command(&[]);
+        let same = same.env("COMPLETE", shell).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&same.stdout), script, "{shell}");
+        assert!(
+            script.contains("COMPLETE") && script.contains("dbos-gitops"),
+            "{shell}: {script}"
+        );
     }
     assert!(repo
         .ok(&["completions", "zsh"])
         .contains("#compdef dbos-gitops"));
+    let mut ask = repo.command(&["--", "dbos-gitops", ""]);
+    let ask = ask
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "1")
+        .env("_CLAP_IFS", "\n")
+        .output()
+        .unwrap();
+    let offered: Vec<String> = String::from_utf8_lossy(&ask.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for command in [
+        "init",
+        "build",
+        "check",
+        "seal",
+        "secrets",
+        "unseal",
+        "reseal",
+        "version",
+        "retire",
+        "tls",
+        "dex",
+        "database",
+        "conductor",
+        "diff",
+        "schema",
+        "completions",
+    ] {
+        assert!(
+            offered.iter().any(|c| c == command),
+            "completion misses {command}: {offered:?}"
+        );
+    }
+    assert!(
+        !offered.iter().any(|c| c == "man"),
+        "the hidden `man` is offered: {offered:?}"
+    );
 }

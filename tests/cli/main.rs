@@ -68,3 +68,7 @@ mod tls;
 // TLS to PostgreSQL (#20).
 mod postgres_tls;
 mod upstream;
+// Install paths, completions in the real shells, man pages (#24 items 1, 3, 8).
+mod completions;
+mod install;
+mod manpages;
