@@ -123,6 +123,29 @@ pub fn references(env: &Environment) -> Vec<SecretReference> {
             );
         }
     }
+    if env.database_bootstrap() {
+        // What the bootstrap Job reads (base/components/database-bootstrap/bootstrap-job.yaml):
+        // the admin password, and each role's SCRAM verifier it sets as the role's password.
+        let job = "Job/dbos-database-bootstrap";
+        add(
+            "postgres-admin",
+            "password",
+            job,
+            "the database admin password (`dbos-gitops database init`)",
+        );
+        add(
+            "conductor-db",
+            "scram-verifier",
+            job,
+            "the SCRAM-SHA-256 verifier of Conductor's role (`database init`/`rotate conductor`)",
+        );
+        add(
+            "dbos-app-db",
+            "scram-verifier",
+            job,
+            "the SCRAM-SHA-256 verifier of the app's role (`database init`/`rotate app`)",
+        );
+    }
     references
 }
 

@@ -117,6 +117,14 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Whether `database init` has run for the environment (its Conductor role's SCRAM verifier
+    /// is sealed): then the overlay carries the database bootstrap Job.
+    pub fn database_bootstrap(&self) -> bool {
+        self.secret_digests
+            .get(database::CONDUCTOR_SECRET)
+            .is_some_and(|keys| keys.contains_key(database::VERIFIER_KEY))
+    }
+
     pub fn deployment_name(version: &VersionName) -> String {
         format!("dbos-app-{version}")
     }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::model::database::{CONDUCTOR_SECRET, DATABASE_ENV_FILE, VERIFIER_KEY};
+use crate::model::database::DATABASE_ENV_FILE;
 use crate::model::Environment;
 
 pub const COMPONENT: &str = "../../base/components/database-bootstrap";
@@ -13,9 +13,7 @@ pub const CONFIG_MAP: &str = "dbos-database-bootstrap";
 
 /// Whether `database init` has run for the environment: its Conductor role verifier is sealed.
 pub fn enabled(env: &Environment) -> bool {
-    env.secret_digests
-        .get(CONDUCTOR_SECRET)
-        .is_some_and(|keys| keys.contains_key(VERIFIER_KEY))
+    env.database_bootstrap()
 }
 
 /// Adds the component and the ConfigMap generator to the env's kustomization.

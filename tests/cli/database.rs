@@ -537,3 +537,72 @@ fn database_commands_refuse_bad_input_and_write_nothing() {
     assert!(rotate.stderr.contains("database init"), "{}", rotate.stderr);
     assert_eq!(repo.snapshot(), before, "a refused command wrote something");
 }
+
+/// The inventory knows what the bootstrap Job reads (`secrets list`, `secrets set` and `check`
+/// share it): before `database init` no such key is expected, after it each is listed as
+/// sealed and used by the Job, read off the Job's own `secretKeyRef`s in the rendered overlay.
+#[test]
+fn the_inventory_lists_what_the_bootstrap_job_reads() {
+    let repo = TestRepo::prod();
+    let bootstrap_keys = |repo: &TestRepo| -> Vec<(String, String, String)> {
+        let listing: Value = serde_json::from_str(
+            &repo.ok(&["secrets", "list", "--env", "prod", "--format", "json"]),
+        )
+        .expect("secrets list --format json");
+        listing["secrets"]
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .filter(|entry| entry["usedBy"] == "Job/dbos-database-bootstrap")
+            .map(|entry| {
+                (
+                    entry["secret"].as_str().unwrap_or_default().to_string(),
+                    entry["key"].as_str().unwrap_or_default().to_string(),
+                    entry["status"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(bootstrap_keys(&repo).is_empty());
+    let init = Run::from(pipe(
+        &mut repo.command(&[
+            "database",
+            "init",
+            "--env",
+            "prod",
+            "--host",
+            "db.internal",
+            "--admin-password-stdin",
+        ]),
+        b"pw\n",
+    ));
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let listed = bootstrap_keys(&repo);
+    let job = std::fs::read_to_string(
+        project_root().join("base/components/database-bootstrap/bootstrap-job.yaml"),
+    )
+    .expect("the bootstrap Job");
+    let job: serde_yaml::Value = serde_yaml::from_str(&job).expect("the Job parses");
+    let mut read: Vec<(String, String)> = job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .filter_map(|variable| {
+            let reference = &variable["valueFrom"]["secretKeyRef"];
+            Some((
+                reference["name"].as_str()?.to_string(),
+                reference["key"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    read.sort();
+    let mut inventory: Vec<(String, String)> = listed
+        .iter()
+        .map(|(secret, key, status)| {
+            assert_eq!(status, "sealed", "{secret}/{key}");
+            (secret.clone(), key.clone())
+        })
+        .collect();
+    inventory.sort();
+    assert_eq!(inventory, read);
+}
