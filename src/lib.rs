@@ -31,12 +31,19 @@ pub mod term;
 pub mod workspace;
 pub mod yaml;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 
 /// Runs the command line and returns the process exit code.
 pub fn run<I: IntoIterator<Item = OsString>>(arguments: I) -> i32 {
-    let cli = match cli::Cli::try_parse_from(arguments) {
+    let arguments: Vec<OsString> = arguments.into_iter().collect();
+    // clap prints its own errors (a typo'd flag, a missing value) before our `term` exists:
+    // hand it the `--color` the line asks for, so those follow it too.
+    let command = cli::Cli::command().color(clap_color(&arguments));
+    let parsed = command
+        .try_get_matches_from(arguments)
+        .and_then(|matches| cli::Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -56,4 +63,25 @@ pub fn run<I: IntoIterator<Item = OsString>>(arguments: I) -> i32 {
             error.exit_code()
         }
     }
+}
+
+/// The `--color` a command line asks for (`--color WHEN` or `--color=WHEN`, before any `--`),
+/// as clap's setting; clap's `auto` already honours `NO_COLOR` and the terminal.
+fn clap_color(arguments: &[OsString]) -> clap::ColorChoice {
+    let mut words = arguments.iter().skip(1).map(|word| word.to_string_lossy());
+    let mut choice = clap::ColorChoice::Auto;
+    while let Some(word) = words.next() {
+        let value = match word.as_ref() {
+            "--" => break,
+            "--color" => words.next().map(|value| value.into_owned()),
+            other => other.strip_prefix("--color=").map(str::to_string),
+        };
+        match value.as_deref() {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some(_) => choice = clap::ColorChoice::Auto,
+            None => {}
+        }
+    }
+    choice
 }

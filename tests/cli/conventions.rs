@@ -292,3 +292,25 @@ fn check_findings_are_coloured_on_a_terminal_and_plain_in_a_pipe() {
         "colour changed more than the prefixes"
     );
 }
+
+/// clap's own errors (a mistyped command or flag) follow `--color` too: they are printed before
+/// the command's own colour settings exist, so the choice is read off the line first.
+#[test]
+fn clap_errors_follow_the_color_flag() {
+    let repo = TestRepo::prod();
+    let typo = ["sael", "--env", "prod"];
+    let always = repo.run(&[&["--color", "always"][..], &typo[..]].concat());
+    assert_eq!(always.code, 2, "{}", always.stderr);
+    assert!(always.stderr.contains("\x1b["), "{:?}", always.stderr);
+    assert!(always.stderr.contains("sael"), "{:?}", always.stderr);
+    let equals = repo.run(&[&["--color=always"][..], &typo[..]].concat());
+    assert!(equals.stderr.contains("\x1b["), "{:?}", equals.stderr);
+    if let Some(screen) = on_terminal(&repo, &[&["--color", "never"][..], &typo[..]].concat(), &[])
+    {
+        assert!(screen.contains("unrecognized subcommand"), "{screen:?}");
+        assert!(!screen.contains('\x1b'), "{screen:?}");
+    }
+    let plain = repo.run(&typo);
+    assert_eq!(plain.code, 2);
+    assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
+}
