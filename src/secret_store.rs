@@ -360,10 +360,10 @@ pub fn dev_key_path(root: &Path, env: &EnvName) -> Result<PathBuf, Error> {
     }
     let swept = sweep_dev_key_staging(&dir, std::time::SystemTime::now());
     if swept > 0 {
-        eprintln!(
+        crate::term::note(&format!(
             "note: removed {swept} private-key staging file(s) a killed `init env` left in `{}`",
             dir.display()
-        );
+        ));
     }
     Ok(path)
 }

@@ -89,9 +89,7 @@ pub fn patching_refusal(report: &VersionsReport, doing: &str) -> Option<Error> {
 /// DBOS then reads versions from its global rows and workflows per shard key.
 pub fn sharded_warning(report: &VersionsReport) {
     if report.sharded {
-        eprintln!(
-            "warning: this system database is sharded (`workflow_status.shard_key`, `dbos migrate --sharding`): the counts cover the rows this connection sees, and DBOS disables auto-upgrade there; if shards live in other databases, check each with `dbos workflow list -v VERSION` before retiring"
-        );
+        crate::term::warn("warning: this system database is sharded (`workflow_status.shard_key`, `dbos migrate --sharding`): the counts cover the rows this connection sees, and DBOS disables auto-upgrade there; if shards live in other databases, check each with `dbos workflow list -v VERSION` before retiring");
     }
 }
 
@@ -452,17 +450,17 @@ fn list_warnings(
             .iter()
             .map(|(version, _)| *version)
             .collect();
-        eprintln!(
+        crate::term::warn(&format!(
             "warning: {}\n  hint: {}",
             undeclared_explanation(&names, language),
             undeclared_fix(language)
-        );
+        ));
     }
     if let Some(patching) = patching_refusal(report, "trust per-version counts") {
-        eprintln!(
+        crate::term::warn(&format!(
             "warning: {}",
             patching.report().trim_start_matches("error: ")
-        );
+        ));
     }
     if let (Some(latest), Some(active)) = (report.latest(), &env.active) {
         if latest != active.as_str() {
@@ -470,10 +468,10 @@ fn list_warnings(
                 Source::Conductor { access, .. } => format!("--conductor-url {}", access.url),
                 Source::Database { .. } => "--database-url URL".to_string(),
             };
-            eprintln!(
+            crate::term::note(&format!(
                 "note: DBOS's latest version is `{latest}`, not the active `{active}`: enqueued work without a version and scheduled workflows go to `{latest}`; `dbos-gitops version activate {active} --env {} {flag}` moves them",
                 env.name
-            );
+            ));
         }
     }
 }

@@ -52,7 +52,7 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
     // Never into the repository (nor onto the terminal): a token in the URL.
     let (repo_url, stripped) = without_credentials(&given);
     if stripped {
-        eprintln!("note: removed the credentials from the URL of {source}: the repository records `{repo_url}` (Argo CD authenticates with its own repository credentials, never a token in the URL)");
+        crate::term::note(&format!("note: removed the credentials from the URL of {source}: the repository records `{repo_url}` (Argo CD authenticates with its own repository credentials, never a token in the URL)"));
     }
     if repo_url.trim().is_empty() || repo_url.contains(char::is_whitespace) {
         return Err(Error::input(format!("`{repo_url}` is not a git URL")));

@@ -102,9 +102,9 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     plan.apply()?;
 
     if arguments.no_drain_check {
-        eprintln!(
+        crate::term::warn(&format!(
             "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
-        );
+        ));
     }
     println!(
         "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it in its own sync wave)"

@@ -256,16 +256,16 @@ pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
     }
     print!("{}", plan.summary());
     if !image_is_pinned(&arguments.image) {
-        eprintln!(
+        crate::term::note(&format!(
             "note: image `{}` has no tag or digest, or the tag `latest`: pin an immutable image so that `{version}` keeps running the code its workflows started with",
             arguments.image
-        );
+        ));
     }
-    eprintln!("note: {}", enterprise_note(language, &version));
+    crate::term::note(&format!("note: {}", enterprise_note(language, &version)));
     if let (true, true, Some(active)) = (auto_upgrade, arguments.no_activate, &previous) {
-        eprintln!(
+        crate::term::note(&format!(
             "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
-        );
+        ));
     }
     if let Some(next) = next_step(&version, &env_name, &older, arguments.no_activate) {
         println!("{next}");
@@ -471,16 +471,16 @@ fn activate_warnings(
     auto_upgrade: bool,
 ) {
     if !with_database && !traffic_only && is_newest {
-        eprintln!(
+        crate::term::warn(&format!(
             "warning: DBOS's latest application version was not checked: after a rollback made with the database it is still the older version, which keeps taking enqueued work without a version and every scheduled workflow{}; set `{}` (or pass `--database-url-file FILE`, or `--conductor-url URL`) and rerun to make `{version}` DBOS's latest",
             if auto_upgrade { ", and auto-upgrade moves work to it" } else { "" },
             dbos_versions::DATABASE_URL_ENV
-        );
+        ));
     }
     if traffic_only && !is_newest {
-        eprintln!(
+        crate::term::warn(&format!(
             "warning: DBOS's latest version was not changed (`--traffic-only`): enqueued work without a version and scheduled workflows still go to it, not to `{version}`"
-        );
+        ));
     }
 }
 

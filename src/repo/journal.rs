@@ -372,10 +372,10 @@ pub fn recover(root: &Path) -> Result<(), Error> {
         sync_dirs(root, touched_dirs(root, &journal))?;
         fs::remove_file(&journal_path)?;
         sync_dirs(root, [root.to_path_buf()])?;
-        eprintln!(
+        crate::term::note(&format!(
             "note: finished a write a killed dbos-gitops command left half done ({} files)",
             journal.steps.len()
-        );
+        ));
     }
     if interrupted {
         sweep(root, root);

@@ -314,3 +314,35 @@ fn clap_errors_follow_the_color_flag() {
     assert_eq!(plain.code, 2);
     assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
 }
+
+/// `-q` reaches the notes of commands beyond sealing (here `version add`'s unpinned-image and
+/// Transact Enterprise notes); warnings still print.
+#[test]
+fn quiet_silences_the_notes_of_version_add() {
+    let loud = TestRepo::prod();
+    let arguments = [
+        "version",
+        "add",
+        "v2",
+        "--env",
+        "prod",
+        "--image",
+        "ghcr.io/acme/app:latest",
+    ];
+    let said = loud.run(&arguments);
+    assert_eq!(said.code, 0, "{}", said.stderr);
+    assert!(
+        said.stderr
+            .contains("note: image `ghcr.io/acme/app:latest`"),
+        "{}",
+        said.stderr
+    );
+    let quiet = TestRepo::prod();
+    let silent = quiet.run(&[&["-q"][..], &arguments[..]].concat());
+    assert_eq!(silent.code, 0, "{}", silent.stderr);
+    assert!(!silent.stderr.contains("note:"), "{}", silent.stderr);
+    assert_eq!(
+        loud.read("environments/prod/versions.yaml"),
+        quiet.read("environments/prod/versions.yaml")
+    );
+}

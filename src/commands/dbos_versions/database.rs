@@ -42,9 +42,9 @@ pub fn database_url(
     }
     if let Some(url) = flag {
         if has_password(url) {
-            eprintln!(
+            crate::term::warn(&format!(
                 "warning: the database password is on the command line, where every local user can read it (`ps`, /proc/PID/cmdline): set `{DATABASE_URL_ENV}` or use `--database-url-file FILE` instead"
-            );
+            ));
         }
         return Ok(Some(url.clone()));
     }
