@@ -29,24 +29,8 @@ fn two_env_repo() -> TestRepo {
         "--ingress-class",
         "nginx",
     ]);
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
-    repo.ok(&[
-        "version",
-        "add",
-        "v3",
-        "--env",
-        "staging",
-        "--image",
-        "ghcr.io/acme/app:v3",
-    ]);
+    repo.add_version("v2", "prod");
+    repo.add_version("v3", "staging");
     repo
 }
 

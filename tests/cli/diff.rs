@@ -84,15 +84,7 @@ fn version_added_shows_the_new_deployment_and_the_selector_move_without_touching
     }
     let repo = TestRepo::prod();
     commit_all(&repo, "prod");
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     let before = git_state(&repo);
     let run = repo.run(&["diff"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -391,18 +383,7 @@ fn ciphertexts(repo: &TestRepo) -> Vec<String> {
 /// a sealed secret) is gone.
 fn reviewed_change() -> (TestRepo, Vec<String>) {
     let repo = TestRepo::prod();
-    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
-    repo.ok(&[
-        "init",
-        "env",
-        "staging",
-        "--cert",
-        &cert,
-        "--conductor-version",
-        TEST_CONDUCTOR_VERSION,
-        "--ingress-class",
-        "nginx",
-    ]);
+    repo.add_env("staging");
     for (env, value) in [("prod", "canary-one-Zq8x"), ("staging", "canary-two-Zq8x")] {
         let url = format!("postgres://{value}@db/conductor");
         let set = [
@@ -419,15 +400,7 @@ fn reviewed_change() -> (TestRepo, Vec<String>) {
     }
     let mut sealed = ciphertexts(&repo);
     commit_all(&repo, "two environments");
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     let set = [
         "secrets",
         "set",
@@ -867,18 +840,7 @@ fn markdown_counts_a_new_environment_as_added_and_shows_its_objects() {
     }
     let repo = TestRepo::prod();
     commit_all(&repo, "prod");
-    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
-    repo.ok(&[
-        "init",
-        "env",
-        "staging",
-        "--cert",
-        &cert,
-        "--conductor-version",
-        TEST_CONDUCTOR_VERSION,
-        "--ingress-class",
-        "nginx",
-    ]);
+    repo.add_env("staging");
     let run = repo.run(&["diff", "--format", "markdown"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let Some(structure) = gfm(&run.stdout) else {

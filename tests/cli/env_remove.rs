@@ -8,18 +8,7 @@ use serde_json::Value;
 /// `prod` and `staging`, staging with a sealed secret.
 fn two_environments() -> TestRepo {
     let repo = TestRepo::prod();
-    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
-    repo.ok(&[
-        "init",
-        "env",
-        "staging",
-        "--cert",
-        &cert,
-        "--conductor-version",
-        TEST_CONDUCTOR_VERSION,
-        "--ingress-class",
-        "nginx",
-    ]);
+    repo.add_env("staging");
     let set = [
         "secrets",
         "set",

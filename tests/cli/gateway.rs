@@ -638,15 +638,7 @@ fn no_routing_object_holds_back_the_sync() {
         ],
     ] {
         let repo = env_repo(&flags);
-        repo.ok(&[
-            "version",
-            "add",
-            "v2",
-            "--env",
-            "prod",
-            "--image",
-            "ghcr.io/acme/app:v2",
-        ]);
+        repo.add_version("v2", "prod");
         let before = repo.kustomize("prod");
         repo.ok(&["retire", "v1", "--env", "prod", "--no-drain-check"]);
         let after = repo.kustomize("prod");
@@ -722,26 +714,10 @@ fn autoscaled_versions_keep_their_replicas_through_the_handover() {
     };
     assert_eq!(ignored(&repo), ["dbos-app-v1"]);
     assert_eq!(replicas(&repo, "v1"), Value::Null);
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     assert_eq!(ignored(&repo), ["dbos-app-v1", "dbos-app-v2"]);
     assert_eq!(replicas(&repo, "v2"), Value::Null);
-    repo.ok(&[
-        "version",
-        "add",
-        "v3",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v3",
-    ]);
+    repo.add_version("v3", "prod");
     assert_eq!(
         ignored(&repo),
         ["dbos-app-v1", "dbos-app-v2", "dbos-app-v3"]

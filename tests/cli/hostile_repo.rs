@@ -64,15 +64,7 @@ fn copy(repo: &TestRepo) -> TestRepo {
 #[test]
 fn issue_23_check_during_version_activate_reports_no_false_hand_edit() {
     let repo = TestRepo::prod();
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     let done = AtomicBool::new(false);
     let mut checks = 0;
     std::thread::scope(|scope| {
@@ -240,15 +232,7 @@ fn issue_23_a_crlf_checkout_is_not_edited_by_hand_and_build_adds_gitattributes_o
     );
     let second = clone.ok(&["build"]);
     assert!(!second.contains(".gitattributes"), "said twice: {second}");
-    clone.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    clone.add_version("v2", "prod");
     assert!(git(clone.path(), &["status", "--porcelain"]).contains(".gitattributes"));
     git(clone.path(), &["add", "-A"]);
     git(clone.path(), &["commit", "-q", "-m", "v2"]);

@@ -199,15 +199,7 @@ fn issue_23_a_journal_authenticated_by_another_key_is_refused() {
 #[test]
 fn issue_23_a_stale_journal_of_our_own_is_refused_removals_included() {
     let repo = TestRepo::prod();
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     let versions = repo.read("environments/prod/versions.yaml");
     let kept: String = versions
         .split_inclusive('\n')

@@ -80,15 +80,7 @@ fn each_reader_rolls_exactly_when_a_value_it_reads_changes() {
             "dex",
         ],
     );
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "prod");
     seal(&repo, "conductor-db", "database-url", "postgres://a");
     seal(&repo, "conductor-license", "license-key", "lic");
     seal(&repo, "dbos-app-db", "database-url", "postgres://app");

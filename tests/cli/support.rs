@@ -117,6 +117,29 @@ impl TestRepo {
         Self::with_dev_env(name, &all)
     }
 
+    /// `init env NAME` in this repository as `with_env` makes its first one: the Go fixture
+    /// certificate, the pinned test Conductor, the Ingress.
+    pub fn add_env(&self, name: &str) -> String {
+        let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+        self.ok(&[
+            "init",
+            "env",
+            name,
+            "--cert",
+            &cert,
+            "--conductor-version",
+            TEST_CONDUCTOR_VERSION,
+            "--ingress-class",
+            "nginx",
+        ])
+    }
+
+    /// `version add VERSION --env ENV --image ghcr.io/acme/app:VERSION`.
+    pub fn add_version(&self, version: &str, env: &str) -> String {
+        let image = format!("ghcr.io/acme/app:{version}");
+        self.ok(&["version", "add", version, "--env", env, "--image", &image])
+    }
+
     /// The usual test environment: `prod` on `dbos.acme.com` with `v1` of the app.
     pub fn prod() -> Self {
         Self::with_env(

@@ -36,15 +36,7 @@ fn wave(object: &Value) -> i64 {
 #[test]
 fn issue_5_version_add_makes_a_deployment_and_moves_the_service_and_autoscaler() {
     let repo = repo_with_autoscaling("    queue: taskQueue\n    worker-concurrency: 4\n");
-    let stdout = repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "prod",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    let stdout = repo.add_version("v2", "prod");
     assert!(
         stdout.starts_with(
             "added version `v2` to `prod`: the Service and the autoscaler now point at it; `v1` keeps running"
@@ -509,15 +501,7 @@ fn issue_5_env_must_be_named_when_there_are_several() {
         run.stderr
     );
     assert_eq!(repo.snapshot(), before);
-    repo.ok(&[
-        "version",
-        "add",
-        "v2",
-        "--env",
-        "staging",
-        "--image",
-        "ghcr.io/acme/app:v2",
-    ]);
+    repo.add_version("v2", "staging");
     assert!(repo
         .read("environments/staging/versions.yaml")
         .contains("active: v2"));
