@@ -13,7 +13,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PORT: &str = "54349";
+/// The port of our own cluster: one the kernel gives free, so two suites on one machine (or a
+/// server someone left on a fixed port) never meet.
+fn port() -> &'static str {
+    static PORT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PORT.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener
+            .local_addr()
+            .expect("its address")
+            .port()
+            .to_string()
+    })
+}
 const ADMIN: &str = "dz_admin";
 const ADMIN_PASSWORD: &str = "it's @ a:b/c%d e";
 const SECRETS: [&str; 3] = ["postgres-admin", "conductor-db", "dbos-app-db"];
@@ -28,7 +40,7 @@ impl Cluster {
         Command::new("bash")
             .arg(project_root().join("tests/support/postgres.sh"))
             .arg(action)
-            .env("PGPORT_TEST", PORT)
+            .env("PGPORT_TEST", port())
             .env("TMPDIR", self.tmp.path())
             .output()
             .expect("run postgres.sh")
@@ -58,7 +70,7 @@ impl Cluster {
             cluster
                 .tmp
                 .path()
-                .join(format!("dbos-gitops-test-postgres-{PORT}.state")),
+                .join(format!("dbos-gitops-test-postgres-{}.state", port())),
         )
         .unwrap();
         let hba = PathBuf::from(state.trim()).join("data/pg_hba.conf");
@@ -79,7 +91,7 @@ impl Cluster {
 
     fn superuser_in(&self, database: &str, sql: &str) -> String {
         let (ok, output) = psql(
-            &format!("postgresql://postgres@127.0.0.1:{PORT}/{database}"),
+            &format!("postgresql://postgres@127.0.0.1:{}/{database}", port()),
             sql,
         );
         assert!(ok, "{sql}: {output}");
@@ -360,7 +372,7 @@ fn database_init_makes_databases_and_roles_that_conductor_and_dbos_migrate_use()
             "--host",
             "127.0.0.1",
             "--port",
-            PORT,
+            port(),
             "--sslmode",
             "disable",
             "--admin-user",
@@ -378,7 +390,7 @@ fn database_init_makes_databases_and_roles_that_conductor_and_dbos_migrate_use()
     let admin_url = value("postgres-admin", "database-url");
     assert_eq!(
         admin_url,
-        format!("postgresql://{ADMIN}:it%27s%20%40%20a%3Ab%2Fc%25d%20e@127.0.0.1:{PORT}/dbos_app?sslmode=disable")
+        format!("postgresql://{ADMIN}:it%27s%20%40%20a%3Ab%2Fc%25d%20e@127.0.0.1:{}/dbos_app?sslmode=disable", port())
     );
     let conductor_url = value("conductor-db", "database-url");
     let app_url = value("dbos-app-db", "database-url");
