@@ -25,12 +25,21 @@ pub use base::BASE_FILES;
 
 /// Every file the tool owns for this repository.
 pub fn render_repo(repo: &Repo) -> Tree {
+    render_repo_for(repo, None)
+}
+
+/// [`render_repo`] with the files of one environment only (`only`), beside `base/`, `argocd/`
+/// and the schemas: what a command about one environment plans (its plan never touches another
+/// environment's files), without rendering the other environments it would throw away.
+pub fn render_repo_for(repo: &Repo, only: Option<&str>) -> Tree {
     let mut tree = Tree::new();
     for (path, text) in BASE_FILES {
         tree.insert(layout::base_file(path), text.to_string());
     }
     for env in &repo.environments {
-        render_env(env, &mut tree);
+        if only.is_none_or(|name| env.name.as_str() == name) {
+            render_env(env, &mut tree);
+        }
     }
     argocd::render(repo, &mut tree);
     // Editor schemas of env.yaml and dbos-gitops.yaml (#15).

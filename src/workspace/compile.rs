@@ -40,7 +40,7 @@ pub fn plan_build(
             None => return Err(error),
         },
     };
-    let tree = crate::render::render_repo(&model);
+    let tree = crate::render::render_repo_for(&model, only_env);
     let in_scope = |path: &str| layout::in_env_scope(path, only_env);
     Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)
 }
