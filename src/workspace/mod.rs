@@ -75,6 +75,13 @@ impl Workspace {
         Ok(Self::from_loaded(loaded, selected, lock))
     }
 
+    /// What `check` reads: every environment that loads, the others named with their error
+    /// (reported as findings), under the shared lock (`repo::load::load_repo_for_check`).
+    pub fn open_for_check(root: &Path) -> Result<(Workspace, Vec<(String, Error)>), Error> {
+        let (loaded, failed) = crate::repo::load::load_repo_for_check(root)?;
+        Ok((Self::from_loaded(loaded, None, None), failed))
+    }
+
     fn lock(root: &Path, mode: Mode) -> Result<Option<Held>, Error> {
         match mode {
             Mode::Write => crate::repo::lock::exclusive(root).map(Some),
