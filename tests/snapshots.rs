@@ -10,6 +10,8 @@
 
 use std::path::Path;
 
+use serde::Deserialize as _;
+
 use dbos_gitops::render::{render_repo, Tree, BASE_FILES};
 
 const REPO: &str = "repo-url: https://github.com/acme/dbos-deploy.git\nrevision: main\n";
@@ -57,7 +59,23 @@ fn render(env_yaml: &str) -> Tree {
     }
     let tree = render_repo(&load(root));
     kustomize_renders(root, &tree);
+    renders_no_plain_secret(&tree);
     tree
+}
+
+/// No rendered file holds a Secret-like object: `check` relies on it when it leaves the
+/// generated files that are byte-for-byte as written out of its plain-Secret scan
+/// (`check::plaintext`).
+fn renders_no_plain_secret(tree: &Tree) {
+    for (path, text) in tree.iter().filter(|(path, _)| path.ends_with(".yaml")) {
+        for document in serde_yaml::Deserializer::from_str(text) {
+            let value = serde_json::Value::deserialize(document).unwrap();
+            assert!(
+                !dbos_gitops::check::plaintext::is_secret_like(&value),
+                "{path} renders a Secret-like object"
+            );
+        }
+    }
 }
 
 /// The tree on disk renders with the real `kubectl kustomize`, as Argo CD will render it.

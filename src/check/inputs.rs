@@ -193,6 +193,11 @@ impl KnownFiles {
     pub fn add(&mut self, path: PathBuf, bytes: &[u8]) {
         self.0.insert(path, summary(bytes));
     }
+
+    /// [`KnownFiles::add`] with the summary already made.
+    pub fn insert(&mut self, path: PathBuf, summary: FileDigest) {
+        self.0.insert(path, summary);
+    }
 }
 
 /// The files of `root/dir`, relative to it, with their digests (from `known` when this run has

@@ -19,7 +19,7 @@ mod generated;
 pub mod inputs;
 pub mod kubectl;
 mod links;
-mod plaintext;
+pub mod plaintext;
 pub mod pool;
 mod render;
 mod repo_url;
@@ -248,7 +248,8 @@ pub fn run(
     // The two largest offline checks read the whole tree independently (the generated files
     // rendered and compared; every file scanned for plaintext): one on another thread.
     let (generated, plaintext) = std::thread::scope(|scope| {
-        let plaintext = scope.spawn(|| plaintext::check(&loaded.root, options.only_env.as_deref()));
+        let plaintext = scope
+            .spawn(|| plaintext::check(&loaded.root, options.only_env.as_deref(), &loaded.record));
         let generated = if all_resolve {
             generated::check(loaded, options.only_env.as_deref())
         } else {

@@ -41,9 +41,15 @@ pub fn is_secret_like(document: &Value) -> bool {
 }
 
 /// The findings, and what was read on the way (the render cache keys on it, `cache::KnownFiles`).
+///
+/// A generated file whose bytes are exactly what dbos-gitops wrote (its SHA-256 is the one in
+/// the ownership record `record`) is not parsed for plain Secrets: the renderer writes none
+/// (`tests/cli/check.rs` holds that for every rendered variant). It is still read, hashed for
+/// the render cache and scanned for a private key like every other file.
 pub fn check(
     root: &Path,
     only_env: Option<&str>,
+    record: &crate::repo::ownership::Record,
 ) -> Result<(Vec<Finding>, super::inputs::KnownFiles), Error> {
     let mut known = super::inputs::KnownFiles::default();
     let mut files = (Vec::new(), Vec::new());
@@ -72,7 +78,11 @@ pub fn check(
         let Some(bytes) = super::read_optional(root, &relative)? else {
             continue;
         };
-        known.add(path.clone(), &bytes);
+        let summary = super::inputs::summary(&bytes);
+        let generated_as_written = record
+            .get(&relative)
+            .is_some_and(|written| hex_is(written, &summary.1));
+        known.insert(path.clone(), summary);
         if contains_private_key(&bytes)
             && test_keys.get(&relative) != Some(&ownership::digest(&bytes))
         {
@@ -94,11 +104,20 @@ pub fn check(
         let manifest = [".yaml", ".yml", ".json"]
             .iter()
             .any(|extension| relative.ends_with(extension));
-        if in_gitops_dir && in_scope && manifest {
+        if in_gitops_dir && in_scope && manifest && !generated_as_written {
             findings.extend(plain_secrets(&path, &relative, &bytes));
         }
     }
     Ok((findings, known))
+}
+
+/// Whether the lowercase hex text `hex` spells `digest`.
+fn hex_is(hex: &str, digest: &[u8; 32]) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    hex.len() == 64
+        && hex.as_bytes().chunks(2).zip(digest).all(|(pair, byte)| {
+            pair[0] == DIGITS[usize::from(byte >> 4)] && pair[1] == DIGITS[usize::from(byte & 15)]
+        })
 }
 
 fn plain_secret_hint(relative: &str) -> String {

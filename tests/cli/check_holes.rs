@@ -87,3 +87,22 @@ fn issue_13_an_unreadable_generated_version_file_is_a_finding() {
     );
     assert!(repo.snapshot() == before, "check changed the tree");
 }
+
+/// `check` leaves generated files that are byte-for-byte as written out of its plain-Secret
+/// scan (the renderer writes none, `tests/snapshots.rs`); one edited by hand is scanned again.
+#[test]
+fn a_plain_secret_added_to_a_generated_file_is_found() {
+    let repo = TestRepo::prod();
+    let (_, clean) = check_json(&repo, None, &["--no-render"]);
+    assert!(finding(&clean, "plain-secret").is_none(), "{clean}");
+    let path = "environments/prod/patches/console.yaml";
+    let edited = format!(
+        "{}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  password: hunter2\n",
+        repo.read(path)
+    );
+    repo.write(path, &edited);
+    let (code, json) = check_json(&repo, None, &["--no-render"]);
+    assert_eq!(code, 1, "{json}");
+    let found = finding(&json, "plain-secret").unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(found["file"], path);
+}
