@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::layout;
 use crate::model::EnvInput;
 use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
+use crate::workspace::Workspace;
 
 pub use crate::layout::SEALING_CERT_FILE;
 /// Which controller certificate sealed the file: lowercase hex SHA-256 of its DER.
@@ -55,6 +56,37 @@ pub fn load_cert_file_with_pem(path: &Path, shown: &str) -> Result<(SealingCert,
     Ok((cert, bytes.to_vec()))
 }
 
+/// The env's sealing certificate, as the workspace sees it (a certificate `init env` or
+/// `reseal` put is the one in force).
+pub fn cert(ws: &Workspace, env: &EnvName) -> Result<SealingCert, Error> {
+    let relative = cert_path(env);
+    let limit = crate::limits::MAX_CERT_BYTES;
+    let Some(bytes) = ws.read_bounded(&relative, limit, "a certificate")? else {
+        return Err(no_cert(env, &relative));
+    };
+    SealingCert::from_pem_at(&bytes, crate::clock::now_unix()?)
+        .map_err(|error| seal_error(&format!("`{relative}`: "), error.hint(), error))
+}
+
+fn no_cert(env: &EnvName, relative: &str) -> Error {
+    Error::input(format!(
+        "environment `{env}` has no sealing certificate (`{relative}`)"
+    ))
+    .hint(format!(
+        "copy the controller's certificate there: `kubeseal --fetch-cert > {relative}`"
+    ))
+}
+
+/// The SealedSecret stored for `secret`, as the workspace sees it.
+pub fn sealed(ws: &Workspace, env: &EnvName, secret: &str) -> Result<Option<SealedSecret>, Error> {
+    let relative = secret_path(env, secret);
+    let limit = crate::limits::MAX_MANIFEST_BYTES;
+    match ws.read_bounded(&relative, limit, "a SealedSecret file")? {
+        Some(bytes) => parse_sealed(&relative, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The env's sealing certificate.
 pub fn env_cert(root: &Path, env: &EnvName) -> Result<SealingCert, Error> {
     let relative = cert_path(env);
@@ -83,8 +115,13 @@ pub fn read_sealed(
     else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let documents = crate::yaml::parse_documents(Path::new(&relative), &text)?;
+    parse_sealed(&relative, &bytes).map(Some)
+}
+
+/// The one SealedSecret a stored file holds.
+fn parse_sealed(relative: &str, bytes: &[u8]) -> Result<SealedSecret, Error> {
+    let text = String::from_utf8_lossy(bytes);
+    let documents = crate::yaml::parse_documents(Path::new(relative), &text)?;
     let [document] = documents.as_slice() else {
         return Err(Error::input(format!(
             "`{relative}` should hold exactly one SealedSecret, it holds {}",
@@ -92,7 +129,6 @@ pub fn read_sealed(
         )));
     };
     SealedSecret::from_value(document)
-        .map(Some)
         .map_err(|error| seal_error(&format!("`{relative}`: "), error.hint(), error))
 }
 
@@ -160,6 +196,98 @@ pub fn seal_into_env(
 ) -> Result<(Plan, Vec<Stored>), Error> {
     let mac = crate::seal_mac::load(&loaded.root, None)?;
     seal_into_env_with(loaded, env_name, inputs, scope, allow_empty_data, &mac)
+}
+
+/// Seals `inputs` for the env and puts them into the workspace, merging into the SealedSecrets
+/// it holds (other keys keep their ciphertexts byte-for-byte). The next `compile` lists the new
+/// files in the env's kustomization and rolls the pods that read a changed value, from the
+/// files themselves. Nothing is put when anything fails.
+pub fn store(
+    ws: &mut Workspace,
+    env_name: &EnvName,
+    inputs: &[SecretInput],
+    scope: Option<dbos_gitops_seal::Scope>,
+    allow_empty_data: bool,
+    mac: &crate::seal_mac::LoadedMacKey,
+) -> Result<Vec<Stored>, Error> {
+    let namespace = ws
+        .env(env_name.as_str())?
+        .spec
+        .namespace
+        .as_str()
+        .to_string();
+    let cert = cert(ws, env_name)?;
+    let target = Target {
+        cert: &cert,
+        env_name,
+        namespace: &namespace,
+        scope,
+        allow_empty_data,
+        mac,
+    };
+    let sealed_by_name = target.seal_all(inputs, |name| sealed(ws, env_name, name))?;
+    let mut reports = Vec::new();
+    for (sealed, stored) in sealed_by_name.into_values() {
+        let text = crate::yaml::emit(&sealed.to_value());
+        ws.put(stored.path.clone(), text.into_bytes());
+        reports.push(stored);
+    }
+    Ok(reports)
+}
+
+/// Where sealed values go: one environment's certificate, namespace and options.
+struct Target<'a> {
+    cert: &'a SealingCert,
+    env_name: &'a EnvName,
+    namespace: &'a str,
+    scope: Option<dbos_gitops_seal::Scope>,
+    allow_empty_data: bool,
+    mac: &'a crate::seal_mac::LoadedMacKey,
+}
+
+impl Target<'_> {
+    /// Seals every input, merging into what `existing` finds stored (or an earlier input of
+    /// the same secret), checking names, namespaces and sizes first.
+    fn seal_all(
+        &self,
+        inputs: &[SecretInput],
+        existing: impl Fn(&str) -> Result<Option<SealedSecret>, Error>,
+    ) -> Result<BTreeMap<String, (SealedSecret, Stored)>, Error> {
+        let mut rng = rand::rngs::OsRng;
+        let mut sealed_by_name: BTreeMap<String, (SealedSecret, Stored)> = BTreeMap::new();
+        for input in inputs {
+            check_secret_name(&input.name)?;
+            self.check_namespace(input)?;
+            let options = SealOptions {
+                scope: self.scope,
+                namespace: Some(self.namespace.to_string()),
+                allow_empty_data: self.allow_empty_data,
+            };
+            let stored = match sealed_by_name.remove(&input.name) {
+                Some((stored, _)) => Some(stored),
+                None => existing(&input.name)?,
+            };
+            let path = secret_path(self.env_name, &input.name);
+            let sealed = seal_one(&mut rng, self.cert, input, &options, stored, self.mac, path)?;
+            crate::limits::check_sealed_size(&sealed.1.path, &sealed.0)?;
+            sealed_by_name.insert(input.name.clone(), sealed);
+        }
+        Ok(sealed_by_name)
+    }
+
+    fn check_namespace(&self, input: &SecretInput) -> Result<(), Error> {
+        match &input.namespace {
+            Some(input_namespace) if input_namespace != self.namespace => Err(Error::input(format!(
+                "secret `{}` is for namespace `{input_namespace}`, but environment `{}` deploys to `{}`",
+                input.name, self.env_name, self.namespace
+            ))
+            .hint(format!(
+                "create it with `-n {}` (or without a namespace) and pipe it again",
+                self.namespace
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// [`seal_into_env`] with the value-MAC key of stable re-seal given.

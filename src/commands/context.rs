@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::declare::EnvName;
 use crate::error::Error;
 use crate::repo::LoadedRepo;
+use crate::workspace::{Mode, Workspace};
 
 /// Where the command runs: the `--repo` flag or the current directory.
 pub struct Context {
@@ -34,6 +35,17 @@ impl Context {
             .hint("run `dbos-gitops init` there first"));
         }
         crate::repo::find_root(&start)
+    }
+
+    /// The workspace of a command about one environment (`--env`, or the only one): see
+    /// `Workspace::open_env`. `Mode::Write` takes the repository lock before anything is read.
+    pub fn workspace(&self, env: Option<&str>, mode: Mode) -> Result<Workspace, Error> {
+        Workspace::open_env(&self.root()?, env, mode)
+    }
+
+    /// The workspace of a command about every environment (`Workspace::open`).
+    pub fn workspace_all(&self, mode: Mode) -> Result<Workspace, Error> {
+        Workspace::open(&self.root()?, mode)
     }
 
     /// The invocation of a command scoped to one environment: the repository, loaded so that

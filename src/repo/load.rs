@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::overlay::Overlay;
 use super::ownership::{self, Record, RECORD_FILE};
 use super::{confine, fs};
 use crate::declare::{self, EnvName, RepoSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE};
@@ -87,6 +88,38 @@ pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
     load(root, None, Reader::strict(root)).map(|(loaded, _)| loaded)
 }
 
+/// `load_repo` (`scope` `None`) or `load_repo_scoped` (`Some(selected)`) of the tree as it will
+/// be once `overlay` is written: what a workspace compiles after a command put a declaration.
+pub fn load_overlaid(
+    root: &Path,
+    scope: Option<Option<&str>>,
+    overlay: &Overlay,
+) -> Result<LoadedRepo, Error> {
+    let reader = Reader {
+        overlay: Some(overlay),
+        ..Reader::strict(root)
+    };
+    load(root, scope, reader).map(|(loaded, _)| loaded)
+}
+
+/// One environment of the tree as it will be once `overlay` is written, or `None` when it has
+/// no `env.yaml` then (removed). The links-out walk is the workspace's, made when it opened.
+pub fn load_env_overlaid(
+    root: &Path,
+    name: &str,
+    overlay: &Overlay,
+) -> Result<Option<EnvInput>, Error> {
+    let reader = Reader {
+        overlay: Some(overlay),
+        ..Reader::strict(root)
+    };
+    let env_file = root.join(layout::env_dir(name)).join(ENV_FILE);
+    if !reader.is_file(&env_file)? {
+        return Ok(None);
+    }
+    load_env(&reader, name).map(Some)
+}
+
 /// Loads the repository for a command scoped to one environment: `selected` (or the only one)
 /// must load; another environment whose declarations do not parse is left out and listed in
 /// `skipped`, so a broken env never blocks a command about a different one.
@@ -107,8 +140,8 @@ pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Erro
         root,
         None,
         Reader {
-            root,
             lenient: true,
+            ..Reader::strict(root)
         },
     )
 }
@@ -118,6 +151,8 @@ pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Erro
 struct Reader<'a> {
     root: &'a Path,
     lenient: bool,
+    /// What a workspace put or removed: read before the disk.
+    overlay: Option<&'a Overlay>,
 }
 
 impl<'a> Reader<'a> {
@@ -125,7 +160,45 @@ impl<'a> Reader<'a> {
         Reader {
             root,
             lenient: false,
+            overlay: None,
         }
+    }
+
+    /// What the overlay says of `path`, if it says anything.
+    fn overlaid(&self, path: &Path) -> Option<Option<&'a [u8]>> {
+        self.overlay?.get_at(self.root, path)
+    }
+
+    /// The names of the entries of `dir`: the disk's, then the overlay's puts and removals.
+    fn list(&self, dir: &Path) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        if dir.is_dir() {
+            let entries =
+                std::fs::read_dir(dir).map_err(|source| Error::io(dir, "list", source))?;
+            for entry in entries {
+                let entry = entry.map_err(|source| Error::io(dir, "list", source))?;
+                names.push(entry.file_name().to_string_lossy().to_string());
+            }
+        }
+        if let (Some(overlay), Ok(relative)) = (self.overlay, dir.strip_prefix(self.root)) {
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            for (name, present) in overlay.files_in(&relative) {
+                if present && !names.iter().any(|known| known == name) {
+                    names.push(name.to_string());
+                }
+            }
+            // A directory the overlay puts files under (a new environment).
+            for path in overlay.paths() {
+                if let Some(rest) = path.strip_prefix(&format!("{relative}/")) {
+                    if let Some((first, _)) = rest.split_once('/') {
+                        if !names.iter().any(|known| known == first) {
+                            names.push(first.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(names)
     }
 
     fn allowed(&self, path: &Path) -> Result<bool, Error> {
@@ -142,6 +215,9 @@ impl<'a> Reader<'a> {
     }
 
     fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(overlaid) = self.overlaid(path) {
+            return Ok(overlaid.map(<[u8]>::to_vec));
+        }
         if !self.allowed(path)? {
             return Ok(None);
         }
@@ -150,6 +226,14 @@ impl<'a> Reader<'a> {
 
     /// The UTF-8 text of a declaration that must be there.
     fn text(&self, path: &Path, shown: &Path) -> Result<String, Error> {
+        match self.overlaid(path) {
+            Some(Some(bytes)) => return fs::utf8(shown, bytes.to_vec()),
+            Some(None) => {
+                let gone = std::io::Error::from(std::io::ErrorKind::NotFound);
+                return Err(Error::io(path, "read", gone));
+            }
+            None => {}
+        }
         self.require(path)?;
         let bytes = std::fs::read(path).map_err(|source| Error::io(path, "read", source))?;
         fs::utf8(shown, bytes)
@@ -163,10 +247,17 @@ impl<'a> Reader<'a> {
     }
 
     fn is_dir(&self, path: &Path) -> Result<bool, Error> {
-        Ok(self.allowed(path)? && path.is_dir())
+        let overlaid = match (self.overlay, path.strip_prefix(self.root)) {
+            (Some(overlay), Ok(relative)) => overlay.puts_under(&relative.to_string_lossy()),
+            _ => false,
+        };
+        Ok(overlaid || (self.allowed(path)? && path.is_dir()))
     }
 
     fn is_file(&self, path: &Path) -> Result<bool, Error> {
+        if let Some(overlaid) = self.overlaid(path) {
+            return Ok(overlaid.is_some());
+        }
         Ok(self.allowed(path)? && path.is_file())
     }
 }
@@ -204,17 +295,16 @@ fn load(
     let environments_dir = root.join(layout::ENVIRONMENTS_DIR);
     if reader.is_dir(&environments_dir)? {
         let mut names = Vec::new();
-        let entries = std::fs::read_dir(&environments_dir)
-            .map_err(|source| Error::io(&environments_dir, "list", source))?;
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::io(&environments_dir, "list", source))?;
-            let leads_out = confine::escape(root, &entry.path().join(ENV_FILE))?.is_some();
+        for name in reader.list(&environments_dir)? {
+            let env_file = environments_dir.join(&name).join(ENV_FILE);
+            let leads_out =
+                reader.overlaid(&env_file).is_none() && confine::escape(root, &env_file)?.is_some();
             if leads_out && reader.lenient {
                 continue;
             }
             // An environment that leads out is listed so that loading it says why it is refused.
-            if leads_out || entry.path().join(ENV_FILE).is_file() {
-                names.push(entry.file_name().to_string_lossy().to_string());
+            if leads_out || reader.is_file(&env_file)? {
+                names.push(name);
             }
         }
         names.sort();
@@ -269,14 +359,13 @@ fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {
     let mut secret_files = Vec::new();
     let secrets_dir = root.join(layout::secrets_dir(name));
     if reader.is_dir(&secrets_dir)? {
-        let entries = std::fs::read_dir(&secrets_dir)
-            .map_err(|source| Error::io(&secrets_dir, "list", source))?;
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::io(&secrets_dir, "list", source))?;
-            let file = entry.file_name().to_string_lossy().to_string();
+        for file in reader.list(&secrets_dir)? {
             // One spelling, so `secrets/<name>.yaml` is always the file a secret lives in; and
             // only files (a directory named `x.yaml` is no secret; a link must stay inside).
-            if file.ends_with(".yaml") && !file.starts_with('.') && reader.is_file(&entry.path())? {
+            if file.ends_with(".yaml")
+                && !file.starts_with('.')
+                && reader.is_file(&secrets_dir.join(&file))?
+            {
                 secret_files.push(file);
             }
         }

@@ -147,6 +147,36 @@ pub fn acquire(root: &Path) -> Result<(), Error> {
     super::journal::recover(root)
 }
 
+/// The repository lock as a value (what a write-mode `Workspace` holds, as cargo's
+/// `util/flock.rs` hands out a `FileLock`): taken by [`exclusive`], released when it drops.
+#[derive(Debug)]
+pub struct Held {
+    root: PathBuf,
+}
+
+/// Takes the repository lock (`acquire`) and returns it as a value.
+pub fn exclusive(root: &Path) -> Result<Held, Error> {
+    acquire(root)?;
+    Ok(Held {
+        root: root.to_path_buf(),
+    })
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held
+            .as_ref()
+            .is_some_and(|(held_root, _)| *held_root == self.root)
+        {
+            // The marker goes while the lock is still ours: after, it could be another
+            // writer's (`litter::finished`). Then closing the descriptor releases the flock.
+            super::litter::finished();
+            held.take();
+        }
+    }
+}
+
 /// Who holds the lock on `directory`: its pid from `/proc/locks` and the words of its command
 /// line up to the first flag (never the flags: a `--database-url` holds a password).
 #[cfg(target_os = "linux")]

@@ -11,6 +11,7 @@ pub mod journal_key;
 pub mod litter;
 pub mod load;
 pub mod lock;
+pub mod overlay;
 pub mod ownership;
 pub mod plan;
 pub mod sealed_digests;

@@ -48,6 +48,7 @@ mod rollout;
 mod stable_seal;
 mod transcripts;
 mod versions;
+mod workspace;
 
 // DBOS's own version routing and promotion (#11).
 mod promote;
