@@ -10,15 +10,14 @@
 //! The rewritten files go through one plan with the regenerated overlays (their pods' rollout
 //! digests follow the new ciphertexts) and, with `--cert`, the env's new `sealing-cert.pem`.
 
-use std::path::Path;
-
 use dbos_gitops_seal::{PrivateKeys, SealedSecret, SealingCert};
 
 use crate::cli::ResealArgs;
 use crate::declare::EnvName;
 use crate::error::Error;
-use crate::repo::{load_repo, load_repo_scoped, LoadedRepo, WriteOptions};
+use crate::repo::WriteOptions;
 use crate::secret_store::{self, FINGERPRINT_ANNOTATION};
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
@@ -42,15 +41,11 @@ struct Target {
 }
 
 pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    if !arguments.dry_run {
-        crate::repo::lock::acquire(&root)?;
-    }
-    let mut loaded = load_selected(&root, &arguments)?;
-    let env_names = selected_envs(&loaded, &arguments)?;
+    let mut ws = open(context, &arguments)?;
+    let env_names = selected_envs(&ws, &arguments)?;
     let keys = read_keys(&arguments)?;
     let new_cert = read_new_cert(&arguments)?;
-    let stored = gather_sealed(&root, &loaded, &env_names)?;
+    let stored = gather_sealed(&ws, &env_names)?;
 
     // Key coverage first: nothing is written unless every value opens.
     let uncovered = uncovered_values(&stored, &keys);
@@ -59,39 +54,40 @@ pub fn reseal(context: &Context, arguments: ResealArgs) -> Result<i32, Error> {
     }
     refuse_uncovered(&uncovered)?;
 
-    let mac = crate::seal_mac::load(&root, arguments.mac_key_file.as_deref())?;
-    let targets = target_certs(&root, &env_names, new_cert.as_ref())?;
+    let mac = crate::seal_mac::load(ws.root(), arguments.mac_key_file.as_deref())?;
+    let targets = target_certs(&ws, &env_names, new_cert.as_ref())?;
     let resealed = reseal_all(&stored, &keys, &targets, &mac)?;
-    for done in &resealed {
-        record_digests(&mut loaded, done);
-    }
-    write(&loaded, &env_names, &resealed, new_cert.as_ref())?;
+    write(&mut ws, &env_names, &resealed, new_cert.as_ref())?;
     report(&targets, &resealed, new_cert.is_some());
     Ok(0)
 }
 
-/// The repository as the command needs it: one environment: only its declarations can block
-/// the command, as for every other scoped command (`load_repo_scoped`); `--all-envs` needs
-/// every one of them to load.
-fn load_selected(root: &Path, arguments: &ResealArgs) -> Result<LoadedRepo, Error> {
-    if arguments.all_envs {
-        load_repo(root)
+/// The repository as the command needs it, locked unless it is a dry run. One environment:
+/// only its declarations can block the command, as for every other scoped command
+/// (`Workspace::open_env`); `--all-envs` needs every one of them to load.
+fn open(context: &Context, arguments: &ResealArgs) -> Result<Workspace, Error> {
+    let mode = if arguments.dry_run {
+        Mode::Read
     } else {
-        load_repo_scoped(root, arguments.env.as_deref())
+        Mode::Write
+    };
+    if arguments.all_envs {
+        context.workspace_all(mode)
+    } else {
+        context.workspace(arguments.env.as_deref(), mode)
     }
 }
 
 /// The environments to reseal: every one with `--all-envs`, else the selected one; none is an
 /// input error.
-fn selected_envs(loaded: &LoadedRepo, arguments: &ResealArgs) -> Result<Vec<EnvName>, Error> {
+fn selected_envs(ws: &Workspace, arguments: &ResealArgs) -> Result<Vec<EnvName>, Error> {
     let env_names: Vec<EnvName> = if arguments.all_envs {
-        loaded
-            .environments
+        ws.environments()
             .iter()
             .map(|env| env.name.clone())
             .collect()
     } else {
-        vec![loaded.select_env(arguments.env.as_deref())?.name.clone()]
+        vec![ws.selected()?.name.clone()]
     };
     if env_names.is_empty() {
         return Err(
@@ -123,17 +119,13 @@ fn read_new_cert(arguments: &ResealArgs) -> Result<Option<(SealingCert, Vec<u8>)
 }
 
 /// Every SealedSecret the selected environments declare and have on disk, env by env.
-fn gather_sealed(
-    root: &Path,
-    loaded: &LoadedRepo,
-    env_names: &[EnvName],
-) -> Result<Vec<Stored>, Error> {
+fn gather_sealed(ws: &Workspace, env_names: &[EnvName]) -> Result<Vec<Stored>, Error> {
     let mut stored = Vec::new();
     for env in env_names {
-        let env_input = loaded.select_env(Some(env.as_str()))?;
+        let env_input = ws.env(env.as_str())?;
         for file in &env_input.secret_files {
             let name = file.trim_end_matches(".yaml");
-            if let Some(sealed) = secret_store::read_sealed(root, env, name)? {
+            if let Some(sealed) = secret_store::sealed(ws, env, name)? {
                 stored.push(Stored {
                     env: env.clone(),
                     path: secret_store::secret_path(env, name),
@@ -205,7 +197,7 @@ fn refuse_uncovered(uncovered: &[String]) -> Result<(), Error> {
 
 /// The certificate each environment's secrets are sealed for: `--cert`, else its own.
 fn target_certs(
-    root: &Path,
+    ws: &Workspace,
     env_names: &[EnvName],
     new_cert: Option<&(SealingCert, Vec<u8>)>,
 ) -> Result<Vec<Target>, Error> {
@@ -214,7 +206,7 @@ fn target_certs(
         .map(|env| {
             let cert = match new_cert {
                 Some((cert, _)) => cert.clone(),
-                None => secret_store::env_cert(root, env)?,
+                None => secret_store::cert(ws, env)?,
             };
             Ok(Target {
                 env: env.clone(),
@@ -261,43 +253,30 @@ fn reseal_all<'a>(
     Ok(resealed)
 }
 
-/// The new ciphertexts' digests into the loaded env, so the regenerated overlay's rollout
-/// digests follow them.
-fn record_digests(loaded: &mut LoadedRepo, done: &Resealed) {
-    if let Some(env_input) = loaded
-        .environments
-        .iter_mut()
-        .find(|env| env.name == done.item.env)
-    {
-        env_input.secret_digests.insert(
-            done.again.name.clone(),
-            secret_store::ciphertext_digests(&done.again),
-        );
-    }
-}
-
-/// One plan: the regenerated overlays, the rewritten SealedSecrets and, with `--cert`, each
-/// env's new `sealing-cert.pem`; applied through the journal.
+/// Puts the rewritten SealedSecrets and, with `--cert`, each env's new `sealing-cert.pem`,
+/// then commits one plan: those files and the regenerated overlays, whose rollout digests the
+/// compile derives from the files put here.
 fn write(
-    loaded: &LoadedRepo,
+    ws: &mut Workspace,
     env_names: &[EnvName],
     resealed: &[Resealed],
     new_cert: Option<&(SealingCert, Vec<u8>)>,
 ) -> Result<(), Error> {
-    let only_env = (env_names.len() == 1).then(|| env_names[0].as_str());
-    let mut plan = crate::workspace::plan_build(loaded, only_env, WriteOptions::default())?;
     for done in resealed {
-        plan.declare(
-            &done.item.path,
-            crate::yaml::emit(&done.again.to_value()).into_bytes(),
-        )?;
+        let text = crate::yaml::emit(&done.again.to_value());
+        ws.put(done.item.path.clone(), text.into_bytes());
     }
     if let Some((_, pem)) = new_cert {
         for env in env_names {
-            plan.declare(&secret_store::cert_path(env), pem.clone())?;
+            ws.put(secret_store::cert_path(env), pem.clone());
         }
     }
-    plan.apply()
+    let scope = match env_names {
+        [only] => Scope::Env(only),
+        _ => Scope::All,
+    };
+    let plan = ws.compile(scope, WriteOptions::default())?;
+    ws.commit(&plan)
 }
 
 /// Per environment: how many secrets and values were resealed for which certificate.

@@ -14,6 +14,7 @@ use crate::declare::EnvName;
 use crate::error::Error;
 use crate::inventory;
 use crate::secret_store;
+use crate::workspace::{Mode, Workspace};
 
 use super::context::Context;
 
@@ -22,19 +23,16 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     crate::limits::check_secret_name(&arguments.secret).map_err(Error::input)?;
     crate::limits::check_secret_key(&arguments.key).map_err(Error::input)?;
     // A dry run takes no lock and finishes no interrupted write: it leaves the tree as it is.
-    let invocation = if arguments.dry_run {
-        context.open(arguments.env.as_deref())?
+    let mode = if arguments.dry_run {
+        Mode::Read
     } else {
-        context.open_to_write(arguments.env.as_deref())?
+        Mode::Write
     };
-    let (root, mut loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env = &crate::workspace::resolve_env(&loaded, env_name.as_str())?;
+    let mut ws = context.workspace(arguments.env.as_deref(), mode)?;
+    let env_name = ws.selected()?.name.clone();
+    let env = &crate::workspace::resolve_env(ws.loaded(), env_name.as_str())?;
     let known = inventory::secret_names(env);
-    let existing = secret_store::read_sealed(&root, &env_name, &arguments.secret)?;
+    let existing = secret_store::sealed(&ws, &env_name, &arguments.secret)?;
     if !known.contains(&arguments.secret.as_str()) && existing.is_none() {
         return Err(Error::input(format!(
             "environment `{env_name}` does not use a secret `{}`",
@@ -63,10 +61,9 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
         ..Default::default()
     };
     input.data.insert(arguments.key.clone(), value);
-    let mac = crate::seal_mac::load(&loaded.root, arguments.mac_key_file.as_deref())?;
-    let (plan, stored) =
-        secret_store::seal_into_env_with(&mut loaded, &env_name, &[input], None, true, &mac)?;
-    super::seal::finish(&plan, &stored, arguments.dry_run)
+    let mac = crate::seal_mac::load(ws.root(), arguments.mac_key_file.as_deref())?;
+    let stored = secret_store::store(&mut ws, &env_name, &[input], None, true, &mac)?;
+    super::seal::finish(&mut ws, &env_name, &stored, arguments.dry_run)
 }
 
 /// The value from `--from-file` (exact bytes), `--from-stdin` or a piped stdin (one trailing
@@ -130,19 +127,15 @@ struct Referenced {
 }
 
 pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
-    let (root, loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
-    let model = crate::model::resolve(&loaded.spec, vec![env_input.clone()])?;
+    let ws = context.workspace(arguments.env.as_deref(), Mode::Read)?;
+    let env_input = ws.selected()?.clone();
+    let env_name = env_input.name.clone();
+    let model = crate::model::resolve(ws.spec(), vec![env_input.clone()])?;
     let env = &model.environments[0];
-    let current = secret_store::env_cert(&root, &env_name)
+    let current = secret_store::cert(&ws, &env_name)
         .ok()
         .map(|cert| cert.fingerprint());
-    let sealed_files = read_sealed_files(&root, &env_name, &env_input.secret_files)?;
+    let sealed_files = read_sealed_files(&ws, &env_name, &env_input.secret_files)?;
     let referenced = group_references(env);
     let cert_of = |sealed: &SealedSecret| cert_label(sealed, current.as_deref());
     let mut rows = referenced_rows(&referenced, &sealed_files, &cert_of);
@@ -156,7 +149,7 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
 
 /// The env's SealedSecrets on disk, by secret name.
 fn read_sealed_files(
-    root: &std::path::Path,
+    ws: &Workspace,
     env_name: &EnvName,
     secret_files: &[String],
 ) -> Result<BTreeMap<String, SealedSecret>, Error> {
@@ -166,7 +159,7 @@ fn read_sealed_files(
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_string();
-        if let Some(sealed) = secret_store::read_sealed(root, env_name, &name)? {
+        if let Some(sealed) = secret_store::sealed(ws, env_name, &name)? {
             sealed_files.insert(name, sealed);
         }
     }

@@ -16,8 +16,9 @@ use crate::cli::{KeyTypeArg, TlsArgs};
 use crate::declare::{EnvName, TlsSource};
 use crate::error::Error;
 use crate::inventory::TLS_SECRET;
-use crate::repo::fs;
+use crate::repo::WriteOptions;
 use crate::secret_store;
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
@@ -31,14 +32,10 @@ pub fn cert_file(env: &EnvName) -> String {
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (root, mut loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
-    let model = crate::model::resolve(&loaded.spec, vec![env_input])?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_input = ws.selected()?.clone();
+    let env_name = env_input.name.clone();
+    let model = crate::model::resolve(ws.spec(), vec![env_input])?;
     let env = &model.environments[0];
     refuse_cert_manager(env, &env_name)?;
     let hosts = env.host_names();
@@ -53,7 +50,7 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
                 .hint("ask for at least 1 day, e.g. `--days 365`"),
         );
     }
-    let reason = match decide(&root, &env_name, &hosts, now, arguments.force)? {
+    let reason = match decide(&ws, &env_name, &hosts, now, arguments.force)? {
         Decision::Keep(info) => {
             report_kept(&env_name, &hosts, &info);
             return Ok(0);
@@ -64,7 +61,7 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
         println!("reissuing the certificate: {reason}");
     }
     let material = issue(&hosts, arguments.days, key_kind, now)?;
-    let stored = write(&mut loaded, &env_name, &material)?;
+    let stored = write(&mut ws, &env_name, &material)?;
     report_issued(
         &env_name,
         &hosts,
@@ -101,13 +98,13 @@ enum Decision {
 /// `--force` reissues; no certificate issues the first; a certificate that misses a host or
 /// nears its expiry, or whose sealed secret lacks a half, is reissued; any other is kept.
 fn decide(
-    root: &std::path::Path,
+    ws: &Workspace,
     env_name: &EnvName,
     hosts: &[String],
     now: i64,
     force: bool,
 ) -> Result<Decision, Error> {
-    let current = current_certificate(root, env_name)?;
+    let current = current_certificate(ws, env_name)?;
     let info = match current {
         _ if force => return Ok(Decision::Issue("`--force`".to_string())),
         None => return Ok(Decision::Issue(String::new())),
@@ -116,7 +113,7 @@ fn decide(
     if let Some(reason) = reissue_reason(&info, hosts, now) {
         return Ok(Decision::Issue(reason));
     }
-    let sealed = secret_store::read_sealed(root, env_name, TLS_SECRET)?;
+    let sealed = secret_store::sealed(ws, env_name, TLS_SECRET)?;
     let complete = sealed.is_some_and(|sealed| {
         ["tls.crt", "tls.key"]
             .iter()
@@ -153,10 +150,10 @@ fn issue(hosts: &[String], days: u32, key_kind: KeyKind, now: i64) -> Result<Tls
     })
 }
 
-/// Seals the pair as the `kubernetes.io/tls` secret and writes it, the regenerated overlay
-/// and the public `tls.crt` in one plan.
+/// Seals the pair as the `kubernetes.io/tls` secret and writes it, the public `tls.crt` and
+/// the regenerated overlay in one plan.
 fn write(
-    loaded: &mut crate::repo::LoadedRepo,
+    ws: &mut Workspace,
     env_name: &EnvName,
     material: &TlsMaterial,
 ) -> Result<Vec<secret_store::Stored>, Error> {
@@ -173,23 +170,16 @@ fn write(
         "tls.key".to_string(),
         Zeroizing::new(material.private_key_pem.as_bytes().to_vec()),
     );
-    // `build` publishes tls.crt as the `dbos-ca` ConfigMap once it exists.
-    if let Some(env_input) = loaded
-        .environments
-        .iter_mut()
-        .find(|candidate| &candidate.name == env_name)
-    {
-        env_input.tls_certificate = true;
-        env_input.tls_certificate_digest = Some(crate::repo::ownership::digest(
-            material.certificate_pem.as_bytes(),
-        ));
-    }
-    let (mut plan, stored) = secret_store::seal_into_env(loaded, env_name, &[input], None, false)?;
-    plan.declare(
-        &cert_file(env_name),
+    let mac = crate::seal_mac::load(ws.root(), None)?;
+    let stored = secret_store::store(ws, env_name, &[input], None, false, &mac)?;
+    // `build` publishes tls.crt as the `dbos-ca` ConfigMap once it exists: the compile reads
+    // the file put here, as the next load would, for that and for the certificate's digest.
+    ws.put(
+        cert_file(env_name),
         material.certificate_pem.clone().into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    let plan = ws.compile(Scope::Env(env_name), WriteOptions::default())?;
+    ws.commit(&plan)?;
     Ok(stored)
 }
 
@@ -223,12 +213,9 @@ fn report_issued(
 }
 
 /// The certificate in `tls.crt`, if there is one.
-fn current_certificate(
-    root: &std::path::Path,
-    env: &EnvName,
-) -> Result<Option<CertificateInfo>, Error> {
+fn current_certificate(ws: &Workspace, env: &EnvName) -> Result<Option<CertificateInfo>, Error> {
     let relative = cert_file(env);
-    let Some(bytes) = fs::read_optional(&root.join(&relative))? else {
+    let Some(bytes) = ws.read(&relative)? else {
         return Ok(None);
     };
     generate_tls::inspect(&bytes).map(Some).map_err(|error| {
