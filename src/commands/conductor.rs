@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 use crate::cli::ConductorRegisterArgs;
 use crate::declare::EnvName;
 use crate::error::Error;
+use crate::repo::WriteOptions;
 use crate::secret_store;
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
@@ -33,9 +35,9 @@ pub fn register(context: &Context, arguments: ConductorRegisterArgs) -> Result<i
         arguments.org.as_deref().unwrap_or(DEFAULT_ORG),
         false,
     )?;
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
-    let env = crate::workspace::resolve_env(&loaded, env_name.as_str())?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_name = ws.selected()?.name.clone();
+    let env = crate::workspace::resolve_env(ws.loaded(), env_name.as_str())?;
     let app = app_name(&env_name, env.app_name.as_deref())?;
     let access = Access::open(
         &arguments.conductor_url,
@@ -50,7 +52,7 @@ pub fn register(context: &Context, arguments: ConductorRegisterArgs) -> Result<i
         app,
         env: env_name.clone(),
     };
-    client.run(&mut loaded, arguments.rotate)
+    client.run(&mut ws, arguments.rotate)
 }
 
 /// What a Conductor call was for: the permissions a 403 names and what a 409 means.
@@ -147,7 +149,20 @@ impl Registration {
         format!("dbos-gitops-{}-{}", self.env, self.app)
     }
 
-    fn run(&self, loaded: &mut crate::repo::LoadedRepo, rotate: bool) -> Result<i32, Error> {
+    /// Seals the key into the env and commits it with the regenerated overlay, in one plan.
+    fn store(
+        &self,
+        ws: &mut Workspace,
+        inputs: &[SecretInput],
+    ) -> Result<Vec<secret_store::Stored>, Error> {
+        let mac = crate::seal_mac::load(ws.root(), None)?;
+        let stored = secret_store::store(ws, &self.env, inputs, None, false, &mac)?;
+        let plan = ws.compile(Scope::Env(&self.env), WriteOptions::default())?;
+        ws.commit(&plan)?;
+        Ok(stored)
+    }
+
+    fn run(&self, ws: &mut Workspace, rotate: bool) -> Result<i32, Error> {
         let fail = |error: ConductorError| conductor_error(&error, &self.org, Purpose::Register);
         self.client
             .register_app(&self.org, &self.app)
@@ -197,9 +212,7 @@ impl Registration {
             Zeroizing::new(created.token.as_bytes().to_vec()),
         );
         drop(created);
-        let sealed = secret_store::seal_into_env(loaded, &self.env, &[input], None, false)
-            .and_then(|(plan, stored)| plan.apply().map(|()| stored));
-        let stored = match sealed {
+        let stored = match self.store(ws, &[input]) {
             Ok(stored) => stored,
             Err(error) => {
                 // Not stored: the new key must not linger in Conductor.

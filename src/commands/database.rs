@@ -17,7 +17,9 @@ use crate::model::database::{
     DatabaseParts, Role, ADMIN_SECRET, APP_SECRET, CONDUCTOR_SECRET, DATABASE_ENV_FILE,
     PASSWORD_KEY, URL_KEY, VERIFIER_KEY,
 };
+use crate::repo::WriteOptions;
 use crate::secret_store;
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
@@ -26,9 +28,9 @@ const PASSWORD_LENGTH: usize = 32;
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 pub fn init(context: &Context, arguments: DatabaseInitArgs) -> Result<i32, Error> {
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
-    let env = crate::workspace::resolve_env(&loaded, env_name.as_str())?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_name = ws.selected()?.name.clone();
+    let env = crate::workspace::resolve_env(ws.loaded(), env_name.as_str())?;
     let app_role = arguments.app_role.clone().unwrap_or(env.app_role.clone());
     if app_role != env.app_role {
         return Err(Error::input(format!(
@@ -68,13 +70,13 @@ pub fn init(context: &Context, arguments: DatabaseInitArgs) -> Result<i32, Error
         role_input(&parts, Role::Conductor),
         role_input(&parts, Role::App),
     ];
-    let (mut plan, stored) =
-        secret_store::seal_into_env(&mut loaded, &env_name, &inputs, None, false)?;
-    plan.declare(
-        &layout::env_path(&env_name, DATABASE_ENV_FILE),
+    let mac = crate::seal_mac::load(ws.root(), None)?;
+    let stored = secret_store::store(&mut ws, &env_name, &inputs, None, false, &mac)?;
+    ws.put(
+        layout::env_path(&env_name, DATABASE_ENV_FILE),
         parts.env_file_text().into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    commit(&mut ws, &env_name)?;
     for stored in &stored {
         super::seal::print_stored(stored);
     }
@@ -89,17 +91,17 @@ pub fn init(context: &Context, arguments: DatabaseInitArgs) -> Result<i32, Error
 }
 
 pub fn rotate(context: &Context, arguments: DatabaseRotateArgs) -> Result<i32, Error> {
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
-    let parts = read_parts(&loaded.root, &env_name)?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_name = ws.selected()?.name.clone();
+    let parts = read_parts(&ws, &env_name)?;
     let role = match arguments.role {
         DatabaseRoleArg::Conductor => Role::Conductor,
         DatabaseRoleArg::App => Role::App,
     };
     let input = role_input(&parts, role);
-    let (plan, stored) =
-        secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
-    plan.apply()?;
+    let mac = crate::seal_mac::load(ws.root(), None)?;
+    let stored = secret_store::store(&mut ws, &env_name, &[input], None, false, &mac)?;
+    commit(&mut ws, &env_name)?;
     for stored in &stored {
         super::seal::print_stored(stored);
     }
@@ -111,10 +113,17 @@ pub fn rotate(context: &Context, arguments: DatabaseRotateArgs) -> Result<i32, E
     Ok(0)
 }
 
+/// One plan for the env: what `ws` holds and the regenerated overlay, written through the
+/// journal.
+fn commit(ws: &mut Workspace, env_name: &EnvName) -> Result<(), Error> {
+    let plan = ws.compile(Scope::Env(env_name), WriteOptions::default())?;
+    ws.commit(&plan)
+}
+
 /// The parts `database init` recorded; `rotate` without them cannot build the same URL.
-fn read_parts(root: &std::path::Path, env: &EnvName) -> Result<DatabaseParts, Error> {
+fn read_parts(ws: &Workspace, env: &EnvName) -> Result<DatabaseParts, Error> {
     let relative = layout::env_path(env, DATABASE_ENV_FILE);
-    let Some(bytes) = crate::repo::fs::read_optional(&root.join(&relative))? else {
+    let Some(bytes) = ws.read(&relative)? else {
         return Err(Error::input(format!(
             "environment `{env}` has no `{relative}`: its databases were not set up by `dbos-gitops database init`"
         ))

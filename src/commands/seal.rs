@@ -223,18 +223,15 @@ fn seal_into_env(
         error.hint(format!("pass `--cert pub-cert.pem` (or set `{CERT_VARIABLE}`) to seal without a dbos-gitops repository"))
     })?;
     // A dry run takes no lock and finishes no interrupted write: it must leave the tree as it is.
-    let invocation = if arguments.dry_run {
-        super::context::Invocation::open(&root, arguments.env.as_deref())?
+    let mode = if arguments.dry_run {
+        crate::workspace::Mode::Read
     } else {
-        super::context::Invocation::open_to_write(&root, arguments.env.as_deref())?
+        crate::workspace::Mode::Write
     };
-    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
+    let mut ws = crate::workspace::Workspace::open_env(&root, arguments.env.as_deref(), mode)?;
+    let env_name = ws.selected()?.name.clone();
     if let Some(namespace) = &arguments.namespace {
-        let env_namespace = loaded
-            .select_env(Some(env_name.as_str()))?
-            .spec
-            .namespace
-            .clone();
+        let env_namespace = &ws.selected()?.spec.namespace;
         if namespace != env_namespace.as_str() {
             return Err(Error::input(format!(
                 "`--namespace {namespace}` contradicts environment `{env_name}`, which deploys to `{env_namespace}`"
@@ -242,25 +239,29 @@ fn seal_into_env(
         }
     }
     let mac = crate::seal_mac::load(&root, arguments.mac_key_file.as_deref())?;
-    let (plan, stored) = secret_store::seal_into_env_with(
-        &mut loaded,
+    let stored = secret_store::store(
+        &mut ws,
         &env_name,
         inputs,
         scope,
         arguments.allow_empty_data,
         &mac,
     )?;
-    finish(&plan, &stored, arguments.dry_run)
+    finish(&mut ws, &env_name, &stored, arguments.dry_run)
 }
 
-/// Applies the plan and reports each secret, or (a dry run) reports what applying would do.
+/// Compiles the env with the secrets `ws` holds, commits the plan and reports each secret,
+/// or (a dry run) reports what committing would do.
 pub fn finish(
-    plan: &crate::repo::Plan,
+    ws: &mut crate::workspace::Workspace,
+    env_name: &crate::declare::EnvName,
     stored: &[secret_store::Stored],
     dry_run: bool,
 ) -> Result<i32, Error> {
+    let scope = crate::workspace::Scope::Env(env_name);
+    let plan = ws.compile(scope, crate::repo::WriteOptions::default())?;
     if !dry_run {
-        plan.apply()?;
+        ws.commit(&plan)?;
     }
     for stored in stored {
         report_stored(stored, dry_run);

@@ -7,10 +7,14 @@ use std::io::IsTerminal as _;
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use dbos_gitops_seal::SealedSecret;
+
 use crate::cli::{ListFormat, SecretsListArgs, SecretsSetArgs};
+use crate::declare::EnvName;
 use crate::error::Error;
 use crate::inventory;
 use crate::secret_store;
+use crate::workspace::{Mode, Workspace};
 
 use super::context::Context;
 
@@ -19,19 +23,16 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
     crate::limits::check_secret_name(&arguments.secret).map_err(Error::input)?;
     crate::limits::check_secret_key(&arguments.key).map_err(Error::input)?;
     // A dry run takes no lock and finishes no interrupted write: it leaves the tree as it is.
-    let invocation = if arguments.dry_run {
-        context.open(arguments.env.as_deref())?
+    let mode = if arguments.dry_run {
+        Mode::Read
     } else {
-        context.open_to_write(arguments.env.as_deref())?
+        Mode::Write
     };
-    let (root, mut loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env = &crate::workspace::resolve_env(&loaded, env_name.as_str())?;
+    let mut ws = context.workspace(arguments.env.as_deref(), mode)?;
+    let env_name = ws.selected()?.name.clone();
+    let env = &crate::workspace::resolve_env(ws.loaded(), env_name.as_str())?;
     let known = inventory::secret_names(env);
-    let existing = secret_store::read_sealed(&root, &env_name, &arguments.secret)?;
+    let existing = secret_store::sealed(&ws, &env_name, &arguments.secret)?;
     if !known.contains(&arguments.secret.as_str()) && existing.is_none() {
         return Err(Error::input(format!(
             "environment `{env_name}` does not use a secret `{}`",
@@ -60,10 +61,9 @@ pub fn set(context: &Context, arguments: SecretsSetArgs) -> Result<i32, Error> {
         ..Default::default()
     };
     input.data.insert(arguments.key.clone(), value);
-    let mac = crate::seal_mac::load(&loaded.root, arguments.mac_key_file.as_deref())?;
-    let (plan, stored) =
-        secret_store::seal_into_env_with(&mut loaded, &env_name, &[input], None, true, &mac)?;
-    super::seal::finish(&plan, &stored, arguments.dry_run)
+    let mac = crate::seal_mac::load(ws.root(), arguments.mac_key_file.as_deref())?;
+    let stored = secret_store::store(&mut ws, &env_name, &[input], None, true, &mac)?;
+    super::seal::finish(&mut ws, &env_name, &stored, arguments.dry_run)
 }
 
 /// The value from `--from-file` (exact bytes), `--from-stdin` or a piped stdin (one trailing
@@ -118,80 +118,112 @@ struct Row {
     used_by: String,
 }
 
+/// One referenced secret key and everything that uses it; an empty key stands for free-form
+/// keys (Dex users).
+struct Referenced {
+    secret: String,
+    key: String,
+    users: Vec<String>,
+}
+
 pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
-    let (root, loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
-    let model = crate::model::resolve(&loaded.spec, vec![env_input.clone()])?;
+    let ws = context.workspace(arguments.env.as_deref(), Mode::Read)?;
+    let env_input = ws.selected()?.clone();
+    let env_name = env_input.name.clone();
+    let model = crate::model::resolve(ws.spec(), vec![env_input.clone()])?;
     let env = &model.environments[0];
-    let current = secret_store::env_cert(&root, &env_name)
+    let current = secret_store::cert(&ws, &env_name)
         .ok()
         .map(|cert| cert.fingerprint());
+    let sealed_files = read_sealed_files(&ws, &env_name, &env_input.secret_files)?;
+    let referenced = group_references(env);
+    let cert_of = |sealed: &SealedSecret| cert_label(sealed, current.as_deref());
+    let mut rows = referenced_rows(&referenced, &sealed_files, &cert_of);
+    rows.extend(unreferenced_rows(&referenced, &sealed_files, &cert_of));
+    match arguments.format {
+        ListFormat::Json => print_json(&env_name, current.as_deref(), &rows),
+        ListFormat::Text => print_text(&rows),
+    }
+    Ok(0)
+}
 
-    let mut rows = Vec::new();
-    let mut sealed_files: BTreeMap<String, dbos_gitops_seal::SealedSecret> = BTreeMap::new();
-    for file in &env_input.secret_files {
+/// The env's SealedSecrets on disk, by secret name.
+fn read_sealed_files(
+    ws: &Workspace,
+    env_name: &EnvName,
+    secret_files: &[String],
+) -> Result<BTreeMap<String, SealedSecret>, Error> {
+    let mut sealed_files = BTreeMap::new();
+    for file in secret_files {
         let name = file
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_string();
-        if let Some(sealed) = secret_store::read_sealed(&root, &env_name, &name)? {
+        if let Some(sealed) = secret_store::sealed(ws, env_name, &name)? {
             sealed_files.insert(name, sealed);
         }
     }
-    let cert_of = |sealed: &dbos_gitops_seal::SealedSecret| -> String {
-        match (
-            sealed.annotations.get(secret_store::FINGERPRINT_ANNOTATION),
-            &current,
-        ) {
-            (Some(fingerprint), Some(current)) if fingerprint == current => "current".to_string(),
-            (Some(fingerprint), _) => {
-                format!("other ({})", &fingerprint[..fingerprint.len().min(12)])
-            }
-            (None, _) => "unknown".to_string(),
+    Ok(sealed_files)
+}
+
+/// Which certificate sealed a secret: `current`, `other (<fingerprint prefix>)` or `unknown`.
+fn cert_label(sealed: &SealedSecret, current: Option<&str>) -> String {
+    match (
+        sealed.annotations.get(secret_store::FINGERPRINT_ANNOTATION),
+        current,
+    ) {
+        (Some(fingerprint), Some(current)) if fingerprint == current => "current".to_string(),
+        (Some(fingerprint), _) => {
+            format!("other ({})", &fingerprint[..fingerprint.len().min(12)])
         }
-    };
-    let mut grouped: Vec<(String, String, Vec<String>)> = Vec::new();
+        (None, _) => "unknown".to_string(),
+    }
+}
+
+/// The env's secret references grouped by (secret, key), in first-use order.
+fn group_references(env: &crate::model::Environment) -> Vec<Referenced> {
+    let mut grouped: Vec<Referenced> = Vec::new();
     for reference in inventory::references(env) {
         match grouped
             .iter_mut()
-            .find(|(secret, key, _)| secret == reference.secret && *key == reference.key)
+            .find(|group| group.secret == reference.secret && group.key == reference.key)
         {
-            Some((_, _, users)) => users.push(reference.used_by),
-            None => grouped.push((
-                reference.secret.to_string(),
-                reference.key.to_string(),
-                vec![reference.used_by],
-            )),
+            Some(group) => group.users.push(reference.used_by),
+            None => grouped.push(Referenced {
+                secret: reference.secret.to_string(),
+                key: reference.key.to_string(),
+                users: vec![reference.used_by],
+            }),
         }
     }
-    for (secret, key, users) in &grouped {
+    grouped
+}
+
+/// One row per referenced key, `sealed` or `missing`; free-form keys (Dex users) give one row
+/// per sealed key, or one `missing` row.
+fn referenced_rows(
+    referenced: &[Referenced],
+    sealed_files: &BTreeMap<String, SealedSecret>,
+    cert_of: &dyn Fn(&SealedSecret) -> String,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for Referenced { secret, key, users } in referenced {
         let sealed = sealed_files.get(secret);
+        let row = |key: &str, status, cert| Row {
+            secret: secret.clone(),
+            key: key.to_string(),
+            status,
+            cert,
+            used_by: users.join(", "),
+        };
         if key.is_empty() {
-            // Free-form keys (Dex users): one row per sealed key, or one `missing` row.
             match sealed.filter(|sealed| !sealed.encrypted_data.is_empty()) {
                 Some(sealed) => {
                     for present in sealed.encrypted_data.keys() {
-                        rows.push(Row {
-                            secret: secret.clone(),
-                            key: present.clone(),
-                            status: "sealed",
-                            cert: cert_of(sealed),
-                            used_by: users.join(", "),
-                        });
+                        rows.push(row(present, "sealed", cert_of(sealed)));
                     }
                 }
-                None => rows.push(Row {
-                    secret: secret.clone(),
-                    key: "*".into(),
-                    status: "missing",
-                    cert: "-".into(),
-                    used_by: users.join(", "),
-                }),
+                None => rows.push(row("*", "missing", "-".into())),
             }
             continue;
         }
@@ -199,22 +231,26 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
             Some(sealed) if sealed.encrypted_data.contains_key(key) => ("sealed", cert_of(sealed)),
             _ => ("missing", "-".to_string()),
         };
-        rows.push(Row {
-            secret: secret.clone(),
-            key: key.clone(),
-            status,
-            cert,
-            used_by: users.join(", "),
-        });
+        rows.push(row(key, status, cert));
     }
-    for (name, sealed) in &sealed_files {
-        let referenced: Vec<&str> = grouped
+    rows
+}
+
+/// One `unreferenced` row per sealed key that nothing in the env uses.
+fn unreferenced_rows(
+    referenced: &[Referenced],
+    sealed_files: &BTreeMap<String, SealedSecret>,
+    cert_of: &dyn Fn(&SealedSecret) -> String,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (name, sealed) in sealed_files {
+        let keys: Vec<&str> = referenced
             .iter()
-            .filter(|(secret, _, _)| secret == name)
-            .map(|(_, key, _)| key.as_str())
+            .filter(|group| &group.secret == name)
+            .map(|group| group.key.as_str())
             .collect();
         for key in sealed.encrypted_data.keys() {
-            if !referenced.contains(&key.as_str()) && !referenced.contains(&"") {
+            if !keys.contains(&key.as_str()) && !keys.contains(&"") {
                 rows.push(Row {
                     secret: name.clone(),
                     key: key.clone(),
@@ -225,41 +261,40 @@ pub fn list(context: &Context, arguments: SecretsListArgs) -> Result<i32, Error>
             }
         }
     }
+    rows
+}
 
-    match arguments.format {
-        ListFormat::Json => {
-            let entries: Vec<_> = rows
-                .iter()
-                .map(|row| {
-                    json!({ "secret": row.secret, "key": row.key, "status": row.status,
-                            "cert": row.cert, "usedBy": row.used_by })
-                })
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "environment": env_name.as_str(),
-                    "sealingCertSha256": current,
-                    "secrets": entries,
-                }))
-                .expect("json")
-            );
-        }
-        ListFormat::Text => {
-            let header = ["SECRET", "KEY", "STATUS", "CERT", "USED BY"].map(String::from);
-            let table: Vec<[String; 5]> = std::iter::once(header)
-                .chain(rows.iter().map(|row| {
-                    [
-                        row.secret.clone(),
-                        row.key.clone(),
-                        row.status.to_string(),
-                        row.cert.clone(),
-                        row.used_by.clone(),
-                    ]
-                }))
-                .collect();
-            print!("{}", crate::table::format_table(&table));
-        }
-    }
-    Ok(0)
+/// `--format json`: the environment, its sealing certificate and the rows.
+fn print_json(env_name: &EnvName, current: Option<&str>, rows: &[Row]) {
+    let entries: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            json!({ "secret": row.secret, "key": row.key, "status": row.status,
+                    "cert": row.cert, "usedBy": row.used_by })
+        })
+        .collect();
+    let document = json!({
+        "environment": env_name.as_str(),
+        "sealingCertSha256": current,
+        "secrets": entries,
+    });
+    // A `serde_json::Value` always serialises; `Display` with `#` is its pretty form.
+    println!("{document:#}");
+}
+
+/// The text table: a header, then one line per row.
+fn print_text(rows: &[Row]) {
+    let header = ["SECRET", "KEY", "STATUS", "CERT", "USED BY"].map(String::from);
+    let table: Vec<[String; 5]> = std::iter::once(header)
+        .chain(rows.iter().map(|row| {
+            [
+                row.secret.clone(),
+                row.key.clone(),
+                row.status.to_string(),
+                row.cert.clone(),
+                row.used_by.clone(),
+            ]
+        }))
+        .collect();
+    print!("{}", crate::table::format_table(&table));
 }

@@ -8,7 +8,7 @@
 //! one that misses a host, has expired or expires within 30 days is reissued, and `--force`
 //! reissues regardless.
 
-use dbos_gitops_generate::tls::{self as generate_tls, CertificateInfo, KeyKind};
+use dbos_gitops_generate::tls::{self as generate_tls, CertificateInfo, KeyKind, TlsMaterial};
 use dbos_gitops_seal::SecretInput;
 use zeroize::Zeroizing;
 
@@ -16,8 +16,9 @@ use crate::cli::{KeyTypeArg, TlsArgs};
 use crate::declare::{EnvName, TlsSource};
 use crate::error::Error;
 use crate::inventory::TLS_SECRET;
-use crate::repo::fs;
+use crate::repo::WriteOptions;
 use crate::secret_store;
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
@@ -31,24 +32,12 @@ pub fn cert_file(env: &EnvName) -> String {
 }
 
 pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (root, mut loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
-    let env_input = loaded.select_env(Some(env_name.as_str()))?.clone();
-    let model = crate::model::resolve(&loaded.spec, vec![env_input])?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_input = ws.selected()?.clone();
+    let env_name = env_input.name.clone();
+    let model = crate::model::resolve(ws.spec(), vec![env_input])?;
     let env = &model.environments[0];
-    if env.tls == TlsSource::CertManager {
-        return Err(Error::refused(format!(
-            "environment `{env_name}` gets its certificate from cert-manager (`ingress.tls: cert-manager`)"
-        ))
-        .hint(format!(
-            "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in {}",
-            crate::layout::env_file(&env_name)
-        )));
-    }
+    refuse_cert_manager(env, &env_name)?;
     let hosts = env.host_names();
     let now = now_unix()?;
     let key_kind = match arguments.key_type {
@@ -61,50 +50,113 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
                 .hint("ask for at least 1 day, e.g. `--days 365`"),
         );
     }
-
-    let current = current_certificate(&root, &env_name)?;
-    let reason = match &current {
-        _ if arguments.force => "`--force`".to_string(),
-        None => String::new(),
-        Some(info) => match reissue_reason(info, &hosts, now) {
-            Some(reason) => reason,
-            None => {
-                let sealed = secret_store::read_sealed(&root, &env_name, TLS_SECRET)?;
-                let complete = sealed.is_some_and(|sealed| {
-                    ["tls.crt", "tls.key"]
-                        .iter()
-                        .all(|key| sealed.encrypted_data.contains_key(*key))
-                });
-                if complete {
-                    println!(
-                        "kept the certificate in {}: it covers every host ({}) and is valid until {}",
-                        cert_file(&env_name),
-                        hosts.join(", "),
-                        date(info.not_after_unix)
-                    );
-                    println!("  hint: pass `--force` to reissue it (`--days` and `--key-type` apply then)");
-                    return Ok(0);
-                }
-                format!(
-                    "`{}` lacks `tls.crt` or `tls.key`",
-                    secret_store::secret_path(&env_name, TLS_SECRET)
-                )
-            }
-        },
+    let reason = match decide(&ws, &env_name, &hosts, now, arguments.force)? {
+        Decision::Keep(info) => {
+            report_kept(&env_name, &hosts, &info);
+            return Ok(0);
+        }
+        Decision::Issue(reason) => reason,
     };
     if !reason.is_empty() {
         println!("reissuing the certificate: {reason}");
     }
-
-    let material = generate_tls::issue_self_signed(&hosts, arguments.days, key_kind, now).map_err(
-        |error| {
-            let message = Error::input(format!("could not issue the certificate: {error}"));
-            match error.hint() {
-                Some(hint) => message.hint(hint),
-                None => message,
-            }
-        },
+    let material = issue(&hosts, arguments.days, key_kind, now)?;
+    let stored = write(&mut ws, &env_name, &material)?;
+    report_issued(
+        &env_name,
+        &hosts,
+        &material,
+        key_kind,
+        arguments.days,
+        &stored,
     )?;
+    Ok(0)
+}
+
+/// A cert-manager environment gets its certificate in the cluster: refused, with the way to
+/// a self-signed one.
+fn refuse_cert_manager(env: &crate::model::Environment, env_name: &EnvName) -> Result<(), Error> {
+    if env.tls != TlsSource::CertManager {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "environment `{env_name}` gets its certificate from cert-manager (`ingress.tls: cert-manager`)"
+    ))
+    .hint(format!(
+        "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in {}",
+        crate::layout::env_file(&env_name)
+    )))
+}
+
+/// Keep the current certificate, or issue one (with the reason to print; empty for the
+/// first certificate).
+enum Decision {
+    Keep(CertificateInfo),
+    Issue(String),
+}
+
+/// `--force` reissues; no certificate issues the first; a certificate that misses a host or
+/// nears its expiry, or whose sealed secret lacks a half, is reissued; any other is kept.
+fn decide(
+    ws: &Workspace,
+    env_name: &EnvName,
+    hosts: &[String],
+    now: i64,
+    force: bool,
+) -> Result<Decision, Error> {
+    let current = current_certificate(ws, env_name)?;
+    let info = match current {
+        _ if force => return Ok(Decision::Issue("`--force`".to_string())),
+        None => return Ok(Decision::Issue(String::new())),
+        Some(info) => info,
+    };
+    if let Some(reason) = reissue_reason(&info, hosts, now) {
+        return Ok(Decision::Issue(reason));
+    }
+    let sealed = secret_store::sealed(ws, env_name, TLS_SECRET)?;
+    let complete = sealed.is_some_and(|sealed| {
+        ["tls.crt", "tls.key"]
+            .iter()
+            .all(|key| sealed.encrypted_data.contains_key(*key))
+    });
+    if complete {
+        return Ok(Decision::Keep(info));
+    }
+    Ok(Decision::Issue(format!(
+        "`{}` lacks `tls.crt` or `tls.key`",
+        secret_store::secret_path(env_name, TLS_SECRET)
+    )))
+}
+
+/// The note that the certificate was kept, and how to reissue it anyway.
+fn report_kept(env_name: &EnvName, hosts: &[String], info: &CertificateInfo) {
+    println!(
+        "kept the certificate in {}: it covers every host ({}) and is valid until {}",
+        cert_file(env_name),
+        hosts.join(", "),
+        date(info.not_after_unix)
+    );
+    println!("  hint: pass `--force` to reissue it (`--days` and `--key-type` apply then)");
+}
+
+/// A new self-signed certificate and key for every host.
+fn issue(hosts: &[String], days: u32, key_kind: KeyKind, now: i64) -> Result<TlsMaterial, Error> {
+    generate_tls::issue_self_signed(hosts, days, key_kind, now).map_err(|error| {
+        let message = Error::input(format!("could not issue the certificate: {error}"));
+        match error.hint() {
+            Some(hint) => message.hint(hint),
+            None => message,
+        }
+    })
+}
+
+/// Seals the pair as the `kubernetes.io/tls` secret and writes it, the public `tls.crt` and
+/// the regenerated overlay in one plan.
+fn write(
+    ws: &mut Workspace,
+    env_name: &EnvName,
+    material: &TlsMaterial,
+) -> Result<Vec<secret_store::Stored>, Error> {
     let mut input = SecretInput {
         name: TLS_SECRET.to_string(),
         type_: Some("kubernetes.io/tls".to_string()),
@@ -118,25 +170,28 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
         "tls.key".to_string(),
         Zeroizing::new(material.private_key_pem.as_bytes().to_vec()),
     );
-    // `build` publishes tls.crt as the `dbos-ca` ConfigMap once it exists.
-    if let Some(env_input) = loaded
-        .environments
-        .iter_mut()
-        .find(|candidate| candidate.name == env_name)
-    {
-        env_input.tls_certificate = true;
-        env_input.tls_certificate_digest = Some(crate::repo::ownership::digest(
-            material.certificate_pem.as_bytes(),
-        ));
-    }
-    let (mut plan, stored) =
-        secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
-    plan.declare(
-        &cert_file(&env_name),
+    let mac = crate::seal_mac::load(ws.root(), None)?;
+    let stored = secret_store::store(ws, env_name, &[input], None, false, &mac)?;
+    // `build` publishes tls.crt as the `dbos-ca` ConfigMap once it exists: the compile reads
+    // the file put here, as the next load would, for that and for the certificate's digest.
+    ws.put(
+        cert_file(env_name),
         material.certificate_pem.clone().into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    let plan = ws.compile(Scope::Env(env_name), WriteOptions::default())?;
+    ws.commit(&plan)?;
+    Ok(stored)
+}
 
+/// What was issued, the sealed secret and the public file.
+fn report_issued(
+    env_name: &EnvName,
+    hosts: &[String],
+    material: &TlsMaterial,
+    key_kind: KeyKind,
+    days: u32,
+    stored: &[secret_store::Stored],
+) -> Result<(), Error> {
     let info = generate_tls::inspect(material.certificate_pem.as_bytes())
         .map_err(|error| Error::input(format!("the new certificate does not parse: {error}")))?;
     println!(
@@ -145,25 +200,22 @@ pub fn tls(context: &Context, arguments: TlsArgs) -> Result<i32, Error> {
         hosts.join(", "),
         info.common_name,
         date(info.not_after_unix),
-        arguments.days
+        days
     );
-    for stored in &stored {
+    for stored in stored {
         super::seal::print_stored(stored);
     }
     println!(
         "wrote {} (public; published as the `dbos-ca` ConfigMap)",
-        cert_file(&env_name)
+        cert_file(env_name)
     );
-    Ok(0)
+    Ok(())
 }
 
 /// The certificate in `tls.crt`, if there is one.
-fn current_certificate(
-    root: &std::path::Path,
-    env: &EnvName,
-) -> Result<Option<CertificateInfo>, Error> {
+fn current_certificate(ws: &Workspace, env: &EnvName) -> Result<Option<CertificateInfo>, Error> {
     let relative = cert_file(env);
-    let Some(bytes) = fs::read_optional(&root.join(&relative))? else {
+    let Some(bytes) = ws.read(&relative)? else {
         return Ok(None);
     };
     generate_tls::inspect(&bytes).map(Some).map_err(|error| {
