@@ -445,8 +445,8 @@ pub struct SealArgs {
     /// With `--raw`: read the value from FILE (kubectl's `[KEY=]FILE`; the key is not used)
     #[arg(long, value_name = "[KEY=]FILE")]
     pub from_file: Vec<String>,
-    /// Secret name: with `--raw` the name sealed for; without it, replaces the input's
-    /// `metadata.name` (as kubeseal does)
+    /// With `--raw` (strict scope): the secret name the value is sealed for. Refused without
+    /// `--raw` (the name is the input's `metadata.name`)
     #[arg(long, value_name = "N")]
     pub name: Option<String>,
     /// Namespace (with `--raw`, or to set the input's)

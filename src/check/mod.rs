@@ -28,6 +28,7 @@ mod sealed;
 mod sealed_objects;
 mod secrets;
 mod stack;
+mod unreadable;
 mod versions;
 
 use std::fmt::Write as _;
@@ -196,7 +197,7 @@ fn resolve_each<'a>(
     // theirs can be checked.
     for (name, error) in failed {
         if selected_name(name) {
-            findings.push(load_finding(name, error));
+            findings.push(load_finding(&loaded.root, name, error));
         }
     }
     let mut environments = Vec::new();
@@ -348,21 +349,29 @@ fn declaration_finding(input: &EnvInput, error: &Error) -> Finding {
     }
 }
 
-/// A declaration that does not load (YAML that does not parse, a misspelt or mistyped key):
-/// `invalid-declaration` at the parser's file, line, column and field. `None` for any other
-/// error (a file that cannot be read, the record): `check` could not run.
-pub fn declaration_load_finding(error: &Error) -> Option<Finding> {
+/// A declaration that does not load (YAML that does not parse, a misspelt or mistyped key, a
+/// file that cannot be read or is not UTF-8): `invalid-declaration` at its file (and the
+/// parser's line, column and field). `None` for any other error (the record): `check` could
+/// not run.
+pub fn declaration_load_finding(root: &std::path::Path, error: &Error) -> Option<Finding> {
+    let is_declaration =
+        |file: &str| file == crate::layout::REPO_FILE || crate::layout::env_of(file).is_some();
+    if let Some(finding) = unreadable::finding(root, error) {
+        return is_declaration(&finding.file).then_some(finding);
+    }
     if !matches!(error, Error::Declare(_) | Error::Declaration { .. }) {
         return None;
     }
     let location = error.location()?;
-    let declaration = location.file == crate::layout::REPO_FILE
-        || crate::layout::env_of(&location.file).is_some();
-    declaration.then(|| located_finding(location, error))
+    is_declaration(&location.file).then(|| located_finding(location, error))
 }
 
-/// `invalid-declaration` for environment `name`'s declarations that did not load.
-fn load_finding(name: &str, error: &Error) -> Finding {
+/// `invalid-declaration` for environment `name`'s declarations that did not load, or could
+/// not be read.
+fn load_finding(root: &std::path::Path, name: &str, error: &Error) -> Finding {
+    if let Some(finding) = unreadable::finding(root, error) {
+        return finding;
+    }
     match error.location() {
         Some(location) if crate::layout::env_of(&location.file).is_some() => {
             located_finding(location, error)

@@ -4,7 +4,8 @@
 //! A declaration that does not load is a finding too (`invalid-declaration`, with its file,
 //! line, column and field), so `--format json` prints one JSON document whenever the check ran:
 //! a broken `dbos-gitops.yaml` is the only finding (nothing else can be read without it); a
-//! broken environment is reported beside the other environments' findings.
+//! broken environment is reported beside the other environments' findings. A declaration that
+//! cannot be read (an I/O error, not UTF-8) is such a finding too, for `check` only.
 
 use crate::check::{self, Options, Report};
 use crate::cli::{CheckArgs, ListFormat};
@@ -18,7 +19,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let (loaded, failed) = match crate::repo::load::load_repo_for_check(&root) {
         Ok(loaded) => loaded,
-        Err(error) => match check::declaration_load_finding(&error) {
+        Err(error) => match check::declaration_load_finding(&root, &error) {
             Some(finding) => {
                 let report = Report {
                     findings: vec![finding],

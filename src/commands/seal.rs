@@ -41,26 +41,12 @@ pub fn seal(context: &Context, arguments: SealArgs) -> Result<i32, Error> {
         return seal_into_env(context, &arguments, scope, &input);
     };
     refuse_with_cert(&arguments)?;
+    refuse_unbound_names(&arguments, scope)?;
     let cert = secret_store::load_cert_file(&cert_path, &cert_path.display().to_string())?;
     if arguments.raw {
         return seal_raw(&arguments, &cert, scope.unwrap_or_default());
     }
-    let mut inputs = read_inputs(&arguments)?;
-    if let Some(name) = &arguments.name {
-        if inputs.len() > 1 {
-            return Err(refused(
-                "--name",
-                &format!(
-                    "would give all {} input secrets the same name",
-                    inputs.len()
-                ),
-            )
-            .hint("seal them one at a time, or drop `--name`"));
-        }
-        for input in &mut inputs {
-            input.name = name.clone();
-        }
-    }
+    let inputs = read_inputs(&arguments)?;
     seal_standalone(&arguments, &cert, scope, &inputs)
 }
 
@@ -129,6 +115,40 @@ fn refuse_with_cert(arguments: &SealArgs) -> Result<(), Error> {
         Some((_, flag, reason)) => Err(refused(flag, reason)),
         None => Ok(()),
     }
+}
+
+/// `--name` and `-n` where they would name nothing the ciphertext is bound to. kubeseal's
+/// `--name` (cmd/kubeseal/main.go: "required with --raw and default (strict) scope") is the
+/// name a `--raw` value is sealed for; without `--raw` kubeseal's `Seal` overwrites each input
+/// Secret's name with it (and `--merge-into` drops it for the file's name): refused here, the
+/// name is the manifest's. With `--raw`, `EncryptSecretItem` builds the label from the scope,
+/// so a namespace-wide value ignores the name and a cluster-wide one ignores both.
+fn refuse_unbound_names(arguments: &SealArgs, scope: Option<Scope>) -> Result<(), Error> {
+    let scope = scope.unwrap_or_default();
+    let raw = arguments.raw;
+    let given_name = arguments.name.is_some();
+    if !raw && given_name {
+        return Err(refused(
+            "--name",
+            "without `--raw` each SealedSecret is named by its input Secret's `metadata.name` (kubeseal would rename the input, or ignore `--name` with `--merge-into`)",
+        )
+        .hint("set the name in the manifest (`kubectl create secret generic NAME ...`), or add `--raw` to seal one value for NAME"));
+    }
+    if raw && given_name && scope != Scope::Strict {
+        return Err(refused(
+            "--name",
+            &format!("a `--raw` value sealed `{scope}` is not bound to a secret name (kubeseal ignores `--name` there)"),
+        )
+        .hint("drop `--name`, or seal with `--scope strict` to bind the value to NAME and its namespace"));
+    }
+    if raw && arguments.namespace.is_some() && scope == Scope::ClusterWide {
+        return Err(refused(
+            "-n/--namespace",
+            "a `--raw` value sealed `cluster-wide` is bound to no namespace (kubeseal ignores `--namespace` there)",
+        )
+        .hint("drop `-n`, or seal with `--scope namespace-wide` to bind the value to NS"));
+    }
+    Ok(())
 }
 
 fn yaml_extension(path: &Path) -> bool {

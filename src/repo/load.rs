@@ -133,7 +133,7 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 /// and the generated files are read as one writer left them, not between two of its renames.
 /// An environment whose declarations do not parse or fit their schema is left out and returned
 /// beside the rest, named, with its error (`check` reports it as a finding and checks the
-/// others); a declaration that cannot be read (I/O, not UTF-8) still ends the load.
+/// others), also when a declaration cannot be read (I/O, not UTF-8).
 pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Error)>), Error> {
     super::lock::hold_shared(root)?;
     load(
@@ -302,8 +302,12 @@ fn load(
             if leads_out && reader.lenient {
                 continue;
             }
-            // An environment that leads out is listed so that loading it says why it is refused.
-            if leads_out || reader.is_file(&env_file)? {
+            // An environment that leads out is listed so that loading it says why it is refused,
+            // and one whose env.yaml is there but no readable file (a directory, a dangling
+            // link): reading it fails, never silently skipped (`check` reports it).
+            let on_disk =
+                reader.overlaid(&env_file).is_none() && env_file.symlink_metadata().is_ok();
+            if leads_out || reader.is_file(&env_file)? || on_disk {
                 names.push(name);
             }
         }
@@ -319,11 +323,9 @@ fn load(
                 Err(_) if scope.is_some() && target.as_deref() != Some(name.as_str()) => {
                     skipped.push(name);
                 }
-                // A declaration that does not parse or fit its schema; an unreadable one (I/O,
-                // not UTF-8) still ends the load.
-                Err(error @ (Error::Declare(_) | Error::Declaration { .. })) if reader.lenient => {
-                    failed.push((name, error));
-                }
+                // For `check`, a declaration that does not parse, fit its schema or cannot be
+                // read (I/O, not UTF-8) is its environment's finding; for the others, an error.
+                Err(error) if reader.lenient => failed.push((name, error)),
                 Err(error) => return Err(error),
             }
         }

@@ -3,6 +3,8 @@
 //! binary; SealedSecrets are sealed here with the seal crate for the upstream Go fixture
 //! certificate, as `seal --env` writes them. The clock is frozen with `DBOS_GITOPS_NOW`.
 
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 use std::process::Command;
 
 use dbos_gitops_generate::tls::{issue_self_signed, KeyKind};
@@ -1310,6 +1312,128 @@ fn a_declaration_that_does_not_load_is_a_finding_beside_the_others() {
     expect(&only, 1, &[("error", "invalid-declaration")]);
     let other = run_check_at(&repo, NOW, &["--no-render", "--env", "prod"]);
     expect(&other, 1, &[("error", "missing-secret")]);
+}
+
+/// #24 item 5: a declaration that cannot be read (a directory where the file should be, bytes
+/// that are not UTF-8, no permission) is an `invalid-declaration` finding at its file, in the
+/// same JSON document as the good environment's findings and in the text, exit 1; `build`
+/// still refuses it (exit 2).
+#[test]
+fn an_unreadable_declaration_is_a_finding_beside_the_others() {
+    let repo = clean_repo();
+    add_env(&repo, "broken", &APP);
+    seal_everything(&repo, "broken");
+    expect_clean(&repo);
+    std::fs::remove_file(
+        repo.path()
+            .join("environments/prod/secrets/conductor-db.yaml"),
+    )
+    .unwrap();
+    let env_file = "environments/broken/env.yaml";
+    let versions = "environments/broken/versions.yaml";
+    let good_env = std::fs::read(repo.path().join(env_file)).unwrap();
+    let good_versions = std::fs::read(repo.path().join(versions)).unwrap();
+    let restore = |repo: &TestRepo| {
+        for (file, bytes) in [(env_file, &good_env), (versions, &good_versions)] {
+            let path = repo.path().join(file);
+            if path.is_dir() {
+                std::fs::remove_dir(&path).unwrap();
+            }
+            std::fs::write(&path, bytes).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    };
+    let not_utf8 = {
+        let mut bytes = good_env.clone();
+        bytes.extend_from_slice(b"# caf\xe9\n");
+        bytes
+    };
+    let lines = good_env.iter().filter(|byte| **byte == b'\n').count();
+    type Break = Box<dyn Fn(&Path)>;
+    let directory = || -> Break {
+        Box::new(|path: &Path| {
+            std::fs::remove_file(path).unwrap();
+            std::fs::create_dir(path).unwrap();
+        })
+    };
+    let unreadable = "cannot be read (could not read it: ";
+    // (file, what breaks it, line, what the finding says)
+    let rewrite: Break = Box::new(move |path: &Path| std::fs::write(path, &not_utf8).unwrap());
+    let mut cases: Vec<(&str, Break, usize, &str)> = vec![
+        (versions, directory(), 0, unreadable),
+        (env_file, directory(), 0, unreadable),
+        (
+            env_file,
+            rewrite,
+            lines + 1,
+            "not UTF-8: byte 0xe9 at offset",
+        ),
+    ];
+    // Root reads any file whatever its mode: the permission case needs another user.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        cases.push((
+            versions,
+            Box::new(|path: &Path| {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0)).unwrap()
+            }),
+            0,
+            "Permission denied",
+        ));
+    }
+    for (file, break_it, line, said) in cases {
+        break_it(&repo.path().join(file));
+        let checked = run_check(&repo);
+        expect(
+            &checked,
+            1,
+            &[
+                ("error", "invalid-declaration"),
+                ("error", "missing-secret"),
+            ],
+        );
+        let finding = checked.finding("invalid-declaration");
+        assert_eq!(finding["file"], file, "{finding:#}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.contains(said), "{file}: {message}");
+        assert_eq!(
+            finding.get("line").map_or(0, |line| line.as_u64().unwrap()),
+            line as u64
+        );
+        assert!(finding["hint"]
+            .as_str()
+            .is_some_and(|hint| !hint.is_empty()));
+        assert_eq!(
+            checked.finding("missing-secret")["file"],
+            "environments/prod"
+        );
+        assert_eq!(checked.finding("generated-skipped")["severity"], "skipped");
+        // The text says the same, plainly, beside the other environment's finding.
+        let place = if line > 0 {
+            format!("{file}:{line}:")
+        } else {
+            format!("{file}: ")
+        };
+        assert!(
+            checked.stdout.contains(&place) && checked.stdout.contains(said),
+            "{}",
+            checked.stdout
+        );
+        assert!(
+            checked.stdout.contains("environments/prod: "),
+            "{}",
+            checked.stdout
+        );
+        // `--env` of the broken environment reports it; of the good one leaves it out.
+        let only = run_check_at(&repo, NOW, &["--no-render", "--env", "broken"]);
+        expect(&only, 1, &[("error", "invalid-declaration")]);
+        let other = run_check_at(&repo, NOW, &["--no-render", "--env", "prod"]);
+        expect(&other, 1, &[("error", "missing-secret")]);
+        // Every other command still refuses the repository.
+        let build = repo.fails(&["build"], 2);
+        assert!(build.stderr.contains(file), "{}", build.stderr);
+        restore(&repo);
+    }
 }
 
 /// A `dbos-gitops.yaml` that does not parse: the one finding (nothing else can be read), as

@@ -172,7 +172,7 @@ fn sealed_secrets_cert_is_not_used_when_env_selects_an_environment() {
 }
 
 #[test]
-fn n_fills_the_namespace_and_name_replaces_the_inputs_name() {
+fn n_fills_the_namespace_of_an_input_without_one() {
     let repo = TestRepo::empty();
     let bare = SECRET.replace("  namespace: dbos-prod\n", "");
     let run = repo.run_with_stdin(
@@ -183,16 +183,6 @@ fn n_fills_the_namespace_and_name_replaces_the_inputs_name() {
     let object = &parse_yaml_stream(&run.stdout)[0];
     assert_eq!(object["metadata"]["namespace"], "team-a");
     assert_sealed(object, &run.stdout, "team-a/conductor-db");
-
-    let run = repo.run_with_stdin(
-        &["seal", "--cert", &cert(), "--name", "renamed", "-o", "yaml"],
-        Some(SECRET.as_bytes()),
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let object = &parse_yaml_stream(&run.stdout)[0];
-    assert_eq!(object["metadata"]["name"], "renamed");
-    assert_eq!(object["spec"]["template"]["metadata"]["name"], "renamed");
-    assert_sealed(object, &run.stdout, "dbos-prod/renamed");
 }
 
 #[test]
@@ -335,6 +325,51 @@ fn flags_that_do_not_apply_are_refused_with_the_reason_and_nothing_written() {
             "-o json",
             "YAML",
         ),
+        // `--name` and `-n` where the ciphertext would not be bound to them (#24 item 2).
+        (
+            [&with_cert[..], &["--name", "x"]].concat(),
+            "--name",
+            "metadata.name",
+        ),
+        (
+            [&with_cert[..], &["--name", "x", "-o", "yaml"]].concat(),
+            "--name",
+            "kubectl create secret generic NAME",
+        ),
+        (
+            [
+                &with_cert[..],
+                &["--name", "x", "--merge-into", "sealed.yaml"],
+            ]
+            .concat(),
+            "--name",
+            "ignore `--name` with `--merge-into`",
+        ),
+        (
+            [&raw[..], &["--scope", "namespace-wide"]].concat(),
+            "--name",
+            "not bound to a secret name",
+        ),
+        (
+            [&raw[..], &["--scope", "cluster-wide"]].concat(),
+            "--name",
+            "--scope strict",
+        ),
+        (
+            [
+                "seal",
+                "--cert",
+                c.as_str(),
+                "--raw",
+                "-n",
+                "dbos-prod",
+                "--scope",
+                "cluster-wide",
+            ]
+            .to_vec(),
+            "-n/--namespace",
+            "bound to no namespace",
+        ),
         // kubeseal flags that need a cluster or another command here.
         (
             [&with_cert[..], &["--output", "yaml"]].concat(),
@@ -419,10 +454,62 @@ fn flags_that_do_not_apply_are_refused_with_the_reason_and_nothing_written() {
         );
         assert_eq!(repo.snapshot(), before, "{arguments:?} changed the tree");
     }
+    // One secret or several, `--name` without `--raw` renames nothing.
     let run = repo.run_with_stdin(
         &[&with_cert[..], &["--name", "x"]].concat(),
         Some(two.as_bytes()),
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("`--name`") && run.stderr.contains("same name"));
+    assert!(run.stderr.contains("`--name` is refused"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+/// What stays accepted beside the refusals: `--raw` namespace-wide with `-n` only, and
+/// cluster-wide with neither, each opening under any name (and any namespace) as upstream's
+/// label rules say.
+#[test]
+fn raw_wider_scopes_take_only_what_binds_them() {
+    let repo = TestRepo::empty();
+    let wrap = |namespace: &str, name: &str, ciphertext: &str| {
+        format!("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  annotations:\n    sealedsecrets.bitnami.com/SCOPE: \"true\"\nspec:\n  encryptedData:\n    k: {ciphertext}\n")
+    };
+    for (scope, flags, annotation, namespace) in [
+        (
+            "namespace-wide",
+            vec!["-n", "dbos-prod"],
+            "namespace-wide",
+            "dbos-prod",
+        ),
+        ("cluster-wide", vec![], "cluster-wide", "anywhere"),
+    ] {
+        let c = cert();
+        let arguments = [
+            &["seal", "--raw", "--cert", c.as_str(), "--scope", scope][..],
+            &flags[..],
+        ]
+        .concat();
+        let run = repo.run_with_stdin(&arguments, Some(b"wide-value"));
+        assert_eq!(run.code, 0, "{arguments:?}: {}", run.stderr);
+        let sealed = wrap(namespace, "any-name", &run.stdout).replace("SCOPE", annotation);
+        if let Some(result) = independent_unseal(&fixture("go-key.pem"), &sealed) {
+            let result = result.unwrap();
+            let id = format!("{namespace}/any-name");
+            let encoded = result[&id]["k"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{result}"));
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap();
+            assert_eq!(bytes, b"wide-value", "{scope}");
+            // Namespace-wide is still bound to its namespace: elsewhere it does not open.
+            let moved = sealed.replace(&format!("namespace: {namespace}"), "namespace: elsewhere");
+            let elsewhere = independent_unseal(&fixture("go-key.pem"), &moved).unwrap();
+            assert_eq!(
+                elsewhere.is_err(),
+                scope == "namespace-wide",
+                "{scope}: {elsewhere:?}"
+            );
+        }
+    }
 }

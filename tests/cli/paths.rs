@@ -556,14 +556,21 @@ fn issue_14_declarations_must_be_utf8() {
         let line = text[..bad_offset].matches('\n').count() + 1;
         std::fs::write(repo.path().join(relative), &bad).unwrap();
         let before = repo.snapshot();
-        for arguments in [&["build"][..], &["check", "--no-render"]] {
+        let said = format!(
+            "not UTF-8: byte 0x{:02x} at offset {bad_offset} (line {line},",
+            bad[bad_offset]
+        );
+        // `check` reports a declaration as a finding (#24 item 5); the record ends it too.
+        let declaration = relative.starts_with("environments/");
+        let mut refusing = vec![&["build"][..], &["secrets", "list", "--env", "prod"]];
+        if !declaration {
+            refusing.push(&["check", "--no-render"]);
+        }
+        for arguments in refusing {
             let run = repo.fails(arguments, 2);
             assert!(
-                run.stderr.contains(&format!(
-                    "`{relative}`: not UTF-8: byte 0x{:02x} at offset {bad_offset} (line {line},",
-                    bad[bad_offset]
-                )),
-                "{relative}: {}",
+                run.stderr.contains(&format!("`{relative}`: {said}")),
+                "{arguments:?} {relative}: {}",
                 run.stderr
             );
             assert!(
@@ -571,6 +578,26 @@ fn issue_14_declarations_must_be_utf8() {
                 "{}",
                 run.stderr
             );
+        }
+        if declaration {
+            let run = repo.fails(&["check", "--no-render", "--format", "json"], 1);
+            let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            let finding = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|finding| finding["code"] == "invalid-declaration")
+                .unwrap_or_else(|| panic!("{relative}: {report:#}"));
+            assert_eq!(finding["file"], relative, "{finding:#}");
+            assert_eq!(finding["line"], line, "{finding:#}");
+            assert!(finding["message"].as_str().unwrap().starts_with(&said));
+            let text = repo.fails(&["check", "--no-render"], 1);
+            assert!(
+                text.stdout.contains(&format!("{relative}:{line}:")) && text.stdout.contains(&said),
+                "{}",
+                text.stdout
+            );
+            assert!(text.stdout.contains("hint: save the file as UTF-8"));
         }
         assert_eq!(repo.snapshot(), before);
         std::fs::write(repo.path().join(relative), &good).unwrap();
