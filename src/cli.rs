@@ -347,7 +347,7 @@ pub enum DiffFormat {
 pub enum EnvCommand {
     /// Remove environments/NAME (declarations, secrets, generated files) and its Application
     /// from argocd/; the environment keeps running until its Application is deleted in the
-    /// cluster, which this prints how to do
+    /// cluster, which this prints how to do; with `--cascade`, Argo CD deletes it, in three steps
     #[command(after_help = ENV_REMOVE_HELP)]
     Remove(EnvRemoveArgs),
 }
@@ -360,8 +360,10 @@ pub struct EnvRemoveArgs {
     /// Print what would be removed and what keeps running; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the cascade: how to have Argo CD delete every object of the environment once this
-    /// change has synced (instead of how to keep them running unmanaged)
+    /// Have Argo CD delete every object of the environment, in three steps through Git (run it
+    /// once per step, each committed and synced before the next): mark it (its Application
+    /// gets the cascade finalizer and becomes prunable), take it out of Git (the root prunes
+    /// the Application, Argo CD deletes what it deployed), drop its AppProject destination
     #[arg(long)]
     pub cascade: bool,
     /// Remove generated files even when they were edited by hand
@@ -691,7 +693,7 @@ pub struct VersionActivateArgs {
     pub force: bool,
 }
 
-const ENV_REMOVE_HELP: &str = "Examples:\n  dbos-gitops env remove staging --dry-run   # what goes, what keeps running\n  dbos-gitops env remove staging             # then commit, push, and follow what it prints\n  dbos-gitops env remove staging --cascade   # the steps that have Argo CD delete its workloads\n\nThe root Application never prunes, so removing an environment from Git deletes nothing in the\ncluster: its Application and workloads keep running until the Application is deleted there.\nExit status: 0 removed (or --dry-run), 1 refused (generated files edited by hand), 2 unknown environment.";
+const ENV_REMOVE_HELP: &str = "Examples:\n  dbos-gitops env remove staging --dry-run   # what goes, what keeps running\n  dbos-gitops env remove staging             # then commit, push, and follow what it prints\n  dbos-gitops env remove staging --cascade   # step 1, 2 or 3 of a removal Argo CD performs\n\nWithout --cascade nothing is deleted in the cluster: the root Application prunes only an\nApplication marked for the cascade, so the environment's Application and workloads keep running\nuntil the Application is deleted there. With --cascade, run it once per step, committing and\nsyncing each before the next: 1 marks the Application (finalizer, Prune=true), 2 takes the\nenvironment out of Git (Argo CD deletes its objects), 3 drops its AppProject destination.\nExit status: 0 removed or step done (or --dry-run), 1 refused (generated files edited by hand),\n2 unknown environment, or a cascade step out of order.";
 
 const RETIRE_HELP: &str = "Safety rules:
   never retires the active version (activate another first) or an unknown one;

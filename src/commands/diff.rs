@@ -26,6 +26,7 @@ pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
             &changes,
             &arguments.revision,
             &content::removed_environments(&root, &changes),
+            &content::cascading_environments(&root, &changes),
         ),
         DiffFormat::Json => {
             serde_json::to_string_pretty(&report::json(&changes, &arguments.revision, &commit))

@@ -71,6 +71,7 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
         spec: spec.clone(),
         environments: Vec::new(),
         record: Default::default(),
+        removals: Vec::new(),
     };
     let mut plan = plan_build(&loaded, None, WriteOptions::default())?;
     plan.declare(REPO_FILE, declare::repo_file_text(&spec).into_bytes())?;

@@ -4,6 +4,8 @@
 
 pub mod image;
 pub mod names;
+// The cascade's record of an environment being removed (#24.7).
+pub mod removal;
 pub mod schema;
 mod suggest;
 mod template;
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use names::{EnvName, Namespace, ProjectName, VersionName};
+pub use removal::{parse_removal, removal_file_text, RemovalSpec, REMOVAL_FILE};
 
 pub use crate::error::DeclareError;
 use crate::error::Error;

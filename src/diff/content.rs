@@ -28,6 +28,8 @@ pub type Objects = BTreeMap<(String, ObjectId), Value>;
 pub struct Environments {
     pub added: BTreeSet<String>,
     pub removed: BTreeSet<String>,
+    /// Removed by the cascade (`env remove --cascade`, step 2): Argo CD deletes them (#24.7).
+    pub cascading: BTreeSet<String>,
 }
 
 /// The name of an environment unit (`environments/NAME`).
@@ -45,7 +47,30 @@ fn units_with(changes: &[ObjectChange], kind: ChangeKind) -> BTreeSet<String> {
 
 /// Environments removed from the work tree: a unit with removed objects and no
 /// `kustomization.yaml` left (what Argo CD's Application points at). Reads the work tree only.
+/// Those the cascade removes (their `removal.yaml` is left) are not among them.
 pub fn removed_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
+    gone_environments(root, changes)
+        .into_iter()
+        .filter(|name| !cascading(root, name))
+        .collect()
+}
+
+/// Environments removed from the work tree by the cascade's step 2: their record
+/// `removal.yaml` is left, and the root prunes their Application, which deletes what it
+/// deployed (`render::argocd`, #24.7).
+pub fn cascading_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
+    gone_environments(root, changes)
+        .into_iter()
+        .filter(|name| cascading(root, name))
+        .collect()
+}
+
+fn cascading(root: &Path, name: &str) -> bool {
+    root.join(crate::layout::env_path(name, crate::declare::REMOVAL_FILE))
+        .is_file()
+}
+
+fn gone_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
     units_with(changes, ChangeKind::Removed)
         .into_iter()
         .filter(|unit| !root.join(unit).join("kustomization.yaml").is_file())
@@ -60,6 +85,7 @@ pub fn environments(
     changes: &[ObjectChange],
 ) -> Result<Environments, Error> {
     let removed = removed_environments(request.root, changes);
+    let cascading = cascading_environments(request.root, changes);
     let candidates = units_with(changes, ChangeKind::Added);
     let mut added = BTreeSet::new();
     if candidates.iter().any(|unit| env_name(unit).is_some()) {
@@ -73,7 +99,11 @@ pub fn environments(
             }
         }
     }
-    Ok(Environments { added, removed })
+    Ok(Environments {
+        added,
+        removed,
+        cascading,
+    })
 }
 
 /// The redacted objects of every added (work tree) and removed (revision) object in `changes`.

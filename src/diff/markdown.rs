@@ -136,8 +136,8 @@ fn summary(review: &Review<'_>) -> String {
     )
 }
 
-/// What really happens to an environment whose directory is gone (the root Application does
-/// not prune, `render::argocd`): one block, naming at most [`NAMED_REMOVED`] of them.
+/// What really happens to an environment whose directory is gone (the root Application prunes
+/// only an Application marked for the cascade, `render::argocd`): one block, naming at most [`NAMED_REMOVED`] of them.
 fn removed_warning(names: &std::collections::BTreeSet<String>) -> String {
     let mut listed: Vec<String> = names.iter().take(NAMED_REMOVED).map(|n| code(n)).collect();
     if names.len() > NAMED_REMOVED {
@@ -155,7 +155,8 @@ fn removed_warning(names: &std::collections::BTreeSet<String>) -> String {
     };
     format!(
         "\n> [!WARNING]\n> {subject} removed from Git but **stays running**: the root \
-         Application does not prune, so Argo CD keeps {application} and everything deployed \
+         Application prunes only an Application marked for the cascade, so Argo CD keeps \
+         {application} and everything deployed \
          until the Application is deleted in the cluster, with or without its workloads \
          (README, \"Removing an environment\"; `dbos-gitops env remove` prints the steps while \
          the environment is still there).\n"
@@ -210,9 +211,28 @@ fn removed_effect(review: &Review<'_>, change: &ObjectChange) -> String {
         Some(name) if review.environments.removed.contains(name) => {
             "stays running (environment removed, see above)".to_string()
         }
+        Some(name) if review.environments.cascading.contains(name) => {
+            "deleted by Argo CD (the cascade)".to_string()
+        }
         Some(_) => "pruned by Argo CD on sync".to_string(),
-        None => "stays in the cluster (the root Application does not prune)".to_string(),
+        // The root prunes only an Application marked for the cascade (#24.7).
+        None if cascading_application(review, change) => {
+            "pruned by the root; Argo CD deletes what it deployed (the cascade)".to_string()
+        }
+        None => {
+            "stays in the cluster (the root prunes only what is marked for the cascade)".to_string()
+        }
     }
+}
+
+/// `Application/dbos-NAME` of an environment the cascade removes.
+fn cascading_application(review: &Review<'_>, change: &ObjectChange) -> bool {
+    change.id.kind == "Application"
+        && change
+            .id
+            .name
+            .strip_prefix("dbos-")
+            .is_some_and(|name| review.environments.cascading.contains(name))
 }
 
 /// One field in a table cell: path and values shortened, in code spans.

@@ -79,11 +79,19 @@ fn summary_line(changes: &[ObjectChange], revision: &str) -> String {
     format!("{added} added, {removed} removed, {changed} changed against `{revision}`")
 }
 
-/// What happens to an environment whose directory is gone: the root Application does not
-/// prune (`render::argocd`), so Argo CD keeps its Application and everything it deployed.
+/// What happens to an environment whose directory is gone: the root Application prunes only
+/// an Application marked for the cascade (`render::argocd`), so Argo CD keeps its Application
+/// and everything it deployed.
 pub fn removed_note(name: &str) -> String {
     format!(
-        "environment `{name}` is removed from Git but stays running: the root Application does not prune, so Argo CD keeps Application/dbos-{name} and everything it deployed until that Application is deleted in the cluster, with or without its workloads (README, \"Removing an environment\")\n"
+        "environment `{name}` is removed from Git but stays running: the root Application prunes only an Application marked for the cascade, so Argo CD keeps Application/dbos-{name} and everything it deployed until that Application is deleted in the cluster, with or without its workloads (README, \"Removing an environment\")\n"
+    )
+}
+
+/// What happens to an environment the cascade's step 2 removed (#24.7).
+pub fn cascade_note(name: &str) -> String {
+    format!(
+        "environment `{name}` is removed by the cascade: the root Application prunes Application/dbos-{name} (marked Prune=true with the cascade finalizer in step 1) and Argo CD deletes everything it deployed; its AppProject destination stays until step 3 (README, \"Removing an environment\")\n"
     )
 }
 
@@ -91,6 +99,7 @@ pub fn text(
     changes: &[ObjectChange],
     revision: &str,
     removed: &std::collections::BTreeSet<String>,
+    cascading: &std::collections::BTreeSet<String>,
 ) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
     for change in changes {
@@ -121,6 +130,9 @@ pub fn text(
     }
     for name in removed {
         out.push_str(&removed_note(name));
+    }
+    for name in cascading {
+        out.push_str(&cascade_note(name));
     }
     out.push_str(&summary_line(changes, revision));
     out.push('\n');

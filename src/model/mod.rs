@@ -60,6 +60,48 @@ pub struct Repo {
     pub argocd_namespace: Namespace,
     pub project: ProjectName,
     pub environments: Vec<Environment>,
+    /// Environments being removed by the cascade (`environments/<env>/removal.yaml`, #24.7),
+    /// with or without their `env.yaml`; set by `workspace::plan_build`.
+    pub removals: Vec<Removal>,
+}
+
+/// One environment being removed by the cascade: its Application (while it is still declared)
+/// is marked for Argo CD to prune and cascade, and the AppProject keeps admitting its
+/// destination and kinds until the record is gone.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    pub name: EnvName,
+    pub namespace: Namespace,
+    pub cluster: String,
+    /// `(group, kind)` pairs the project keeps in its namespaced whitelist.
+    pub kinds: Vec<(String, String)>,
+}
+
+impl Removal {
+    /// The record as the model holds it; a kind without a `/` is in the core group.
+    pub fn from_spec(name: EnvName, spec: &crate::declare::RemovalSpec) -> Self {
+        let kinds = spec
+            .kinds
+            .iter()
+            .map(|entry| match entry.rsplit_once('/') {
+                Some((group, kind)) => (group.to_string(), kind.to_string()),
+                None => (String::new(), entry.clone()),
+            })
+            .collect();
+        Removal {
+            name,
+            namespace: spec.namespace.clone(),
+            cluster: spec.cluster.clone(),
+            kinds,
+        }
+    }
+}
+
+impl Repo {
+    /// Whether `env` is being removed by the cascade.
+    pub fn removing(&self, env: &EnvName) -> bool {
+        self.removals.iter().any(|removal| &removal.name == env)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +203,7 @@ pub fn resolve(repo: &RepoSpec, inputs: Vec<EnvInput>) -> Result<Repo, Error> {
         argocd_namespace: repo.argocd.namespace.clone(),
         project: repo.argocd.project.clone(),
         environments,
+        removals: Vec::new(),
     })
 }
 

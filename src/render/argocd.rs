@@ -1,10 +1,31 @@
 //! The Argo CD bootstrap: an AppProject that allows exactly the kinds we deploy, one Application
 //! per environment, and a root Application that syncs this directory.
 //!
-//! Removing an environment must not delete its running workloads by surprise: Applications carry
-//! no `resources-finalizer` (deleting one does not cascade), and the root Application never
-//! prunes (`Prune=false`), so a deleted env directory leaves its Application out of sync for a
-//! human to remove deliberately.
+//! Removing an environment must not delete its running workloads by surprise, and may delete
+//! them when asked to (`env remove NAME --cascade`, #24.7). Argo CD's rules, as read in the
+//! upstream source (argo-cd 3.x and its gitops-engine, `pkg/sync/sync_context.go`):
+//!
+//! - a sync prunes an object that left Git only when the Application prunes (`automated.prune`)
+//!   and the object's *live* copy does not say `argocd.argoproj.io/sync-options: Prune=false`
+//!   (`pruneObject`: "ignored (no prune)"); Argo CD 3.4 added an Application-level
+//!   `Prune=false` sync option as the default for objects whose annotation names no `Prune`
+//!   value (`isPruningDisabled`, `WithDefaultPruneOption` in `controller/sync.go`), which an
+//!   object's own `Prune=true` overrides. `Prune=confirm` would hold the whole sync until a
+//!   human confirms it, so it is not used;
+//! - a prune deletes with foreground propagation (`getDeleteOptions`), and deleting an
+//!   Application that carries `resources-finalizer.argocd.argoproj.io` makes the application
+//!   controller delete every live object it tracks first (`finalizeApplicationDeletion` in
+//!   `controller/appcontroller.go`), but only those its AppProject still permits
+//!   (`getPermittedAppLiveObjects`, `AppProject.IsLiveResourcePermitted`).
+//!
+//! So the root Application prunes (`prune: true`), and every object it syncs says
+//! `Prune=false` (the root's own `Prune=false` sync option as the default on 3.4 and later),
+//! except the Application of an environment being removed by the cascade: that one says
+//! `Prune=true` and carries the finalizer, so once it has synced like that, leaving Git gets it
+//! pruned and its objects deleted. A deleted env directory without the cascade leaves its
+//! Application (live `Prune=false`) OutOfSync in the root, for a human to remove deliberately.
+//! The project keeps a removed environment's destination and kinds while its `removal.yaml` is
+//! there (`model::Removal`).
 
 use serde_json::{json, Value};
 
@@ -30,11 +51,10 @@ const NAMESPACED_KINDS: &[(&str, &str)] = &[
 /// The Gateway API and Envoy Gateway kinds some environment renders (#21), in a fixed order:
 /// the project admits exactly those (the `Ingress` stays listed so a migrated environment's old
 /// Ingress can still be pruned).
-fn gateway_kinds(repo: &Repo) -> Vec<(&'static str, &'static str)> {
+fn gateway_kinds(environments: &[Environment]) -> Vec<(&'static str, &'static str)> {
     const GATEWAY: &str = "gateway.networking.k8s.io";
     const ENVOY: &str = "gateway.envoyproxy.io";
-    let gateways: Vec<&crate::model::Gateway> = repo
-        .environments
+    let gateways: Vec<&crate::model::Gateway> = environments
         .iter()
         .filter_map(|env| env.gateway.as_ref())
         .collect();
@@ -62,7 +82,7 @@ fn gateway_kinds(repo: &Repo) -> Vec<(&'static str, &'static str)> {
     // NGINX Gateway Fabric's policy (#21.2), rendered when Conductor is routed.
     let ngf =
         |g: &crate::model::Gateway| g.implementation == GatewayImplementation::NginxGatewayFabric;
-    let ngf_routed = repo.environments.iter().any(|env| {
+    let ngf_routed = environments.iter().any(|env| {
         env.gateway.as_ref().is_some_and(ngf) && env.service_host("conductor").is_some()
     });
     if ngf_routed {
@@ -70,6 +90,22 @@ fn gateway_kinds(repo: &Repo) -> Vec<(&'static str, &'static str)> {
     }
     kinds
 }
+
+/// The kinds of the project's whitelist that `env` alone needs beyond the fixed ones, as
+/// `group/Kind`: what `removal.yaml` keeps in the project while the cascade deletes them.
+pub fn removal_kinds(env: &Environment) -> Vec<String> {
+    gateway_kinds(std::slice::from_ref(env))
+        .into_iter()
+        .map(|(group, kind)| format!("{group}/{kind}"))
+        .collect()
+}
+
+/// What every object the root syncs says, but a removed environment's Application: never prune.
+const NO_PRUNE: &str = "Prune=false";
+/// The cascade's finalizer: deleting the Application deletes what it deployed first.
+pub const CASCADE_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
+/// The annotation gitops-engine reads sync options from, on the live object.
+const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 
 pub fn application_name(env: &Environment) -> String {
     format!("dbos-{}", env.name)
@@ -110,17 +146,15 @@ fn project(repo: &Repo) -> Value {
         .environments
         .iter()
         .map(|env| json!({ "server": env.cluster, "namespace": env.namespace.as_str() }))
+        // An environment being removed keeps its destination until its record is gone: Argo CD
+        // deletes only what the project still permits (`getPermittedAppLiveObjects`).
+        .chain(repo.removals.iter().map(
+            |removal| json!({ "server": removal.cluster, "namespace": removal.namespace.as_str() }),
+        ))
         .chain(std::iter::once(root_destination(repo)))
         .collect();
     destinations.sort_by_key(|destination| destination.to_string());
     destinations.dedup();
-    let kinds: Vec<Value> = NAMESPACED_KINDS
-        .iter()
-        .copied()
-        .chain(gateway_kinds(repo))
-        .chain(ROOT_KINDS.iter().copied())
-        .map(|(group, kind)| json!({ "group": group, "kind": kind }))
-        .collect();
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",
@@ -128,6 +162,7 @@ fn project(repo: &Repo) -> Value {
             "name": repo.project.as_str(),
             "namespace": repo.argocd_namespace.as_str(),
             "labels": meta::labels(repo.project.as_str(), "argocd"),
+            "annotations": { SYNC_OPTIONS: NO_PRUNE },
         },
         "spec": {
             "description": "DBOS Conductor, Console and applications, compiled by dbos-gitops",
@@ -135,9 +170,31 @@ fn project(repo: &Repo) -> Value {
             "destinations": destinations,
             // Only the namespaces Argo CD creates for `CreateNamespace=true`.
             "clusterResourceWhitelist": [ { "group": "", "kind": "Namespace" } ],
-            "namespaceResourceWhitelist": kinds,
+            "namespaceResourceWhitelist": project_kinds(repo),
         }
     })
+}
+
+/// The namespaced whitelist: the fixed kinds, the gateway kinds some environment renders, the
+/// kinds a removed environment's record keeps (once each, in that order), the root's kinds.
+fn project_kinds(repo: &Repo) -> Vec<Value> {
+    let mut kinds: Vec<(String, String)> = NAMESPACED_KINDS
+        .iter()
+        .copied()
+        .chain(gateway_kinds(&repo.environments))
+        .map(|(group, kind)| (group.to_string(), kind.to_string()))
+        .collect();
+    for kind in repo.removals.iter().flat_map(|removal| &removal.kinds) {
+        if !kinds.contains(kind) {
+            kinds.push(kind.clone());
+        }
+    }
+    kinds
+        .iter()
+        .map(|(group, kind)| (group.as_str(), kind.as_str()))
+        .chain(ROOT_KINDS.iter().copied())
+        .map(|(group, kind)| json!({ "group": group, "kind": kind }))
+        .collect()
 }
 
 /// What the root Application syncs from `argocd/`: this AppProject and the Applications. Both
@@ -157,9 +214,10 @@ fn root_destination(repo: &Repo) -> Value {
 }
 
 /// The root Application: in our AppProject, not `default` (hardened installations lock
-/// `default` down to nothing), and it never prunes: an Application removed from `argocd/`
-/// stays in the cluster with everything it deployed (`dbos-gitops env remove` says how to
-/// delete it).
+/// `default` down to nothing). It prunes, but only what opted in (module doc): an object whose
+/// live copy says `Prune=false` (all of them but a cascading environment's Application) stays
+/// when it leaves `argocd/`; the `Prune=false` sync option makes that the default on Argo CD
+/// 3.4 and later for an object that says nothing (older versions ignore the option).
 fn root(repo: &Repo) -> Value {
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -168,13 +226,15 @@ fn root(repo: &Repo) -> Value {
             "name": "dbos-gitops-root",
             "namespace": repo.argocd_namespace.as_str(),
             "labels": meta::labels("dbos-gitops-root", "argocd"),
+            "annotations": { SYNC_OPTIONS: NO_PRUNE },
         },
         "spec": {
             "project": repo.project.as_str(),
             "source": { "repoURL": repo.repo_url, "targetRevision": repo.revision, "path": "argocd" },
             "destination": root_destination(repo),
             "syncPolicy": {
-                "automated": { "prune": false, "selfHeal": true },
+                "automated": { "prune": true, "selfHeal": true },
+                "syncOptions": [NO_PRUNE],
                 "retry": retry(),
             }
         }
@@ -230,20 +290,28 @@ fn application(repo: &Repo, env: &Environment) -> Value {
     if let (Some(_), Some(_)) = (&env.autoscaling, &env.active) {
         spec["ignoreDifferences"] = Value::Array(replica_ignores(env));
     }
+    // Being removed by the cascade (#24.7): the root may prune it once it leaves Git (the live
+    // value replaces `Prune=false` rather than dropping it, so no apply strategy can keep the
+    // old one), and deleting it deletes what it deployed.
+    let removing = repo.removing(&env.name);
+    let mut metadata = json!({
+        "name": name,
+        "namespace": repo.argocd_namespace.as_str(),
+        "labels": meta::labels(&name, "argocd"),
+        "annotations": {
+            SYNC_OPTIONS: if removing { "Prune=true" } else { NO_PRUNE },
+            // Argo CD 3.x: diff through the API server's dry-run apply (Server-Side Diff), the
+            // diff that matches server-side apply.
+            "argocd.argoproj.io/compare-options": "ServerSideDiff=true",
+        },
+    });
+    if removing {
+        metadata["finalizers"] = json!([CASCADE_FINALIZER]);
+    }
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
-        "metadata": {
-            "name": name,
-            "namespace": repo.argocd_namespace.as_str(),
-            "labels": meta::labels(&name, "argocd"),
-            "annotations": {
-                "argocd.argoproj.io/sync-options": "Prune=false",
-                // Argo CD 3.x: diff through the API server's dry-run apply (Server-Side Diff), the
-                // diff that matches server-side apply.
-                "argocd.argoproj.io/compare-options": "ServerSideDiff=true",
-            },
-        },
+        "metadata": metadata,
         "spec": spec,
     })
 }

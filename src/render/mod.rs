@@ -22,6 +22,8 @@ use crate::model::{Environment, Repo};
 
 pub use crate::layout::Tree;
 pub use base::BASE_FILES;
+// What `env remove --cascade` records and names (#24.7).
+pub use argocd::{removal_kinds, CASCADE_FINALIZER};
 
 /// Every file the tool owns for this repository.
 pub fn render_repo(repo: &Repo) -> Tree {

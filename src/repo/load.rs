@@ -21,6 +21,9 @@ pub struct LoadedRepo {
     pub scoped_to: Option<EnvName>,
     /// Other environments whose declarations did not load (scoped loads only).
     pub skipped: Vec<String>,
+    /// `environments/<env>/removal.yaml` records: environments being removed by the cascade
+    /// (#24.7), also those whose `env.yaml` is already gone.
+    pub removals: Vec<(EnvName, declare::RemovalSpec)>,
 }
 
 impl LoadedRepo {
@@ -331,7 +334,9 @@ fn load(
         }
         scoped_to = target.and_then(|name| EnvName::new(&name).ok());
     }
+    let removals = load_removals(&reader, &environments_dir)?;
     let loaded = LoadedRepo {
+        removals,
         root: root.to_path_buf(),
         spec,
         environments,
@@ -340,6 +345,28 @@ fn load(
         skipped,
     };
     Ok((loaded, failed))
+}
+
+/// Every `environments/<env>/removal.yaml`, by environment name, sorted (#24.7).
+fn load_removals(
+    reader: &Reader,
+    environments_dir: &Path,
+) -> Result<Vec<(EnvName, declare::RemovalSpec)>, Error> {
+    let mut removals = Vec::new();
+    if !reader.is_dir(environments_dir)? {
+        return Ok(removals);
+    }
+    for name in reader.list(environments_dir)? {
+        let Ok(env) = EnvName::new(&name) else {
+            continue;
+        };
+        let shown = PathBuf::from(layout::env_path(&name, declare::REMOVAL_FILE));
+        if let Some(text) = reader.text_optional(&reader.root.join(&shown), &shown)? {
+            removals.push((env, declare::parse_removal(&shown, &text)?));
+        }
+    }
+    removals.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    Ok(removals)
 }
 
 fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {

@@ -40,6 +40,13 @@ pub fn plan_build(
             None => return Err(error),
         },
     };
+    let mut model = model;
+    // The cascade's records (#24.7): `render::argocd` marks and keeps what they name.
+    model.removals = loaded
+        .removals
+        .iter()
+        .map(|(name, spec)| crate::model::Removal::from_spec(name.clone(), spec))
+        .collect();
     let tree = crate::render::render_repo_for(&model, only_env);
     let in_scope = |path: &str| layout::in_env_scope(path, only_env);
     Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)

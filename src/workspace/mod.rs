@@ -188,7 +188,8 @@ impl Workspace {
 
     /// Reloads what the overlay touched, renders `scope` and plans it against the disk, with the
     /// overlay's files in the plan. Only the environments the overlay touched are read again
-    /// (the others are as loaded); a change to `dbos-gitops.yaml` reloads everything.
+    /// (the others are as loaded); a change to `dbos-gitops.yaml` or to a removal record
+    /// (`env remove --cascade`) reloads everything.
     pub fn compile(&mut self, scope: Scope, options: WriteOptions) -> Result<Plan, Error> {
         self.reload()?;
         let only_env = match scope {
@@ -222,7 +223,13 @@ impl Workspace {
             return Ok(());
         }
         let root = self.loaded.root.clone();
-        if self.overlay.get(REPO_FILE).is_some() {
+        // The repository file, or a removal record (read for every environment: `argocd/`).
+        let everything = self.overlay.get(REPO_FILE).is_some()
+            || self
+                .overlay
+                .paths()
+                .any(|path| path.ends_with(&format!("/{}", crate::declare::REMOVAL_FILE)));
+        if everything {
             let scope = self.loaded.scoped_to.clone();
             let selected = self.selected().ok().map(|env| env.name.clone());
             let reloaded = match &scope {

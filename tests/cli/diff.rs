@@ -226,7 +226,7 @@ fn removed_environment_and_its_application_are_removed() {
     // The truth about a removed environment: Git lost it, the cluster did not.
     assert!(
         run.stdout.contains(
-            "environment `staging` is removed from Git but stays running: the root Application does not prune"
+            "environment `staging` is removed from Git but stays running: the root Application prunes only an Application marked for the cascade"
         ),
         "{}",
         run.stdout
@@ -538,7 +538,7 @@ fn markdown_reads_summary_first_then_one_short_row_per_object_then_redacted_deta
     assert!(find("Application/dbos-staging")[3]
         .as_str()
         .unwrap()
-        .contains("does not prune"));
+        .contains("stays in the cluster (the root prunes only what is marked for the cascade)"));
     // Added and removed objects are shown whole, in collapsible blocks.
     let details = structure["details"].as_array().unwrap();
     let block = |summary: &str| {

@@ -423,7 +423,13 @@ fn argocd_objects_follow_the_sync_policy_and_validate() {
     assert!(spec["syncPolicy"]["retry"]["limit"].as_u64().unwrap() > 0);
 
     let root = &parse_yaml_stream(&repo.read("argocd/root.yaml"))[0];
-    assert_eq!(root["spec"]["syncPolicy"]["automated"]["prune"], false);
+    // The root prunes only what opted in (#24.7): every object it syncs says Prune=false
+    // (`tests/cli/env_remove.rs` models what that deletes).
+    assert_eq!(root["spec"]["syncPolicy"]["automated"]["prune"], true);
+    assert_eq!(
+        root["spec"]["syncPolicy"]["syncOptions"],
+        serde_json::json!(["Prune=false"])
+    );
     let project = &parse_yaml_stream(&repo.read("argocd/project.yaml"))[0];
     let destinations = project["spec"]["destinations"].as_array().unwrap();
     // Each environment's, and the Argo CD namespace the root Application syncs into (#24).
@@ -450,6 +456,13 @@ fn argocd_objects_follow_the_sync_policy_and_validate() {
             ["dbos-gitops-root", "dbos-prod", "dbos-staging"]
         );
         validate_schemas(&objects);
+        for object in &objects {
+            assert_eq!(
+                object["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Prune=false",
+                "{}",
+                object["metadata"]["name"]
+            );
+        }
     }
 }
 
