@@ -197,11 +197,12 @@ impl SealingCert {
                 min: MIN_RSA_BITS,
             });
         }
-        // Prepared once here, not per value: the Montgomery constants cost about as much as one
-        // RSA-OAEP encryption.
-        let sealing = SealingKey::from_public_key(&key).map_err(|e| CertError::BadX509 {
-            detail: e.to_string(),
-        })?;
+        // Prepared once here, not per value: parsing the key into AWS-LC costs about as much as
+        // one RSA-OAEP encryption.
+        let sealing =
+            SealingKey::from_public_key_der(spki.raw).map_err(|e| CertError::BadX509 {
+                detail: e.to_string(),
+            })?;
         let not_before = cert.validity().not_before.timestamp();
         let not_after = cert.validity().not_after.timestamp();
         if now_unix > not_after {

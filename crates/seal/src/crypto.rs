@@ -9,32 +9,23 @@
 //! Upstream decryption tries each private key in turn and takes the first that works; so does
 //! [`crate::SealedSecret::unseal`].
 //!
-//! The RSA-OAEP wrapping when sealing is ours: the EME-OAEP encoding of RFC 8017 §7.1.1
-//! ([`crate::oaep`]) with a seed from the caller's generator (the operating system's, `OsRng`),
-//! then the public-key operation in safe Rust ([`crate::montgomery`]). It used to be AWS-LC's
-//! `OaepPublicEncryptingKey`, which draws the seed from AWS-LC's own generator; aws-lc-sys
-//! decides at its build, from the environment only, whether that generator is seeded from
-//! CPU-jitter entropy (~20 ms at the first random byte of a process), so `cargo install --git`
-//! and `cargo install --path` built different programs. Sealing now asks AWS-LC for no random
-//! byte at all: AES-256-GCM under a single-use key and a fixed nonce needs none, nor does HMAC.
-//! Unwrapping (unseal, tests) stays on the `rsa` crate, which parses the controller's
-//! PKCS#1/PKCS#8 private keys and whose speed does not matter there; the tests check each side
-//! against the other and against Go and Python. AES-GCM, both ways, is AWS-LC's: the same speed
-//! as the `aes-gcm` crate for the short values secrets usually hold, about ten times faster on
-//! large ones, and its key schedule is wiped when freed.
+//! The RSA-OAEP wrapping when sealing is done by AWS-LC (through `aws-lc-rs`): its public-key
+//! operation is an order of magnitude faster than the pure-Rust `rsa` crate's, and it is what
+//! bounds how many values per second we seal. Unwrapping (unseal, tests) stays on the `rsa`
+//! crate, which parses the controller's PKCS#1/PKCS#8 private keys and whose speed does not
+//! matter there; the tests check each side against the other and against Go and Python.
+//! AES-GCM, both ways, is AWS-LC's too: the same speed as the `aes-gcm` crate for the short
+//! values secrets usually hold, about ten times faster on large ones, and its key schedule is
+//! wiped when freed.
 
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use rand::{CryptoRng, RngCore};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
+use rsa::{Oaep, RsaPrivateKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
-
-use crate::montgomery::PublicOp;
-use crate::oaep;
 
 #[cfg(test)]
 thread_local! {
@@ -121,8 +112,7 @@ fn oaep(label: &str) -> Oaep {
 /// Cheap to clone (shared). [`crate::SealingCert::sealing_key`] gives the one for a certificate.
 #[derive(Clone)]
 pub struct SealingKey {
-    op: Arc<PublicOp>,
-    bits: usize,
+    oaep: Arc<OaepPublicEncryptingKey>,
 }
 
 impl std::fmt::Debug for SealingKey {
@@ -137,84 +127,61 @@ impl std::fmt::Debug for SealingKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the rsa public key cannot be used for rsa-oaep: {detail}")]
 pub struct SealingKeyError {
-    /// What is wrong with it (not DER, a modulus outside 2048-8192 bits, an unusable exponent).
+    /// What AWS-LC said (for instance `TooSmall`, `TooLarge`: it takes 2048 to 8192 bits).
     pub detail: String,
 }
-
-/// The modulus sizes sealing accepts (what the controller makes is 4096 by default).
-const SEALING_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 impl SealingKey {
     /// Prepares the RSA key in a DER `SubjectPublicKeyInfo` (as found in an X.509 certificate).
     pub fn from_public_key_der(spki: &[u8]) -> Result<SealingKey, SealingKeyError> {
-        let key = RsaPublicKey::from_public_key_der(spki).map_err(|e| SealingKeyError {
+        let rejected = |e: aws_lc_rs::error::KeyRejected| SealingKeyError {
             detail: e.to_string(),
-        })?;
-        SealingKey::from_public_key(&key)
-    }
-
-    /// Prepares an RSA public key already parsed by the `rsa` crate.
-    pub fn from_public_key(key: &RsaPublicKey) -> Result<SealingKey, SealingKeyError> {
-        let bits = key.n().bits();
-        if !SEALING_BITS.contains(&bits) {
-            return Err(SealingKeyError {
-                detail: format!("a {bits}-bit modulus (sealing takes 2048 to 8192 bits)"),
-            });
-        }
-        let e = key.e().to_bytes_be();
-        let e = (e.len() <= 8)
-            .then(|| e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
-            .ok_or_else(|| SealingKeyError {
-                detail: "a public exponent over 64 bits".into(),
-            })?;
-        let op = PublicOp::new(&key.n().to_bytes_be(), e).ok_or_else(|| SealingKeyError {
-            detail: format!("an even modulus or an unusable public exponent {e}"),
+        };
+        let public = PublicEncryptingKey::from_der(spki).map_err(rejected)?;
+        let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| SealingKeyError {
+            detail: "rejected for rsa-oaep".into(),
         })?;
         Ok(SealingKey {
-            op: Arc::new(op),
-            bits,
+            oaep: Arc::new(oaep),
         })
     }
 
     /// Size of the RSA modulus in bits.
     pub fn key_bits(&self) -> usize {
-        self.bits
+        self.oaep.key_size_bits()
     }
 
     /// Length of every RSA block this key produces (the modulus length in bytes).
     pub fn block_bytes(&self) -> usize {
-        self.op.bytes()
+        self.oaep.ciphertext_size()
     }
 
     /// The bare RSA-OAEP operation: wraps `plaintext` (at most `block_bytes() - 66` bytes) under
-    /// `label` into `out`, which must be [`SealingKey::block_bytes`] long, with a 32-byte OAEP
-    /// seed from `rng`. Exposed for the benchmark; sealing uses [`hybrid_encrypt`].
+    /// `label` into `out`, which must be [`SealingKey::block_bytes`] long. The OAEP seed comes
+    /// from AWS-LC's own generator. Exposed for the benchmark; sealing uses [`hybrid_encrypt`].
     ///
     /// # Panics
     /// If `out` has the wrong length or `plaintext` is too long for the key.
-    pub fn oaep_encrypt<R: RngCore + CryptoRng>(
-        &self,
-        rng: &mut R,
-        plaintext: &[u8],
-        label: &[u8],
-        out: &mut [u8],
-    ) {
-        let mut seed = Zeroizing::new([0u8; oaep::SEED_BYTES]);
-        rng.fill_bytes(seed.as_mut());
-        let encoded = oaep::encode(self.block_bytes(), plaintext, label, &seed)
-            .expect("rsa-oaep: the plaintext is longer than the key can wrap");
-        // An encoding starts with a zero byte, so it is below the modulus: `apply` cannot refuse.
-        self.op
-            .apply(&encoded, out)
-            .expect("rsa-oaep output buffer is the modulus length");
+    pub fn oaep_encrypt(&self, plaintext: &[u8], label: &[u8], out: &mut [u8]) {
+        assert_eq!(out.len(), self.block_bytes(), "rsa-oaep output buffer size");
+        let written = self
+            .oaep
+            .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, out, Some(label))
+            .expect("rsa-oaep encryption of a short key cannot fail for a 2048-8192-bit key")
+            .len();
+        assert_eq!(
+            written,
+            out.len(),
+            "rsa-oaep output is always the modulus length"
+        );
     }
 }
 
 /// Seals `plaintext` for the holder of `key`'s private half under the OAEP `label`.
 ///
 /// The result is the raw wire format (not base64): `u16 BE length || RSA block || GCM output`.
-/// `rng` makes the AES-256 session key and the OAEP seed: nothing here draws on AWS-LC's own
-/// generator (see the module documentation).
+/// `rng` makes the AES-256 session key; the OAEP seed inside the RSA block comes from AWS-LC's
+/// generator (seeded from the operating system).
 pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     rng: &mut R,
     key: &SealingKey,
@@ -232,7 +199,7 @@ pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     let mut out = Vec::with_capacity(body + plaintext.len() + GCM_TAG_BYTES);
     out.extend_from_slice(&block_len.to_be_bytes());
     out.resize(body, 0);
-    key.oaep_encrypt(rng, session_key.as_ref(), label, &mut out[2..body]);
+    key.oaep_encrypt(session_key.as_ref(), label, &mut out[2..body]);
 
     // Encrypt in place after the RSA block: one copy of the value, however large.
     out.extend_from_slice(plaintext);
@@ -306,87 +273,4 @@ pub(crate) fn hybrid_decrypt_any(
         .len();
     plaintext.truncate(len);
     Ok(plaintext)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rsa::pkcs8::EncodePublicKey;
-
-    fn go_key() -> RsaPrivateKey {
-        let pem = include_str!("../../../tests/fixtures/sealed-secrets-go/go-key.pem");
-        crate::PrivateKeys::from_pem(pem.as_bytes())
-            .expect("go key")
-            .keys()[0]
-            .clone()
-    }
-
-    /// The block we make is the RSA public operation on the OAEP encoding of the known seed:
-    /// the private key's decryption (the `rsa` crate's) opens it under the label and not under
-    /// another, and AWS-LC's own RSA-OAEP blocks open the same way (same key, same label).
-    #[test]
-    fn our_blocks_open_with_the_private_key_under_their_label_only() {
-        let private = go_key();
-        let spki = private.to_public_key().to_public_key_der().expect("spki");
-        let key = SealingKey::from_public_key_der(spki.as_bytes()).expect("sealing key");
-        assert_eq!(key.key_bits(), 4096);
-        let mut block = vec![0u8; key.block_bytes()];
-        key.oaep_encrypt(&mut rand::rngs::OsRng, b"session", b"ns/name", &mut block);
-        let opened = private.decrypt(oaep("ns/name"), &block).expect("decrypt");
-        assert_eq!(opened, b"session");
-        assert!(private.decrypt(oaep("ns/other"), &block).is_err());
-        let mut again = vec![0u8; key.block_bytes()];
-        key.oaep_encrypt(&mut rand::rngs::OsRng, b"session", b"ns/name", &mut again);
-        assert_ne!(block, again, "a fresh seed for every block");
-    }
-
-    #[test]
-    fn refuses_keys_sealing_cannot_use() {
-        let small = RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).expect("key");
-        let spki = small.to_public_key().to_public_key_der().expect("spki");
-        let err = SealingKey::from_public_key_der(spki.as_bytes()).unwrap_err();
-        assert!(err.detail.contains("1024-bit"), "{err}");
-        assert!(SealingKey::from_public_key_der(b"not der").is_err());
-    }
-
-    /// Speed of our RSA-OAEP beside AWS-LC's on the same key (the release figures are the
-    /// seal bench's): `cargo test -p dbos-gitops-seal --lib -- --ignored --nocapture speed`.
-    #[test]
-    #[ignore]
-    fn speed_beside_aws_lc() {
-        use aws_lc_rs::rsa::{
-            OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256,
-        };
-        let spki = go_key().to_public_key().to_public_key_der().expect("spki");
-        let ours = SealingKey::from_public_key_der(spki.as_bytes()).expect("sealing key");
-        let theirs = OaepPublicEncryptingKey::new(
-            PublicEncryptingKey::from_der(spki.as_bytes()).expect("aws-lc key"),
-        )
-        .expect("oaep");
-        let mut block = vec![0u8; ours.block_bytes()];
-        let count = 2000;
-        for round in 0..3 {
-            let start = std::time::Instant::now();
-            for _ in 0..count {
-                ours.oaep_encrypt(&mut rand::rngs::OsRng, &[7; 32], b"ns/name", &mut block);
-            }
-            let ours_time = start.elapsed();
-            let start = std::time::Instant::now();
-            for _ in 0..count {
-                theirs
-                    .encrypt(
-                        &OAEP_SHA256_MGF1SHA256,
-                        &[7; 32],
-                        &mut block,
-                        Some(b"ns/name"),
-                    )
-                    .expect("encrypt");
-            }
-            let theirs_time = start.elapsed();
-            eprintln!(
-                "round {round}: {count} blocks: ours {ours_time:?}, aws-lc {theirs_time:?}, ratio {:.3}",
-                ours_time.as_secs_f64() / theirs_time.as_secs_f64()
-            );
-        }
-    }
 }

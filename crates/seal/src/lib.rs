@@ -16,8 +16,6 @@ mod cert;
 mod crypto;
 mod devkey;
 mod input;
-mod montgomery;
-mod oaep;
 mod reseal;
 mod scope;
 mod sealed;
