@@ -8,12 +8,12 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 
 use dbos_gitops_generate::password;
-use dbos_gitops_seal::SecretInput;
+use dbos_gitops_seal::{SealedSecret, SecretInput};
 use rand::RngCore as _;
 use zeroize::Zeroizing;
 
 use crate::cli::{DexAddUserArgs, DexHashArgs, DexRemoveUserArgs};
-use crate::declare::{self, DexUserSpec, EnvName, Oidc};
+use crate::declare::{self, DexUserSpec, DexUsersSpec, EnvName, Oidc};
 use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
@@ -34,6 +34,8 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
+/// `dex add-user`: checks the request, asks for the password only once it can succeed, then
+/// seals its hash under the user's key of `dex-users` and rewrites `dex-users.yaml`.
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
     crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
@@ -44,18 +46,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
     check_email(&email).map_err(|message| {
         Error::input(message).hint("pass the address users log in with, e.g. `admin@acme.com`")
     })?;
-    let username = match &arguments.username {
-        Some(username) => {
-            if username.trim().is_empty() || username.chars().any(char::is_control) {
-                return Err(Error::input(format!(
-                    "`--username {username:?}` is empty or has control characters"
-                )));
-            }
-            Some(username.clone())
-        }
-        None => None,
-    };
-
+    let username = username_argument(&arguments)?;
     let mut users = env_input(&loaded, &env_name).dex_users.clone();
     let existing = users.users.iter().position(|user| user.email == email);
     if existing.is_some() && !arguments.force {
@@ -69,33 +60,7 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
     // Only now, when the request can succeed, ask for the password.
     let password = read_password(&arguments)?;
     let hashed = hash_password(&password, arguments.cost)?;
-
-    let (user, replaced) = match existing {
-        Some(index) => {
-            let user = &mut users.users[index];
-            if let Some(username) = username {
-                user.username = username;
-            }
-            user.password_revision = user.password_revision.saturating_add(1);
-            (user.clone(), true)
-        }
-        None => {
-            let taken: Vec<&str> = users
-                .users
-                .iter()
-                .map(|user| user.secret_key.as_str())
-                .collect();
-            let user = DexUserSpec {
-                username: username.unwrap_or_else(|| default_username(&email)),
-                user_id: random_user_id(),
-                secret_key: secret_key_for(&email, &taken),
-                email: email.clone(),
-                password_revision: 1,
-            };
-            users.users.push(user.clone());
-            (user, false)
-        }
-    };
+    let (user, replaced) = upsert_user(&mut users, existing, &email, username);
 
     let mut input = SecretInput {
         name: DEX_USERS_SECRET.to_string(),
@@ -114,17 +79,16 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
     )?;
     plan.apply()?;
 
-    if replaced {
-        println!(
-            "replaced the password of Dex user `{email}` (username `{}`) in environment `{env_name}`",
-            user.username
-        );
+    let verb = if replaced {
+        "replaced the password of Dex user"
     } else {
-        println!(
-            "added Dex user `{email}` (username `{}`) to environment `{env_name}`",
-            user.username
-        );
-    }
+        "added Dex user"
+    };
+    let place = if replaced { "in" } else { "to" };
+    println!(
+        "{verb} `{email}` (username `{}`) {place} environment `{env_name}`",
+        user.username
+    );
     for stored in &stored {
         super::seal::print_stored(stored);
     }
@@ -132,6 +96,53 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
     Ok(0)
 }
 
+/// `--username`, refused when blank or holding control characters.
+fn username_argument(arguments: &DexAddUserArgs) -> Result<Option<String>, Error> {
+    match &arguments.username {
+        Some(username) if username.trim().is_empty() || username.chars().any(char::is_control) => {
+            Err(Error::input(format!(
+                "`--username {username:?}` is empty or has control characters"
+            )))
+        }
+        username => Ok(username.clone()),
+    }
+}
+
+/// The user `email` in `users` after `add-user`: the one at `existing` with its password
+/// revision bumped (and its username replaced when one is given), or a new one with a fresh
+/// user id and a secret key no other user has. `true` when it replaced one.
+fn upsert_user(
+    users: &mut DexUsersSpec,
+    existing: Option<usize>,
+    email: &str,
+    username: Option<String>,
+) -> (DexUserSpec, bool) {
+    if let Some(index) = existing {
+        let user = &mut users.users[index];
+        if let Some(username) = username {
+            user.username = username;
+        }
+        user.password_revision = user.password_revision.saturating_add(1);
+        return (user.clone(), true);
+    }
+    let taken: Vec<&str> = users
+        .users
+        .iter()
+        .map(|user| user.secret_key.as_str())
+        .collect();
+    let user = DexUserSpec {
+        username: username.unwrap_or_else(|| default_username(email)),
+        user_id: random_user_id(),
+        secret_key: secret_key_for(email, &taken),
+        email: email.to_string(),
+        password_revision: 1,
+    };
+    users.users.push(user.clone());
+    (user, false)
+}
+
+/// `dex remove-user`: drops the user from `dex-users.yaml` and its key from the sealed
+/// `dex-users` (the file goes with the last user), leaving the others' ciphertexts as they are.
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
     let invocation = context.open_to_write(arguments.env.as_deref())?;
     let (root, mut loaded, env_name) = (
@@ -141,57 +152,18 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     );
     let email = arguments.email.trim().to_lowercase();
     let mut users = env_input(&loaded, &env_name).dex_users.clone();
-    let Some(index) = users.users.iter().position(|user| user.email == email) else {
-        let known: Vec<String> = users
-            .users
-            .iter()
-            .map(|user| format!("`{}`", user.email))
-            .collect();
-        return Err(Error::refused(format!(
-            "environment `{env_name}` has no Dex user `{email}`"
-        ))
-        .hint(if known.is_empty() {
-            "it has no Dex users at all".to_string()
-        } else {
-            format!("its users: {}", known.join(", "))
-        }));
-    };
+    let index = user_index(&users, &env_name, &email)?;
     let removed = users.users.remove(index);
 
     // The other users' ciphertexts stay byte-identical: only the removed key goes.
     let secret_file = secret_store::secret_path(&env_name, DEX_USERS_SECRET);
     let sealed = secret_store::read_sealed(&root, &env_name, DEX_USERS_SECRET)?;
-    let remaining = match sealed {
-        Some(mut sealed) => {
-            sealed.encrypted_data.remove(&removed.secret_key);
-            // Its value MAC goes with it (stable re-seal).
-            dbos_gitops_seal::annotate_macs(
-                &mut sealed,
-                None,
-                &Default::default(),
-                std::iter::empty(),
-            );
-            (!sealed.encrypted_data.is_empty()).then_some(sealed)
-        }
-        None => None,
-    };
-    {
-        let env_input = env_input_mut(&mut loaded, &env_name);
-        env_input.dex_users = users.clone();
-        match &remaining {
-            Some(sealed) => env_input.secret_digests.insert(
-                DEX_USERS_SECRET.to_string(),
-                secret_store::ciphertext_digests(sealed),
-            ),
-            None => env_input.secret_digests.remove(DEX_USERS_SECRET),
-        };
-        if remaining.is_none() {
-            let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
-            env_input
-                .secret_files
-                .retain(|candidate| candidate != &file);
-        }
-    }
+    let remaining = sealed.and_then(|sealed| without_key(sealed, &removed.secret_key));
+    patch_removed(
+        env_input_mut(&mut loaded, &env_name),
+        &users,
+        remaining.as_ref(),
+    );
     let mut plan =
         crate::workspace::plan_build(&loaded, Some(env_name.as_str()), WriteOptions::default())?;
     match &remaining {
@@ -220,6 +192,53 @@ pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i3
     }
     println!("wrote {}", users_file(&env_name));
     Ok(0)
+}
+
+/// The position of the user `email`, or a refusal naming the users there are.
+fn user_index(users: &DexUsersSpec, env_name: &EnvName, email: &str) -> Result<usize, Error> {
+    if let Some(index) = users.users.iter().position(|user| user.email == email) {
+        return Ok(index);
+    }
+    let known: Vec<String> = users
+        .users
+        .iter()
+        .map(|user| format!("`{}`", user.email))
+        .collect();
+    Err(Error::refused(format!(
+        "environment `{env_name}` has no Dex user `{email}`"
+    ))
+    .hint(if known.is_empty() {
+        "it has no Dex users at all".to_string()
+    } else {
+        format!("its users: {}", known.join(", "))
+    }))
+}
+
+/// The sealed `dex-users` without `key` and its value MAC (stable re-seal), or `None` when no
+/// key is left.
+fn without_key(mut sealed: SealedSecret, key: &str) -> Option<SealedSecret> {
+    sealed.encrypted_data.remove(key);
+    dbos_gitops_seal::annotate_macs(&mut sealed, None, &Default::default(), std::iter::empty());
+    (!sealed.encrypted_data.is_empty()).then_some(sealed)
+}
+
+/// The loaded environment as the files `remove-user` writes will read back: its users, and the
+/// digests and file list of `dex-users`.
+fn patch_removed(env_input: &mut EnvInput, users: &DexUsersSpec, remaining: Option<&SealedSecret>) {
+    env_input.dex_users = users.clone();
+    match remaining {
+        Some(sealed) => env_input.secret_digests.insert(
+            DEX_USERS_SECRET.to_string(),
+            secret_store::ciphertext_digests(sealed),
+        ),
+        None => env_input.secret_digests.remove(DEX_USERS_SECRET),
+    };
+    if remaining.is_none() {
+        let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
+        env_input
+            .secret_files
+            .retain(|candidate| candidate != &file);
+    }
 }
 
 fn users_file(env: &EnvName) -> String {

@@ -173,6 +173,8 @@ fn routing_api(env_spec: &mut EnvSpec, arguments: &InitEnvArgs) -> Result<(), Er
     Ok(())
 }
 
+/// `init env NAME`: the new environment's env.yaml (from the flags), its first version if
+/// `--app-image` is given, and its sealing certificate, compiled with the other environments.
 pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error> {
     let root = context.root()?;
     crate::repo::lock::acquire(&root)?;
@@ -190,63 +192,8 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         ))
         .hint("edit its env.yaml and run `dbos-gitops build`"));
     }
-    let namespace = match &arguments.namespace {
-        Some(namespace) => Namespace::new(namespace)?,
-        None => Namespace::new(&format!("dbos-{name}"))?,
-    };
-    let domain_given = arguments.domain.is_some();
-    let domain = arguments
-        .domain
-        .clone()
-        .unwrap_or_else(|| format!("{name}.dbos.example.com"));
-    crate::model::check_domain(&domain).map_err(Error::input)?;
-    let mut env_spec: EnvSpec = declare::parse_env(
-        Path::new(ENV_FILE),
-        &format!("namespace: {namespace}\ndomain: {domain}\n"),
-    )?;
-    routing_api(&mut env_spec, &arguments)?;
-    if let Some(cluster) = arguments.cluster {
-        env_spec.cluster = cluster;
-    }
-    env_spec.routing = match arguments.routing {
-        RoutingArg::Host => Routing::Host,
-        RoutingArg::Path => Routing::Path,
-    };
-    env_spec.oidc = match arguments.oidc {
-        OidcArg::None => Oidc::None,
-        OidcArg::Dex => Oidc::Dex,
-    };
-    if let Some(version) = &arguments.conductor_version {
-        let tag_ok = version.len() <= 128
-            && !version.starts_with(['.', '-'])
-            && version.chars().all(|character| {
-                character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-')
-            });
-        if !tag_ok {
-            return Err(Error::input(format!(
-                "--conductor-version `{version}` is not an image tag"
-            ))
-            .hint(
-                "give the release tag only (no image name), as published for `dbosdev/conductor`",
-            ));
-        }
-        env_spec.conductor.image = format!("dbosdev/conductor:{version}");
-        env_spec.console.image = format!("dbosdev/console:{version}");
-    }
-    let versions = match &arguments.app_image {
-        Some(image) => {
-            let version = VersionName::new(&arguments.version)?;
-            crate::model::check_image(image).map_err(Error::input)?;
-            VersionsSpec {
-                active: Some(version.clone()),
-                versions: vec![VersionSpec {
-                    name: version,
-                    image: image.clone(),
-                }],
-            }
-        }
-        None => VersionsSpec::default(),
-    };
+    let (env_spec, domain) = env_spec_from(&name, &arguments)?;
+    let versions = first_version(&arguments)?;
     let env_text = format!(
         "{}\n{}",
         declare::schema::ENV_MODELINE,
@@ -267,26 +214,7 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     loaded
         .environments
         .sort_by(|left, right| left.name.cmp(&right.name));
-    // The sealing certificate: the controller's, or a development key pair made here with its
-    // private key outside the repository.
-    let (cert_pem, dev_key) = match &arguments.cert {
-        Some(path) => {
-            let shown = path.display().to_string();
-            let (_, pem) = crate::secret_store::load_cert_file_with_pem(path, &shown)?;
-            (pem, None)
-        }
-        None => {
-            let key_path = crate::secret_store::dev_key_path(&root, &name)?;
-            let pair = dbos_gitops_seal::generate_dev_keypair(4096, crate::clock::now_unix()?)
-                .map_err(|error| {
-                    Error::input(format!("could not make a development key pair: {error}"))
-                })?;
-            (
-                pair.certificate_pem.clone().into_bytes(),
-                Some((key_path, pair)),
-            )
-        }
-    };
+    let (cert_pem, dev_key) = sealing_cert(&root, &name, &arguments)?;
     let mut plan: Plan = plan_build(&loaded, None, WriteOptions::default())?;
     plan.declare(&crate::secret_store::cert_path(&name), cert_pem)?;
     if let Some((key_path, pair)) = &dev_key {
@@ -302,14 +230,129 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
     }
     plan.apply()?;
     print!("{}", plan.summary());
-    if !domain_given {
+    let dev_key_path = dev_key.as_ref().map(|(key_path, _)| key_path.as_path());
+    print_notes(
+        &name,
+        &env_dir_text,
+        &arguments,
+        &domain,
+        dev_key_path,
+        &versions,
+    );
+    Ok(0)
+}
+
+/// The env.yaml of the new environment from the flags: namespace, domain (a placeholder when
+/// `--domain` is not given), routing, cluster, OIDC and Conductor's release. With the domain.
+fn env_spec_from(name: &EnvName, arguments: &InitEnvArgs) -> Result<(EnvSpec, String), Error> {
+    let namespace = match &arguments.namespace {
+        Some(namespace) => Namespace::new(namespace)?,
+        None => Namespace::new(&format!("dbos-{name}"))?,
+    };
+    let domain = arguments
+        .domain
+        .clone()
+        .unwrap_or_else(|| format!("{name}.dbos.example.com"));
+    crate::model::check_domain(&domain).map_err(Error::input)?;
+    let mut env_spec: EnvSpec = declare::parse_env(
+        Path::new(ENV_FILE),
+        &format!("namespace: {namespace}\ndomain: {domain}\n"),
+    )?;
+    routing_api(&mut env_spec, arguments)?;
+    if let Some(cluster) = &arguments.cluster {
+        env_spec.cluster = cluster.clone();
+    }
+    env_spec.routing = match arguments.routing {
+        RoutingArg::Host => Routing::Host,
+        RoutingArg::Path => Routing::Path,
+    };
+    env_spec.oidc = match arguments.oidc {
+        OidcArg::None => Oidc::None,
+        OidcArg::Dex => Oidc::Dex,
+    };
+    if let Some(version) = &arguments.conductor_version {
+        conductor_release(&mut env_spec, version)?;
+    }
+    Ok((env_spec, domain))
+}
+
+/// `--conductor-version X`: Conductor and Console both run the release tag `X`, which must be
+/// an image tag and nothing else.
+fn conductor_release(env_spec: &mut EnvSpec, version: &str) -> Result<(), Error> {
+    let tag_ok = version.len() <= 128
+        && !version.starts_with(['.', '-'])
+        && version.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-')
+        });
+    if !tag_ok {
+        return Err(Error::input(format!(
+            "--conductor-version `{version}` is not an image tag"
+        ))
+        .hint("give the release tag only (no image name), as published for `dbosdev/conductor`"));
+    }
+    env_spec.conductor.image = format!("dbosdev/conductor:{version}");
+    env_spec.console.image = format!("dbosdev/console:{version}");
+    Ok(())
+}
+
+/// `--app-image IMAGE` (with `--version`): the environment's first version, active; else none.
+fn first_version(arguments: &InitEnvArgs) -> Result<VersionsSpec, Error> {
+    let Some(image) = &arguments.app_image else {
+        return Ok(VersionsSpec::default());
+    };
+    let version = VersionName::new(&arguments.version)?;
+    crate::model::check_image(image).map_err(Error::input)?;
+    Ok(VersionsSpec {
+        active: Some(version.clone()),
+        versions: vec![VersionSpec {
+            name: version,
+            image: image.clone(),
+        }],
+    })
+}
+
+/// A development key pair and where its private key goes (outside the repository).
+type DevKey = (std::path::PathBuf, dbos_gitops_seal::DevKeyPair);
+
+/// The sealing certificate: the controller's (`--cert`), or a development key pair made here
+/// with its private key outside the repository.
+fn sealing_cert(
+    root: &Path,
+    name: &EnvName,
+    arguments: &InitEnvArgs,
+) -> Result<(Vec<u8>, Option<DevKey>), Error> {
+    if let Some(path) = &arguments.cert {
+        let shown = path.display().to_string();
+        let (_, pem) = crate::secret_store::load_cert_file_with_pem(path, &shown)?;
+        return Ok((pem, None));
+    }
+    let key_path = crate::secret_store::dev_key_path(root, name)?;
+    let pair = dbos_gitops_seal::generate_dev_keypair(4096, crate::clock::now_unix()?)
+        .map_err(|error| Error::input(format!("could not make a development key pair: {error}")))?;
+    Ok((
+        pair.certificate_pem.clone().into_bytes(),
+        Some((key_path, pair)),
+    ))
+}
+
+/// The notes after `init env`: what is still a placeholder or a default, where the development
+/// key went, and what app images need for Conductor.
+fn print_notes(
+    name: &EnvName,
+    env_dir_text: &str,
+    arguments: &InitEnvArgs,
+    domain: &str,
+    dev_key_path: Option<&Path>,
+    versions: &VersionsSpec,
+) {
+    if arguments.domain.is_none() {
         println!("note: no `--domain` given; the ingress uses the placeholder `{domain}` until you set `domain:` in {env_dir_text}/env.yaml");
     }
-    if let Some((key_path, _)) = &dev_key {
+    if let Some(key_path) = dev_key_path {
         println!(
             "note: no `--cert` given: made a development sealing key pair; its private key is {} (outside the repo, never commit it).\n      For a real cluster, replace {} with `kubeseal --fetch-cert` and re-seal.",
             key_path.display(),
-            crate::secret_store::cert_path(&name)
+            crate::secret_store::cert_path(name)
         );
     }
     if arguments.conductor_version.is_none() {
@@ -319,7 +362,6 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         println!("note: no application yet; add one with `dbos-gitops version add v1 --env {name} --image IMAGE`");
     }
     println!("note: app pods get `DBOS_CONDUCTOR_KEY`, and DBOS 3.x reaches Conductor only through Transact Enterprise: build app images with `dbos-enterprise` (Python), `@dbos-inc/dbos-enterprise` of the SDK's minor version (TypeScript) or a blank import of `go.dbos.dev/dbos-enterprise-go` (Go), or the pods crash-loop");
-    Ok(0)
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ use super::dbos_versions::{self, Source, DATABASE_URL_ENV};
 /// How many in-flight workflow ids a refusal names.
 const SAMPLE_IDS: usize = 5;
 
+/// `retire`: the offline refusals, the plan without the version, the drain check, then the
+/// write (or the `--dry-run` report) and what to do next.
 pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
     let env = &loaded.environments[index];
@@ -45,13 +47,13 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     let version = parse_version(&arguments.version)?;
     declared(env, &version)?;
     offline_refusals(env, &version, arguments.force)?;
-    let facts = Facts {
-        env: env_name.to_string(),
-        active: env.versions.active.as_ref().map(|name| name.to_string()),
-        application_name: env.spec.app.name.clone(),
-        language: env.spec.app.language,
-        auto_upgrade: env.spec.app.auto_upgrade,
-    };
+    let facts = Facts::of(env);
+    let declared_names: Vec<VersionName> = env
+        .versions
+        .versions
+        .iter()
+        .map(|declared| declared.name.clone())
+        .collect();
     let mut versions = env.versions.clone();
     versions
         .versions
@@ -61,32 +63,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
     // Everything that can be refused without the database is decided before connecting, and the
     // plan is complete before the drain check: after it, only the writes remain.
     let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
-    let source = Source::from_args(
-        arguments.database_url.as_ref(),
-        arguments.database_url_file.as_ref(),
-        &arguments.conductor,
-        &env_name,
-        facts.application_name.as_deref(),
-    )?;
-    let declared_names: Vec<VersionName> = loaded.environments[index]
-        .versions
-        .versions
-        .iter()
-        .map(|declared| declared.name.clone())
-        .collect();
-    let checked = match (&source, arguments.no_drain_check) {
-        (_, true) => None,
-        (None, false) => {
-            return Err(Error::refused(format!(
-                "refusing to retire `{version}` without checking that it is drained: no database url"
-            ))
-            .hint(format!(
-                "set `{DATABASE_URL_ENV}` (or pass `--database-url-file FILE`) to the DBOS system database url, or `--conductor-url URL` when the database is private; or pass `--no-drain-check` if you know no workflow of `{version}` is in flight"
-            )));
-        }
-        (Some(source), false) => Some(source_checks(source, &version, &facts, &declared_names)?),
-    };
-
+    let checked = drain_checked(&arguments, &env_name, &version, &facts, &declared_names)?;
     let version_dir = crate::layout::version_dir(&env_name, &version);
     if arguments.dry_run {
         println!("dry run: would retire `{version}` from `{env_name}`: would remove {version_dir}");
@@ -100,25 +77,66 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
         return Ok(0);
     }
     plan.apply()?;
-
-    if arguments.no_drain_check {
-        crate::term::warn(&format!(
-            "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
-        ));
-    }
-    println!(
-        "retired `{version}` from `{env_name}`: removed {version_dir} (Argo CD prunes it in its own sync wave)"
-    );
-    if let Some(line) = checked {
-        println!("  drain check: {line}");
-    }
-    print!("{}", plan.summary());
+    report(&arguments, &facts, &version, &version_dir, checked, &plan);
     if loaded.root.join(&version_dir).exists() {
         println!(
             "note: {version_dir} still holds files dbos-gitops did not write; they are no longer deployed, delete them when you like"
         );
     }
     Ok(0)
+}
+
+/// The drain check the arguments ask for: `None` under `--no-drain-check`, else the checks
+/// through the database or Conductor (`source_checks`), refused when neither is given.
+fn drain_checked(
+    arguments: &RetireArgs,
+    env_name: &crate::declare::EnvName,
+    version: &VersionName,
+    facts: &Facts,
+    declared: &[VersionName],
+) -> Result<Option<String>, Error> {
+    let source = Source::from_args(
+        arguments.database_url.as_ref(),
+        arguments.database_url_file.as_ref(),
+        &arguments.conductor,
+        env_name,
+        facts.application_name.as_deref(),
+    )?;
+    match (&source, arguments.no_drain_check) {
+        (_, true) => Ok(None),
+        (None, false) => Err(Error::refused(format!(
+            "refusing to retire `{version}` without checking that it is drained: no database url"
+        ))
+        .hint(format!(
+            "set `{DATABASE_URL_ENV}` (or pass `--database-url-file FILE`) to the DBOS system database url, or `--conductor-url URL` when the database is private; or pass `--no-drain-check` if you know no workflow of `{version}` is in flight"
+        ))),
+        (Some(source), false) => Ok(Some(source_checks(source, version, facts, declared)?)),
+    }
+}
+
+/// After the write: the warning of a retire without a drain check, what was removed, the drain
+/// check's line and the files written.
+fn report(
+    arguments: &RetireArgs,
+    facts: &Facts,
+    version: &VersionName,
+    version_dir: &str,
+    checked: Option<String>,
+    plan: &crate::repo::Plan,
+) {
+    if arguments.no_drain_check {
+        crate::term::warn(&format!(
+            "warning: retired `{version}` without a drain check (`--no-drain-check`): workflows still in flight on it stay stranded until a `{version}` executor runs again"
+        ));
+    }
+    println!(
+        "retired `{version}` from `{}`: removed {version_dir} (Argo CD prunes it in its own sync wave)",
+        facts.env
+    );
+    if let Some(line) = checked {
+        println!("  drain check: {line}");
+    }
+    print!("{}", plan.summary());
 }
 
 /// The refusals that need no database: the active version, and the newest unless `--force`.
@@ -157,6 +175,18 @@ struct Facts {
     application_name: Option<String>,
     language: Language,
     auto_upgrade: bool,
+}
+
+impl Facts {
+    fn of(env: &crate::model::EnvInput) -> Facts {
+        Facts {
+            env: env.name.to_string(),
+            active: env.versions.active.as_ref().map(|name| name.to_string()),
+            application_name: env.spec.app.name.clone(),
+            language: env.spec.app.language,
+            auto_upgrade: env.spec.app.auto_upgrade,
+        }
+    }
 }
 
 /// Everything `retire` asks its source (the database or Conductor), in order: the declared

@@ -176,101 +176,175 @@ pub(super) fn plan_versions(
     Ok(plan)
 }
 
+/// `version add`: decides the new `versions.yaml` (refusing before the password-free checks
+/// pass), recompiles the environment with it, then writes it or, with `--dry-run`, reports it.
 pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
     let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
-    let env = &loaded.environments[index];
-    let env_name = env.name.clone();
     let version = parse_version(&arguments.version)?;
-    if let Some(existing) = env
-        .versions
-        .versions
-        .iter()
-        .find(|declared| declared.name == version)
-    {
-        return Err(Error::refused(format!(
-            "version `{version}` already exists in `{env_name}` (image `{}`)",
-            existing.image
-        ))
-        .hint(format!(
-            "a version's image never changes, so its running workflows keep their code: add the new image under a new name, or route to this one with `dbos-gitops version activate {version} --env {env_name}`"
-        )));
-    }
-    crate::model::check_image(&arguments.image).map_err(|message| {
-        Error::input(message).hint("pass `--image REGISTRY/REPOSITORY:TAG` (or `@sha256:DIGEST`)")
-    })?;
-    let previous = env.versions.active.clone();
-    if arguments.no_activate && previous.is_none() {
-        return Err(Error::input(format!(
-            "`--no-activate` would leave `{env_name}` without an active version: it has none yet"
-        ))
-        .hint("leave out `--no-activate` for the environment's first version"));
-    }
-    let autoscaled = env.spec.app.autoscaling.is_some();
-    let language = env.spec.app.language;
-    let auto_upgrade = env.spec.app.auto_upgrade;
-    let older: Vec<VersionName> = env
-        .versions
-        .versions
-        .iter()
-        .map(|declared| declared.name.clone())
-        .collect();
-
-    let mut versions = env.versions.clone();
-    versions.versions.push(VersionSpec {
-        name: version.clone(),
-        image: arguments.image.clone(),
-    });
-    if !arguments.no_activate {
-        versions.active = Some(version.clone());
-    }
-    let versions_text = declare::versions_file_text(&versions);
-    let plan = plan_versions(&mut loaded, index, versions, false)?;
-    // Subject and verb agree: "the Service points", "the Service and the autoscaler point".
-    let (routed, verb_s) = if autoscaled {
-        ("the Service and the autoscaler", "")
-    } else {
-        ("the Service", "s")
-    };
+    let addition = Addition::decide(&loaded.environments[index], version, &arguments)?;
+    let versions_text = declare::versions_file_text(&addition.versions);
+    let plan = plan_versions(&mut loaded, index, addition.versions.clone(), false)?;
     if arguments.dry_run {
-        let routing = match (&previous, arguments.no_activate) {
+        let report = dry_run_report(&loaded, &addition.env_name, &versions_text, &plan)?;
+        print!("{}\n{report}", addition.dry_run_line());
+        return Ok(0);
+    }
+    plan.apply()?;
+    addition.report(&plan);
+    Ok(0)
+}
+
+/// What `version add` decided, and what its report needs to know about the environment.
+struct Addition {
+    env_name: crate::declare::EnvName,
+    version: VersionName,
+    image: String,
+    no_activate: bool,
+    /// The active version before the change.
+    previous: Option<VersionName>,
+    /// The versions declared before the change, oldest first.
+    older: Vec<VersionName>,
+    autoscaled: bool,
+    language: Language,
+    auto_upgrade: bool,
+    /// The new content of `versions.yaml`.
+    versions: VersionsSpec,
+}
+
+impl Addition {
+    /// Refuses an existing version name, an image that is not one, and a `--no-activate` that
+    /// would leave the environment without an active version; else the new versions.
+    fn decide(
+        env: &EnvInput,
+        version: VersionName,
+        arguments: &VersionAddArgs,
+    ) -> Result<Addition, Error> {
+        refuse_existing(env, &version)?;
+        crate::model::check_image(&arguments.image).map_err(|message| {
+            Error::input(message)
+                .hint("pass `--image REGISTRY/REPOSITORY:TAG` (or `@sha256:DIGEST`)")
+        })?;
+        let previous = env.versions.active.clone();
+        if arguments.no_activate && previous.is_none() {
+            return Err(Error::input(format!(
+                "`--no-activate` would leave `{}` without an active version: it has none yet",
+                env.name
+            ))
+            .hint("leave out `--no-activate` for the environment's first version"));
+        }
+        let mut versions = env.versions.clone();
+        versions.versions.push(VersionSpec {
+            name: version.clone(),
+            image: arguments.image.clone(),
+        });
+        if !arguments.no_activate {
+            versions.active = Some(version.clone());
+        }
+        Ok(Addition {
+            env_name: env.name.clone(),
+            version,
+            image: arguments.image.clone(),
+            no_activate: arguments.no_activate,
+            previous,
+            older: env
+                .versions
+                .versions
+                .iter()
+                .map(|declared| declared.name.clone())
+                .collect(),
+            autoscaled: env.spec.app.autoscaling.is_some(),
+            language: env.spec.app.language,
+            auto_upgrade: env.spec.app.auto_upgrade,
+            versions,
+        })
+    }
+
+    /// What routes traffic, with its verb's ending: "the Service points", "the Service and the
+    /// autoscaler point".
+    fn routed(&self) -> (&'static str, &'static str) {
+        if self.autoscaled {
+            ("the Service and the autoscaler", "")
+        } else {
+            ("the Service", "s")
+        }
+    }
+
+    /// The first line of `--dry-run`: the version and where traffic would go.
+    fn dry_run_line(&self) -> String {
+        let (routed, _) = self.routed();
+        let routing = match (&self.previous, self.no_activate) {
             (Some(active), true) => format!("{routed} would stay on `{active}`"),
             (Some(active), false) => {
                 format!("{routed} would point at it; `{active}` would keep running")
             }
             (None, _) => "it would be the active version".to_string(),
         };
-        let report = dry_run_report(&loaded, &env_name, &versions_text, &plan)?;
-        let image = &arguments.image;
-        print!("dry run: would add version `{version}` (image `{image}`) to `{env_name}`: {routing}\n{report}");
-        return Ok(0);
+        let (version, image, env_name) = (&self.version, &self.image, &self.env_name);
+        format!(
+            "dry run: would add version `{version}` (image `{image}`) to `{env_name}`: {routing}"
+        )
     }
-    plan.apply()?;
-    match (&previous, arguments.no_activate) {
-        (Some(active), true) => println!(
-            "added version `{version}` to `{env_name}` without activating it: {routed} stay{verb_s} on `{active}`"
-        ),
-        (Some(active), false) => println!(
-            "added version `{version}` to `{env_name}`: {routed} now point{verb_s} at it; `{active}` keeps running to finish its workflows"
-        ),
-        (None, _) => println!("added version `{version}` to `{env_name}` (active)"),
+
+    /// After the write: what changed, the files written, the notes, and the next step.
+    fn report(&self, plan: &Plan) {
+        let (routed, verb_s) = self.routed();
+        let (version, env_name) = (&self.version, &self.env_name);
+        match (&self.previous, self.no_activate) {
+            (Some(active), true) => println!(
+                "added version `{version}` to `{env_name}` without activating it: {routed} stay{verb_s} on `{active}`"
+            ),
+            (Some(active), false) => println!(
+                "added version `{version}` to `{env_name}`: {routed} now point{verb_s} at it; `{active}` keeps running to finish its workflows"
+            ),
+            (None, _) => println!("added version `{version}` to `{env_name}` (active)"),
+        }
+        print!("{}", plan.summary());
+        self.notes();
+        if let Some(next) = next_step(version, env_name, &self.older, self.no_activate) {
+            println!("{next}");
+        }
     }
-    print!("{}", plan.summary());
-    if !image_is_pinned(&arguments.image) {
+
+    /// The notes after the write: an unpinned image, Transact Enterprise, and auto-upgrade
+    /// moving work to a version added without traffic.
+    fn notes(&self) {
+        let version = &self.version;
+        if !image_is_pinned(&self.image) {
+            crate::term::note(&format!(
+                "note: image `{}` has no tag or digest, or the tag `latest`: pin an immutable image so that `{version}` keeps running the code its workflows started with",
+                self.image
+            ));
+        }
         crate::term::note(&format!(
-            "note: image `{}` has no tag or digest, or the tag `latest`: pin an immutable image so that `{version}` keeps running the code its workflows started with",
-            arguments.image
+            "note: {}",
+            enterprise_note(self.language, version)
         ));
+        if let (true, true, Some(active)) = (self.auto_upgrade, self.no_activate, &self.previous) {
+            crate::term::note(&format!(
+                "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
+            ));
+        }
     }
-    crate::term::note(&format!("note: {}", enterprise_note(language, &version)));
-    if let (true, true, Some(active)) = (auto_upgrade, arguments.no_activate, &previous) {
-        crate::term::note(&format!(
-            "note: `app.auto-upgrade: true`: `{version}` becomes DBOS's latest version when its first pod starts, and DBOS then moves `{active}`'s enqueued and delayed work to it at once (its running workflows after `auto_upgrade_grace_sec`), although the Service stays on `{active}`"
-        ));
-    }
-    if let Some(next) = next_step(&version, &env_name, &older, arguments.no_activate) {
-        println!("{next}");
-    }
-    Ok(0)
+}
+
+/// A version's image never changes, so a name already declared is refused.
+fn refuse_existing(env: &EnvInput, version: &VersionName) -> Result<(), Error> {
+    let Some(existing) = env
+        .versions
+        .versions
+        .iter()
+        .find(|declared| &declared.name == version)
+    else {
+        return Ok(());
+    };
+    let env_name = &env.name;
+    Err(Error::refused(format!(
+        "version `{version}` already exists in `{env_name}` (image `{}`)",
+        existing.image
+    ))
+    .hint(format!(
+        "a version's image never changes, so its running workflows keep their code: add the new image under a new name, or route to this one with `dbos-gitops version activate {version} --env {env_name}`"
+    )))
 }
 
 /// What to run after `version add`: activate the version, or retire the older ones once drained.
@@ -345,52 +419,31 @@ fn image_is_pinned(image: &str) -> bool {
 /// the failure this command exists to prevent.
 pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32, Error> {
     let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
-    let env = &loaded.environments[index];
-    let env_name = env.name.clone();
     let version = parse_version(&arguments.version)?;
-    declared(env, &version)?;
-    let previous = env.versions.active.clone();
-    let already_active = previous.as_ref() == Some(&version);
-    let newest = env.versions.versions.last().map(|last| last.name.clone());
-    let is_newest = newest.as_ref() == Some(&version);
-    let application_name = env.spec.app.name.clone();
-    let autoscaled = env.spec.app.autoscaling.is_some();
-    let env_auto_upgrade = env.spec.app.auto_upgrade;
-    let source = if arguments.traffic_only {
-        None
-    } else {
-        dbos_versions::Source::from_args(
-            arguments.database_url.as_ref(),
-            arguments.database_url_file.as_ref(),
-            &arguments.conductor,
-            &env_name,
-            application_name.as_deref(),
-        )?
-    };
-    if !is_newest && !already_active {
-        rollback_preconditions(env, &version, newest.as_ref(), source.is_some(), &arguments)?;
+    let activation = Activation::gather(&loaded.environments[index], version)?;
+    let source = activation.source(&arguments)?;
+    if !activation.is_newest && !activation.already_active {
+        rollback_preconditions(
+            &loaded.environments[index],
+            &activation.version,
+            activation.newest.as_ref(),
+            source.is_some(),
+            &arguments,
+        )?;
     }
-    if already_active && source.is_none() {
+    let (version, env_name) = (&activation.version, &activation.env_name);
+    if activation.already_active && source.is_none() {
         println!("`{version}` is already the active version of `{env_name}`; nothing to do");
         return Ok(0);
     }
-    let plan = if already_active {
+    let plan = if activation.already_active {
         None
     } else {
-        let mut versions = env.versions.clone();
+        let mut versions = activation.versions.clone();
         versions.active = Some(version.clone());
         Some(plan_versions(&mut loaded, index, versions, false)?)
     };
-    let dbos_line = match &source {
-        Some(source) => Some(dbos_versions::activate_with(
-            source,
-            &version,
-            application_name.as_deref(),
-            env_name.as_str(),
-            is_newest,
-        )?),
-        None => None,
-    };
+    let dbos_line = activation.update_dbos(source.as_ref())?;
     let Some(plan) = plan else {
         println!(
             "`{version}` is already the active version of `{env_name}`; {}",
@@ -398,38 +451,123 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         );
         return Ok(0);
     };
-    if let Err(error) = plan.apply() {
-        return Err(match dbos_line {
-            Some(_) => Error::input(format!(
-                "DBOS's latest version is now `{version}`, but writing `{env_name}` failed, so the Service still points at `{}`: {}",
-                previous.map_or_else(|| "no version".to_string(), |name| name.to_string()),
-                error.report().trim_start_matches("error: ")
-            ))
-            .hint("fix the cause, then rerun the same command: it finds DBOS already on the version and writes the tree"),
-            None => error,
-        });
-    }
-    let routed = if autoscaled {
-        "the Service and the autoscaler now point at it"
-    } else {
-        "the Service now points at it"
-    };
-    let dbos = dbos_line.map_or_else(String::new, |line| format!(", and {line}"));
-    match previous {
-        Some(previous) => println!(
-            "activated `{version}` in `{env_name}`: {routed}{dbos}; `{previous}` keeps running to finish its workflows"
-        ),
-        None => println!("activated `{version}` in `{env_name}`: {routed}{dbos}"),
-    }
-    print!("{}", plan.summary());
+    activation.write(&plan, dbos_line.is_some())?;
+    activation.report(&plan, dbos_line);
     activate_warnings(
-        &version,
+        version,
         source.is_some(),
         arguments.traffic_only,
-        is_newest,
-        env_auto_upgrade,
+        activation.is_newest,
+        activation.auto_upgrade,
     );
     Ok(0)
+}
+
+/// What `version activate` needs to know about the environment, read before anything changes.
+struct Activation {
+    env_name: crate::declare::EnvName,
+    version: VersionName,
+    /// The versions as declared now.
+    versions: VersionsSpec,
+    /// The active version before the change.
+    previous: Option<VersionName>,
+    already_active: bool,
+    newest: Option<VersionName>,
+    is_newest: bool,
+    application_name: Option<String>,
+    autoscaled: bool,
+    auto_upgrade: bool,
+}
+
+impl Activation {
+    /// The facts of the environment about `version`, which must be declared in it.
+    fn gather(env: &EnvInput, version: VersionName) -> Result<Activation, Error> {
+        declared(env, &version)?;
+        let previous = env.versions.active.clone();
+        let newest = env.versions.versions.last().map(|last| last.name.clone());
+        Ok(Activation {
+            env_name: env.name.clone(),
+            already_active: previous.as_ref() == Some(&version),
+            is_newest: newest.as_ref() == Some(&version),
+            version,
+            versions: env.versions.clone(),
+            previous,
+            newest,
+            application_name: env.spec.app.name.clone(),
+            autoscaled: env.spec.app.autoscaling.is_some(),
+            auto_upgrade: env.spec.app.auto_upgrade,
+        })
+    }
+
+    /// Where DBOS's versions are read and changed (the database or Conductor), unless
+    /// `--traffic-only`.
+    fn source(
+        &self,
+        arguments: &VersionActivateArgs,
+    ) -> Result<Option<dbos_versions::Source>, Error> {
+        if arguments.traffic_only {
+            return Ok(None);
+        }
+        dbos_versions::Source::from_args(
+            arguments.database_url.as_ref(),
+            arguments.database_url_file.as_ref(),
+            &arguments.conductor,
+            &self.env_name,
+            self.application_name.as_deref(),
+        )
+    }
+
+    /// Makes the version DBOS's latest through `source`: the line saying what was done.
+    fn update_dbos(&self, source: Option<&dbos_versions::Source>) -> Result<Option<String>, Error> {
+        let Some(source) = source else {
+            return Ok(None);
+        };
+        dbos_versions::activate_with(
+            source,
+            &self.version,
+            self.application_name.as_deref(),
+            self.env_name.as_str(),
+            self.is_newest,
+        )
+        .map(Some)
+    }
+
+    /// Writes the tree; when DBOS was already changed, a failure says that the two disagree
+    /// and how rerunning finishes the job.
+    fn write(&self, plan: &Plan, dbos_changed: bool) -> Result<(), Error> {
+        let Err(error) = plan.apply() else {
+            return Ok(());
+        };
+        if !dbos_changed {
+            return Err(error);
+        }
+        Err(Error::input(format!(
+            "DBOS's latest version is now `{}`, but writing `{}` failed, so the Service still points at `{}`: {}",
+            self.version,
+            self.env_name,
+            self.previous.as_ref().map_or_else(|| "no version".to_string(), |name| name.to_string()),
+            error.report().trim_start_matches("error: ")
+        ))
+        .hint("fix the cause, then rerun the same command: it finds DBOS already on the version and writes the tree"))
+    }
+
+    /// After the write: where traffic (and DBOS's new work) goes now, and the files written.
+    fn report(&self, plan: &Plan, dbos_line: Option<String>) {
+        let routed = if self.autoscaled {
+            "the Service and the autoscaler now point at it"
+        } else {
+            "the Service now points at it"
+        };
+        let dbos = dbos_line.map_or_else(String::new, |line| format!(", and {line}"));
+        let (version, env_name) = (&self.version, &self.env_name);
+        match &self.previous {
+            Some(previous) => println!(
+                "activated `{version}` in `{env_name}`: {routed}{dbos}; `{previous}` keeps running to finish its workflows"
+            ),
+            None => println!("activated `{version}` in `{env_name}`: {routed}{dbos}"),
+        }
+        print!("{}", plan.summary());
+    }
 }
 
 /// A rollback (an older version) needs the database, or `--traffic-only`, and, under
@@ -503,6 +641,8 @@ fn auto_upgrade_rollback_refusal(
     .hint(format!("fix forward with a new version (`dbos-gitops version add`), or rerun with `--force` if `{version}`'s code can finish the newer version's workflows"))
 }
 
+/// `version list`: the declared versions, or with a database url (or `--conductor-url`) also
+/// what DBOS records about them (`dbos_versions::list`).
 pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error> {
     let invocation = context.open(arguments.env.as_deref())?;
     let input = invocation.loaded.environments[invocation.index()].clone();
@@ -528,61 +668,66 @@ pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error>
         );
     }
     match arguments.format {
-        ListFormat::Json => {
-            let versions: Vec<serde_json::Value> = env
-                .versions
-                .iter()
-                .map(|version| {
-                    json!({
-                        "name": version.name.as_str(),
-                        "image": version.image,
-                        "active": version.active,
-                        "newest": env.newest.as_ref() == Some(&version.name),
-                        "autoscaled": version.replicas.is_none(),
-                        "replicas": version.replicas,
-                        "deployment": Environment::deployment_name(&version.name),
-                    })
-                })
-                .collect();
-            let document = json!({
-                "env": env.name.as_str(),
-                "active": env.active.as_ref().map(VersionName::as_str),
-                "newest": env.newest.as_ref().map(VersionName::as_str),
-                "versions": versions,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&document).expect("json serialises")
-            );
-        }
-        ListFormat::Text => {
-            if env.versions.is_empty() {
-                println!("no application versions in `{}` yet", env.name);
-                println!(
-                    "  hint: add one with `dbos-gitops version add v1 --env {} --image IMAGE`",
-                    env.name
-                );
-                return Ok(0);
-            }
-            let yes_no = |flag: bool| if flag { "yes" } else { "no" };
-            let mut rows = vec![[
-                "VERSION".to_string(),
-                "IMAGE".to_string(),
-                "ACTIVE".to_string(),
-                "AUTOSCALED".to_string(),
-            ]];
-            for version in &env.versions {
-                rows.push([
-                    version.name.to_string(),
-                    version.image.clone(),
-                    yes_no(version.active).to_string(),
-                    yes_no(version.replicas.is_none()).to_string(),
-                ]);
-            }
-            print!("{}", crate::table::format_table(&rows));
-        }
+        ListFormat::Json => print_json(env),
+        ListFormat::Text => print_text(env),
     }
     Ok(0)
+}
+
+/// `version list --format json`: the environment's active and newest versions and each version.
+fn print_json(env: &Environment) {
+    let versions: Vec<serde_json::Value> = env
+        .versions
+        .iter()
+        .map(|version| {
+            json!({
+                "name": version.name.as_str(),
+                "image": version.image,
+                "active": version.active,
+                "newest": env.newest.as_ref() == Some(&version.name),
+                "autoscaled": version.replicas.is_none(),
+                "replicas": version.replicas,
+                "deployment": Environment::deployment_name(&version.name),
+            })
+        })
+        .collect();
+    let document = json!({
+        "env": env.name.as_str(),
+        "active": env.active.as_ref().map(VersionName::as_str),
+        "newest": env.newest.as_ref().map(VersionName::as_str),
+        "versions": versions,
+    });
+    // `{:#}` of a `Value` is serde_json's pretty form, the same as `to_string_pretty`, without
+    // an error case to handle.
+    println!("{document:#}");
+}
+
+/// `version list`: a table of the versions, or a hint to add the first.
+fn print_text(env: &Environment) {
+    if env.versions.is_empty() {
+        println!("no application versions in `{}` yet", env.name);
+        println!(
+            "  hint: add one with `dbos-gitops version add v1 --env {} --image IMAGE`",
+            env.name
+        );
+        return;
+    }
+    let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+    let mut rows = vec![[
+        "VERSION".to_string(),
+        "IMAGE".to_string(),
+        "ACTIVE".to_string(),
+        "AUTOSCALED".to_string(),
+    ]];
+    for version in &env.versions {
+        rows.push([
+            version.name.to_string(),
+            version.image.clone(),
+            yes_no(version.active).to_string(),
+            yes_no(version.replicas.is_none()).to_string(),
+        ]);
+    }
+    print!("{}", crate::table::format_table(&rows));
 }
 
 #[cfg(test)]
