@@ -84,7 +84,7 @@ fn refuse_cert_manager(env: &crate::model::Environment, env_name: &EnvName) -> R
     ))
     .hint(format!(
         "cert-manager issues `{TLS_SECRET}` in the cluster; for a self-signed certificate set `tls: self-signed` in {}",
-        crate::layout::env_file(&env_name)
+        crate::layout::env_file(env_name)
     )))
 }
 

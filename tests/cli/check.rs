@@ -1375,7 +1375,7 @@ fn an_unreadable_declaration_is_a_finding_beside_the_others() {
         cases.push((
             versions,
             Box::new(|path: &Path| {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0)).unwrap()
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap()
             }),
             0,
             "Permission denied",
