@@ -47,6 +47,8 @@ mod reseal;
 mod rollout;
 mod stable_seal;
 mod transcripts;
+// Every output whole, as insta transcripts (#25).
+mod transcripts_whole;
 mod versions;
 
 // DBOS's own version routing and promotion (#11).
