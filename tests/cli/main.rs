@@ -47,6 +47,8 @@ mod reseal;
 mod rollout;
 mod stable_seal;
 mod transcripts;
+// Every output whole, as insta transcripts (#25).
+mod transcripts_whole;
 mod versions;
 mod workspace;
 
