@@ -239,8 +239,10 @@ const FILTERS: &[(&str, &str)] = &[
     // ciphertext; sealed-secrets' `crypto.HybridEncrypt` draws the session key at random.
     (r"Ag[A-D][A-Za-z0-9+/]{600,}={0,2}", "[SEALED]"),
     // The pod-template digest over the sealed manifests it mounts (random ciphertexts).
+    // The emitter quotes a digest that could read as a number (`"0e41…"`, all digits): the
+    // quotes come and go with the random value, so they go with it.
     (
-        r"(dbos-gitops\.io/secrets-sha256: )[0-9a-f]{64}",
+        r#"(dbos-gitops\.io/secrets-sha256: )"?[0-9a-f]{64}"?"#,
         "${1}[SHA256]",
     ),
     // The same digest where `diff` names the field and its old and new values on one line
