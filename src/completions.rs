@@ -3,7 +3,7 @@
 //!
 //! The shell's registration script (`dbos-gitops completions bash`, or `COMPLETE=bash
 //! dbos-gitops`) calls the binary back on every TAB with `COMPLETE` set and the words of the
-//! line after `--`; `complete_if_asked` answers that before anything else runs. A candidate
+//! line after `--`; `crate::complete_if_asked` answers that before anything else runs. A candidate
 //! function gets no parsed arguments, so the words are read here for `--repo` and `--env`
 //! (`--from`, `--to` for `version promote`): version and secret names then come from that
 //! environment, or from every environment when the line names none.
@@ -17,16 +17,6 @@ use crate::layout;
 
 /// The variable the registration scripts set; `COMPLETE=bash dbos-gitops` prints the script.
 pub const VARIABLE: &str = "COMPLETE";
-
-/// Answers a completion request and exits, or returns when this is an ordinary run.
-pub fn complete_if_asked() {
-    use clap::CommandFactory;
-    clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command)
-        .var(VARIABLE)
-        .bin("dbos-gitops")
-        .completer("dbos-gitops")
-        .complete();
-}
 
 /// `completions SHELL`: the registration script for SHELL, the same as `COMPLETE=SHELL
 /// dbos-gitops` prints. It calls `dbos-gitops` on PATH at each TAB.

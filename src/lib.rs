@@ -85,3 +85,13 @@ fn clap_color(arguments: &[OsString]) -> clap::ColorChoice {
     }
     choice
 }
+
+/// Answers a shell's completion request and exits, or returns when this is an ordinary run
+/// (`completions`: the candidates; here, above both it and `cli`, the command they complete).
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+        .var(completions::VARIABLE)
+        .bin("dbos-gitops")
+        .completer("dbos-gitops")
+        .complete();
+}

@@ -7,6 +7,6 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // A TAB in a shell that sourced `dbos-gitops completions SHELL`: answered, then exit.
-    dbos_gitops::completions::complete_if_asked();
+    dbos_gitops::complete_if_asked();
     std::process::exit(dbos_gitops::run(std::env::args_os()));
 }

@@ -56,7 +56,15 @@ pub fn documents(env: &Environment, gateway: &Gateway) -> Vec<Value> {
     documents.extend(routes(env, gateway));
     match gateway.implementation {
         GatewayImplementation::EnvoyGateway => documents.extend(envoy_policies(env, gateway)),
-        GatewayImplementation::NginxGatewayFabric => documents.extend(super::ngf::documents(env)),
+        GatewayImplementation::NginxGatewayFabric => {
+            // Without a public Conductor route the Console reaches it in-cluster: no policy.
+            if let Some(conductor) = env.hosts.iter().find(|host| host.service == "conductor") {
+                documents.push(super::ngf::policy(
+                    &route_name(env, conductor),
+                    ROUTING_WAVE,
+                ));
+            }
+        }
         _ => {}
     }
     documents

@@ -21,36 +21,31 @@
 
 use serde_json::{json, Value};
 
-use super::gateway::{route_name, ROUTING_WAVE};
 use super::meta;
-use crate::model::Environment;
 
 const API: &str = "gateway.nginx.org/v1alpha1";
 /// The policy's name, and the read and send timeouts of the Conductor route.
 pub const POLICY_NAME: &str = "dbos-conductor";
 const TIMEOUT: &str = "3600s";
 
-/// The policy, when Conductor is routed at all (without a public route the Console reaches it
-/// in-cluster and no proxy is in the way).
-pub fn documents(env: &Environment) -> Vec<Value> {
-    let Some(conductor) = env.hosts.iter().find(|host| host.service == "conductor") else {
-        return Vec::new();
-    };
-    vec![json!({
+/// The policy for Conductor's HTTPRoute `route`, applied in the routing sync wave `wave` (the
+/// route's own, `gateway::ROUTING_WAVE`, which passes both in).
+pub fn policy(route: &str, wave: &str) -> Value {
+    json!({
         "apiVersion": API,
         "kind": "ProxySettingsPolicy",
         "metadata": {
             "name": POLICY_NAME,
             "labels": meta::labels(POLICY_NAME, "routing"),
-            "annotations": { "argocd.argoproj.io/sync-wave": ROUTING_WAVE },
+            "annotations": { "argocd.argoproj.io/sync-wave": wave },
         },
         "spec": {
             "targetRefs": [ {
                 "group": "gateway.networking.k8s.io",
                 "kind": "HTTPRoute",
-                "name": route_name(env, conductor),
+                "name": route,
             } ],
             "timeout": { "read": TIMEOUT, "send": TIMEOUT },
         },
-    })]
+    })
 }
