@@ -70,9 +70,9 @@ fn own_environment(loaded: &LoadedRepo, only_env: Option<&str>) -> Option<crate:
 pub fn resolve_env(loaded: &LoadedRepo, name: &str) -> Result<crate::model::Environment, Error> {
     let input = loaded.select_env(Some(name))?.clone();
     let model = crate::model::resolve(&loaded.spec, vec![input])?;
-    Ok(model
+    model
         .environments
         .into_iter()
         .next()
-        .expect("one environment in, one out"))
+        .ok_or_else(|| Error::input(format!("environment `{name}` did not resolve")))
 }
