@@ -13,8 +13,7 @@ use dbos_gitops_seal::{SealOptions, SealedSecret, SealingCert, SecretInput};
 use crate::declare::EnvName;
 use crate::error::Error;
 use crate::layout;
-use crate::model::EnvInput;
-use crate::repo::{fs, LoadedRepo, Plan, WriteOptions};
+use crate::repo::fs;
 use crate::workspace::Workspace;
 
 pub use crate::layout::SEALING_CERT_FILE;
@@ -87,37 +86,6 @@ pub fn sealed(ws: &Workspace, env: &EnvName, secret: &str) -> Result<Option<Seal
     }
 }
 
-/// The env's sealing certificate.
-pub fn env_cert(root: &Path, env: &EnvName) -> Result<SealingCert, Error> {
-    let relative = cert_path(env);
-    let path = root.join(&relative);
-    if !path.exists() {
-        return Err(Error::input(format!(
-            "environment `{env}` has no sealing certificate (`{relative}`)"
-        ))
-        .hint(format!(
-            "copy the controller's certificate there: `kubeseal --fetch-cert > {relative}`"
-        )));
-    }
-    load_cert_file(&path, &relative)
-}
-
-/// The SealedSecret stored for `secret`, if any.
-pub fn read_sealed(
-    root: &Path,
-    env: &EnvName,
-    secret: &str,
-) -> Result<Option<SealedSecret>, Error> {
-    let relative = secret_path(env, secret);
-    let limit = crate::limits::MAX_MANIFEST_BYTES;
-    let Some(bytes) =
-        crate::limits::read_bounded_optional(&root.join(&relative), limit, "a SealedSecret file")?
-    else {
-        return Ok(None);
-    };
-    parse_sealed(&relative, &bytes).map(Some)
-}
-
 /// The one SealedSecret a stored file holds.
 fn parse_sealed(relative: &str, bytes: &[u8]) -> Result<SealedSecret, Error> {
     let text = String::from_utf8_lossy(bytes);
@@ -182,20 +150,6 @@ pub struct Stored {
     pub unchanged: Vec<String>,
     pub total_keys: usize,
     pub note: Option<String>,
-}
-
-/// Seals `inputs` for the env and stores them, merging into existing SealedSecrets (other keys
-/// keep their ciphertexts byte-for-byte), then recompiles the env so its kustomization lists
-/// them. Nothing is written when anything fails.
-pub fn seal_into_env(
-    loaded: &mut LoadedRepo,
-    env_name: &EnvName,
-    inputs: &[SecretInput],
-    scope: Option<dbos_gitops_seal::Scope>,
-    allow_empty_data: bool,
-) -> Result<(Plan, Vec<Stored>), Error> {
-    let mac = crate::seal_mac::load(&loaded.root, None)?;
-    seal_into_env_with(loaded, env_name, inputs, scope, allow_empty_data, &mac)
 }
 
 /// Seals `inputs` for the env and puts them into the workspace, merging into the SealedSecrets
@@ -288,77 +242,6 @@ impl Target<'_> {
             _ => Ok(()),
         }
     }
-}
-
-/// [`seal_into_env`] with the value-MAC key of stable re-seal given.
-pub fn seal_into_env_with(
-    loaded: &mut LoadedRepo,
-    env_name: &EnvName,
-    inputs: &[SecretInput],
-    scope: Option<dbos_gitops_seal::Scope>,
-    allow_empty_data: bool,
-    mac: &crate::seal_mac::LoadedMacKey,
-) -> Result<(Plan, Vec<Stored>), Error> {
-    let root = loaded.root.clone();
-    let env = loaded.select_env(Some(env_name.as_str()))?.clone();
-    let cert = env_cert(&root, env_name)?;
-    let namespace = env.spec.namespace.as_str().to_string();
-    let mut rng = rand::rngs::OsRng;
-    let mut sealed_by_name: BTreeMap<String, (SealedSecret, Stored)> = BTreeMap::new();
-    for input in inputs {
-        check_secret_name(&input.name)?;
-        if let Some(input_namespace) = &input.namespace {
-            if input_namespace != &namespace {
-                return Err(Error::input(format!(
-                    "secret `{}` is for namespace `{input_namespace}`, but environment `{env_name}` deploys to `{namespace}`",
-                    input.name
-                ))
-                .hint(format!(
-                    "create it with `-n {namespace}` (or without a namespace) and pipe it again"
-                )));
-            }
-        }
-        let options = SealOptions {
-            scope,
-            namespace: Some(namespace.clone()),
-            allow_empty_data,
-        };
-        let existing = match sealed_by_name.remove(&input.name) {
-            Some((existing, _)) => Some(existing),
-            None => read_sealed(&root, env_name, &input.name)?,
-        };
-        let path = secret_path(env_name, &input.name);
-        let sealed = seal_one(&mut rng, &cert, input, &options, existing, mac, path)?;
-        crate::limits::check_sealed_size(&sealed.1.path, &sealed.0)?;
-        sealed_by_name.insert(input.name.clone(), sealed);
-    }
-
-    // The kustomization must list the new files: recompile with them in the inputs.
-    let env_input: &mut EnvInput = loaded
-        .environments
-        .iter_mut()
-        .find(|candidate| &candidate.name == env_name)
-        .expect("selected above");
-    for (name, (sealed, _)) in &sealed_by_name {
-        // The pods that read it roll exactly when one of its ciphertexts changed.
-        env_input
-            .secret_digests
-            .insert(name.clone(), ciphertext_digests(sealed));
-        let file = layout::secret_file_name(name);
-        if !env_input.secret_files.contains(&file) {
-            env_input.secret_files.push(file);
-        }
-    }
-    env_input.secret_files.sort();
-    let mut plan =
-        crate::workspace::plan_build(loaded, Some(env_name.as_str()), WriteOptions::default())?;
-    let mut reports = Vec::new();
-    for (sealed, stored) in sealed_by_name.into_values() {
-        let text = crate::yaml::emit(&sealed.to_value());
-        plan.declare(&stored.path, text.into_bytes())?;
-        reports.push(stored);
-    }
-    Ok((plan, reports))
 }
 
 /// Seals one input into the SealedSecret stored at `path` (if any): stable re-seal encrypts

@@ -3,26 +3,37 @@
 
 use crate::cli::BuildArgs;
 use crate::error::Error;
-use crate::repo::{load_repo, WriteOptions};
-use crate::workspace::plan_build;
+use crate::repo::attributes::GITATTRIBUTES_FILE;
+use crate::repo::WriteOptions;
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 
 pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    if arguments.check {
-        // A reader: the tree as one writer left it, not between two of its renames.
-        crate::repo::lock::hold_shared(&root)?;
+    // `--check` is a reader: the tree as one writer left it, not between two of its renames.
+    let mode = if arguments.check {
+        Mode::Snapshot
     } else {
-        crate::repo::lock::acquire(&root)?;
+        Mode::Write
+    };
+    let mut ws = Workspace::open(&root, mode)?;
+    let env = match arguments.env.as_deref() {
+        Some(name) => Some(ws.env(name)?.name.clone()),
+        None => None,
+    };
+    // A repository made before `init` wrote `.gitattributes` gets it here (#23), once.
+    let (attributes, missing) =
+        crate::repo::attributes::gitattributes(ws.read(GITATTRIBUTES_FILE)?)?;
+    if missing && !arguments.check {
+        ws.put(GITATTRIBUTES_FILE, attributes.into_bytes());
     }
-    let loaded = load_repo(&root)?;
-    if let Some(name) = arguments.env.as_deref() {
-        loaded.select_env(Some(name))?;
-    }
-    let plan = plan_build(
-        &loaded,
-        arguments.env.as_deref(),
+    let scope = match &env {
+        Some(name) => Scope::Env(name),
+        None => Scope::All,
+    };
+    let plan = ws.compile(
+        scope,
         WriteOptions {
             force: arguments.force,
         },
@@ -59,20 +70,11 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         return Ok(1);
     }
     plan.ensure_no_conflicts()?;
-    // A repository made before `init` wrote `.gitattributes` gets it here (#23), once.
-    let mut plan = plan;
-    let (attributes, missing) = crate::repo::attributes::gitattributes(&root)?;
-    if missing {
-        plan.declare(
-            crate::repo::attributes::GITATTRIBUTES_FILE,
-            attributes.into_bytes(),
-        )?;
-    }
     if plan.is_empty() {
         println!("up to date");
         return Ok(0);
     }
-    plan.apply()?;
+    ws.commit(&plan)?;
     print!("{}", plan.summary());
     if missing {
         println!("note: added `.gitattributes` lines that check dbos-gitops's files out with LF line ends whatever `core.autocrlf` says; commit it");

@@ -17,7 +17,7 @@ use crate::clock::now_unix;
 
 pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    let (loaded, failed) = match crate::repo::load::load_repo_for_check(&root) {
+    let (ws, failed) = match crate::workspace::Workspace::open_for_check(&root) {
         Ok(loaded) => loaded,
         Err(error) => match check::declaration_load_finding(&root, &error) {
             Some(finding) => {
@@ -34,7 +34,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
         // An environment whose directory is a link out of the repository was not loaded: the
         // report names the link, not a missing environment. One that did not load is reported.
         let unloaded = failed.iter().any(|(failed, _)| failed == name);
-        if let Err(error) = loaded.select_env(Some(name)) {
+        if let Err(error) = ws.env(name) {
             if !unloaded && !check::leaves_repository(&root)? {
                 return Err(error);
             }
@@ -46,7 +46,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
         cache: !arguments.no_cache,
         now_unix: now_unix()?,
     };
-    let report = check::run(&loaded, &failed, &options)?;
+    let report = check::run(ws.loaded(), &failed, &options)?;
     print(&report, arguments.format);
     Ok(report.exit_code(arguments.strict))
 }

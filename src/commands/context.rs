@@ -2,11 +2,9 @@
 //! environment, the loaded repository with that environment selected. Every command starts
 //! here; `mod.rs` only dispatches, so no command imports the module above it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::declare::EnvName;
 use crate::error::Error;
-use crate::repo::LoadedRepo;
 use crate::workspace::{Mode, Workspace};
 
 /// Where the command runs: the `--repo` flag or the current directory.
@@ -46,47 +44,5 @@ impl Context {
     /// The workspace of a command about every environment (`Workspace::open`).
     pub fn workspace_all(&self, mode: Mode) -> Result<Workspace, Error> {
         Workspace::open(&self.root()?, mode)
-    }
-
-    /// The invocation of a command scoped to one environment: the repository, loaded so that
-    /// only that environment's declarations can block the command (see `workspace`), and the
-    /// environment `--env` names (or the only one).
-    pub fn open(&self, env: Option<&str>) -> Result<Invocation, Error> {
-        Invocation::open(&self.root()?, env)
-    }
-
-    /// `open` for a command that writes: the repository lock is taken before anything is read,
-    /// so a concurrent writer's read-merge-write never interleaves with ours.
-    pub fn open_to_write(&self, env: Option<&str>) -> Result<Invocation, Error> {
-        Invocation::open_to_write(&self.root()?, env)
-    }
-}
-
-/// A resolved invocation: the loaded repository and the selected environment.
-pub struct Invocation {
-    pub loaded: LoadedRepo,
-    pub env: EnvName,
-}
-
-impl Invocation {
-    pub fn open(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
-        let loaded = crate::repo::load_repo_scoped(root, env)?;
-        let env = loaded.select_env(env)?.name.clone();
-        Ok(Invocation { loaded, env })
-    }
-
-    /// `open` under the repository lock (held until the process exits).
-    pub fn open_to_write(root: &Path, env: Option<&str>) -> Result<Invocation, Error> {
-        crate::repo::lock::acquire(root)?;
-        Self::open(root, env)
-    }
-
-    /// The selected environment's index in `loaded.environments`.
-    pub fn index(&self) -> usize {
-        self.loaded
-            .environments
-            .iter()
-            .position(|candidate| candidate.name == self.env)
-            .expect("select_env returned one of the environments")
     }
 }

@@ -17,8 +17,9 @@ use crate::declare::{self, DexUserSpec, DexUsersSpec, EnvName, Oidc};
 use crate::error::Error;
 use crate::inventory::DEX_USERS_SECRET;
 use crate::model::{check_email, EnvInput};
-use crate::repo::{LoadedRepo, WriteOptions};
+use crate::repo::WriteOptions;
 use crate::secret_store;
+use crate::workspace::{Mode, Scope};
 
 use super::context::Context;
 
@@ -39,15 +40,15 @@ pub fn hash(arguments: DexHashArgs) -> Result<i32, Error> {
 pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Error> {
     check_cost(arguments.cost)?;
     crate::limits::check_bcrypt_cost(arguments.cost, arguments.allow_high_cost)?;
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (mut loaded, env_name) = (invocation.loaded, invocation.env);
-    require_dex(&loaded, &env_name)?;
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_name = ws.selected()?.name.clone();
+    require_dex(ws.selected()?)?;
     let email = arguments.email.trim().to_lowercase();
     check_email(&email).map_err(|message| {
         Error::input(message).hint("pass the address users log in with, e.g. `admin@acme.com`")
     })?;
     let username = username_argument(&arguments)?;
-    let mut users = env_input(&loaded, &env_name).dex_users.clone();
+    let mut users = ws.selected()?.dex_users.clone();
     let existing = users.users.iter().position(|user| user.email == email);
     if existing.is_some() && !arguments.force {
         return Err(Error::refused(format!(
@@ -70,14 +71,14 @@ pub fn add_user(context: &Context, arguments: DexAddUserArgs) -> Result<i32, Err
         user.secret_key.clone(),
         Zeroizing::new(hashed.as_bytes().to_vec()),
     );
-    env_input_mut(&mut loaded, &env_name).dex_users = users.clone();
-    let (mut plan, stored) =
-        secret_store::seal_into_env(&mut loaded, &env_name, &[input], None, false)?;
-    plan.declare(
-        &users_file(&env_name),
+    let mac = crate::seal_mac::load(ws.root(), None)?;
+    let stored = secret_store::store(&mut ws, &env_name, &[input], None, false, &mac)?;
+    ws.put(
+        users_file(&env_name),
         declare::dex_users_file_text(&users).into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    let plan = ws.compile(Scope::Env(&env_name), WriteOptions::default())?;
+    ws.commit(&plan)?;
 
     let verb = if replaced {
         "replaced the password of Dex user"
@@ -144,44 +145,30 @@ fn upsert_user(
 /// `dex remove-user`: drops the user from `dex-users.yaml` and its key from the sealed
 /// `dex-users` (the file goes with the last user), leaving the others' ciphertexts as they are.
 pub fn remove_user(context: &Context, arguments: DexRemoveUserArgs) -> Result<i32, Error> {
-    let invocation = context.open_to_write(arguments.env.as_deref())?;
-    let (root, mut loaded, env_name) = (
-        invocation.loaded.root.clone(),
-        invocation.loaded,
-        invocation.env,
-    );
+    let mut ws = context.workspace(arguments.env.as_deref(), Mode::Write)?;
+    let env_name = ws.selected()?.name.clone();
     let email = arguments.email.trim().to_lowercase();
-    let mut users = env_input(&loaded, &env_name).dex_users.clone();
+    let mut users = ws.selected()?.dex_users.clone();
     let index = user_index(&users, &env_name, &email)?;
     let removed = users.users.remove(index);
 
     // The other users' ciphertexts stay byte-identical: only the removed key goes.
     let secret_file = secret_store::secret_path(&env_name, DEX_USERS_SECRET);
-    let sealed = secret_store::read_sealed(&root, &env_name, DEX_USERS_SECRET)?;
+    let sealed = secret_store::sealed(&ws, &env_name, DEX_USERS_SECRET)?;
     let remaining = sealed.and_then(|sealed| without_key(sealed, &removed.secret_key));
-    patch_removed(
-        env_input_mut(&mut loaded, &env_name),
-        &users,
-        remaining.as_ref(),
-    );
-    let mut plan =
-        crate::workspace::plan_build(&loaded, Some(env_name.as_str()), WriteOptions::default())?;
     match &remaining {
-        Some(sealed) => {
-            plan.declare(
-                &secret_file,
-                crate::yaml::emit(&sealed.to_value()).into_bytes(),
-            )?;
-        }
-        None => {
-            plan.remove(&secret_file)?;
-        }
+        Some(sealed) => ws.put(
+            secret_file.clone(),
+            crate::yaml::emit(&sealed.to_value()).into_bytes(),
+        ),
+        None => ws.remove(secret_file.clone()),
     }
-    plan.declare(
-        &users_file(&env_name),
+    ws.put(
+        users_file(&env_name),
         declare::dex_users_file_text(&users).into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    let plan = ws.compile(Scope::Env(&env_name), WriteOptions::default())?;
+    ws.commit(&plan)?;
     println!("removed Dex user `{email}` from environment `{env_name}`");
     match remaining {
         Some(_) => println!(
@@ -222,47 +209,13 @@ fn without_key(mut sealed: SealedSecret, key: &str) -> Option<SealedSecret> {
     (!sealed.encrypted_data.is_empty()).then_some(sealed)
 }
 
-/// The loaded environment as the files `remove-user` writes will read back: its users, and the
-/// digests and file list of `dex-users`.
-fn patch_removed(env_input: &mut EnvInput, users: &DexUsersSpec, remaining: Option<&SealedSecret>) {
-    env_input.dex_users = users.clone();
-    match remaining {
-        Some(sealed) => env_input.secret_digests.insert(
-            DEX_USERS_SECRET.to_string(),
-            secret_store::ciphertext_digests(sealed),
-        ),
-        None => env_input.secret_digests.remove(DEX_USERS_SECRET),
-    };
-    if remaining.is_none() {
-        let file = crate::layout::secret_file_name(DEX_USERS_SECRET);
-        env_input
-            .secret_files
-            .retain(|candidate| candidate != &file);
-    }
-}
-
 fn users_file(env: &EnvName) -> String {
     crate::layout::dex_users_file(env)
 }
 
-fn env_input<'a>(loaded: &'a LoadedRepo, env: &EnvName) -> &'a EnvInput {
-    loaded
-        .environments
-        .iter()
-        .find(|candidate| &candidate.name == env)
-        .expect("selected env")
-}
-
-fn env_input_mut<'a>(loaded: &'a mut LoadedRepo, env: &EnvName) -> &'a mut EnvInput {
-    loaded
-        .environments
-        .iter_mut()
-        .find(|candidate| &candidate.name == env)
-        .expect("selected env")
-}
-
-fn require_dex(loaded: &LoadedRepo, env: &EnvName) -> Result<(), Error> {
-    if env_input(loaded, env).spec.oidc == Oidc::Dex {
+fn require_dex(input: &EnvInput) -> Result<(), Error> {
+    let env = &input.name;
+    if input.spec.oidc == Oidc::Dex {
         return Ok(());
     }
     Err(Error::refused(format!(

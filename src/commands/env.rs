@@ -19,50 +19,45 @@ use std::path::Path;
 use crate::cli::EnvRemoveArgs;
 use crate::error::Error;
 use crate::layout;
-use crate::repo::{confine, load_repo, LoadedRepo, Plan, WriteOptions};
+use crate::repo::{confine, Plan, WriteOptions};
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
-use crate::workspace::plan_build;
 
 use text::Facts;
 
 pub fn remove(context: &Context, arguments: EnvRemoveArgs) -> Result<i32, Error> {
-    let root = context.root()?;
-    crate::repo::lock::acquire(&root)?;
-    let loaded = load_repo(&root)?;
+    let mut ws = context.workspace_all(Mode::Write)?;
     let name = arguments.name.as_str().to_string();
-    let declared = loaded
-        .environments
+    let declared = ws
+        .environments()
         .iter()
         .any(|input| input.name.as_str() == name);
-    let record = loaded
+    let record = ws
+        .loaded()
         .removals
         .iter()
         .find(|(env, _)| env.as_str() == name)
         .map(|(_, spec)| spec.clone());
     match (arguments.cascade, declared, record) {
-        (true, true, None) => cascade::mark(&loaded, &name, &arguments),
-        (true, true, Some(_)) => cascade::leave_git(&loaded, &name, &arguments),
-        (true, false, Some(record)) => cascade::finish(&loaded, &name, &record, &arguments),
+        (true, true, None) => cascade::mark(&mut ws, &name, &arguments),
+        (true, true, Some(_)) => cascade::leave_git(&mut ws, &name, &arguments),
+        (true, false, Some(record)) => cascade::finish(&mut ws, &name, &record, &arguments),
         (false, _, Some(_)) => Err(cascade::not_without_cascade(&name, declared)),
         (_, _, None) => {
             // An unknown name is the loader's error (exit 2, the known names).
-            crate::workspace::resolve_env(&loaded, &name)?;
-            remove_plainly(&loaded, &name, &arguments)
+            crate::workspace::resolve_env(ws.loaded(), &name)?;
+            remove_plainly(&mut ws, &name, &arguments)
         }
     }
 }
 
 /// Without `--cascade`: out of Git, everything keeps running.
-fn remove_plainly(
-    loaded: &LoadedRepo,
-    name: &str,
-    arguments: &EnvRemoveArgs,
-) -> Result<i32, Error> {
-    let env = crate::workspace::resolve_env(loaded, name)?;
-    let facts = Facts::of(loaded, &env);
-    let plan = removal_plan(loaded, name, arguments.force, &[])?;
-    report(&loaded.root, &plan, name, arguments.dry_run, "from Git")?;
+fn remove_plainly(ws: &mut Workspace, name: &str, arguments: &EnvRemoveArgs) -> Result<i32, Error> {
+    let env = crate::workspace::resolve_env(ws.loaded(), name)?;
+    let facts = Facts::of(ws.loaded(), &env);
+    let plan = removal_plan(ws, name, arguments.force, &[])?;
+    report(ws, &plan, name, arguments.dry_run, "from Git")?;
     println!();
     print!("{}", facts.keeps_running());
     println!();
@@ -70,48 +65,27 @@ fn remove_plainly(
     Ok(0)
 }
 
-/// The plan that takes `name` out of Git: what `build` makes of the repository without it, and
-/// every other file under its directory removed, but those in `keep`.
+/// The plan that takes `name` out of Git: every file under its directory removed from the
+/// workspace but those in `keep`, compiled as `build` would compile the repository without it
+/// (its generated files and its `argocd/` entries go with it).
 fn removal_plan(
-    loaded: &LoadedRepo,
+    ws: &mut Workspace,
     name: &str,
     force: bool,
     keep: &[String],
 ) -> Result<Plan, Error> {
-    let mut without = copy_of(loaded);
-    without
-        .environments
-        .retain(|input| input.name.as_str() != name);
-    let mut plan = plan_build(&without, None, WriteOptions { force })?;
-    let generated: Vec<String> = plan
-        .changes()
-        .iter()
-        .map(|change| change.path.clone())
-        .collect();
-    for path in files_under(&loaded.root, &layout::env_dir(name))? {
-        if !generated.contains(&path) && !keep.contains(&path) {
-            plan.remove(&path)?;
+    for path in files_under(ws.root(), &layout::env_dir(name))? {
+        if !keep.contains(&path) {
+            ws.remove(path);
         }
     }
+    let plan = ws.compile(Scope::All, WriteOptions { force })?;
     plan.ensure_no_conflicts()?;
     Ok(plan)
 }
 
-/// A copy of the loaded repository to plan a different one from.
-fn copy_of(loaded: &LoadedRepo) -> LoadedRepo {
-    LoadedRepo {
-        root: loaded.root.clone(),
-        spec: loaded.spec.clone(),
-        environments: loaded.environments.clone(),
-        record: loaded.record.clone(),
-        scoped_to: None,
-        skipped: Vec::new(),
-        removals: loaded.removals.clone(),
-    }
-}
-
 /// Applies `plan` (or, with `--dry-run`, says what it would do) and lists the changes.
-fn report(root: &Path, plan: &Plan, name: &str, dry_run: bool, what: &str) -> Result<(), Error> {
+fn report(ws: &Workspace, plan: &Plan, name: &str, dry_run: bool, what: &str) -> Result<(), Error> {
     if dry_run {
         println!("would remove environment `{name}` {what} (--dry-run: nothing written):");
         for line in plan.summary().lines() {
@@ -123,8 +97,8 @@ fn report(root: &Path, plan: &Plan, name: &str, dry_run: bool, what: &str) -> Re
             println!("{line}");
         }
     } else {
-        plan.apply()?;
-        remove_empty_dirs(&root.join(layout::env_dir(name)));
+        ws.commit(plan)?;
+        remove_empty_dirs(&ws.root().join(layout::env_dir(name)));
         println!("removed environment `{name}` {what}:");
         print!("{}", plan.summary());
     }

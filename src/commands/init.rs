@@ -8,11 +8,10 @@ use crate::declare::{
     VersionsSpec, ENV_FILE, REPO_FILE, VERSIONS_FILE,
 };
 use crate::error::Error;
-use crate::model::EnvInput;
-use crate::repo::{fs, load_repo, Plan, WriteOptions};
+use crate::repo::{fs, WriteOptions};
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
-use crate::workspace::plan_build;
 
 /// Staging files and the journal, and every private key name dbos-gitops writes (the
 /// development keys `<id>-<env>.key.pem`, the value-MAC key `seal-mac.key`) or that the
@@ -58,30 +57,24 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
         return Err(Error::input(format!("`{repo_url}` is not a git URL")));
     }
     // The repository lock from here: the journal of the first write is bound to it.
-    crate::repo::lock::acquire(&root)?;
     let spec = RepoSpec {
         repo_url,
         revision: arguments.revision,
         argocd: Default::default(),
     };
-    let loaded = crate::repo::LoadedRepo {
-        scoped_to: None,
-        skipped: Vec::new(),
-        root: root.clone(),
-        spec: spec.clone(),
-        environments: Vec::new(),
-        record: Default::default(),
-        removals: Vec::new(),
-    };
-    let mut plan = plan_build(&loaded, None, WriteOptions::default())?;
-    plan.declare(REPO_FILE, declare::repo_file_text(&spec).into_bytes())?;
-    plan.declare(".gitignore", gitignore(&root)?.into_bytes())?;
-    let (attributes, _) = crate::repo::attributes::gitattributes(&root)?;
-    plan.declare(
+    let mut ws = Workspace::create(&root, spec.clone())?;
+    ws.put(REPO_FILE, declare::repo_file_text(&spec).into_bytes());
+    let gitignore = gitignore(ws.read(".gitignore")?)?;
+    ws.put(".gitignore", gitignore.into_bytes());
+    let (attributes, _) = crate::repo::attributes::gitattributes(
+        ws.read(crate::repo::attributes::GITATTRIBUTES_FILE)?,
+    )?;
+    ws.put(
         crate::repo::attributes::GITATTRIBUTES_FILE,
         attributes.into_bytes(),
-    )?;
-    plan.apply()?;
+    );
+    let plan = ws.compile(Scope::All, WriteOptions::default())?;
+    ws.commit(&plan)?;
     print!("{}", plan.summary());
     println!(
         "next: dbos-gitops init env NAME --domain DOMAIN --cert pub-cert.pem --app-image IMAGE"
@@ -126,10 +119,9 @@ fn without_credentials(url: &str) -> (String, bool) {
 }
 
 /// The existing `.gitignore` with our lines appended where missing.
-fn gitignore(root: &Path) -> Result<String, Error> {
-    let path = root.join(".gitignore");
+fn gitignore(existing: Option<Vec<u8>>) -> Result<String, Error> {
     // Rewritten with our lines appended: a lossy decoding would corrupt the user's lines.
-    let existing = crate::repo::confine::read_optional(root, &path)?
+    let existing = existing
         .map(|bytes| fs::utf8(Path::new(".gitignore"), bytes))
         .transpose()?
         .unwrap_or_default();
@@ -177,14 +169,14 @@ fn routing_api(env_spec: &mut EnvSpec, arguments: &InitEnvArgs) -> Result<(), Er
 /// `--app-image` is given, and its sealing certificate, compiled with the other environments.
 pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error> {
     let root = context.root()?;
-    crate::repo::lock::acquire(&root)?;
-    let mut loaded = load_repo(&root)?;
+    let mut ws = Workspace::open(&root, Mode::Write)?;
     let name = EnvName::new(&arguments.name).map_err(|error| {
         error.hint(
             "environment names become directories and Kubernetes names: try `prod` or `staging-eu`",
         )
     })?;
     let env_dir = Path::new(&crate::layout::env_dir(&name)).to_path_buf();
+    refuse_while_removing(&ws, &name)?;
     if root.join(&env_dir).exists() {
         return Err(Error::refused(format!(
             "environment `{name}` already exists (`{}`)",
@@ -200,35 +192,22 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         declare::env_file_text(&env_spec)
     );
     // What we write must be what we read back.
-    let reparsed = declare::parse_env(&env_dir.join(ENV_FILE), &env_text)?;
-    loaded.environments.push(EnvInput {
-        name: name.clone(),
-        spec: reparsed,
-        versions: versions.clone(),
-        secret_files: Vec::new(),
-        dex_users: Default::default(),
-        tls_certificate: false,
-        tls_certificate_digest: None,
-        secret_digests: Default::default(),
-    });
-    loaded
-        .environments
-        .sort_by(|left, right| left.name.cmp(&right.name));
+    declare::parse_env(&env_dir.join(ENV_FILE), &env_text)?;
     let (cert_pem, dev_key) = sealing_cert(&root, &name, &arguments)?;
-    let mut plan: Plan = plan_build(&loaded, None, WriteOptions::default())?;
-    plan.declare(&crate::secret_store::cert_path(&name), cert_pem)?;
+    ws.put(crate::secret_store::cert_path(&name), cert_pem);
     if let Some((key_path, pair)) = &dev_key {
-        plan.declare_private(key_path.clone(), pair.private_key_pem.as_bytes().to_vec());
+        ws.put_private(key_path.clone(), pair.private_key_pem.as_bytes().to_vec());
     }
     let env_dir_text = env_dir.to_string_lossy().replace('\\', "/");
-    plan.declare(&format!("{env_dir_text}/{ENV_FILE}"), env_text.into_bytes())?;
+    ws.put(format!("{env_dir_text}/{ENV_FILE}"), env_text.into_bytes());
     if !versions.versions.is_empty() {
-        plan.declare(
-            &format!("{env_dir_text}/{VERSIONS_FILE}"),
+        ws.put(
+            format!("{env_dir_text}/{VERSIONS_FILE}"),
             declare::versions_file_text(&versions).into_bytes(),
-        )?;
+        );
     }
-    plan.apply()?;
+    let plan = ws.compile(Scope::All, WriteOptions::default())?;
+    ws.commit(&plan)?;
     print!("{}", plan.summary());
     let dev_key_path = dev_key.as_ref().map(|(key_path, _)| key_path.as_path());
     print_notes(
@@ -240,6 +219,26 @@ pub fn init_env(context: &Context, arguments: InitEnvArgs) -> Result<i32, Error>
         &versions,
     );
     Ok(0)
+}
+
+/// A new environment under the name of one the cascade is removing (`env remove --cascade`
+/// step 2 done, its `removal.yaml` still there) would be deleted by step 3's sync with it.
+fn refuse_while_removing(ws: &Workspace, name: &EnvName) -> Result<(), Error> {
+    if !ws
+        .loaded()
+        .removals
+        .iter()
+        .any(|(removing, _)| removing == name)
+    {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "environment `{name}` is being removed with the cascade (`{}` is there)",
+        crate::layout::env_path(name.as_str(), crate::declare::REMOVAL_FILE)
+    ))
+    .hint(format!(
+        "finish the removal first (`dbos-gitops env remove {name} --cascade`, once step 2 has synced), then create it again"
+    )))
 }
 
 /// The env.yaml of the new environment from the flags: namespace, domain (a placeholder when

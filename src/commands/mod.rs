@@ -1,7 +1,7 @@
-//! One function per command, the top layer. Each opens its invocation (the repository and, for
-//! commands about one environment, `Invocation::open` with the selected environment), runs the
-//! pipeline of `workspace`, and writes through a `repo::Plan`, so a refused or failed command
-//! leaves the tree as it was. Nothing below this module imports it.
+//! One function per command, the top layer. Each opens one `Workspace` (`context.rs`: the whole
+//! repository, or one environment selected once), puts the files it changes into it, compiles
+//! it and commits the plan through the journal, so a refused or failed command leaves the tree
+//! as it was. Nothing below this module imports it.
 
 mod check;
 
@@ -33,7 +33,7 @@ mod database;
 // Where a command runs and the environment it is about: what every command above starts from.
 mod context;
 
-pub use context::{Context, Invocation};
+pub use context::Context;
 
 use crate::cli::{Cli, Command, DexCommand, InitCommand, SecretsCommand};
 use crate::error::Error;

@@ -7,15 +7,16 @@ use crate::cli::{VersionAddArgs, VersionPromoteArgs};
 use crate::error::Error;
 
 use super::context::Context;
-use super::version::{add, declared, load_env, parse_version};
+use super::version::{add_to, declared, load_env, parse_version};
 
+/// One workspace, opened for the target (which must load), under one lock: the source is read
+/// from it and the version is added to the target through it.
 pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, Error> {
     let version = parse_version(&arguments.version)?;
-    let (source_repo, source_index) = load_env(context, Some(&arguments.from))?;
-    let source = &source_repo.environments[source_index];
+    let ws = load_env(context, Some(&arguments.to))?;
+    let source = ws.env(&arguments.from)?;
     let image = declared(source, &version)?.image.clone();
-    let (target_repo, target_index) = load_env(context, Some(&arguments.to))?;
-    let target = &target_repo.environments[target_index];
+    let target = ws.selected()?;
     let target_name = target.name.clone();
     if source.name == target.name {
         return Err(
@@ -49,8 +50,8 @@ pub fn promote(context: &Context, arguments: VersionPromoteArgs) -> Result<i32, 
         "promoting `{version}` from `{}` (image `{image}`)",
         source.name
     );
-    add(
-        context,
+    add_to(
+        ws,
         VersionAddArgs {
             version: arguments.version,
             env: crate::cli::EnvArg {

@@ -41,8 +41,8 @@ const SAMPLE_IDS: usize = 5;
 /// `retire`: the offline refusals, the plan without the version, the drain check, then the
 /// write (or the `--dry-run` report) and what to do next.
 pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
-    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
-    let env = &loaded.environments[index];
+    let mut ws = load_env(context, arguments.env.as_deref())?;
+    let env = ws.selected()?;
     let env_name = env.name.clone();
     let version = parse_version(&arguments.version)?;
     declared(env, &version)?;
@@ -62,7 +62,7 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
 
     // Everything that can be refused without the database is decided before connecting, and the
     // plan is complete before the drain check: after it, only the writes remain.
-    let plan = plan_versions(&mut loaded, index, versions, arguments.force)?;
+    let plan = plan_versions(&mut ws, &versions, arguments.force)?;
     let checked = drain_checked(&arguments, &env_name, &version, &facts, &declared_names)?;
     let version_dir = crate::layout::version_dir(&env_name, &version);
     if arguments.dry_run {
@@ -72,13 +72,13 @@ pub fn retire(context: &Context, arguments: RetireArgs) -> Result<i32, Error> {
         }
         print!(
             "{}",
-            super::version::dry_run_report(&loaded, &env_name, &versions_text, &plan)?
+            super::version::dry_run_report(&ws, &env_name, &versions_text, &plan)?
         );
         return Ok(0);
     }
-    plan.apply()?;
+    ws.commit(&plan)?;
     report(&arguments, &facts, &version, &version_dir, checked, &plan);
-    if loaded.root.join(&version_dir).exists() {
+    if ws.root().join(&version_dir).exists() {
         println!(
             "note: {version_dir} still holds files dbos-gitops did not write; they are no longer deployed, delete them when you like"
         );

@@ -17,17 +17,15 @@ use crate::cli::{ListFormat, VersionActivateArgs, VersionAddArgs, VersionListArg
 use crate::declare::{self, Language, VersionName, VersionSpec, VersionsSpec};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
-use crate::repo::{LoadedRepo, Plan, WriteOptions};
+use crate::repo::{Plan, WriteOptions};
+use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
 use super::dbos_versions;
-use crate::workspace::plan_build;
 
-/// The repository and the index of the environment `--env` names (or the only one).
-pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<(LoadedRepo, usize), Error> {
-    let invocation = context.open_to_write(env)?;
-    let index = invocation.index();
-    Ok((invocation.loaded, index))
+/// The workspace of the environment `--env` names (or the only one), under the repository lock.
+pub(super) fn load_env(context: &Context, env: Option<&str>) -> Result<Workspace, Error> {
+    context.workspace(env, Mode::Write)
 }
 
 /// A version name from the command line: a DNS-1123 label, since it becomes the Deployment
@@ -83,14 +81,15 @@ fn known_versions(env: &EnvInput) -> String {
 /// lines added and removed), and the change to versions.yaml itself; ends with the line saying
 /// nothing was written.
 pub(super) fn dry_run_report(
-    loaded: &LoadedRepo,
+    ws: &Workspace,
     env_name: &crate::declare::EnvName,
     versions_text: &str,
     plan: &Plan,
 ) -> Result<String, Error> {
     use std::fmt::Write as _;
     let versions_path = crate::layout::versions_file(env_name);
-    let old = crate::repo::confine::read_optional(&loaded.root, &loaded.root.join(&versions_path))?
+    let old = ws
+        .read_on_disk(&versions_path)?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
     let mut out = String::new();
     if old.as_deref() != Some(versions_text) {
@@ -151,19 +150,19 @@ fn line_counts(old: &str, new: &str) -> String {
     format!("+{added} -{removed} lines")
 }
 
+/// Puts `versions` as the selected environment's `versions.yaml` and compiles the environment:
+/// the versions the render sees are the file's, read back as the next run reads them.
 pub(super) fn plan_versions(
-    loaded: &mut LoadedRepo,
-    index: usize,
-    versions: VersionsSpec,
+    ws: &mut Workspace,
+    versions: &VersionsSpec,
     force: bool,
 ) -> Result<Plan, Error> {
-    let name = loaded.environments[index].name.clone();
-    loaded.environments[index].versions = versions.clone();
-    let mut plan = plan_build(loaded, Some(name.as_str()), WriteOptions { force })?;
-    plan.declare(
-        &crate::layout::versions_file(&name),
-        declare::versions_file_text(&versions).into_bytes(),
-    )?;
+    let name = ws.selected()?.name.clone();
+    ws.put(
+        crate::layout::versions_file(&name),
+        declare::versions_file_text(versions).into_bytes(),
+    );
+    let plan = ws.compile(Scope::Env(&name), WriteOptions { force })?;
     plan.ensure_no_conflicts().map_err(|error| {
         if force {
             error
@@ -179,17 +178,21 @@ pub(super) fn plan_versions(
 /// `version add`: decides the new `versions.yaml` (refusing before the password-free checks
 /// pass), recompiles the environment with it, then writes it or, with `--dry-run`, reports it.
 pub fn add(context: &Context, arguments: VersionAddArgs) -> Result<i32, Error> {
-    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
+    add_to(load_env(context, arguments.env.as_deref())?, arguments)
+}
+
+/// `version add` on a workspace already open for the environment (`promote` opens one for both).
+pub(super) fn add_to(mut ws: Workspace, arguments: VersionAddArgs) -> Result<i32, Error> {
     let version = parse_version(&arguments.version)?;
-    let addition = Addition::decide(&loaded.environments[index], version, &arguments)?;
+    let addition = Addition::decide(ws.selected()?, version, &arguments)?;
     let versions_text = declare::versions_file_text(&addition.versions);
-    let plan = plan_versions(&mut loaded, index, addition.versions.clone(), false)?;
+    let plan = plan_versions(&mut ws, &addition.versions, false)?;
     if arguments.dry_run {
-        let report = dry_run_report(&loaded, &addition.env_name, &versions_text, &plan)?;
+        let report = dry_run_report(&ws, &addition.env_name, &versions_text, &plan)?;
         print!("{}\n{report}", addition.dry_run_line());
         return Ok(0);
     }
-    plan.apply()?;
+    ws.commit(&plan)?;
     addition.report(&plan);
     Ok(0)
 }
@@ -418,13 +421,13 @@ fn image_is_pinned(image: &str) -> bool {
 /// committed rollback whose DBOS work still goes to the version being rolled back from, which is
 /// the failure this command exists to prevent.
 pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32, Error> {
-    let (mut loaded, index) = load_env(context, arguments.env.as_deref())?;
+    let mut ws = load_env(context, arguments.env.as_deref())?;
     let version = parse_version(&arguments.version)?;
-    let activation = Activation::gather(&loaded.environments[index], version)?;
+    let activation = Activation::gather(ws.selected()?, version)?;
     let source = activation.source(&arguments)?;
     if !activation.is_newest && !activation.already_active {
         rollback_preconditions(
-            &loaded.environments[index],
+            ws.selected()?,
             &activation.version,
             activation.newest.as_ref(),
             source.is_some(),
@@ -441,7 +444,7 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
     } else {
         let mut versions = activation.versions.clone();
         versions.active = Some(version.clone());
-        Some(plan_versions(&mut loaded, index, versions, false)?)
+        Some(plan_versions(&mut ws, &versions, false)?)
     };
     let dbos_line = activation.update_dbos(source.as_ref())?;
     let Some(plan) = plan else {
@@ -451,7 +454,7 @@ pub fn activate(context: &Context, arguments: VersionActivateArgs) -> Result<i32
         );
         return Ok(0);
     };
-    activation.write(&plan, dbos_line.is_some())?;
+    activation.write(&ws, &plan, dbos_line.is_some())?;
     activation.report(&plan, dbos_line);
     activate_warnings(
         version,
@@ -534,8 +537,8 @@ impl Activation {
 
     /// Writes the tree; when DBOS was already changed, a failure says that the two disagree
     /// and how rerunning finishes the job.
-    fn write(&self, plan: &Plan, dbos_changed: bool) -> Result<(), Error> {
-        let Err(error) = plan.apply() else {
+    fn write(&self, ws: &Workspace, plan: &Plan, dbos_changed: bool) -> Result<(), Error> {
+        let Err(error) = ws.commit(plan) else {
             return Ok(());
         };
         if !dbos_changed {
@@ -644,13 +647,12 @@ fn auto_upgrade_rollback_refusal(
 /// `version list`: the declared versions, or with a database url (or `--conductor-url`) also
 /// what DBOS records about them (`dbos_versions::list`).
 pub fn list(context: &Context, arguments: VersionListArgs) -> Result<i32, Error> {
-    let invocation = context.open(arguments.env.as_deref())?;
-    let input = invocation.loaded.environments[invocation.index()].clone();
-    let loaded = invocation.loaded;
+    let ws = context.workspace(arguments.env.as_deref(), Mode::Read)?;
+    let input = ws.selected()?;
     let application_name = input.spec.app.name.clone();
     let language = input.spec.app.language;
-    let model = crate::model::resolve(&loaded.spec, vec![input])?;
-    let env = &model.environments[0];
+    let resolved = crate::workspace::resolve_env(ws.loaded(), input.name.as_str())?;
+    let env = &resolved;
     let source = dbos_versions::Source::from_args(
         arguments.database_url.as_ref(),
         arguments.database_url_file.as_ref(),

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use super::{confine, fs};
+use super::fs;
 use crate::error::Error;
 
 pub const GITATTRIBUTES_FILE: &str = ".gitattributes";
@@ -67,10 +67,10 @@ pub fn with_lines(existing: &str, lines: &[&str]) -> String {
     text
 }
 
-/// The text of `.gitattributes` with our lines, and whether that differs from what is there.
-pub fn gitattributes(root: &Path) -> Result<(String, bool), Error> {
-    let path = root.join(GITATTRIBUTES_FILE);
-    let existing = confine::read_optional(root, &path)?
+/// The text of `.gitattributes` with our lines, and whether that differs from `existing` (what
+/// the command reads there, through its workspace).
+pub fn gitattributes(existing: Option<Vec<u8>>) -> Result<(String, bool), Error> {
+    let existing = existing
         .map(|bytes| fs::utf8(Path::new(GITATTRIBUTES_FILE), bytes))
         .transpose()?
         .unwrap_or_default();

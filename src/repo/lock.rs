@@ -152,18 +152,30 @@ pub fn acquire(root: &Path) -> Result<(), Error> {
 #[derive(Debug)]
 pub struct Held {
     root: PathBuf,
+    /// Whether this value took the lock: a second `exclusive` of a root this process already
+    /// holds gets a value that leaves the lock to the first when it drops.
+    owner: bool,
 }
 
 /// Takes the repository lock (`acquire`) and returns it as a value.
 pub fn exclusive(root: &Path) -> Result<Held, Error> {
+    let already = HELD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .is_some_and(|(held_root, _)| held_root == root);
     acquire(root)?;
     Ok(Held {
         root: root.to_path_buf(),
+        owner: !already,
     })
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if held
             .as_ref()

@@ -173,6 +173,13 @@ impl Plan {
         Ok(())
     }
 
+    /// Whether the plan deletes the generated file `path` (one the render no longer makes).
+    pub fn deletes(&self, path: &str) -> bool {
+        self.changes
+            .iter()
+            .any(|change| change.path == path && matches!(change.kind, ChangeKind::Delete))
+    }
+
     /// Every generated file that would be created, updated or removed.
     pub fn changes(&self) -> &[Change] {
         &self.changes

@@ -32,7 +32,13 @@ use crate::repo::{confine, LoadedRepo, Plan, WriteOptions};
 /// Whether a command writes: a writer holds the repository lock from before its first read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// A reader of declarations (`list`s): takes no lock.
     Read,
+    /// A reader that compares the generated files with the ownership record (`build --check`,
+    /// `check`, `diff`): takes the lock shared while it reads, so it never sees a writer's plan
+    /// half renamed (`repo::lock::hold_shared`).
+    Snapshot,
+    /// A writer: the lock, exclusive, from before the first read until the workspace drops.
     Write,
 }
 
@@ -82,9 +88,26 @@ impl Workspace {
         Ok((Self::from_loaded(loaded, None, None), failed))
     }
 
+    /// A repository that does not exist yet (`init`): no declarations, `spec` as the repository
+    /// file will say once the command puts it. Under the lock, like every writer.
+    pub fn create(root: &Path, spec: RepoSpec) -> Result<Workspace, Error> {
+        let lock = Self::lock(root, Mode::Write)?;
+        let loaded = LoadedRepo {
+            root: root.to_path_buf(),
+            spec,
+            environments: Vec::new(),
+            record: Default::default(),
+            scoped_to: None,
+            skipped: Vec::new(),
+            removals: Vec::new(),
+        };
+        Ok(Self::from_loaded(loaded, None, lock))
+    }
+
     fn lock(root: &Path, mode: Mode) -> Result<Option<Held>, Error> {
         match mode {
             Mode::Write => crate::repo::lock::exclusive(root).map(Some),
+            Mode::Snapshot => crate::repo::lock::hold_shared(root).map(|()| None),
             Mode::Read => Ok(None),
         }
     }
@@ -140,6 +163,12 @@ impl Workspace {
         if let Some(overlaid) = self.overlay.get(relative) {
             return Ok(overlaid.map(<[u8]>::to_vec));
         }
+        self.read_on_disk(relative)
+    }
+
+    /// A repository file as the disk holds it, under whatever this command put: what a dry run
+    /// or a report compares the new content with. Read once, confined to the repository.
+    pub fn read_on_disk(&self, relative: &str) -> Result<Option<Vec<u8>>, Error> {
         if let Some(cached) = self.cache.borrow().get(relative) {
             return Ok(cached.clone());
         }
@@ -206,6 +235,8 @@ impl Workspace {
                 crate::repo::overlay::Entry::Put { bytes, .. } => {
                     plan.declare(path, bytes.clone())?
                 }
+                // A generated file the render no longer makes is already the plan's deletion.
+                crate::repo::overlay::Entry::Removed if plan.deletes(path) => {}
                 crate::repo::overlay::Entry::Removed => plan.remove(path)?,
             }
         }

@@ -29,12 +29,13 @@ use crate::diff::git;
 use crate::error::Error;
 use crate::layout;
 use crate::repo::plan::ChangeKind;
-use crate::repo::{LoadedRepo, Plan, WriteOptions};
-use crate::workspace::plan_build;
+use crate::repo::{Plan, WriteOptions};
+use crate::workspace::{Scope, Workspace};
 
 /// Step 1: record the removal; the Application is marked for the cascade.
-pub fn mark(loaded: &LoadedRepo, name: &str, arguments: &EnvRemoveArgs) -> Result<i32, Error> {
-    let env = crate::workspace::resolve_env(loaded, name)?;
+pub fn mark(ws: &mut Workspace, name: &str, arguments: &EnvRemoveArgs) -> Result<i32, Error> {
+    let env = crate::workspace::resolve_env(ws.loaded(), name)?;
+    let facts = Facts::of(ws.loaded(), &env);
     let record = RemovalSpec {
         namespace: env.namespace.clone(),
         cluster: env.cluster.clone(),
@@ -42,16 +43,14 @@ pub fn mark(loaded: &LoadedRepo, name: &str, arguments: &EnvRemoveArgs) -> Resul
     };
     let path = layout::env_path(name, REMOVAL_FILE);
     let text = declare::removal_file_text(&record)?;
-    let mut marked = super::copy_of(loaded);
-    marked.removals.push((env.name.clone(), record));
-    let mut plan = plan_build(
-        &marked,
-        None,
+    // The record is read back from the workspace by the compile, as the next `build` reads it.
+    ws.put(path.clone(), text.clone().into_bytes());
+    let plan = ws.compile(
+        Scope::All,
         WriteOptions {
             force: arguments.force,
         },
     )?;
-    plan.declare(&path, text.clone().into_bytes())?;
     plan.ensure_no_conflicts()?;
     let title = format!("cascade step 1 of 3: mark environment `{name}` for removal");
     if arguments.dry_run {
@@ -59,19 +58,19 @@ pub fn mark(loaded: &LoadedRepo, name: &str, arguments: &EnvRemoveArgs) -> Resul
         print!("{}", unified(&path, None, Some(&text)));
         print!("{}", argocd_diff(&plan));
     } else {
-        plan.apply()?;
+        ws.commit(&plan)?;
         println!("{title}:");
         print!("{}", plan.summary());
     }
     println!();
-    print!("{}", Facts::of(loaded, &env).after_mark());
+    print!("{}", facts.after_mark());
     Ok(0)
 }
 
 /// Step 2: the environment leaves Git; its record stays.
-pub fn leave_git(loaded: &LoadedRepo, name: &str, arguments: &EnvRemoveArgs) -> Result<i32, Error> {
+pub fn leave_git(ws: &mut Workspace, name: &str, arguments: &EnvRemoveArgs) -> Result<i32, Error> {
     let record = layout::env_path(name, REMOVAL_FILE);
-    let committed = committed(&loaded.root)?;
+    let committed = committed(ws.root())?;
     if !committed.contains(&record) {
         return Err(Error::input(format!(
             "cascade step 2 of `{name}` needs step 1 committed and synced first: `{record}` is not in HEAD"
@@ -80,30 +79,24 @@ pub fn leave_git(loaded: &LoadedRepo, name: &str, arguments: &EnvRemoveArgs) -> 
             "commit and merge step 1 alone, wait until Argo CD has synced it (Application `dbos-{name}` shows the finalizer and Prune=true), then run this again; in one sync the root would keep the Application, live Prune=false, and delete nothing"
         )));
     }
-    let env = crate::workspace::resolve_env(loaded, name)?;
-    let plan = removal_plan(loaded, name, arguments.force, &[record])?;
-    report(
-        &loaded.root,
-        &plan,
-        name,
-        arguments.dry_run,
-        2,
-        "take it out of Git",
-    )?;
+    let env = crate::workspace::resolve_env(ws.loaded(), name)?;
+    let facts = Facts::of(ws.loaded(), &env);
+    let plan = removal_plan(ws, name, arguments.force, &[record])?;
+    report(ws, &plan, name, arguments.dry_run, 2, "take it out of Git")?;
     println!();
-    print!("{}", Facts::of(loaded, &env).after_leave());
+    print!("{}", facts.after_leave());
     Ok(0)
 }
 
 /// Step 3: the record goes, and with it the project's destination.
 pub fn finish(
-    loaded: &LoadedRepo,
+    ws: &mut Workspace,
     name: &str,
     record: &RemovalSpec,
     arguments: &EnvRemoveArgs,
 ) -> Result<i32, Error> {
     let env_file = layout::env_file(name);
-    let committed = committed(&loaded.root)?;
+    let committed = committed(ws.root())?;
     if committed.contains(&env_file) {
         return Err(Error::input(format!(
             "cascade step 3 of `{name}` needs step 2 committed and synced first: `{env_file}` is still in HEAD"
@@ -113,19 +106,22 @@ pub fn finish(
             record.namespace
         )));
     }
-    let mut without = super::copy_of(loaded);
-    without.removals.retain(|(env, _)| env.as_str() != name);
-    let mut plan = plan_build(
-        &without,
-        None,
+    let facts = Facts::named(
+        ws.loaded(),
+        name,
+        record.namespace.as_str(),
+        &record.cluster,
+    );
+    ws.remove(layout::env_path(name, REMOVAL_FILE));
+    let plan = ws.compile(
+        Scope::All,
         WriteOptions {
             force: arguments.force,
         },
     )?;
-    plan.remove(&layout::env_path(name, REMOVAL_FILE))?;
     plan.ensure_no_conflicts()?;
     report(
-        &loaded.root,
+        ws,
         &plan,
         name,
         arguments.dry_run,
@@ -133,7 +129,6 @@ pub fn finish(
         "drop its destination from the AppProject",
     )?;
     println!();
-    let facts = Facts::named(loaded, name, record.namespace.as_str(), &record.cluster);
     print!("{}", facts.after_finish());
     Ok(0)
 }
@@ -155,7 +150,7 @@ pub fn not_without_cascade(name: &str, declared: bool) -> Error {
 
 /// Applies the plan of step `step` (or prints its diff with `--dry-run`).
 fn report(
-    root: &Path,
+    ws: &Workspace,
     plan: &Plan,
     name: &str,
     dry_run: bool,
@@ -177,8 +172,8 @@ fn report(
         }
         print!("{}", argocd_diff(plan));
     } else {
-        plan.apply()?;
-        remove_empty_dirs(&root.join(layout::env_dir(name)));
+        ws.commit(plan)?;
+        remove_empty_dirs(&ws.root().join(layout::env_dir(name)));
         println!("{title}:");
         print!("{}", plan.summary());
     }
