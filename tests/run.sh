@@ -67,6 +67,11 @@ target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check '
 if ! command -v cargo-cyclonedx >/dev/null; then
   cargo install --locked --quiet cargo-cyclonedx
 fi
+# cargo-deny (#25): advisories, licences, sources, duplicate crates (tests/deny.sh). Pinned:
+# tests/deny.sh's offline fallback names the database directory this version keeps.
+if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
+  cargo install --locked --quiet cargo-deny@0.20.2
+fi
 
 if [ -d /usr/lib/postgresql/15/bin ]; then
   export PATH="$PATH:/usr/lib/postgresql/15/bin"
@@ -168,6 +173,9 @@ eval "$pg_tls_exports"
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "dependencies: cargo deny check (advisories, licences, sources, duplicates)"
+bash tests/deny.sh
 
 step "the bundled example is current"
 cargo run --quiet -- build --check

@@ -17,6 +17,7 @@ mod crypto_backend;
 mod example;
 mod expect;
 mod faults;
+mod supply_chain;
 // A journal nobody can plant, readers and CRLF checkouts, core dumps (#23).
 mod help;
 mod hooks;
