@@ -255,3 +255,31 @@ fn try_lock(file: &std::fs::File, mode: Mode) -> std::io::Result<bool> {
 fn try_lock(_file: &std::fs::File, _mode: Mode) -> std::io::Result<bool> {
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether another open file description could take the lock now.
+    fn free(root: &Path) -> bool {
+        let other = std::fs::File::open(root).expect("open the root");
+        let taken = try_lock(&other, Mode::Exclusive).expect("flock");
+        drop(other);
+        taken
+    }
+
+    /// A second `exclusive` of a root the process holds (promote reads two environments, a
+    /// command may open a workspace inside another) must not release the first when it drops.
+    #[test]
+    fn a_nested_exclusive_lock_leaves_the_lock_to_the_outer_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let outer = exclusive(root).expect("outer");
+        assert!(!free(root), "held by the outer value");
+        let inner = exclusive(root).expect("inner");
+        drop(inner);
+        assert!(!free(root), "the inner value dropped the outer one's lock");
+        drop(outer);
+        assert!(free(root), "the outer value releases it");
+    }
+}

@@ -343,8 +343,21 @@ fn cascade_steps_go_through_git_in_order_and_out_of_order_is_refused() {
     assert!(destination_namespaces(&repo).contains(&"dbos-staging".to_string()));
     repo.ok(&["build", "--check"]);
 
-    // Step 3 before step 2 is committed would drop the destination the deletion needs.
+    // A new environment of that name now would be deleted with the old one's destination.
     let before = repo.snapshot();
+    let cert = fixture("go-cert.pem").to_string_lossy().into_owned();
+    let again = repo.fails(&["init", "env", "staging", "--cert", &cert], 1);
+    assert!(
+        again
+            .stderr
+            .contains("environment `staging` is being removed with the cascade")
+            && again.stderr.contains("finish the removal first"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(repo.snapshot(), before);
+
+    // Step 3 before step 2 is committed would drop the destination the deletion needs.
     let early = repo.fails(&["env", "remove", "staging", "--cascade"], 2);
     assert!(
         early
