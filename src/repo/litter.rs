@@ -139,12 +139,20 @@ pub fn finished() {
     }
 }
 
+/// Unit tests that go through this module's process state (the watched root) take this first:
+/// the lock's tests watch and finish roots of their own.
+#[cfg(test)]
+pub(crate) static PROCESS_STATE: Mutex<()> = Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_marker_lives_from_the_first_temporary_file_to_a_successful_end() {
+        let _serial = PROCESS_STATE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let repo = tempfile::tempdir().unwrap();
         let root = repo.path();
         assert!(!left_behind(root));

@@ -272,6 +272,9 @@ mod tests {
     /// command may open a workspace inside another) must not release the first when it drops.
     #[test]
     fn a_nested_exclusive_lock_leaves_the_lock_to_the_outer_one() {
+        let _serial = super::super::litter::PROCESS_STATE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let outer = exclusive(root).expect("outer");
