@@ -56,12 +56,13 @@ pub fn init_repo(context: &Context, arguments: InitArgs) -> Result<i32, Error> {
     if repo_url.trim().is_empty() || repo_url.contains(char::is_whitespace) {
         return Err(Error::input(format!("`{repo_url}` is not a git URL")));
     }
-    // The repository lock from here: the journal of the first write is bound to it.
     let spec = RepoSpec {
         repo_url,
         revision: arguments.revision,
         argocd: Default::default(),
     };
+    // The repository lock from here (the workspace holds it): the journal of the first write
+    // is bound to it, and `.gitignore` is read under it.
     let mut ws = Workspace::create(&root, spec.clone())?;
     ws.put(REPO_FILE, declare::repo_file_text(&spec).into_bytes());
     let gitignore = gitignore(ws.read(".gitignore")?)?;
