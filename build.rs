@@ -1,54 +1,30 @@
-//! Build facts for `--version`, and the one build setting every install path must share.
+//! Build facts for `--version`.
 //!
 //! 1. The commit: `DBOS_GITOPS_COMMIT` when set (a build from a source archive can name it),
 //!    else `git rev-parse` when this package is the top of a git work tree, else none (a
 //!    crates.io or tarball build prints the version alone).
-//! 2. AWS-LC's CPU-jitter entropy. aws-lc-sys decides at its own build, from the environment
-//!    only (`AWS_LC_SYS_NO_JITTER_ENTROPY`, or its per-target form): it has no Cargo feature for
-//!    it, and AWS-LC offers no run-time switch. The repository's `.cargo/config.toml` sets it,
-//!    which `cargo build` and `cargo install --path DIR` read, but `cargo install --git` and a
-//!    registry install do not. Cargo gives the same `[env]` and process environment to every
-//!    build script, so what we see here is what aws-lc-sys saw: when the setting is missing we
-//!    stop the build with how to fix it, instead of building a slower, different program.
-//!    A deliberate `AWS_LC_SYS_NO_JITTER_ENTROPY=0` builds (with a warning).
+//! 2. The target, for `--version`.
+//!
+//! Nothing else: every install path (`cargo build`, `cargo install --path`, `--git`, a release
+//! archive) builds the same program, since no build setting lives outside `Cargo.toml`. (Up to
+//! 0.1.0's first installs, `.cargo/config.toml` turned AWS-LC's CPU-jitter entropy off and this
+//! script stopped the builds that lacked it; sealing now takes no random byte from AWS-LC, so
+//! that setting is gone: see crates/seal/src/rsa_public.rs.)
 
 // A build script reads what Cargo and the builder set; the product's rule (every variable
-// through `env_vars`, clippy.toml) is for the program. README lists these two under
-// "Environment variables" as build-time ones.
+// through `env_vars`, clippy.toml) is for the program. README lists `DBOS_GITOPS_COMMIT` under
+// "Environment variables" as a build-time one.
 #![allow(clippy::disallowed_methods)]
-
-#[path = "build/jitter.rs"]
-mod jitter;
 
 use std::path::Path;
 use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=build/jitter.rs");
     let target = std::env::var("TARGET").unwrap_or_default();
     println!("cargo:rustc-env=DBOS_GITOPS_TARGET={target}");
-    check_jitter(&target);
     let commit = commit();
     println!("cargo:rustc-env=DBOS_GITOPS_COMMIT={commit}");
-}
-
-fn check_jitter(target: &str) {
-    let names = jitter::variable_names(target);
-    for name in &names {
-        println!("cargo:rerun-if-env-changed={name}");
-    }
-    let value = names.iter().find_map(|name| std::env::var(name).ok());
-    match jitter::decide(value.as_deref()) {
-        jitter::Decision::Off => {}
-        jitter::Decision::DeliberatelyOn => println!(
-            "cargo:warning=AWS_LC_SYS_NO_JITTER_ENTROPY is false: AWS-LC's CPU-jitter entropy is built in, and every process that seals pays ~20 ms for it"
-        ),
-        jitter::Decision::Missing => {
-            eprintln!("{}", jitter::MISSING_HELP);
-            std::process::exit(1);
-        }
-    }
 }
 
 /// The short commit hash, or an empty string when it cannot be known.

@@ -64,6 +64,15 @@ for tool in zsh fish tmux man; do
   fi
 done
 target/test-venv/bin/python -m pip install --quiet --disable-pip-version-check 'pre-commit>=4'
+# Sealing draws no random byte from AWS-LC (#24): tests/cli/seal_entropy.rs counts the calls into
+# AWS-LC's generator with the real gdb.
+if ! command -v gdb >/dev/null; then
+  if is_root; then
+    apt_install gdb
+  else
+    echo "gdb missing: install gdb (the sealing-entropy test will skip, or fail under CI)" >&2
+  fi
+fi
 if ! command -v cargo-cyclonedx >/dev/null; then
   cargo install --locked --quiet cargo-cyclonedx
 fi

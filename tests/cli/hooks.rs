@@ -104,7 +104,7 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
     );
     assert!(first.stdout.contains("but not sealed"), "{}", first.stdout);
 
-    // The binary pre-commit built is the tagged commit's, without CPU-jitter entropy.
+    // The binary pre-commit built is the tagged commit's, with the repository build's AWS-LC.
     let built = find_file(&cache, "dbos-gitops").expect("pre-commit's dbos-gitops");
     let version = std::process::Command::new(&built)
         .arg("--version")
@@ -112,7 +112,11 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
         .unwrap();
     let version = String::from_utf8_lossy(&version.stdout).into_owned();
     assert!(version.contains(&format!("(commit {tagged})")), "{version}");
-    assert!(version.contains("no CPU jitter"), "{version}");
+    assert_eq!(
+        crate::install::entropy_line(&built),
+        crate::install::entropy_line(&binary()),
+        "{version}"
+    );
 
     // A hand edit of a generated file: the build hook fails and names it.
     let edited = "base/kustomization.yaml";

@@ -1,6 +1,6 @@
-//! Install paths (#24 item 1): a `cargo install` from outside the repository builds the same
-//! program as the repository's own build (AWS-LC without CPU-jitter entropy, stripped, the
-//! commit in `--version`), and `scripts/dist.sh` makes an archive whose checksums verify and
+//! Install paths (#24 item 1): `cargo install --git`, from outside the repository and with none
+//! of the variables `cargo test` sets, builds the same program as the repository's own build
+//! (the same AWS-LC, stripped, the commit in `--version`), and `scripts/dist.sh` makes an archive whose checksums verify and
 //! whose SBOM lists our dependencies.
 //!
 //! The release builds share one target directory, `target/install-tests` (also the pre-commit
@@ -11,17 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[path = "../../build/jitter.rs"]
-mod jitter;
-
 /// The release target directory the install, dist and pre-commit tests share.
 pub fn shared_release_target() -> PathBuf {
     project_root().join("target/install-tests")
 }
 
-/// `cargo` as a user runs it: none of the variables `cargo test` itself set for us. Cargo
-/// gives its `[env]` (AWS_LC_SYS_NO_JITTER_ENTROPY) to the test process too; a child that
-/// inherited it would prove nothing about an install from outside.
+/// `cargo` as a user runs it: none of the variables `cargo test` itself set for us, and none of
+/// the build switches a developer may have exported (aws-lc-sys reads `AWS_LC_SYS_*` from the
+/// environment only); a child that inherited them would prove nothing about an install from
+/// outside.
 pub fn user_cargo(cwd: &Path) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
@@ -51,29 +49,7 @@ pub fn head_commit(dir: &Path) -> Option<String> {
 }
 
 #[test]
-fn the_jitter_setting_is_read_as_aws_lc_sys_reads_it() {
-    use jitter::{decide, variable_names, Decision};
-    assert_eq!(
-        variable_names("x86_64-unknown-linux-gnu"),
-        [
-            "AWS_LC_SYS_NO_JITTER_ENTROPY_x86_64_unknown_linux_gnu".to_string(),
-            "AWS_LC_SYS_NO_JITTER_ENTROPY".to_string()
-        ]
-    );
-    for on in ["1", "9", "yes", "on", "TRUE", "y"] {
-        assert_eq!(decide(Some(on)), Decision::Off, "{on}");
-    }
-    for off in ["0", "no", "off", "false", "F"] {
-        assert_eq!(decide(Some(off)), Decision::DeliberatelyOn, "{off}");
-    }
-    assert_eq!(decide(None), Decision::Missing);
-    assert_eq!(decide(Some("")), Decision::Missing);
-    assert_eq!(decide(Some("maybe")), Decision::Missing);
-    assert!(jitter::MISSING_HELP.contains("AWS_LC_SYS_NO_JITTER_ENTROPY=1 cargo install"));
-}
-
-#[test]
-fn the_test_binary_reports_its_commit_and_no_cpu_jitter() {
+fn the_test_binary_reports_its_commit() {
     let repo = TestRepo::empty();
     let short = repo.ok(&["-V"]);
     let long = repo.ok(&["--version"]);
@@ -81,10 +57,17 @@ fn the_test_binary_reports_its_commit_and_no_cpu_jitter() {
     if let Some(commit) = head_commit(&project_root()) {
         assert!(short.contains(&format!("(commit {commit})")), "{short}");
     }
-    assert!(
-        long.contains("AWS-LC entropy: the operating system (no CPU jitter)"),
-        "{long}"
-    );
+    assert!(long.contains("\nAWS-LC entropy: "), "{long}");
+}
+
+/// The `AWS-LC entropy:` line of a binary's `--version`: what its AWS-LC was built with.
+pub fn entropy_line(binary: &Path) -> String {
+    let output = Command::new(binary).arg("--version").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.lines()
+        .find(|line| line.starts_with("AWS-LC entropy: "))
+        .unwrap_or_else(|| panic!("no entropy line in {text}"))
+        .to_string()
 }
 
 /// Seals one small Secret `runs` times with `binary`; the fastest wall time.
@@ -111,32 +94,49 @@ fn fastest_seal(binary: &Path, runs: usize) -> Duration {
 }
 
 #[test]
-fn cargo_install_from_outside_the_repository_builds_the_same_program() {
+fn cargo_install_git_from_outside_the_repository_builds_the_same_program() {
     let outside = tempfile::tempdir().unwrap();
     let root = outside.path().join("root");
+    // What a user's `cargo install --git <url>` fetches: the committed tree, without the
+    // checkout's untracked files, read through Cargo's own git checkout.
+    let source = outside.path().join("source");
+    let cloned = Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(project_root())
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(
+        cloned.status.success(),
+        "git clone: {}",
+        String::from_utf8_lossy(&cloned.stderr)
+    );
     let started = Instant::now();
     let output = user_cargo(outside.path())
-        .args(["install", "--locked", "--quiet", "--path"])
-        .arg(project_root())
+        .args(["install", "--locked", "--quiet", "--git"])
+        .arg(format!("file://{}", source.display()))
         .arg("--root")
         .arg(&root)
+        .arg("dbos-gitops")
         .output()
         .unwrap();
     assert!(
         output.status.success(),
-        "cargo install: {}",
+        "cargo install --git: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     eprintln!(
-        "cargo install --path (shared target dir): {:?}",
+        "cargo install --git (shared target dir): {:?}",
         started.elapsed()
     );
     let installed = root.join("bin/dbos-gitops");
 
     let version = Command::new(&installed).arg("--version").output().unwrap();
     let version = String::from_utf8_lossy(&version.stdout).into_owned();
-    assert!(
-        version.contains("AWS-LC entropy: the operating system (no CPU jitter)"),
+    // The same AWS-LC as the repository's own build: nothing outside Cargo.toml chose it.
+    assert_eq!(
+        entropy_line(&installed),
+        entropy_line(&binary()),
         "{version}"
     );
     if let Some(commit) = head_commit(&project_root()) {

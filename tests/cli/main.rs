@@ -40,6 +40,7 @@ mod render;
 mod retire;
 mod scope;
 mod seal;
+mod seal_entropy;
 // kubeseal drop-in and everyday conventions (#24 items 2, 8).
 mod conventions;
 mod kubeseal;

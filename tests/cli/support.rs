@@ -181,7 +181,19 @@ impl TestRepo {
     /// The binary with these arguments, run in the repo with its own `$HOME`, the tests' frozen
     /// clock, and none of the user's configuration or database URL.
     pub fn command(&self, arguments: &[&str]) -> Command {
-        let mut command = Command::new(binary());
+        self.command_under(&[], arguments)
+    }
+
+    /// [`TestRepo::command`] run under `wrapper` (a debugger, say): `wrapper… binary arguments…`.
+    pub fn command_under(&self, wrapper: &[&str], arguments: &[&str]) -> Command {
+        let mut command = match wrapper.split_first() {
+            None => Command::new(binary()),
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(binary());
+                command
+            }
+        };
         command
             .args(arguments)
             .current_dir(self.path())

@@ -197,12 +197,11 @@ impl SealingCert {
                 min: MIN_RSA_BITS,
             });
         }
-        // Prepared once here, not per value: parsing the key into AWS-LC costs about as much as
-        // one RSA-OAEP encryption.
-        let sealing =
-            SealingKey::from_public_key_der(spki.raw).map_err(|e| CertError::BadX509 {
-                detail: e.to_string(),
-            })?;
+        // Prepared once here, not per value: AWS-LC's copy of the key and its Montgomery
+        // context are made once and shared by every value sealed.
+        let sealing = SealingKey::from_rsa(&key).map_err(|e| CertError::BadX509 {
+            detail: e.to_string(),
+        })?;
         let not_before = cert.validity().not_before.timestamp();
         let not_after = cert.validity().not_after.timestamp();
         if now_unix > not_after {

@@ -9,23 +9,29 @@
 //! Upstream decryption tries each private key in turn and takes the first that works; so does
 //! [`crate::SealedSecret::unseal`].
 //!
-//! The RSA-OAEP wrapping when sealing is done by AWS-LC (through `aws-lc-rs`): its public-key
-//! operation is an order of magnitude faster than the pure-Rust `rsa` crate's, and it is what
-//! bounds how many values per second we seal. Unwrapping (unseal, tests) stays on the `rsa`
-//! crate, which parses the controller's PKCS#1/PKCS#8 private keys and whose speed does not
-//! matter there; the tests check each side against the other and against Go and Python.
-//! AES-GCM, both ways, is AWS-LC's too: the same speed as the `aes-gcm` crate for the short
-//! values secrets usually hold, about ten times faster on large ones, and its key schedule is
-//! wiped when freed.
+//! The RSA-OAEP wrapping when sealing is ours: the EME-OAEP block is made in Rust
+//! ([`crate::oaep`]) with a seed from the caller's generator (the operating system's), and only
+//! the public-key exponentiation is AWS-LC's ([`crate::rsa_public`]), an order of magnitude
+//! faster than the pure-Rust `rsa` crate's. So sealing takes no random byte from AWS-LC, and
+//! whether a build seeds AWS-LC from CPU jitter no longer changes what a `seal` costs.
+//! Unwrapping (unseal, tests) stays on the `rsa` crate, which parses the controller's
+//! PKCS#1/PKCS#8 private keys and whose speed does not matter there; the tests check each side
+//! against the other and against Go and Python. AES-GCM, both ways, is AWS-LC's too: the same
+//! speed as the `aes-gcm` crate for the short values secrets usually hold, about ten times
+//! faster on large ones, and its key schedule is wiped when freed.
 
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
 use rand::{CryptoRng, RngCore};
-use rsa::{Oaep, RsaPrivateKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use crate::oaep;
+use crate::rsa_public::RsaPublic;
 
 #[cfg(test)]
 thread_local! {
@@ -112,7 +118,8 @@ fn oaep(label: &str) -> Oaep {
 /// Cheap to clone (shared). [`crate::SealingCert::sealing_key`] gives the one for a certificate.
 #[derive(Clone)]
 pub struct SealingKey {
-    oaep: Arc<OaepPublicEncryptingKey>,
+    rsa: Arc<RsaPublic>,
+    bits: usize,
 }
 
 impl std::fmt::Debug for SealingKey {
@@ -127,61 +134,82 @@ impl std::fmt::Debug for SealingKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the rsa public key cannot be used for rsa-oaep: {detail}")]
 pub struct SealingKeyError {
-    /// What AWS-LC said (for instance `TooSmall`, `TooLarge`: it takes 2048 to 8192 bits).
+    /// Why: not an RSA `SubjectPublicKeyInfo`, outside 2048 to 8192 bits, or refused by AWS-LC.
     pub detail: String,
 }
+
+/// The modulus sizes sealing takes: what aws-lc-rs's RSA-OAEP key took before (its
+/// `PublicEncryptingKey`), and what the controller makes (4096 bits by default).
+const SEALING_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 impl SealingKey {
     /// Prepares the RSA key in a DER `SubjectPublicKeyInfo` (as found in an X.509 certificate).
     pub fn from_public_key_der(spki: &[u8]) -> Result<SealingKey, SealingKeyError> {
-        let rejected = |e: aws_lc_rs::error::KeyRejected| SealingKeyError {
+        let key = RsaPublicKey::from_public_key_der(spki).map_err(|e| SealingKeyError {
             detail: e.to_string(),
-        };
-        let public = PublicEncryptingKey::from_der(spki).map_err(rejected)?;
-        let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| SealingKeyError {
-            detail: "rejected for rsa-oaep".into(),
         })?;
+        SealingKey::from_rsa(&key)
+    }
+
+    /// Prepares an RSA public key already parsed.
+    pub fn from_rsa(key: &RsaPublicKey) -> Result<SealingKey, SealingKeyError> {
+        let bits = key.n().bits();
+        if !SEALING_BITS.contains(&bits) {
+            return Err(SealingKeyError {
+                detail: format!(
+                    "a {bits}-bit modulus; sealing takes {} to {} bits",
+                    SEALING_BITS.start(),
+                    SEALING_BITS.end()
+                ),
+            });
+        }
+        let rsa =
+            RsaPublic::new(&key.n().to_bytes_be(), &key.e().to_bytes_be()).ok_or_else(|| {
+                SealingKeyError {
+                    detail: "AWS-LC refused the modulus or the public exponent".into(),
+                }
+            })?;
         Ok(SealingKey {
-            oaep: Arc::new(oaep),
+            rsa: Arc::new(rsa),
+            bits,
         })
     }
 
     /// Size of the RSA modulus in bits.
     pub fn key_bits(&self) -> usize {
-        self.oaep.key_size_bits()
+        self.bits
     }
 
     /// Length of every RSA block this key produces (the modulus length in bytes).
     pub fn block_bytes(&self) -> usize {
-        self.oaep.ciphertext_size()
+        self.rsa.block_bytes()
     }
 
     /// The bare RSA-OAEP operation: wraps `plaintext` (at most `block_bytes() - 66` bytes) under
-    /// `label` into `out`, which must be [`SealingKey::block_bytes`] long. The OAEP seed comes
-    /// from AWS-LC's own generator. Exposed for the benchmark; sealing uses [`hybrid_encrypt`].
+    /// `label` into `out`, which must be [`SealingKey::block_bytes`] long, with the OAEP seed
+    /// drawn from `rng`. Exposed for the benchmark; sealing uses [`hybrid_encrypt`].
     ///
     /// # Panics
     /// If `out` has the wrong length or `plaintext` is too long for the key.
-    pub fn oaep_encrypt(&self, plaintext: &[u8], label: &[u8], out: &mut [u8]) {
-        assert_eq!(out.len(), self.block_bytes(), "rsa-oaep output buffer size");
-        let written = self
-            .oaep
-            .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, out, Some(label))
-            .expect("rsa-oaep encryption of a short key cannot fail for a 2048-8192-bit key")
-            .len();
-        assert_eq!(
-            written,
-            out.len(),
-            "rsa-oaep output is always the modulus length"
-        );
+    pub fn oaep_encrypt<R: RngCore + CryptoRng>(
+        &self,
+        rng: &mut R,
+        plaintext: &[u8],
+        label: &[u8],
+        out: &mut [u8],
+    ) {
+        let mut seed = Zeroizing::new([0u8; oaep::SEED_BYTES]);
+        rng.fill_bytes(seed.as_mut());
+        let block = oaep::encode(self.block_bytes(), plaintext, label, &seed)
+            .expect("rsa-oaep: the plaintext is too long for the key");
+        self.rsa.encrypt(&block, out);
     }
 }
 
 /// Seals `plaintext` for the holder of `key`'s private half under the OAEP `label`.
 ///
 /// The result is the raw wire format (not base64): `u16 BE length || RSA block || GCM output`.
-/// `rng` makes the AES-256 session key; the OAEP seed inside the RSA block comes from AWS-LC's
-/// generator (seeded from the operating system).
+/// `rng` makes the AES-256 session key and the OAEP seed inside the RSA block.
 pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     rng: &mut R,
     key: &SealingKey,
@@ -199,7 +227,7 @@ pub fn hybrid_encrypt<R: RngCore + CryptoRng>(
     let mut out = Vec::with_capacity(body + plaintext.len() + GCM_TAG_BYTES);
     out.extend_from_slice(&block_len.to_be_bytes());
     out.resize(body, 0);
-    key.oaep_encrypt(session_key.as_ref(), label, &mut out[2..body]);
+    key.oaep_encrypt(rng, session_key.as_ref(), label, &mut out[2..body]);
 
     // Encrypt in place after the RSA block: one copy of the value, however large.
     out.extend_from_slice(plaintext);
