@@ -374,7 +374,8 @@ pub struct EnvRemoveArgs {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Which declaration: `env` (environments/NAME/env.yaml), `repo` (dbos-gitops.yaml),
-    /// `versions` (environments/NAME/versions.yaml) or `dex-users` (environments/NAME/dex-users.yaml)
+    /// `versions` (environments/NAME/versions.yaml), `dex-users` (environments/NAME/dex-users.yaml)
+    /// or `removal` (environments/NAME/removal.yaml, written by `env remove NAME --cascade`)
     #[arg(value_enum)]
     pub file: SchemaFile,
 }
@@ -385,6 +386,7 @@ pub enum SchemaFile {
     Repo,
     Versions,
     DexUsers,
+    Removal,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,8 @@ use crate::error::DeclareError;
 /// The record's file name, beside `env.yaml`.
 pub const REMOVAL_FILE: &str = "removal.yaml";
 
-/// An environment being removed by the cascade.
+/// An environment being removed by the cascade: written by `dbos-gitops env remove NAME
+/// --cascade` (step 1) and removed by its step 3. Do not edit it by hand.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 #[schemars(title = "removal.yaml")]
@@ -43,8 +44,10 @@ pub fn removal_file_text(spec: &RemovalSpec) -> Result<String, crate::error::Err
     let value = serde_json::to_value(spec)
         .map_err(|error| crate::error::Error::input(format!("removal record: {error}")))?;
     Ok(format!(
-        "# This environment is being removed by `dbos-gitops env remove NAME --cascade`\n\
+        "{}\n\
+         # This environment is being removed by `dbos-gitops env remove NAME --cascade`\n\
          # (README, \"Removing an environment\"). Maintained by that command: do not edit.\n{}",
+        super::schema::REMOVAL_MODELINE,
         crate::yaml::emit(&value)
     ))
 }

@@ -1,6 +1,7 @@
 //! JSON Schemas (draft 2020-12) of the declaration files (env.yaml, dbos-gitops.yaml, and the
-//! tool-maintained versions.yaml and dex-users.yaml), derived by `schemars` from the same serde
-//! types that parse them (`EnvSpec`, `RepoSpec`, `VersionsSpec`, `DexUsersSpec`), so the
+//! tool-maintained versions.yaml, dex-users.yaml and removal.yaml), derived by `schemars` from
+//! the same serde types that parse them (`EnvSpec`, `RepoSpec`, `VersionsSpec`, `DexUsersSpec`,
+//! `RemovalSpec`), so the
 //! editor's view cannot drift from the parser's: `deny_unknown_fields` becomes
 //! `additionalProperties: false`, doc comments become descriptions, `#[serde(default = ...)]`
 //! values become `default`s and `#[schemars(example = ...)]` values `examples`.
@@ -22,13 +23,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{DexUsersSpec, EnvSpec, RepoSpec, VersionsSpec};
+use super::{DexUsersSpec, EnvSpec, RemovalSpec, RepoSpec, VersionsSpec};
 
 /// Where the generated schemas live, repository-relative.
 pub const ENV_SCHEMA_FILE: &str = ".dbos-gitops/schema/env.json";
 pub const REPO_SCHEMA_FILE: &str = ".dbos-gitops/schema/dbos-gitops.json";
 pub const VERSIONS_SCHEMA_FILE: &str = ".dbos-gitops/schema/versions.json";
 pub const DEX_USERS_SCHEMA_FILE: &str = ".dbos-gitops/schema/dex-users.json";
+pub const REMOVAL_SCHEMA_FILE: &str = ".dbos-gitops/schema/removal.json";
 
 /// The first line `init env` writes into env.yaml (env.yaml sits two levels below the root).
 pub const ENV_MODELINE: &str = "# yaml-language-server: $schema=../../.dbos-gitops/schema/env.json";
@@ -41,6 +43,9 @@ pub const VERSIONS_MODELINE: &str =
 /// The first line of dex-users.yaml (beside env.yaml).
 pub const DEX_USERS_MODELINE: &str =
     "# yaml-language-server: $schema=../../.dbos-gitops/schema/dex-users.json";
+/// The first line of removal.yaml (beside env.yaml, and left alone there by cascade step 2).
+pub const REMOVAL_MODELINE: &str =
+    "# yaml-language-server: $schema=../../.dbos-gitops/schema/removal.json";
 
 fn pretty(schema: schemars::Schema) -> String {
     let mut value = schema.to_value();
@@ -64,12 +69,17 @@ pub fn dex_users_schema() -> String {
     pretty(schemars::schema_for!(DexUsersSpec))
 }
 
+pub fn removal_schema() -> String {
+    pretty(schemars::schema_for!(RemovalSpec))
+}
+
 /// Adds every schema to the generated tree.
 pub fn render(tree: &mut crate::layout::Tree) {
     tree.insert(ENV_SCHEMA_FILE.to_string(), env_schema());
     tree.insert(REPO_SCHEMA_FILE.to_string(), repo_schema());
     tree.insert(VERSIONS_SCHEMA_FILE.to_string(), versions_schema());
     tree.insert(DEX_USERS_SCHEMA_FILE.to_string(), dex_users_schema());
+    tree.insert(REMOVAL_SCHEMA_FILE.to_string(), removal_schema());
 }
 
 /// Shapes a derived schema for editors (see the module doc).

@@ -145,7 +145,7 @@ fn every_env_yaml_we_write_validates_and_a_misspelt_field_does_not() {
 }
 
 /// The schema of every declaration file, by `schema` argument.
-const SCHEMAS: [&str; 4] = ["env", "repo", "versions", "dex-users"];
+const SCHEMAS: [&str; 5] = ["env", "repo", "versions", "dex-users", "removal"];
 
 /// Every object under `properties` in `schema` (its `$defs` too), with its dotted path.
 fn properties(schema: &Value, path: &str, out: &mut Vec<(String, Value)>) {
@@ -186,6 +186,8 @@ fn every_property_is_described_and_every_written_declaration_names_its_schema() 
         Some(b"correct horse"),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // Step 1 of the cascade writes the last file the tool maintains, removal.yaml.
+    repo.ok(&["env", "remove", "prod", "--cascade"]);
     let mut count = 0;
     for file in SCHEMAS {
         let text = repo.ok(&["schema", file]);
@@ -228,6 +230,7 @@ fn every_property_is_described_and_every_written_declaration_names_its_schema() 
         ("environments/prod/env.yaml", "env.json"),
         ("environments/prod/versions.yaml", "versions.json"),
         ("environments/prod/dex-users.yaml", "dex-users.json"),
+        ("environments/prod/removal.yaml", "removal.json"),
     ] {
         let text = repo.read(file);
         let first = text.lines().next().unwrap();
@@ -246,6 +249,7 @@ fn every_property_is_described_and_every_written_declaration_names_its_schema() 
             "dbos-gitops.json",
             "versions.json",
             "dex-users.json",
+            "removal.json",
         ]
         .iter()
         .position(|name| *name == schema)
@@ -373,6 +377,8 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
         repo.read("environments/prod/versions.yaml")
     );
     let declaration = format!("{}revison: main\n", repo.read("dbos-gitops.yaml"));
+    repo.ok(&["env", "remove", "prod", "--cascade"]);
+    let removal = format!("{}kindz: []\n", repo.read("environments/prod/removal.yaml"));
     let documents = serde_json::json!([
         {"path": dir.join("env.yaml"), "text": typo,
          "hover": [[line_of(&typo, "cluster:"), 2]]},
@@ -381,6 +387,8 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
         {"path": dir.join("versions.yaml"), "text": versions,
          "hover": [[line_of(&versions, "active:"), 2]]},
         {"path": repo.path().join("dbos-gitops.yaml"), "text": declaration},
+        {"path": dir.join("removal.yaml"), "text": removal,
+         "hover": [[line_of(&removal, "namespace:"), 2]]},
     ]);
     let Some(results) = language_server(repo.path(), documents) else {
         return;
@@ -428,6 +436,21 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
             line_of(&declaration, "revison:") as u64,
             "Property revison is not allowed.".to_string()
         )]
+    );
+    assert_eq!(
+        diagnostics(dir.join("removal.yaml")),
+        vec![(
+            line_of(&removal, "kindz:") as u64,
+            "Property kindz is not allowed.".to_string()
+        )]
+    );
+    let hover = result(dir.join("removal.yaml"))["hover"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        hover.contains("The namespace the environment deployed into"),
+        "{hover}"
     );
     // (b) Completion: an enum's values, a block's field names.
     let completion = &result(dir.join("draft.yaml"))["completion"];
