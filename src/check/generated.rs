@@ -7,9 +7,14 @@ use crate::error::Error;
 use crate::repo::plan::ChangeKind;
 use crate::repo::{LoadedRepo, WriteOptions};
 
-pub fn check(loaded: &LoadedRepo, only_env: Option<&str>) -> Result<Vec<Finding>, Error> {
+/// `writer_active`: the shared lock was not had in time (`Workspace::writer_active`).
+pub fn check(
+    loaded: &LoadedRepo,
+    only_env: Option<&str>,
+    writer_active: bool,
+) -> Result<Vec<Finding>, Error> {
     // Between a writer's renames the files and the record disagree: say so, not "edited by hand".
-    if crate::repo::journal::pending(&loaded.root) || crate::repo::lock::writer_active() {
+    if crate::repo::journal::pending(&loaded.root) || writer_active {
         return Ok(vec![in_progress()]);
     }
     let plan = crate::workspace::plan_build(loaded, only_env, WriteOptions::default())?;

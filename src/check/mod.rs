@@ -235,10 +235,11 @@ pub fn leaves_repository(root: &std::path::Path) -> Result<bool, Error> {
 /// whose declarations did not load (`repo::load::load_repo_for_check`), reported as
 /// `invalid-declaration` findings while the others are checked.
 pub fn run(
-    loaded: &LoadedRepo,
+    ws: &crate::workspace::Workspace,
     failed: &[(String, Error)],
     options: &Options,
 ) -> Result<Report, Error> {
+    let loaded = ws.loaded();
     // Links out of the repository first: nothing else may read through them.
     if let Some(findings) = links::refused(&loaded.root)? {
         return Ok(Report { findings });
@@ -252,7 +253,7 @@ pub fn run(
         let plaintext = scope
             .spawn(|| plaintext::check(&loaded.root, options.only_env.as_deref(), &loaded.record));
         let generated = if all_resolve {
-            generated::check(loaded, options.only_env.as_deref())
+            generated::check(loaded, options.only_env.as_deref(), ws.writer_active())
         } else {
             Ok(vec![Finding::skipped(
                 "generated-skipped",
@@ -299,7 +300,7 @@ pub fn run(
         findings.extend(versions::check_generated(&loaded.root, check)?);
     }
     // The tree has been read: writers may go on while kubectl renders (`repo::lock`).
-    crate::repo::lock::release_shared();
+    ws.release_shared();
     findings.extend(render::check(
         &loaded.root,
         &checks,

@@ -39,7 +39,7 @@ pub fn build(context: &Context, arguments: BuildArgs) -> Result<i32, Error> {
         },
     )?;
     if arguments.check {
-        if crate::repo::journal::pending(&root) || crate::repo::lock::writer_active() {
+        if crate::repo::journal::pending(&root) || ws.writer_active() {
             eprintln!("a write is in progress or was interrupted: the generated files are not compared until it is finished");
             eprintln!("  hint: run any writing command (e.g. `dbos-gitops build`) to finish it, then check again");
             return Ok(1);

@@ -46,7 +46,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
         cache: !arguments.no_cache,
         now_unix: now_unix()?,
     };
-    let report = check::run(ws.loaded(), &failed, &options)?;
+    let report = check::run(&ws, &failed, &options)?;
     print(&report, arguments.format);
     Ok(report.exit_code(arguments.strict))
 }

@@ -132,13 +132,12 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 
 /// `load_repo` for `check`, which reports paths that lead out of the repository as findings
 /// (`check::links`) instead of refusing to run: what leads out is left unread, as if absent.
-/// Takes the repository lock shared first (`lock::hold_shared`): the declarations, the record
-/// and the generated files are read as one writer left them, not between two of its renames.
-/// An environment whose declarations do not parse or fit their schema is left out and returned
+/// The caller holds the repository lock shared (`Workspace::open_for_check`), so the
+/// declarations, the record and the generated files are read as one writer left them. An
+/// environment whose declarations do not parse or fit their schema is left out and returned
 /// beside the rest, named, with its error (`check` reports it as a finding and checks the
 /// others), also when a declaration cannot be read (I/O, not UTF-8).
 pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Error)>), Error> {
-    super::lock::hold_shared(root)?;
     load(
         root,
         None,

@@ -4,11 +4,12 @@
 //! `seal`, otherwise both read the old tree and the second write drops the first one's change.
 //!
 //! Readers that compare generated files with the ownership record (`check`, `build --check`)
-//! take it shared (`hold_shared`) while they read the tree: each file is renamed whole, but a
-//! plan renames many, and a reader between two renames saw a record that did not match the
-//! files (false "edited by hand"). Shared holders do not block one another; a writer waits for
-//! them, and they for it. A reader that cannot get it in time (a writer is busy) reads anyway
-//! and says a write is in progress (`writer_active`) instead of trusting what it read. Other
+//! take it shared (`shared`, a [`Shared`] value they drop when they have read) while they read
+//! the tree: each file is renamed whole, but a plan renames many, and a reader between two
+//! renames saw a record that did not match the files (false "edited by hand"). Shared holders
+//! do not block one another; a writer waits for them, and they for it. A reader that cannot get
+//! it in time (a writer is busy) reads anyway and says a write is in progress
+//! ([`Shared::writer_active`]) instead of trusting what it read. Other
 //! readers (`list`) never take it. A writer waits a bounded time (30 s, or
 //! `DBOS_GITOPS_LOCK_TIMEOUT` seconds, 0 to 3600) and then fails naming the holder (its pid
 //! from `/proc/locks` on Linux). Locking the directory writes no file into the tree, and the
@@ -18,7 +19,6 @@
 //! half-applied plan forward and sweeps staging files, safely, since no other writer runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -28,11 +28,6 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const TIMEOUT_VARIABLE: &str = crate::env_vars::LOCK_TIMEOUT.name;
 /// The longest wait `DBOS_GITOPS_LOCK_TIMEOUT` may ask for, in seconds.
 const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
-
-/// The shared lock a reader holds, until `release_shared` or the process exits.
-static SHARED: Mutex<Option<std::fs::File>> = Mutex::new(None);
-/// A reader gave up waiting for a writer: what it reads may be half written.
-static WRITER_ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// How long to wait for the lock: `DBOS_GITOPS_LOCK_TIMEOUT` seconds (a number from 0 to 3600),
 /// else 30 s. Anything else is refused: a negative, infinite or not-a-number value used to
@@ -56,9 +51,34 @@ pub fn timeout() -> Result<Duration, Error> {
     }
 }
 
+/// The lock taken shared by a reader (what a snapshot-mode `Workspace` holds): released when it
+/// drops, or earlier by [`Shared::release`] once the reader has read what it compares.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// The locked descriptor of the root directory; `None` when this process writes (its
+    /// exclusive lock covers the reader), on a filesystem without locks, after `release`, or
+    /// when a writer kept it past the timeout.
+    directory: Option<std::fs::File>,
+    /// The reader gave up waiting for a writer: what it reads may be half written.
+    writer_active: bool,
+}
+
+impl Shared {
+    /// Whether a writer still held the lock when the reader stopped waiting.
+    pub fn writer_active(&self) -> bool {
+        self.writer_active
+    }
+
+    /// Lets writers in again (closing the descriptor releases the flock).
+    pub fn release(&mut self) {
+        self.directory = None;
+    }
+}
+
 /// Takes the lock shared for a reader, waiting the bounded time; when a writer still holds it
-/// then, reads go ahead and `writer_active` says so. A no-op in the writer that holds it.
-pub fn hold_shared(root: &Path) -> Result<(), Error> {
+/// then, reads go ahead and [`Shared::writer_active`] says so. Nothing to take in the process
+/// that holds it exclusively.
+pub fn shared(root: &Path) -> Result<Shared, Error> {
     let timeout = timeout()?;
     {
         let held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -66,11 +86,11 @@ pub fn hold_shared(root: &Path) -> Result<(), Error> {
             .as_ref()
             .is_some_and(|(held_root, _)| held_root == root)
         {
-            return Ok(());
+            return Ok(Shared::default());
         }
     }
     let Ok(directory) = std::fs::File::open(root) else {
-        return Ok(());
+        return Ok(Shared::default());
     };
     let started = Instant::now();
     loop {
@@ -78,34 +98,27 @@ pub fn hold_shared(root: &Path) -> Result<(), Error> {
             Ok(true) => break,
             Ok(false) => {}
             // A filesystem without locks: read as before.
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(Shared::default()),
         }
         if started.elapsed() >= timeout {
-            WRITER_ACTIVE.store(true, Ordering::SeqCst);
-            return Ok(());
+            return Ok(Shared {
+                directory: None,
+                writer_active: true,
+            });
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    *SHARED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(directory);
-    Ok(())
+    Ok(Shared {
+        directory: Some(directory),
+        writer_active: false,
+    })
 }
 
-/// Lets writers in again once a reader has read what it compares.
-pub fn release_shared() {
-    SHARED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .take();
-}
-
-/// Whether a reader gave up waiting for a writer (`hold_shared`).
-pub fn writer_active() -> bool {
-    WRITER_ACTIVE.load(Ordering::SeqCst)
-}
-
-/// The lock this process holds: released when the process exits (the descriptor closes).
+/// The exclusive lock this process holds, by root: released when the process exits (the
+/// descriptor closes) or its [`Held`] drops. Process-wide on purpose: `flock` locks belong to
+/// an open file description, so a second exclusive lock of the same directory from this
+/// process would wait for the first, its own, until the timeout; the table lets a nested
+/// writer (and a reader inside a writer) see that the lock is already this process's.
 static HELD: Mutex<Option<(PathBuf, std::fs::File)>> = Mutex::new(None);
 
 /// Takes the repository lock for the rest of the process (a second call for the same root is a

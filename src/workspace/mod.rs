@@ -25,7 +25,7 @@ use crate::declare::{EnvName, RepoSpec, REPO_FILE};
 use crate::error::Error;
 use crate::layout;
 use crate::model::EnvInput;
-use crate::repo::lock::Held;
+use crate::repo::lock::{Held, Shared};
 use crate::repo::overlay::Overlay;
 use crate::repo::{confine, LoadedRepo, Plan, WriteOptions};
 
@@ -36,7 +36,7 @@ pub enum Mode {
     Read,
     /// A reader that compares the generated files with the ownership record (`build --check`,
     /// `check`, `diff`): takes the lock shared while it reads, so it never sees a writer's plan
-    /// half renamed (`repo::lock::hold_shared`).
+    /// half renamed (`repo::lock::shared`).
     Snapshot,
     /// A writer: the lock, exclusive, from before the first read until the workspace drops.
     Write,
@@ -58,40 +58,48 @@ pub struct Workspace {
     /// Files read through `read`, once each.
     cache: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
     _lock: Option<Held>,
+    /// The shared lock of a snapshot reader (empty for the other modes): released by
+    /// [`Workspace::release_shared`] once the reader has read, else when the workspace drops.
+    shared: RefCell<Shared>,
 }
 
 impl Workspace {
     /// The whole repository: every environment must load (`build`, `init`, `reseal` of all).
     pub fn open(root: &Path, mode: Mode) -> Result<Workspace, Error> {
-        let lock = Self::lock(root, mode)?;
+        let (lock, shared) = Self::lock(root, mode)?;
         let loaded = crate::repo::load_repo(root)?;
-        Ok(Self::from_loaded(loaded, None, lock))
+        Ok(Self::from_loaded(loaded, None, lock).sharing(shared))
     }
 
     /// A command about one environment: `env` (or the only one) must load; another whose
     /// declarations do not load is left out and cannot block it (`compile`'s docs).
     pub fn open_env(root: &Path, env: Option<&str>, mode: Mode) -> Result<Workspace, Error> {
-        let lock = Self::lock(root, mode)?;
+        let (lock, shared) = Self::lock(root, mode)?;
         let loaded = crate::repo::load_repo_scoped(root, env)?;
         let name = loaded.select_env(env)?.name.clone();
         let selected = loaded
             .environments
             .iter()
             .position(|candidate| candidate.name == name);
-        Ok(Self::from_loaded(loaded, selected, lock))
+        Ok(Self::from_loaded(loaded, selected, lock).sharing(shared))
     }
 
     /// What `check` reads: every environment that loads, the others named with their error
-    /// (reported as findings), under the shared lock (`repo::load::load_repo_for_check`).
+    /// (reported as findings, `repo::load::load_repo_for_check`), under the shared lock: the
+    /// declarations, the record and the generated files as one writer left them.
     pub fn open_for_check(root: &Path) -> Result<(Workspace, Vec<(String, Error)>), Error> {
+        let (_, shared) = Self::lock(root, Mode::Snapshot)?;
         let (loaded, failed) = crate::repo::load::load_repo_for_check(root)?;
-        Ok((Self::from_loaded(loaded, None, None), failed))
+        Ok((
+            Self::from_loaded(loaded, None, None).sharing(shared),
+            failed,
+        ))
     }
 
     /// A repository that does not exist yet (`init`): no declarations, `spec` as the repository
     /// file will say once the command puts it. Under the lock, like every writer.
     pub fn create(root: &Path, spec: RepoSpec) -> Result<Workspace, Error> {
-        let lock = Self::lock(root, Mode::Write)?;
+        let lock = Some(crate::repo::lock::exclusive(root)?);
         let loaded = LoadedRepo {
             root: root.to_path_buf(),
             spec,
@@ -104,12 +112,29 @@ impl Workspace {
         Ok(Self::from_loaded(loaded, None, lock))
     }
 
-    fn lock(root: &Path, mode: Mode) -> Result<Option<Held>, Error> {
+    fn lock(root: &Path, mode: Mode) -> Result<(Option<Held>, Shared), Error> {
         match mode {
-            Mode::Write => crate::repo::lock::exclusive(root).map(Some),
-            Mode::Snapshot => crate::repo::lock::hold_shared(root).map(|()| None),
-            Mode::Read => Ok(None),
+            Mode::Write => Ok((Some(crate::repo::lock::exclusive(root)?), Shared::default())),
+            Mode::Snapshot => Ok((None, crate::repo::lock::shared(root)?)),
+            Mode::Read => Ok((None, Shared::default())),
         }
+    }
+
+    fn sharing(mut self, shared: Shared) -> Self {
+        self.shared = RefCell::new(shared);
+        self
+    }
+
+    /// Whether a snapshot reader stopped waiting while a writer still held the lock: what it
+    /// read may be half written, so it must not be compared.
+    pub fn writer_active(&self) -> bool {
+        self.shared.borrow().writer_active()
+    }
+
+    /// Lets writers in again once a snapshot reader has read what it compares (`check` before
+    /// its kubectl renders).
+    pub fn release_shared(&self) {
+        self.shared.borrow_mut().release();
     }
 
     fn from_loaded(loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
@@ -119,6 +144,7 @@ impl Workspace {
             overlay: Overlay::default(),
             cache: RefCell::new(BTreeMap::new()),
             _lock: lock,
+            shared: RefCell::new(Shared::default()),
         }
     }
 

@@ -139,7 +139,9 @@ pub struct SealingKeyError {
 }
 
 /// The modulus sizes sealing takes: what aws-lc-rs's RSA-OAEP key took before (its
-/// `PublicEncryptingKey`), and what the controller makes (4096 bits by default).
+/// `PublicEncryptingKey`), around what the controller makes (4096 bits by default). The `rsa`
+/// crate's parser, which reads every key first, refuses moduli over 4096 bits by itself
+/// (`RsaPublicKey::MAX_SIZE`), so in practice a key is 2048 to 4096 bits.
 const SEALING_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 impl SealingKey {
