@@ -4,12 +4,11 @@
 //! expired still unseals (the controller keeps its keys) but `seal` refuses it, and an expired
 //! ingress certificate breaks every client.
 
-use std::path::Path;
-
 use dbos_gitops_seal::{CertError, SealingCert};
 
-use super::{read_optional, relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
+use super::{relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
 use crate::error::Error;
+use crate::workspace::Workspace;
 
 pub use crate::declare::TLS_CERT_FILE;
 pub use crate::layout::SEALING_CERT_FILE;
@@ -23,13 +22,13 @@ use crate::clock::date;
 /// Loads `environments/<env>/sealing-cert.pem`. Returns the certificate also when it is expired
 /// or not yet valid, so that sealed values can still be checked against its key size.
 pub fn sealing_cert(
-    root: &Path,
+    ws: &Workspace,
     dir: &str,
     now: i64,
 ) -> Result<(Option<SealingCert>, Vec<Finding>), Error> {
     let path = relative(dir, SEALING_CERT_FILE);
     let env = dir.rsplit('/').next().unwrap_or(dir);
-    let Some(pem) = read_optional(root, &path)? else {
+    let Some(pem) = ws.read(&path)? else {
         return Ok((
             None,
             vec![Finding::error(
@@ -96,12 +95,12 @@ pub fn sealing_cert(
 
 /// Checks `environments/<env>/tls.crt` when it exists (a missing one is the `dbos-tls`
 /// missing-secret finding, when the secret is not sealed either).
-pub fn tls_cert(root: &Path, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Finding>, Error> {
+pub fn tls_cert(ws: &Workspace, check: &EnvCheck<'_>, now: i64) -> Result<Vec<Finding>, Error> {
     let path = relative(&check.dir, TLS_CERT_FILE);
     let Some(env) = &check.env else {
         return Ok(Vec::new());
     };
-    let Some(pem) = read_optional(root, &path)? else {
+    let Some(pem) = ws.read(&path)? else {
         // An app that reaches Conductor through the ingress trusts the self-signed certificate
         // through the `dbos-ca` ConfigMap made from this file: without it its pods cannot start.
         if env.conductor_connection == crate::declare::ConductorConnection::External

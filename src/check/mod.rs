@@ -274,10 +274,9 @@ pub fn run(
     let mut checks = Vec::new();
     for (input, env) in environments {
         let dir = crate::layout::env_dir(&input.name);
-        let (cert, cert_findings) =
-            certificates::sealing_cert(&loaded.root, &dir, options.now_unix)?;
+        let (cert, cert_findings) = certificates::sealing_cert(ws, &dir, options.now_unix)?;
         findings.extend(cert_findings);
-        let (sealed, sealed_findings) = sealed::load(&loaded.root, &dir, input)?;
+        let (sealed, sealed_findings) = sealed::load(ws, &dir, input)?;
         findings.extend(sealed_findings);
         checks.push(EnvCheck {
             input,
@@ -292,12 +291,8 @@ pub fn run(
         findings.extend(secrets::check(check));
         findings.extend(stack::check(check));
         findings.extend(routing::check(check));
-        findings.extend(certificates::tls_cert(
-            &loaded.root,
-            check,
-            options.now_unix,
-        )?);
-        findings.extend(versions::check_generated(&loaded.root, check)?);
+        findings.extend(certificates::tls_cert(ws, check, options.now_unix)?);
+        findings.extend(versions::check_generated(ws, check)?);
     }
     // The tree has been read: writers may go on while kubectl renders (`repo::lock`).
     ws.release_shared();
@@ -511,7 +506,9 @@ pub(crate) fn relative(dir: &str, file: &str) -> String {
     }
 }
 
-/// Reads a file that may be absent.
+/// Reads a file that may be absent, for the plaintext scan: it runs on a thread of its own
+/// beside the generated-files check and reads every file of the tree once, most of which no
+/// other step reads, so it reads the disk and does not fill the workspace's cache.
 pub(crate) fn read_optional(root: &std::path::Path, path: &str) -> Result<Option<Vec<u8>>, Error> {
     crate::repo::fs::read_optional(&root.join(path))
 }

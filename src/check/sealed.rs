@@ -28,7 +28,7 @@ fn reseal_hint(env: &str) -> String {
 
 /// Reads every file under `secrets/`; files that are not one valid SealedSecret are findings.
 pub fn load(
-    root: &Path,
+    ws: &crate::workspace::Workspace,
     dir: &str,
     input: &EnvInput,
 ) -> Result<(Vec<SealedFile>, Vec<Finding>), Error> {
@@ -40,7 +40,13 @@ pub fn load(
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_string();
-        let text = crate::repo::fs::read_to_string(&root.join(&path))?;
+        // Read once: the load read it for its digests, into the workspace's cache.
+        let absolute = ws.root().join(&path);
+        let bytes = ws.read(&path)?.ok_or_else(|| {
+            let gone = std::io::Error::from(std::io::ErrorKind::NotFound);
+            Error::io(&absolute, "read", gone)
+        })?;
+        let text = crate::repo::fs::utf8(&absolute, bytes)?;
         let invalid = |message: String| {
             Finding::error("invalid-sealed-secret", &path, message).hint(format!(
                 "keep exactly one `bitnami.com/v1alpha1` SealedSecret per file; {}",

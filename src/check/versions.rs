@@ -7,6 +7,7 @@ use std::path::Path;
 use super::{relative, EnvCheck, Finding};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
+use crate::workspace::Workspace;
 
 /// Checks on the declarations alone: the rules of `crate::model::versions`, the same ones
 /// `resolve` refuses with, as findings. Errors here mean the environment does not resolve.
@@ -23,7 +24,7 @@ pub fn check_declarations(input: &EnvInput) -> Vec<Finding> {
 }
 
 /// The active version's Deployment patch on disk keeps `replicas` unset when KEDA scales it.
-pub fn check_generated(root: &Path, check: &EnvCheck<'_>) -> Result<Vec<Finding>, Error> {
+pub fn check_generated(ws: &Workspace, check: &EnvCheck<'_>) -> Result<Vec<Finding>, Error> {
     let Some(env) = &check.env else {
         return Ok(Vec::new());
     };
@@ -31,7 +32,7 @@ pub fn check_generated(root: &Path, check: &EnvCheck<'_>) -> Result<Vec<Finding>
         return Ok(Vec::new());
     };
     let path = relative(&check.dir, &format!("versions/{active}/deployment.yaml"));
-    let Some(bytes) = super::read_optional(root, &path)? else {
+    let Some(bytes) = ws.read(&path)? else {
         return Ok(Vec::new()); // missing: a stale-generated finding
     };
     let text = String::from_utf8_lossy(&bytes);

@@ -1,5 +1,7 @@
 //! Load: find the repository and read its declarations into the inputs of `model::resolve`.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::overlay::Overlay;
@@ -24,6 +26,10 @@ pub struct LoadedRepo {
     /// `environments/<env>/removal.yaml` records: environments being removed by the cascade
     /// (#24.7), also those whose `env.yaml` is already gone.
     pub removals: Vec<(EnvName, declare::RemovalSpec)>,
+    /// The files this load read from disk (not through an overlay), by repository-relative
+    /// path, with their bytes (`None`: absent): the workspace's first cache, so that `check`,
+    /// the sealing commands and the load read each of them once.
+    pub read: BTreeMap<String, Option<Vec<u8>>>,
 }
 
 impl LoadedRepo {
@@ -155,6 +161,8 @@ struct Reader<'a> {
     lenient: bool,
     /// What a workspace put or removed: read before the disk.
     overlay: Option<&'a Overlay>,
+    /// What was read from disk (`LoadedRepo::read`).
+    kept: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
 }
 
 impl<'a> Reader<'a> {
@@ -163,6 +171,15 @@ impl<'a> Reader<'a> {
             root,
             lenient: false,
             overlay: None,
+            kept: RefCell::default(),
+        }
+    }
+
+    /// Keeps what was read from disk at `path` for the workspace's cache.
+    fn keep(&self, path: &Path, bytes: Option<&Vec<u8>>) {
+        if let Ok(relative) = path.strip_prefix(self.root) {
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            self.kept.borrow_mut().insert(relative, bytes.cloned());
         }
     }
 
@@ -223,7 +240,9 @@ impl<'a> Reader<'a> {
         if !self.allowed(path)? {
             return Ok(None);
         }
-        fs::read_optional(path)
+        let bytes = fs::read_optional(path)?;
+        self.keep(path, bytes.as_ref());
+        Ok(bytes)
     }
 
     /// The UTF-8 text of a declaration that must be there.
@@ -238,6 +257,7 @@ impl<'a> Reader<'a> {
         }
         self.require(path)?;
         let bytes = std::fs::read(path).map_err(|source| Error::io(path, "read", source))?;
+        self.keep(path, Some(&bytes));
         fs::utf8(shown, bytes)
     }
 
@@ -336,6 +356,7 @@ fn load(
     let removals = load_removals(&reader, &environments_dir)?;
     let loaded = LoadedRepo {
         removals,
+        read: reader.kept.into_inner(),
         root: root.to_path_buf(),
         spec,
         environments,

@@ -108,6 +108,7 @@ impl Workspace {
             scoped_to: None,
             skipped: Vec::new(),
             removals: Vec::new(),
+            read: BTreeMap::new(),
         };
         Ok(Self::from_loaded(loaded, None, lock))
     }
@@ -137,12 +138,14 @@ impl Workspace {
         self.shared.borrow_mut().release();
     }
 
-    fn from_loaded(loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
+    fn from_loaded(mut loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
+        // What the load read is what `read` would read again.
+        let cache = std::mem::take(&mut loaded.read);
         Workspace {
             loaded,
             selected,
             overlay: Overlay::default(),
-            cache: RefCell::new(BTreeMap::new()),
+            cache: RefCell::new(cache),
             _lock: lock,
             shared: RefCell::new(Shared::default()),
         }
@@ -271,6 +274,8 @@ impl Workspace {
 
     /// Writes `plan` (from `compile`) through the journal: every file or none.
     pub fn commit(&self, plan: &Plan) -> Result<(), Error> {
+        // The disk changes: nothing read before may stand for it after.
+        self.cache.borrow_mut().clear();
         plan.apply()
     }
 
@@ -298,6 +303,13 @@ impl Workspace {
                 None => crate::repo::load::load_overlaid(&root, None, &self.overlay)?,
             };
             self.loaded = reloaded;
+            // Files this reload read from disk for the first time (through no overlay).
+            let read = std::mem::take(&mut self.loaded.read);
+            let mut cache = self.cache.borrow_mut();
+            for (path, bytes) in read {
+                cache.entry(path).or_insert(bytes);
+            }
+            drop(cache);
             self.selected = selected.and_then(|name| self.position(&name));
             return Ok(());
         }
