@@ -407,6 +407,10 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
             })
             .collect()
     };
+    // The first hover text the client asked for in `path`.
+    let hover = |path: std::path::PathBuf| -> String {
+        result(path)["hover"][0].as_str().unwrap().to_string()
+    };
     // (a) Each typo is one diagnostic on its line, naming the key.
     let mut found = diagnostics(dir.join("env.yaml"));
     found.sort();
@@ -444,13 +448,10 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
             "Property kindz is not allowed.".to_string()
         )]
     );
-    let hover = result(dir.join("removal.yaml"))["hover"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hover_text = hover(dir.join("removal.yaml"));
     assert!(
-        hover.contains("The namespace the environment deployed into"),
-        "{hover}"
+        hover_text.contains("The namespace the environment deployed into"),
+        "{hover_text}"
     );
     // (b) Completion: an enum's values, a block's field names.
     let completion = &result(dir.join("draft.yaml"))["completion"];
@@ -463,22 +464,19 @@ fn the_yaml_language_server_diagnoses_completes_and_explains() {
         .collect();
     assert_eq!(fields, ["allow-unauthenticated", "image", "replicas"]);
     // (c) Hover: the doc comment, the default (as Markdown), the example.
-    let hover = result(dir.join("env.yaml"))["hover"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(hover.contains("The Argo CD destination cluster"), "{hover}");
+    let hover_text = hover(dir.join("env.yaml"));
     assert!(
-        hover.contains("Default: `https://kubernetes.default.svc`."),
-        "{hover}"
+        hover_text.contains("The Argo CD destination cluster"),
+        "{hover_text}"
     );
-    assert!(hover.contains("https://10.0.0.1:6443"), "{hover}");
-    let hover = result(dir.join("versions.yaml"))["hover"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
     assert!(
-        hover.contains("The version the Service and the autoscaler point at"),
-        "{hover}"
+        hover_text.contains("Default: `https://kubernetes.default.svc`."),
+        "{hover_text}"
+    );
+    assert!(hover_text.contains("https://10.0.0.1:6443"), "{hover_text}");
+    let hover_text = hover(dir.join("versions.yaml"));
+    assert!(
+        hover_text.contains("The version the Service and the autoscaler point at"),
+        "{hover_text}"
     );
 }

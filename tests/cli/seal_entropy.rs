@@ -26,7 +26,9 @@ const PREFIX: &str = "aws_lc_0_47_0_";
 /// Runs `arguments` in `repo` under gdb with `stdin` as input; how many times each probe was
 /// called (probes never called are absent), after checking the command itself succeeded.
 fn probe_calls(repo: &TestRepo, arguments: &[&str], stdin: &[u8]) -> BTreeMap<String, usize> {
-    let input = repo.path().join(".probe-input");
+    // The probe's files stay out of the repository the command reads.
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("input");
     std::fs::write(&input, stdin).unwrap();
     let mut script =
         String::from("set pagination off\nset confirm off\nset breakpoint pending on\n");
@@ -47,7 +49,7 @@ fn probe_calls(repo: &TestRepo, arguments: &[&str], stdin: &[u8]) -> BTreeMap<St
     ));
     // The inferior's exit status, as gdb knows it ($_exitcode is void when it did not exit).
     script.push_str("printf \"PROBE-EXIT %d\\n\", $_exitcode\n");
-    let script_file = repo.path().join(".probe.gdb");
+    let script_file = scratch.path().join("probe.gdb");
     std::fs::write(&script_file, script).unwrap();
     let script_file = script_file.to_string_lossy().into_owned();
     let output = repo
