@@ -13,8 +13,14 @@ pub type Tree = BTreeMap<String, String>;
 
 /// Lowercase hex SHA-256: the ownership record's content hash, certificate and CA digests.
 pub fn digest(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let hash = Sha256::digest(bytes);
-    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut hex = String::with_capacity(2 * hash.len());
+    for byte in hash {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 15)]));
+    }
+    hex
 }
 
 /// The repository declaration at the root.

@@ -38,7 +38,7 @@ const BINARY_PROBE: usize = 8000;
 /// git takes for binary (a NUL early on) is returned as it is.
 pub fn as_git_stores(bytes: Vec<u8>) -> Vec<u8> {
     let probe = &bytes[..bytes.len().min(BINARY_PROBE)];
-    if probe.contains(&0) || !bytes.windows(2).any(|pair| pair == b"\r\n") {
+    if probe.contains(&0) || !has_crlf(&bytes) {
         return bytes;
     }
     let mut stored = Vec::with_capacity(bytes.len());
@@ -50,6 +50,12 @@ pub fn as_git_stores(bytes: Vec<u8>) -> Vec<u8> {
         stored.push(byte);
     }
     stored
+}
+
+/// Whether `bytes` holds a CR followed by LF: the scan for the CR is `memchr`'s, as a no-op
+/// `build` asks it of every generated file.
+fn has_crlf(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) == Some(&b'\n'))
 }
 
 /// `existing` with each of `lines` appended that it does not hold yet.
@@ -87,6 +93,9 @@ mod tests {
     fn crlf_becomes_lf_and_binary_is_left_alone() {
         assert_eq!(as_git_stores(b"a: 1\r\nb: 2\r\n".to_vec()), b"a: 1\nb: 2\n");
         assert_eq!(as_git_stores(b"a\rb\r\r\n".to_vec()), b"a\rb\r\n");
+        // A CR with no LF after it, last byte included, is content.
+        assert_eq!(as_git_stores(b"a\rb\r".to_vec()), b"a\rb\r");
+        assert_eq!(as_git_stores(b"a\r\nb\r".to_vec()), b"a\nb\r");
         let binary = b"\0\r\n".to_vec();
         assert_eq!(as_git_stores(binary.clone()), binary);
     }

@@ -79,15 +79,28 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Value>, Error> {
 
 /// Emits several documents separated by `---`.
 pub fn emit_documents(documents: &[Value]) -> String {
-    documents.iter().map(emit).collect::<Vec<_>>().join("---\n")
+    let mut out = String::new();
+    for (index, document) in documents.iter().enumerate() {
+        if index > 0 {
+            out.push_str("---\n");
+        }
+        emit_into(&mut out, document);
+    }
+    out
 }
 
 /// Emits one document in block style, LF line endings, trailing newline.
 pub fn emit(value: &Value) -> String {
     let mut out = String::new();
+    emit_into(&mut out, value);
+    out
+}
+
+/// [`emit`], appended to `out`: the emitter writes in place, with no string per scalar.
+fn emit_into(out: &mut String, value: &Value) {
     match value {
-        Value::Object(map) if !map.is_empty() => emit_map(&mut out, map, 0),
-        Value::Array(items) if !items.is_empty() => emit_list(&mut out, items, 0),
+        Value::Object(map) if !map.is_empty() => emit_map(out, map, 0),
+        Value::Array(items) if !items.is_empty() => emit_list(out, items, 0),
         // A multi-line string as a whole document: a block scalar at indentation 0 would put a
         // content line such as `---` in column 0, where it ends the document (found by
         // fuzz::document_markers_and_empty_values_stay_one_document). A JSON string is a valid
@@ -97,11 +110,10 @@ pub fn emit(value: &Value) -> String {
             out.push('\n');
         }
         scalar => {
-            out.push_str(&scalar_text(scalar, 0));
+            push_scalar(out, scalar, 0);
             out.push('\n');
         }
     }
-    out
 }
 
 fn indent(out: &mut String, level: usize) {
@@ -113,7 +125,7 @@ fn indent(out: &mut String, level: usize) {
 fn emit_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
     for (key, value) in map {
         indent(out, level);
-        out.push_str(&quote_if_needed(key));
+        push_quoted_if_needed(out, key);
         out.push(':');
         emit_value_after_key(out, value, level);
     }
@@ -132,7 +144,7 @@ fn emit_value_after_key(out: &mut String, value: &Value, level: usize) {
         }
         scalar => {
             out.push(' ');
-            out.push_str(&scalar_text(scalar, level + 2));
+            push_scalar(out, scalar, level + 2);
             out.push('\n');
         }
     }
@@ -153,7 +165,7 @@ fn emit_list(out: &mut String, items: &[Value], level: usize) {
                     } else {
                         indent(out, level + 2);
                     }
-                    out.push_str(&quote_if_needed(key));
+                    push_quoted_if_needed(out, key);
                     out.push(':');
                     emit_value_after_key(out, value, level + 2);
                 }
@@ -164,25 +176,28 @@ fn emit_list(out: &mut String, items: &[Value], level: usize) {
             }
             scalar => {
                 out.push(' ');
-                out.push_str(&scalar_text(scalar, level + 2));
+                push_scalar(out, scalar, level + 2);
                 out.push('\n');
             }
         }
     }
 }
 
-fn scalar_text(value: &Value, block_indent: usize) -> String {
+fn push_scalar(out: &mut String, value: &Value, block_indent: usize) {
     match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => string_text(text, block_indent),
-        Value::Object(_) => "{}".to_string(),
-        Value::Array(_) => "[]".to_string(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(number) => {
+            let _ = write!(out, "{number}");
+        }
+        Value::String(text) => push_string(out, text, block_indent),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
     }
 }
 
-fn string_text(text: &str, block_indent: usize) -> String {
+fn push_string(out: &mut String, text: &str, block_indent: usize) {
     if text.contains('\n') && block_literal_ok(text) {
         let chomp = if text.ends_with("\n\n") {
             "+"
@@ -191,25 +206,25 @@ fn string_text(text: &str, block_indent: usize) -> String {
         } else {
             "-"
         };
-        let mut out = format!("|{chomp}\n");
+        out.push('|');
+        out.push_str(chomp);
+        out.push('\n');
+        // Keep-chomping ends with an empty line: the last (empty) piece of the split below.
         let body = text.strip_suffix('\n').unwrap_or(text);
-        let lines: Vec<&str> = body.split('\n').collect();
-        for (index, line) in lines.iter().enumerate() {
+        let mut lines = body.split('\n').peekable();
+        while let Some(line) = lines.next() {
             if !line.is_empty() {
-                indent(&mut out, block_indent);
+                indent(out, block_indent);
                 out.push_str(line);
             }
-            if index + 1 < lines.len() {
+            if lines.peek().is_some() {
                 out.push('\n');
             }
         }
         // The caller appends the final newline.
-        if chomp == "+" {
-            // Keep-chomping already ends with an empty line: represented by the split above.
-        }
-        return out;
+        return;
     }
-    quote_if_needed(text)
+    push_quoted_if_needed(out, text);
 }
 
 /// A literal block keeps the text exactly when no line starts with a space (which would need an
@@ -225,15 +240,22 @@ fn block_literal_ok(text: &str) -> bool {
 
 /// Plain when unambiguous in YAML 1.1 and 1.2; otherwise a double-quoted JSON-compatible string.
 pub fn quote_if_needed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    push_quoted_if_needed(&mut out, text);
+    out
+}
+
+/// [`quote_if_needed`], appended to `out`.
+fn push_quoted_if_needed(out: &mut String, text: &str) {
     if is_plain_safe(text) {
-        text.to_string()
+        out.push_str(text);
     } else {
-        double_quoted(text)
+        push_double_quoted(out, text);
     }
 }
 
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+fn push_double_quoted(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
     for character in text.chars() {
         match character {
@@ -249,7 +271,6 @@ fn double_quoted(text: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// Words YAML 1.1 resolves to booleans or null (case variants as the 1.1 spec lists them).
@@ -259,28 +280,23 @@ const YAML11_RESERVED: &[&str] = &[
 ];
 
 fn is_plain_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let bytes = text.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if YAML11_RESERVED.contains(&text) {
+    // Anything starting like a number (digits, sign, dot) may be an int, float, octal,
+    // sexagesimal or timestamp in YAML 1.1, and `~`, `!`, `&`, `*`, quotes, `[`, `{` … start
+    // other tokens: a plain scalar here starts with a letter, `_` or `/`.
+    if !(first.is_ascii_alphabetic() || first == b'_' || first == b'/') || last == b':' {
         return false;
     }
-    // Anything starting like a number (digits, sign, dot) may be an int, float, octal, sexagesimal
-    // or timestamp in YAML 1.1: quote it.
-    if first.is_ascii_digit() || matches!(first, '-' | '+' | '.') {
-        return false;
-    }
-    if !(first.is_ascii_alphabetic() || first == '_' || first == '/') {
-        return false;
-    }
-    if text.ends_with(':') {
-        return false;
-    }
-    text.chars().all(|character| {
-        character.is_ascii_alphanumeric()
-            || matches!(character, '_' | '-' | '.' | '/' | ':' | '+' | '=')
-    }) && !text.contains(": ")
-        && !text.contains(" #")
+    // No space can occur, so neither can `: ` nor ` #` (a mapping value, a comment).
+    let plain_bytes = bytes.iter().all(|&byte| {
+        byte.is_ascii_alphanumeric()
+            || matches!(byte, b'_' | b'-' | b'.' | b'/' | b':' | b'+' | b'=')
+    });
+    // The reserved words are at most five letters long.
+    plain_bytes && !(bytes.len() <= 5 && YAML11_RESERVED.contains(&text))
 }
 
 /// Secret manifests for sealing, read straight from the parser into documents whose `data` and
