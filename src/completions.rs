@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use clap_complete::engine::CompletionCandidate;
 
 use crate::layout;
+use crate::workspace::Tree;
 
 /// The variable the registration scripts set; `COMPLETE=bash dbos-gitops` prints the script.
 pub const VARIABLE: &str = "COMPLETE";
@@ -62,21 +63,23 @@ fn flag_value(words: &[OsString], flag: &str) -> Option<String> {
 
 /// The repository the line works on: `--repo DIR`, else the nearest one above the current
 /// directory, as the commands find it.
-fn repository(words: &[OsString]) -> Option<PathBuf> {
+/// Its files are read through the workspace's tree, confined to it like every command's.
+fn repository(words: &[OsString]) -> Option<Tree> {
     let start = match flag_value(words, "--repo") {
         Some(dir) => PathBuf::from(dir),
         None => std::env::current_dir().ok()?,
     };
-    crate::repo::load::find_root(&start).ok()
+    let root = crate::repo::load::find_root(&start).ok()?;
+    Some(Tree::repository(&root))
 }
 
 /// Environment directories (those holding an env.yaml), sorted.
-fn env_names_in(root: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(root.join(layout::ENVIRONMENTS_DIR)) else {
+fn env_names_in(tree: &Tree) -> Vec<String> {
+    let Ok(entries) = tree.entries(layout::ENVIRONMENTS_DIR) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
-        .flatten()
+        .into_iter()
         .filter(|entry| entry.path().join(layout::ENV_FILE).is_file())
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|name| crate::declare::EnvName::new(name).is_ok())
@@ -87,8 +90,8 @@ fn env_names_in(root: &Path) -> Vec<String> {
 
 /// The environments a version or secret name is looked up in: the one the line names under
 /// one of `flags`, else all of them.
-fn envs_of_line(root: &Path, words: &[OsString], flags: &[&str]) -> Vec<String> {
-    let all = env_names_in(root);
+fn envs_of_line(tree: &Tree, words: &[OsString], flags: &[&str]) -> Vec<String> {
+    let all = env_names_in(tree);
     match flags.iter().find_map(|flag| flag_value(words, flag)) {
         Some(named) if all.contains(&named) => vec![named],
         _ => all,
@@ -104,23 +107,23 @@ fn candidates(mut names: Vec<String>) -> Vec<CompletionCandidate> {
 /// `--env`, `--from`, `--to`: the repository's environments.
 pub fn env_candidates() -> Vec<CompletionCandidate> {
     let words = line_words();
-    repository(&words).map_or_else(Vec::new, |root| candidates(env_names_in(&root)))
+    repository(&words).map_or_else(Vec::new, |tree| candidates(env_names_in(&tree)))
 }
 
 /// A version argument: the names in the environment's versions.yaml.
 pub fn version_candidates() -> Vec<CompletionCandidate> {
     let words = line_words();
-    let Some(root) = repository(&words) else {
+    let Some(tree) = repository(&words) else {
         return Vec::new();
     };
     let mut names = Vec::new();
-    for env in envs_of_line(&root, &words, &["--env", "--from"]) {
-        names.extend(version_names(&root.join(layout::versions_file(&env))));
+    for env in envs_of_line(&tree, &words, &["--env", "--from"]) {
+        names.extend(version_names(&tree, &layout::versions_file(&env)));
     }
     candidates(names)
 }
 
-fn version_names(path: &Path) -> Vec<String> {
+fn version_names(tree: &Tree, relative: &str) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct Versions {
         #[serde(default)]
@@ -131,14 +134,10 @@ fn version_names(path: &Path) -> Vec<String> {
         name: String,
     }
     // A TAB reads at most 1 MiB of it: a huge or endless file completes nothing.
-    use std::io::Read;
-    let mut text = String::new();
-    let read =
-        std::fs::File::open(path).and_then(|file| file.take(1 << 20).read_to_string(&mut text));
-    if read.is_err() {
+    let Ok(Some(bytes)) = tree.read_bounded(relative, 1 << 20, "a versions file") else {
         return Vec::new();
-    }
-    serde_yaml::from_str::<Versions>(&text)
+    };
+    serde_yaml::from_slice::<Versions>(&bytes)
         .map(|versions| versions.versions.into_iter().map(|v| v.name).collect())
         .unwrap_or_default()
 }
@@ -147,23 +146,23 @@ fn version_names(path: &Path) -> Vec<String> {
 /// those already sealed under `secrets/`.
 pub fn secret_candidates() -> Vec<CompletionCandidate> {
     let words = line_words();
-    let Some(root) = repository(&words) else {
+    let Some(tree) = repository(&words) else {
         return Vec::new();
     };
     let mut names = Vec::new();
-    for env in envs_of_line(&root, &words, &["--env"]) {
-        names.extend(sealed_secret_names(&root, &env));
-        names.extend(inventory_names(&root, &env));
+    for env in envs_of_line(&tree, &words, &["--env"]) {
+        names.extend(sealed_secret_names(&tree, &env));
+        names.extend(inventory_names(tree.root(), &env));
     }
     candidates(names)
 }
 
-fn sealed_secret_names(root: &Path, env: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(root.join(layout::secrets_dir(env))) else {
+fn sealed_secret_names(tree: &Tree, env: &str) -> Vec<String> {
+    let Ok(entries) = tree.entries(&layout::secrets_dir(env)) else {
         return Vec::new();
     };
     entries
-        .flatten()
+        .into_iter()
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter_map(|name| name.strip_suffix(".yaml").map(str::to_string))
         .collect()

@@ -488,7 +488,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a/x.yaml"), "one").unwrap();
-        let digest = |dir: &Path| inputs::part("env", dir_files(dir, "", &KnownFiles::default()));
+        let digest = |dir: &Path| {
+            let tree = crate::workspace::Tree::scratch(dir);
+            inputs::part("env", dir_files(&tree, "", &KnownFiles::default()))
+        };
         let first = digest(dir.path());
         assert_eq!(first, digest(dir.path()));
         std::fs::write(dir.path().join("a/x.yaml"), "two").unwrap();
@@ -504,7 +507,8 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("patches")).unwrap();
         std::fs::write(dir.path().join("env.yaml"), "a: 1\n").unwrap();
         std::fs::write(dir.path().join("patches/x.yaml"), "b: 2\n").unwrap();
-        let digest = |known: &KnownFiles| inputs::part("env", dir_files(dir.path(), "", known));
+        let tree = crate::workspace::Tree::scratch(dir.path());
+        let digest = |known: &KnownFiles| inputs::part("env", dir_files(&tree, "", known));
         let read_here = digest(&KnownFiles::default());
         let mut known = KnownFiles::default();
         known.add(dir.path().join("env.yaml"), b"a: 1\n");

@@ -20,6 +20,8 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::workspace::Tree;
+
 /// A file's length and SHA-256.
 pub type FileDigest = (u64, [u8; 32]);
 
@@ -203,31 +205,39 @@ impl KnownFiles {
 /// The files of `root/dir`, relative to it, with their digests (from `known` when this run has
 /// read them already). Unreadable entries are keyed as such (the render says what is wrong).
 /// `.git` at the top of `root/dir` is left out (the repository's digest is of its files).
-pub fn dir_files(root: &Path, dir: &str, known: &KnownFiles) -> Vec<(String, FileDigest)> {
-    let base = root.join(dir);
+pub fn dir_files(tree: &Tree, dir: &str, known: &KnownFiles) -> Vec<(String, FileDigest)> {
     let mut files = Vec::new();
-    collect(&base, Path::new(""), &mut files);
+    collect(tree, dir, Path::new(""), &mut files);
     files.retain(|path| !path.starts_with(".git"));
+    let base = tree.path(dir);
     files
         .into_iter()
         .map(|relative| {
             let path = base.join(&relative);
+            let relative = relative.to_string_lossy().replace('\\', "/");
             let digest = known.0.get(&path).copied().unwrap_or_else(|| {
-                summary(&std::fs::read(&path).unwrap_or_else(|_| b"\0unreadable".to_vec()))
+                let within = if dir.is_empty() {
+                    relative.clone()
+                } else {
+                    format!("{dir}/{relative}")
+                };
+                let bytes = tree.read_listed(&within).ok().flatten();
+                summary(bytes.as_deref().unwrap_or(b"\0unreadable"))
             });
-            (relative.to_string_lossy().replace('\\', "/"), digest)
+            (relative, digest)
         })
         .collect()
 }
 
-fn collect(dir: &Path, relative: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir.join(relative)) else {
+fn collect(tree: &Tree, dir: &str, relative: &Path, out: &mut Vec<PathBuf>) {
+    let listed = Path::new(dir).join(relative);
+    let Ok(entries) = tree.entries(&listed.to_string_lossy()) else {
         return;
     };
-    for entry in entries.flatten() {
+    for entry in entries {
         let path = relative.join(entry.file_name());
         match entry.file_type() {
-            Ok(kind) if kind.is_dir() => collect(dir, &path, out),
+            Ok(kind) if kind.is_dir() => collect(tree, dir, &path, out),
             Ok(_) => out.push(path),
             Err(_) => {}
         }
@@ -237,18 +247,18 @@ fn collect(dir: &Path, relative: &Path, out: &mut Vec<PathBuf>) {
 /// The keys of `check`'s renders, from the work tree: `base/`'s digest is computed once, the
 /// repository's only when an overlay reaches into it.
 pub struct WorkTreeKeys<'a> {
-    root: &'a Path,
+    tree: &'a Tree,
     known: &'a KnownFiles,
     base: [u8; 32],
     repository: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl<'a> WorkTreeKeys<'a> {
-    pub fn new(root: &'a Path, known: &'a KnownFiles) -> Self {
+    pub fn new(tree: &'a Tree, known: &'a KnownFiles) -> Self {
         WorkTreeKeys {
-            root,
+            tree,
             known,
-            base: part("base", dir_files(root, "base", known)),
+            base: part("base", dir_files(tree, "base", known)),
             repository: std::sync::OnceLock::new(),
         }
     }
@@ -256,7 +266,7 @@ impl<'a> WorkTreeKeys<'a> {
     /// The key of `unit` if it reached only its own directories, and what it reads (for
     /// [`Self::widen`]).
     pub fn local(&self, unit: &str) -> ([u8; 32], Vec<(String, FileDigest)>) {
-        let files = dir_files(self.root, unit, self.known);
+        let files = dir_files(self.tree, unit, self.known);
         let own = part(unit, files.clone());
         let parts: Vec<[u8; 32]> = if unit.starts_with("environments/") {
             vec![own, self.base]
@@ -280,19 +290,19 @@ impl<'a> WorkTreeKeys<'a> {
             .collect();
         if unit.starts_with("environments/") {
             paths.extend(
-                dir_files(self.root, "base", self.known)
+                dir_files(self.tree, "base", self.known)
                     .into_iter()
                     .map(|(path, _)| format!("base/{path}")),
             );
         }
-        let read = |path: &str| std::fs::read(self.root.join(path)).ok();
+        let read = |path: &str| self.tree.read_listed(path).ok().flatten();
         match reach(unit, paths.iter().map(String::as_str), &read) {
             Reach::Local => Some(local),
             Reach::Outside => None,
             Reach::Repository => {
                 let repository = self
                     .repository
-                    .get_or_init(|| part("", dir_files(self.root, "", self.known)));
+                    .get_or_init(|| part("", dir_files(self.tree, "", self.known)));
                 Some(combine(&[local], Some(repository)))
             }
         }

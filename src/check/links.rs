@@ -3,17 +3,17 @@
 //! it points at; `check` names each of them instead, and runs nothing else (the other checks
 //! would read through them).
 
-use std::path::Path;
-
 use super::Finding;
 use crate::error::Error;
 use crate::repo::confine;
+use crate::workspace::Tree;
 
 /// Every link out of the repository in the tree dbos-gitops owns, as findings.
-pub fn check(root: &Path) -> Result<Vec<Finding>, Error> {
+pub fn check(tree: &Tree) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    for escape in confine::links_out(root)? {
-        let link = std::fs::read_link(root.join(&escape.link))
+    for escape in confine::links_out(tree.root())? {
+        let link = tree
+            .read_link(&escape.link)
             .map(|target| target.display().to_string())
             .unwrap_or_default();
         findings.push(
@@ -33,8 +33,8 @@ pub fn check(root: &Path) -> Result<Vec<Finding>, Error> {
 
 /// The findings when a link leads out, with a note that the other checks did not run;
 /// `None` when there is none.
-pub fn refused(root: &Path) -> Result<Option<Vec<Finding>>, Error> {
-    let mut findings = check(root)?;
+pub fn refused(tree: &Tree) -> Result<Option<Vec<Finding>>, Error> {
+    let mut findings = check(tree)?;
     if findings.is_empty() {
         return Ok(None);
     }

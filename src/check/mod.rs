@@ -227,8 +227,8 @@ fn resolve_each<'a>(
 
 /// Whether a link in the tracked tree leads out of the repository (then `run` reports only
 /// those links).
-pub fn leaves_repository(root: &std::path::Path) -> Result<bool, Error> {
-    Ok(links::refused(root)?.is_some())
+pub fn leaves_repository(tree: &crate::workspace::Tree) -> Result<bool, Error> {
+    Ok(links::refused(tree)?.is_some())
 }
 
 /// Runs every check and returns the findings in a stable order. `failed` are the environments
@@ -241,17 +241,18 @@ pub fn run(
 ) -> Result<Report, Error> {
     let loaded = ws.loaded();
     // Links out of the repository first: nothing else may read through them.
-    if let Some(findings) = links::refused(&loaded.root)? {
+    if let Some(findings) = links::refused(ws.tree())? {
         return Ok(Report { findings });
     }
-    let mut findings = repo_url::check(&loaded.root, &loaded.spec.repo_url);
+    let mut findings = repo_url::check(ws.tree(), &loaded.spec.repo_url);
     let (environments, all_resolve) = resolve_each(loaded, failed, options, &mut findings);
 
     // The two largest offline checks read the whole tree independently (the generated files
     // rendered and compared; every file scanned for plaintext): one on another thread.
+    let tree = ws.tree();
     let (generated, plaintext) = std::thread::scope(|scope| {
-        let plaintext = scope
-            .spawn(|| plaintext::check(&loaded.root, options.only_env.as_deref(), &loaded.record));
+        let plaintext =
+            scope.spawn(|| plaintext::check(tree, options.only_env.as_deref(), &loaded.record));
         let generated = if all_resolve {
             generated::check(loaded, options.only_env.as_deref(), ws.writer_active())
         } else {
@@ -297,7 +298,7 @@ pub fn run(
     // The tree has been read: writers may go on while kubectl renders (`repo::lock`).
     ws.release_shared();
     findings.extend(render::check(
-        &loaded.root,
+        ws.tree(),
         &checks,
         options.render,
         &findings,
@@ -504,11 +505,4 @@ pub(crate) fn relative(dir: &str, file: &str) -> String {
     } else {
         format!("{dir}/{file}")
     }
-}
-
-/// Reads a file that may be absent, for the plaintext scan: it runs on a thread of its own
-/// beside the generated-files check and reads every file of the tree once, most of which no
-/// other step reads, so it reads the disk and does not fill the workspace's cache.
-pub(crate) fn read_optional(root: &std::path::Path, path: &str) -> Result<Option<Vec<u8>>, Error> {
-    crate::repo::fs::read_optional(&root.join(path))
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::Finding;
 use crate::error::Error;
 use crate::repo::ownership;
+use crate::workspace::Tree;
 
 use crate::layout::GITOPS_DIRS;
 /// Private keys that are known test fixtures: `<sha256>  <path>` per line.
@@ -47,14 +48,14 @@ pub fn is_secret_like(document: &Value) -> bool {
 /// (`tests/cli/check.rs` holds that for every rendered variant). It is still read, hashed for
 /// the render cache and scanned for a private key like every other file.
 pub fn check(
-    root: &Path,
+    tree: &Tree,
     only_env: Option<&str>,
     record: &crate::repo::ownership::Record,
 ) -> Result<(Vec<Finding>, super::inputs::KnownFiles), Error> {
     let mut known = super::inputs::KnownFiles::default();
     let mut files = (Vec::new(), Vec::new());
-    collect_files(root, root, &mut files)?;
-    let test_keys = match super::read_optional(root, TEST_KEYS_FILE)? {
+    collect_files(tree, "", &mut files)?;
+    let test_keys = match tree.read_listed(TEST_KEYS_FILE)? {
         Some(bytes) => {
             ownership::parse(Path::new(TEST_KEYS_FILE), &String::from_utf8_lossy(&bytes))?
         }
@@ -74,8 +75,8 @@ pub fn check(
         }
     }
     for relative in files {
-        let path = root.join(&relative);
-        let Some(bytes) = super::read_optional(root, &relative)? else {
+        let path = tree.path(&relative);
+        let Some(bytes) = tree.read_listed(&relative)? else {
             continue;
         };
         let summary = super::inputs::summary(&bytes);
@@ -195,11 +196,10 @@ type Files = (Vec<String>, Vec<(String, u64)>);
 /// Every regular file under `dir`, skipping `.git`. Under the root `target/` (a build
 /// directory, never tracked in a Rust checkout but one `git add -f` away) only key-shaped files
 /// are read ([`key_shaped`]), which keeps a large build tree cheap.
-fn collect_files(root: &Path, dir: &Path, files: &mut Files) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::io(dir, "list", source))?;
-    let mut entries: Vec<_> = entries
-        .collect::<Result<_, _>>()
-        .map_err(|source| Error::io(dir, "list", source))?;
+fn collect_files(tree: &Tree, dir: &str, files: &mut Files) -> Result<(), Error> {
+    let mut entries = tree
+        .entries(dir)
+        .map_err(|source| Error::io(tree.path(dir), "list", source))?;
     entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
         let name = entry.file_name();
@@ -209,15 +209,14 @@ fn collect_files(root: &Path, dir: &Path, files: &mut Files) -> Result<(), Error
         if name == ".git" {
             continue;
         }
-        let path = entry.path();
+        let relative = if dir.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{dir}/{}", name.to_string_lossy())
+        };
         if file_type.is_dir() {
-            collect_files(root, &path, files)?;
+            collect_files(tree, &relative, files)?;
         } else if file_type.is_file() {
-            let relative = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
             if relative.starts_with("target/") && !key_shaped(&relative) {
                 continue;
             }

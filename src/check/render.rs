@@ -19,7 +19,7 @@ use super::{EnvCheck, Finding};
 use crate::model::Environment;
 
 pub fn check(
-    root: &Path,
+    tree: &crate::workspace::Tree,
     checks: &[EnvCheck<'_>],
     enabled: bool,
     earlier: &[Finding],
@@ -47,12 +47,12 @@ pub fn check(
     let cache = super::cache::RenderCache::new(&kubectl, cache_enabled);
     let keys = cache
         .enabled()
-        .then(|| super::inputs::WorkTreeKeys::new(root, &known));
+        .then(|| super::inputs::WorkTreeKeys::new(tree, &known));
     let version = facts_version();
     let reported = replicas_reported(earlier);
     let progress = super::cache::progress(checks.len());
     let context = Renders {
-        root,
+        root: tree.root(),
         kubectl: &kubectl,
         cache: &cache,
         keys: keys.as_ref(),

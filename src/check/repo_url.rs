@@ -22,13 +22,18 @@ pub fn credential(url: &str) -> Option<String> {
 }
 
 /// Findings for `dbos-gitops.yaml`'s `repo-url` and the URLs of the Argo CD manifests.
-pub fn check(root: &std::path::Path, repo_url: &str) -> Vec<Finding> {
+pub fn check(tree: &crate::workspace::Tree, repo_url: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(masked) = credential(repo_url) {
         findings.push(finding(crate::layout::REPO_FILE, "repo-url", &masked));
     }
-    for relative in argocd_files(root) {
-        let Ok(text) = std::fs::read_to_string(root.join(&relative)) else {
+    for relative in argocd_files(tree) {
+        let Some(text) = tree
+            .read_listed(&relative)
+            .ok()
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+        else {
             continue;
         };
         let Ok(documents) = crate::yaml::parse_documents(std::path::Path::new(&relative), &text)
@@ -81,9 +86,9 @@ fn urls(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-fn argocd_files(root: &std::path::Path) -> Vec<String> {
+fn argocd_files(tree: &crate::workspace::Tree) -> Vec<String> {
     let mut files: Vec<String> =
-        super::inputs::dir_files(root, "argocd", &super::inputs::KnownFiles::default())
+        super::inputs::dir_files(tree, "argocd", &super::inputs::KnownFiles::default())
             .into_iter()
             .map(|(path, _)| format!("argocd/{path}"))
             .filter(|path| path.ends_with(".yaml") || path.ends_with(".yml"))

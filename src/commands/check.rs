@@ -35,7 +35,7 @@ pub fn check(context: &Context, arguments: CheckArgs) -> Result<i32, Error> {
         // report names the link, not a missing environment. One that did not load is reported.
         let unloaded = failed.iter().any(|(failed, _)| failed == name);
         if let Err(error) = ws.env(name) {
-            if !unloaded && !check::leaves_repository(&root)? {
+            if !unloaded && !check::leaves_repository(ws.tree())? {
                 return Err(error);
             }
         }

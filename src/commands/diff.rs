@@ -11,8 +11,12 @@ pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
     let root = context.root()?;
     let prefix = git::prefix(&root)?;
     let commit = git::resolve(&root, &arguments.revision)?;
+    // The work tree's files are read through the workspace's tree, once each (the revision's
+    // come out of git's object store).
+    let work = crate::workspace::Tree::repository(&root);
     let request = diff::Request {
         root: &root,
+        work: &work,
         commit: &commit,
         prefix: &prefix,
         only_env: arguments.env.as_ref().map(crate::declare::EnvName::as_str),
@@ -25,8 +29,8 @@ pub fn diff(context: &Context, arguments: DiffArgs) -> Result<i32, Error> {
         DiffFormat::Text => report::text(
             &changes,
             &arguments.revision,
-            &content::removed_environments(&root, &changes),
-            &content::cascading_environments(&root, &changes),
+            &content::removed_environments(&work, &changes),
+            &content::cascading_environments(&work, &changes),
         ),
         DiffFormat::Json => {
             serde_json::to_string_pretty(&report::json(&changes, &arguments.revision, &commit))

@@ -14,12 +14,10 @@
 mod cascade;
 mod text;
 
-use std::path::Path;
-
 use crate::cli::EnvRemoveArgs;
 use crate::error::Error;
 use crate::layout;
-use crate::repo::{confine, Plan, WriteOptions};
+use crate::repo::{Plan, WriteOptions};
 use crate::workspace::{Mode, Scope, Workspace};
 
 use super::context::Context;
@@ -74,7 +72,7 @@ fn removal_plan(
     force: bool,
     keep: &[String],
 ) -> Result<Plan, Error> {
-    for path in files_under(ws.root(), &layout::env_dir(name))? {
+    for path in ws.tree().files_under(&layout::env_dir(name))? {
         if !keep.contains(&path) {
             ws.remove(path);
         }
@@ -98,51 +96,9 @@ fn report(ws: &Workspace, plan: &Plan, name: &str, dry_run: bool, what: &str) ->
         }
     } else {
         ws.commit(plan)?;
-        remove_empty_dirs(&ws.root().join(layout::env_dir(name)));
+        ws.tree().remove_empty_dirs(&layout::env_dir(name));
         println!("removed environment `{name}` {what}:");
         print!("{}", plan.summary());
     }
     Ok(())
-}
-
-/// Every regular file under `dir` (repository-relative), sorted.
-fn files_under(root: &Path, dir: &str) -> Result<Vec<String>, Error> {
-    let mut out = Vec::new();
-    let mut pending = vec![root.join(dir)];
-    while let Some(current) = pending.pop() {
-        confine::check(root, &current)?;
-        let entries = match std::fs::read_dir(&current) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::io(&current, "read", source)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::io(&current, "read", source))?;
-            let kind = entry
-                .file_type()
-                .map_err(|source| Error::io(entry.path(), "read", source))?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                if let Ok(relative) = entry.path().strip_prefix(root) {
-                    out.push(relative.to_string_lossy().into_owned());
-                }
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Removes `dir` and the directories under it once they are empty (what is left after the
-/// plan removed every file); a directory that still holds something stays.
-fn remove_empty_dirs(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                remove_empty_dirs(&entry.path());
-            }
-        }
-    }
-    let _ = std::fs::remove_dir(dir);
 }

@@ -19,6 +19,7 @@ use super::{git, plan, Request};
 use crate::check::cache::RenderCache;
 use crate::check::inputs::{self, Reach};
 use crate::error::Error;
+use crate::workspace::Tree;
 
 /// The redacted objects a review may print, by unit and object.
 pub type Objects = BTreeMap<(String, ObjectId), Value>;
@@ -48,32 +49,32 @@ fn units_with(changes: &[ObjectChange], kind: ChangeKind) -> BTreeSet<String> {
 /// Environments removed from the work tree: a unit with removed objects and no
 /// `kustomization.yaml` left (what Argo CD's Application points at). Reads the work tree only.
 /// Those the cascade removes (their `removal.yaml` is left) are not among them.
-pub fn removed_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
-    gone_environments(root, changes)
+pub fn removed_environments(work: &Tree, changes: &[ObjectChange]) -> BTreeSet<String> {
+    gone_environments(work, changes)
         .into_iter()
-        .filter(|name| !cascading(root, name))
+        .filter(|name| !cascading(work, name))
         .collect()
 }
 
 /// Environments removed from the work tree by the cascade's step 2: their record
 /// `removal.yaml` is left, and the root prunes their Application, which deletes what it
 /// deployed (`render::argocd`, #24.7).
-pub fn cascading_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
-    gone_environments(root, changes)
+pub fn cascading_environments(work: &Tree, changes: &[ObjectChange]) -> BTreeSet<String> {
+    gone_environments(work, changes)
         .into_iter()
-        .filter(|name| cascading(root, name))
+        .filter(|name| cascading(work, name))
         .collect()
 }
 
-fn cascading(root: &Path, name: &str) -> bool {
-    root.join(crate::layout::env_path(name, crate::declare::REMOVAL_FILE))
+fn cascading(work: &Tree, name: &str) -> bool {
+    work.path(&crate::layout::env_path(name, crate::declare::REMOVAL_FILE))
         .is_file()
 }
 
-fn gone_environments(root: &Path, changes: &[ObjectChange]) -> BTreeSet<String> {
+fn gone_environments(work: &Tree, changes: &[ObjectChange]) -> BTreeSet<String> {
     units_with(changes, ChangeKind::Removed)
         .into_iter()
-        .filter(|unit| !root.join(unit).join("kustomization.yaml").is_file())
+        .filter(|unit| !work.path(unit).join("kustomization.yaml").is_file())
         .filter_map(|unit| env_name(&unit).map(str::to_string))
         .collect()
 }
@@ -84,8 +85,8 @@ pub fn environments(
     request: &Request<'_>,
     changes: &[ObjectChange],
 ) -> Result<Environments, Error> {
-    let removed = removed_environments(request.root, changes);
-    let cascading = cascading_environments(request.root, changes);
+    let removed = removed_environments(request.work, changes);
+    let cascading = cascading_environments(request.work, changes);
     let candidates = units_with(changes, ChangeKind::Added);
     let mut added = BTreeSet::new();
     if candidates.iter().any(|unit| env_name(unit).is_some()) {
@@ -117,12 +118,12 @@ pub fn objects(request: &Request<'_>, changes: &[ObjectChange]) -> Result<Object
     let kubectl = super::require_kubectl()?;
     let cache = RenderCache::new(&kubectl, true);
     if !added.is_empty() {
-        let digests = plan::work_tree(request.root, request.only_env);
+        let digests = plan::work_tree(request.work, request.only_env);
         let side = plan::Side::new(&digests);
-        let read = |path: &str| std::fs::read(request.root.join(path)).ok();
+        let read = |path: &str| request.work.read_listed(path).ok().flatten();
         for unit in &added {
             let key = side.key(unit, &read).1;
-            let rendered = render(&cache, &kubectl, request.root, unit, key.as_ref())?;
+            let rendered = render(&cache, &kubectl, request.work.root(), unit, key.as_ref())?;
             keep(&mut out, changes, unit, ChangeKind::Added, rendered);
         }
     }
@@ -166,7 +167,8 @@ fn render_old(
         .collect();
     let digests = git::digests(root, &owned)?;
     let side = plan::Side::new(&digests);
-    let read = |path: &str| std::fs::read(tree.join(path)).ok();
+    let exported = crate::workspace::Tree::scratch(tree);
+    let read = |path: &str| exported.read_listed(path).ok().flatten();
     let (reach, key) = side.key(unit, &read);
     let key = if reach == Reach::Repository {
         let rest: Vec<&git::Blob> = blobs.iter().filter(|blob| !inside(&blob.path)).collect();

@@ -35,7 +35,9 @@ pub const DIFF_HELP: &str = "Examples:\n  dbos-gitops diff                      
 
 /// What one diff compares: REV's commit inside the repository at `root`.
 pub struct Request<'a> {
+    /// The repository: git's object store is read at `root`, the work tree through `work`.
     pub root: &'a Path,
+    pub work: &'a crate::workspace::Tree,
     pub commit: &'a str,
     pub prefix: &'a str,
     pub only_env: Option<&'a str>,
@@ -51,7 +53,7 @@ pub fn changes(request: &Request<'_>) -> Result<Vec<ObjectChange>, Error> {
     let kubectl = require_kubectl()?;
     let blobs = git::list(request.root, request.commit, request.prefix)?;
     let old_digests = git::digests(request.root, &blobs)?;
-    let new_digests = plan::work_tree(request.root, request.only_env);
+    let new_digests = plan::work_tree(request.work, request.only_env);
     let old_units = plan::units_of(&old_digests, request.only_env);
     let new_units = plan::units_of(&new_digests, request.only_env);
     if let Some(name) = request.only_env {
@@ -65,7 +67,7 @@ pub fn changes(request: &Request<'_>) -> Result<Vec<ObjectChange>, Error> {
     }
     let old = plan::Side::new(&old_digests);
     let new = plan::Side::new(&new_digests);
-    let read_new = |path: &str| std::fs::read(request.root.join(path)).ok();
+    let read_new = |path: &str| request.work.read_listed(path).ok().flatten();
     let mut units: Vec<&String> = old_units.iter().chain(&new_units).collect();
     units.sort_by_key(|unit| (unit.as_str() == "argocd", unit.as_str()));
     units.dedup();
@@ -96,7 +98,7 @@ pub fn changes(request: &Request<'_>) -> Result<Vec<ObjectChange>, Error> {
     let trees = Trees {
         kubectl: &kubectl,
         old: old_tree.path(),
-        new: request.root,
+        new: request.work.root(),
         cache: &cache,
     };
     let results = crate::check::pool::run(&todo, |job| trees.compare(job, request), || {});
@@ -134,7 +136,8 @@ fn export_old(
     let inside = |path: &str| wanted.iter().any(|dir| path.starts_with(dir.as_str()));
     let first: Vec<&git::Blob> = blobs.iter().filter(|blob| inside(&blob.path)).collect();
     git::export(root, &first, tree)?;
-    let read_old = |path: &str| std::fs::read(tree.join(path)).ok();
+    let exported = crate::workspace::Tree::scratch(tree);
+    let read_old = |path: &str| exported.read_listed(path).ok().flatten();
     let mut everything = false;
     for job in todo.iter_mut().filter(|job| job.old.is_some()) {
         let (reach, key) = old.key(&job.unit, &read_old);

@@ -6,9 +6,9 @@
 //! unit that did change is rendered through the cache `check` fills too.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use crate::check::inputs::{self, Digests, KnownFiles, Reach};
+use crate::workspace::Tree;
 
 /// One side of a comparison: every file's digest by repository-relative path.
 pub struct Side<'a> {
@@ -76,24 +76,24 @@ pub fn paths(digests: &Digests, unit: &str) -> Vec<String> {
 
 /// The work tree's files a diff may read: `environments/` (or the one environment), `base/`
 /// and `argocd/`, or every file of the repository when a unit reaches beyond its directories.
-pub fn work_tree(root: &Path, only_env: Option<&str>) -> Digests {
+pub fn work_tree(tree: &Tree, only_env: Option<&str>) -> Digests {
     let environments = only_env.map_or("environments".to_string(), |name| {
         format!("environments/{name}")
     });
     let known = KnownFiles::default();
     let mut digests = Digests::new();
     for dir in [environments.as_str(), "base", "argocd"] {
-        for (relative, digest) in inputs::dir_files(root, dir, &known) {
+        for (relative, digest) in inputs::dir_files(tree, dir, &known) {
             digests.insert(format!("{dir}/{relative}"), digest);
         }
     }
-    let read = |path: &str| std::fs::read(root.join(path)).ok();
+    let read = |path: &str| tree.read_listed(path).ok().flatten();
     let reaches = units_of(&digests, only_env).iter().any(|unit| {
         let paths = paths(&digests, unit);
         inputs::reach(unit, paths.iter().map(String::as_str), &read) == Reach::Repository
     });
     if reaches {
-        digests = inputs::dir_files(root, "", &known).into_iter().collect();
+        digests = inputs::dir_files(tree, "", &known).into_iter().collect();
     }
     digests
 }

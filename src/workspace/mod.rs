@@ -14,12 +14,14 @@
 //! Sits above `render`, `model` and `repo`; below `secret_store`, `check` and the commands.
 
 mod compile;
+mod tree;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use compile::{plan_build, resolve_env};
+pub use tree::Tree;
 
 use crate::declare::{EnvName, RepoSpec, REPO_FILE};
 use crate::error::Error;
@@ -27,7 +29,7 @@ use crate::layout;
 use crate::model::EnvInput;
 use crate::repo::lock::{Held, Shared};
 use crate::repo::overlay::Overlay;
-use crate::repo::{confine, LoadedRepo, Plan, WriteOptions};
+use crate::repo::{LoadedRepo, Plan, WriteOptions};
 
 /// Whether a command writes: a writer holds the repository lock from before its first read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +57,8 @@ pub struct Workspace {
     /// The environment a scoped workspace was opened for: its index in `loaded.environments`.
     selected: Option<usize>,
     overlay: Overlay,
-    /// Files read through `read`, once each.
-    cache: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
+    /// The repository's files, each read once (what the load read among them).
+    tree: Tree,
     _lock: Option<Held>,
     /// The shared lock of a snapshot reader (empty for the other modes): released by
     /// [`Workspace::release_shared`] once the reader has read, else when the workspace drops.
@@ -140,12 +142,13 @@ impl Workspace {
 
     fn from_loaded(mut loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
         // What the load read is what `read` would read again.
-        let cache = std::mem::take(&mut loaded.read);
+        let tree = Tree::repository(&loaded.root);
+        tree.keep(std::mem::take(&mut loaded.read));
         Workspace {
             loaded,
             selected,
             overlay: Overlay::default(),
-            cache: RefCell::new(cache),
+            tree,
             _lock: lock,
             shared: RefCell::new(Shared::default()),
         }
@@ -153,6 +156,12 @@ impl Workspace {
 
     pub fn root(&self) -> &Path {
         &self.loaded.root
+    }
+
+    /// The repository's files as the disk holds them (the overlay aside): what the bulk
+    /// readers (`check`'s scan and render keys) walk.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
     }
 
     pub fn spec(&self) -> &RepoSpec {
@@ -198,15 +207,7 @@ impl Workspace {
     /// A repository file as the disk holds it, under whatever this command put: what a dry run
     /// or a report compares the new content with. Read once, confined to the repository.
     pub fn read_on_disk(&self, relative: &str) -> Result<Option<Vec<u8>>, Error> {
-        if let Some(cached) = self.cache.borrow().get(relative) {
-            return Ok(cached.clone());
-        }
-        let root = self.root();
-        let bytes = confine::read_optional(root, &root.join(relative))?;
-        self.cache
-            .borrow_mut()
-            .insert(relative.to_string(), bytes.clone());
-        Ok(bytes)
+        self.tree.read(relative)
     }
 
     /// [`Workspace::read`] refused past `limit` bytes (`limits`): `what` names the file's kind.
@@ -219,9 +220,7 @@ impl Workspace {
         if let Some(overlaid) = self.overlay.get(relative) {
             return Ok(overlaid.map(|bytes| zeroize::Zeroizing::new(bytes.to_vec())));
         }
-        let root = self.root();
-        confine::check(root, &root.join(relative))?;
-        crate::limits::read_bounded_optional(&root.join(relative), limit, what)
+        self.tree.read_bounded(relative, limit, what)
     }
 
     /// Puts a declaration or other file the tool writes but does not generate.
@@ -275,7 +274,7 @@ impl Workspace {
     /// Writes `plan` (from `compile`) through the journal: every file or none.
     pub fn commit(&self, plan: &Plan) -> Result<(), Error> {
         // The disk changes: nothing read before may stand for it after.
-        self.cache.borrow_mut().clear();
+        self.tree.forget();
         plan.apply()
     }
 
@@ -304,12 +303,7 @@ impl Workspace {
             };
             self.loaded = reloaded;
             // Files this reload read from disk for the first time (through no overlay).
-            let read = std::mem::take(&mut self.loaded.read);
-            let mut cache = self.cache.borrow_mut();
-            for (path, bytes) in read {
-                cache.entry(path).or_insert(bytes);
-            }
-            drop(cache);
+            self.tree.keep(std::mem::take(&mut self.loaded.read));
             self.selected = selected.and_then(|name| self.position(&name));
             return Ok(());
         }

@@ -21,8 +21,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::removal_plan;
 use super::text::Facts;
-use super::{removal_plan, remove_empty_dirs};
 use crate::cli::EnvRemoveArgs;
 use crate::declare::{self, RemovalSpec, REMOVAL_FILE};
 use crate::diff::git;
@@ -173,7 +173,7 @@ fn report(
         print!("{}", argocd_diff(plan));
     } else {
         ws.commit(plan)?;
-        remove_empty_dirs(&ws.root().join(layout::env_dir(name)));
+        ws.tree().remove_empty_dirs(&layout::env_dir(name));
         println!("{title}:");
         print!("{}", plan.summary());
     }
