@@ -8,6 +8,9 @@
 //! Review and accept changed snapshots with `INSTA_UPDATE=always cargo test --test snapshots`
 //! (or `cargo insta review` when cargo-insta is installed), then read `git diff tests/snapshots`.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use serde::Deserialize as _;

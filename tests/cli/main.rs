@@ -5,6 +5,8 @@
 // Tests read their own variables (the test databases, servers); the product's rule (every
 // variable through `env_vars`, clippy.toml) is for the product's code.
 #![allow(clippy::disallowed_methods)]
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -17,6 +19,7 @@ mod crypto_backend;
 mod example;
 mod expect;
 mod faults;
+mod layering;
 mod supply_chain;
 // A journal nobody can plant, readers and CRLF checkouts, core dumps (#23).
 mod help;
