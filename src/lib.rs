@@ -54,8 +54,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(arguments: I) -> i32 {
         }
     };
     term::init(cli.output.quiet, cli.output.verbose, cli.output.color);
+    // The crash marker goes when the command's repository lock drops (`repo::lock::Held`).
     let outcome = commands::dispatch(cli);
-    repo::litter::finished();
     match outcome {
         Ok(code) => code,
         Err(error) => {

@@ -63,7 +63,6 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
         std::fs::create_dir_all(parent)
             .map_err(|source| Error::io(parent, "create directory", source))?;
     }
-    super::litter::before_temporary_file(parent)?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".dbos-gitops-")
         .tempfile_in(parent)
@@ -200,6 +199,8 @@ pub fn remove_empty_dirs(dir: &Path, stop: &Path) {
 /// only when all are staged are they renamed into place.
 pub struct Staging {
     root: std::path::PathBuf,
+    /// The crash marker of the lock the writes are made under (`litter`).
+    marker: std::sync::Arc<super::litter::Marker>,
     staged: Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
     /// The SHA-256 of each staged file's content, which the journal records.
     digests: Vec<String>,
@@ -207,9 +208,10 @@ pub struct Staging {
 }
 
 impl Staging {
-    pub fn new(root: &Path) -> Self {
+    pub fn new(root: &Path, lock: &super::lock::Held) -> Self {
         Staging {
             root: root.to_path_buf(),
+            marker: std::sync::Arc::clone(lock.marker()),
             staged: Vec::new(),
             digests: Vec::new(),
             created_dirs: Vec::new(),
@@ -242,7 +244,7 @@ impl Staging {
         } else {
             self.ensure_dir(&parent)?;
         }
-        super::litter::before_temporary_file(&parent)?;
+        self.marker.before_temporary_file(&parent)?;
         let mut temporary = tempfile::Builder::new()
             .prefix(".dbos-gitops-")
             .tempfile_in(&parent)
@@ -266,7 +268,7 @@ impl Staging {
     /// Removing a file needs a writable directory: check before anything is renamed.
     pub fn probe_removal(&mut self, path: &Path) -> Result<(), Error> {
         let parent = path.parent().unwrap_or(&self.root);
-        super::litter::before_temporary_file(parent)?;
+        self.marker.before_temporary_file(parent)?;
         tempfile::Builder::new()
             .prefix(".dbos-gitops-")
             .tempfile_in(parent)
@@ -287,15 +289,22 @@ impl Staging {
         }
     }
 
-    /// The staged files, their targets and their contents' digests, for `journal::commit`.
-    pub fn into_staged(
-        self,
-    ) -> (
-        Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
-        Vec<String>,
-    ) {
-        (self.staged, self.digests)
+    /// The staged files, their targets, their contents' digests and the marker, for
+    /// `journal::commit`.
+    pub fn into_staged(self) -> Staged {
+        Staged {
+            files: self.staged,
+            digests: self.digests,
+            marker: self.marker,
+        }
     }
+}
+
+/// What [`Staging::into_staged`] hands the journal.
+pub struct Staged {
+    pub files: Vec<(tempfile::NamedTempFile, std::path::PathBuf)>,
+    pub digests: Vec<String>,
+    pub marker: std::sync::Arc<super::litter::Marker>,
 }
 
 /// Makes every staged file durable before `journal::commit` renames them: one `syncfs` for the

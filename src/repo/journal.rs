@@ -293,14 +293,19 @@ fn actions(
 
 /// Renames the staged files into place and removes files, in `order`, under a journal.
 pub fn commit(root: &Path, staging: fs::Staging, order: Order) -> Result<(), Error> {
-    let (staged, digests) = staging.into_staged();
+    let fs::Staged {
+        files: staged,
+        digests,
+        marker,
+    } = staging.into_staged();
     fs::sync_staged(root, &staged)?;
     if staged.is_empty() && order.early.is_empty() && order.late.is_empty() {
         return Ok(());
     }
     // Before the journal: on an error here the staged files are still dropped (deleted).
     let key = journal_key::key(root)?;
-    let nonce = litter::mark(root)?;
+    // The marker is durable before the journal that names its nonce is written.
+    let nonce = marker.mark()?;
     let actions = actions(staged, digests, &order)?;
     let journal = journal_of(root, nonce, &actions);
     let journal_path = root.join(JOURNAL_FILE);

@@ -3,8 +3,10 @@
 //!
 //! Every temporary file of ours is created beside its target (`.dbos-gitops-XXXXXX`) and renamed
 //! or deleted before the process ends, except when the process is killed. Before the first one a
-//! process holding the repository lock creates a marker (`.dbos-gitops-writing`, durable before
-//! any staging file can be) at the root, and removes it when the command has returned. A
+//! writer holding the repository lock creates a marker (`.dbos-gitops-writing`, durable before
+//! any staging file can be) at the root, and removes it when the command has returned. The
+//! marker is a value, [`Marker`], that the lock (`lock::Held`) holds and hands to the writes
+//! made under it (`fs::Staging`, the journal): it goes when the lock drops. A
 //! marker found by the next writer means a command was killed (or panicked): the next
 //! writer sweeps the whole tree (`journal::recover`) and then removes the marker. A no-op command
 //! writes nothing and walks nothing; before this, every writing command walked the whole
@@ -17,54 +19,80 @@
 //! user) mark nothing: their one temporary file sits beside the file named, as an editor's would.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use crate::error::Error;
 
 pub const MARKER_FILE: &str = ".dbos-gitops-writing";
 
-/// The locked root of this process and whether this process has created its marker.
-static WATCHED: Mutex<Option<(PathBuf, bool)>> = Mutex::new(None);
-
-fn watched() -> std::sync::MutexGuard<'static, Option<(PathBuf, bool)>> {
-    WATCHED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The marker of one locked repository, as a value: the repository lock (`lock::Held`) holds
+/// it, and the writes made under that lock (`fs::Staging`, the journal) mark through it. Only
+/// a writer holding the lock has one, so a writer without it (`seal -o`) marks nothing.
+#[derive(Debug)]
+pub struct Marker {
+    root: PathBuf,
+    /// Whether the marker file is on disk, made by this value.
+    marked: AtomicBool,
 }
 
-/// Called with the repository lock held: temporary files from here on are marked under `root`.
-pub fn watch(root: &Path) {
-    let mut watched = watched();
-    if watched.as_ref().map(|(held, _)| held.as_path()) != Some(root) {
-        *watched = Some((root.to_path_buf(), false));
+impl Marker {
+    /// The marker of `root`, not made yet: taking the lock alone marks nothing.
+    pub fn new(root: &Path) -> Marker {
+        Marker {
+            root: root.to_path_buf(),
+            marked: AtomicBool::new(false),
+        }
     }
-}
 
-/// Called before each temporary file is created in `dir`: the first time one is created in the
-/// locked repository, the marker is made durable. (A private key's directory lies outside.)
-pub fn before_temporary_file(dir: &Path) -> Result<(), Error> {
-    let mut watched = watched();
-    let Some((root, marked)) = watched.as_mut() else {
-        return Ok(());
-    };
-    if *marked || !dir.starts_with(&*root) {
-        return Ok(());
+    /// Called before each temporary file is created in `dir`: the first time one is created in
+    /// the locked repository, the marker is made durable. (A private key's directory lies
+    /// outside.)
+    pub fn before_temporary_file(&self, dir: &Path) -> Result<(), Error> {
+        if self.marked.load(Ordering::Acquire) || !dir.starts_with(&self.root) {
+            return Ok(());
+        }
+        let root = &self.root;
+        let marker = root.join(MARKER_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&marker)
+            .map_err(|source| Error::io(&marker, "create", source))?;
+        std::io::Write::write_all(&mut file, process_nonce().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|source| Error::io(&marker, "write", source))?;
+        std::fs::File::open(root)
+            .and_then(|directory| directory.sync_all())
+            .map_err(|source| Error::io(root, "flush writes under", source))?;
+        self.marked.store(true, Ordering::Release);
+        Ok(())
     }
-    let marker = root.join(MARKER_FILE);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&marker)
-        .map_err(|source| Error::io(&marker, "create", source))?;
-    std::io::Write::write_all(&mut file, process_nonce().as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|source| Error::io(&marker, "write", source))?;
-    std::fs::File::open(&*root)
-        .and_then(|directory| directory.sync_all())
-        .map_err(|source| Error::io(&*root, "flush writes under", source))?;
-    *marked = true;
-    Ok(())
+
+    /// The nonce of the marker this value made, if it made one: what its journal records.
+    pub fn nonce(&self) -> Option<String> {
+        self.marked
+            .load(Ordering::Acquire)
+            .then(|| process_nonce().to_string())
+    }
+
+    /// Marks the repository (if not yet) and returns the nonce the journal records.
+    pub fn mark(&self) -> Result<String, Error> {
+        self.before_temporary_file(&self.root)?;
+        Ok(process_nonce().to_string())
+    }
+
+    /// Called when the command has returned, successfully or with an error (the lock drops):
+    /// its temporary files are all renamed or deleted by then (dropped on every error path;
+    /// the only ones kept on purpose, when a rename failed half-way, are named by the journal,
+    /// which makes the next writer sweep anyway), so the marker goes. Only a killed process
+    /// leaves it.
+    pub fn finish(&self) {
+        if self.marked.load(Ordering::Acquire) && swept(&self.root).is_ok() {
+            self.marked.store(false, Ordering::Release);
+        }
+    }
 }
 
 /// This process's nonce: 16 random bytes, hex.
@@ -75,27 +103,6 @@ fn process_nonce() -> &'static str {
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
         bytes.iter().map(|byte| format!("{byte:02x}")).collect()
     })
-}
-
-/// The nonce of the marker this process wrote under `root`, if it wrote one: what its journal
-/// records.
-pub fn nonce(root: &Path) -> Option<String> {
-    let watched = watched();
-    match watched.as_ref() {
-        Some((held, true)) if held == root => Some(process_nonce().to_string()),
-        _ => None,
-    }
-}
-
-/// Marks `root` (if this process has not yet) and returns the nonce the journal records. A
-/// writer holds the lock and has marked already; this covers one that got here otherwise.
-pub fn mark(root: &Path) -> Result<String, Error> {
-    if let Some(nonce) = nonce(root) {
-        return Ok(nonce);
-    }
-    watch(root);
-    before_temporary_file(root)?;
-    Ok(process_nonce().to_string())
 }
 
 /// The nonce in the marker on disk (a killed writer's), if there is a marker holding one.
@@ -126,56 +133,52 @@ pub fn swept(root: &Path) -> Result<(), Error> {
     }
 }
 
-/// Called when a command has returned, successfully or with an error: its temporary files are
-/// all renamed or deleted by then (dropped on every error path; the only ones kept on purpose,
-/// when a rename failed half-way, are named by the journal, which makes the next writer sweep
-/// anyway), so its marker goes. Only a killed process leaves it.
-pub fn finished() {
-    let mut watched = watched();
-    if let Some((root, marked)) = watched.as_mut() {
-        if *marked && swept(root).is_ok() {
-            *marked = false;
-        }
-    }
-}
-
-/// Unit tests that go through this module's process state (the watched root) take this first:
-/// the lock's tests watch and finish roots of their own.
-#[cfg(test)]
-pub(crate) static PROCESS_STATE: Mutex<()> = Mutex::new(());
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_marker_lives_from_the_first_temporary_file_to_a_successful_end() {
-        let _serial = PROCESS_STATE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let repo = tempfile::tempdir().unwrap();
         let root = repo.path();
         assert!(!left_behind(root));
-        watch(root);
+        let marker = Marker::new(root);
         assert!(!left_behind(root), "taking the lock alone marks nothing");
         let elsewhere = tempfile::tempdir().unwrap();
-        before_temporary_file(elsewhere.path()).unwrap();
+        marker.before_temporary_file(elsewhere.path()).unwrap();
         assert!(
             !left_behind(root),
             "a private key's directory is not the repository"
         );
-        before_temporary_file(&root.join("environments/prod")).unwrap();
+        assert_eq!(marker.nonce(), None);
+        marker
+            .before_temporary_file(&root.join("environments/prod"))
+            .unwrap();
         assert!(left_behind(root));
-        assert_eq!(marker_nonce(root), nonce(root));
-        assert!(nonce(root).is_some());
-        before_temporary_file(root).unwrap();
-        finished();
+        assert_eq!(marker_nonce(root), marker.nonce());
+        assert!(marker.nonce().is_some());
+        assert_eq!(marker.mark().unwrap(), marker.nonce().unwrap());
+        marker.finish();
         assert!(!left_behind(root));
+        assert_eq!(marker.nonce(), None);
         // A second command in the same process marks again.
-        before_temporary_file(root).unwrap();
+        marker.before_temporary_file(root).unwrap();
         assert!(left_behind(root));
         swept(root).unwrap();
         swept(root).unwrap();
         assert!(!left_behind(root));
+    }
+
+    #[test]
+    fn two_repositories_mark_independently() {
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (first, second) = (Marker::new(one.path()), Marker::new(two.path()));
+        first.mark().unwrap();
+        assert!(left_behind(one.path()) && !left_behind(two.path()));
+        second.mark().unwrap();
+        first.finish();
+        assert!(!left_behind(one.path()) && left_behind(two.path()));
+        second.finish();
+        assert!(!left_behind(two.path()));
     }
 }

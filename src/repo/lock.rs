@@ -19,9 +19,10 @@
 //! half-applied plan forward and sweeps staging files, safely, since no other writer runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::litter::Marker;
 use crate::error::Error;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,7 +85,7 @@ pub fn shared(root: &Path) -> Result<Shared, Error> {
         let held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if held
             .as_ref()
-            .is_some_and(|(held_root, _)| held_root == root)
+            .is_some_and(|(held_root, ..)| held_root == root)
         {
             return Ok(Shared::default());
         }
@@ -119,15 +120,17 @@ pub fn shared(root: &Path) -> Result<Shared, Error> {
 /// an open file description, so a second exclusive lock of the same directory from this
 /// process would wait for the first, its own, until the timeout; the table lets a nested
 /// writer (and a reader inside a writer) see that the lock is already this process's.
-static HELD: Mutex<Option<(PathBuf, std::fs::File)>> = Mutex::new(None);
+/// The crash marker (`litter::Marker`) of the held root rides with it, so a nested writer marks
+/// through the same value as the outer one.
+static HELD: Mutex<Option<(PathBuf, std::fs::File, Arc<Marker>)>> = Mutex::new(None);
 
-/// Takes the repository lock for the rest of the process (a second call for the same root is a
-/// no-op), then recovers from an interrupted writer.
-pub fn acquire(root: &Path) -> Result<(), Error> {
+/// Takes the repository lock until its [`Held`] drops (a second call for the same root gets the
+/// held root's marker), then recovers from an interrupted writer.
+fn acquire(root: &Path) -> Result<Arc<Marker>, Error> {
     let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((held_root, _)) = held.as_ref() {
+    if let Some((held_root, _, marker)) = held.as_ref() {
         if held_root == root {
-            return Ok(());
+            return Ok(Arc::clone(marker));
         }
     }
     // The root directory itself: never replaced, and no file appears in the tree.
@@ -154,10 +157,11 @@ pub fn acquire(root: &Path) -> Result<(), Error> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    *held = Some((root.to_path_buf(), directory));
+    let marker = Arc::new(Marker::new(root));
+    *held = Some((root.to_path_buf(), directory, Arc::clone(&marker)));
     drop(held);
-    super::litter::watch(root);
-    super::journal::recover(root)
+    super::journal::recover(root)?;
+    Ok(marker)
 }
 
 /// The repository lock as a value (what a write-mode `Workspace` holds, as cargo's
@@ -168,6 +172,15 @@ pub struct Held {
     /// Whether this value took the lock: a second `exclusive` of a root this process already
     /// holds gets a value that leaves the lock to the first when it drops.
     owner: bool,
+    /// The crash marker of the locked root: the writes made under this lock mark through it.
+    marker: Arc<Marker>,
+}
+
+impl Held {
+    /// What a plan's writes mark the repository with (`fs::Staging`, the journal).
+    pub fn marker(&self) -> &Arc<Marker> {
+        &self.marker
+    }
 }
 
 /// Takes the repository lock (`acquire`) and returns it as a value.
@@ -176,11 +189,12 @@ pub fn exclusive(root: &Path) -> Result<Held, Error> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .as_ref()
-        .is_some_and(|(held_root, _)| held_root == root);
-    acquire(root)?;
+        .is_some_and(|(held_root, ..)| held_root == root);
+    let marker = acquire(root)?;
     Ok(Held {
         root: root.to_path_buf(),
         owner: !already,
+        marker,
     })
 }
 
@@ -192,15 +206,19 @@ impl Drop for Held {
         let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if held
             .as_ref()
-            .is_some_and(|(held_root, _)| *held_root == self.root)
+            .is_some_and(|(held_root, ..)| *held_root == self.root)
         {
             // The marker goes while the lock is still ours: after, it could be another
-            // writer's (`litter::finished`). Then closing the descriptor releases the flock.
-            super::litter::finished();
+            // writer's (`Marker::finish`). Then closing the descriptor releases the flock.
+            self.marker.finish();
             held.take();
         }
     }
 }
+
+/// Unit tests that go through the lock table (one root per process) take this first.
+#[cfg(test)]
+pub(crate) static PROCESS_STATE: Mutex<()> = Mutex::new(());
 
 /// Who holds the lock on `directory`: its pid from `/proc/locks` and the words of its command
 /// line up to the first flag (never the flags: a `--database-url` holds a password).
@@ -285,7 +303,7 @@ mod tests {
     /// command may open a workspace inside another) must not release the first when it drops.
     #[test]
     fn a_nested_exclusive_lock_leaves_the_lock_to_the_outer_one() {
-        let _serial = super::super::litter::PROCESS_STATE
+        let _serial = PROCESS_STATE
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");

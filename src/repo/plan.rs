@@ -228,7 +228,9 @@ impl Plan {
     /// from; if anything fails there, the staged files and new directories are removed and the
     /// tree is as it was. Phase two renames the staged files into place, removes files, and
     /// writes the ownership record last.
-    pub fn apply(&self) -> Result<(), Error> {
+    /// `lock` is the repository lock the plan is written under; its crash marker goes down
+    /// before the first staged file (`litter`).
+    pub fn apply(&self, lock: &super::lock::Held) -> Result<(), Error> {
         self.ensure_no_conflicts()?;
         let mut writes: Vec<(PathBuf, &[u8], u32)> = Vec::new();
         for (path, bytes, private) in &self.declarations {
@@ -277,7 +279,7 @@ impl Plan {
             &self.root,
             writes.iter().map(|(path, _, _)| path.as_path()),
         )?;
-        let mut staging = fs::Staging::new(&self.root);
+        let mut staging = fs::Staging::new(&self.root, lock);
         for (path, bytes, mode) in &writes {
             if let Err(error) = staging.stage(path, bytes, *mode) {
                 staging.abort();

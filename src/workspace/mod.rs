@@ -59,7 +59,7 @@ pub struct Workspace {
     overlay: Overlay,
     /// The repository's files, each read once (what the load read among them).
     tree: Tree,
-    _lock: Option<Held>,
+    lock: Option<Held>,
     /// The shared lock of a snapshot reader (empty for the other modes): released by
     /// [`Workspace::release_shared`] once the reader has read, else when the workspace drops.
     shared: RefCell<Shared>,
@@ -149,7 +149,7 @@ impl Workspace {
             selected,
             overlay: Overlay::default(),
             tree,
-            _lock: lock,
+            lock,
             shared: RefCell::new(Shared::default()),
         }
     }
@@ -273,9 +273,13 @@ impl Workspace {
 
     /// Writes `plan` (from `compile`) through the journal: every file or none.
     pub fn commit(&self, plan: &Plan) -> Result<(), Error> {
+        let lock = self.lock.as_ref().ok_or_else(|| {
+            Error::input("internal: a workspace opened to read cannot write")
+                .hint("open the workspace in `Mode::Write`")
+        })?;
         // The disk changes: nothing read before may stand for it after.
         self.tree.forget();
-        plan.apply()
+        plan.apply(lock)
     }
 
     /// Brings `loaded` up to the overlay.
