@@ -208,10 +208,11 @@ pub struct Staging {
 }
 
 impl Staging {
-    pub fn new(root: &Path, lock: &super::lock::Held) -> Self {
+    /// Staging under `root`, marking it with `marker` (the lock's, `lock::Held::marker`).
+    pub fn new(root: &Path, marker: std::sync::Arc<super::litter::Marker>) -> Self {
         Staging {
             root: root.to_path_buf(),
-            marker: std::sync::Arc::clone(lock.marker()),
+            marker,
             staged: Vec::new(),
             digests: Vec::new(),
             created_dirs: Vec::new(),

@@ -279,7 +279,7 @@ impl Plan {
             &self.root,
             writes.iter().map(|(path, _, _)| path.as_path()),
         )?;
-        let mut staging = fs::Staging::new(&self.root, lock);
+        let mut staging = fs::Staging::new(&self.root, std::sync::Arc::clone(lock.marker()));
         for (path, bytes, mode) in &writes {
             if let Err(error) = staging.stage(path, bytes, *mode) {
                 staging.abort();
