@@ -6,7 +6,8 @@
 
 use dbos_gitops_seal::{CertError, SealingCert};
 
-use super::{relative, EnvCheck, Finding, EXPIRY_WARNING_SECONDS};
+use super::env_check::{EnvCheck, EXPIRY_WARNING_SECONDS};
+use super::finding::{relative, Finding};
 use crate::error::Error;
 use crate::workspace::Workspace;
 

@@ -2,7 +2,7 @@
 //! whose content no longer matches what dbos-gitops wrote is "edited by hand" (build refuses to
 //! overwrite it); any other difference is "stale" (build fixes it).
 
-use super::Finding;
+use super::finding::Finding;
 use crate::error::Error;
 use crate::repo::plan::ChangeKind;
 use crate::repo::{LoadedRepo, WriteOptions};

@@ -3,7 +3,7 @@
 //! it points at; `check` names each of them instead, and runs nothing else (the other checks
 //! would read through them).
 
-use super::Finding;
+use super::finding::Finding;
 use crate::error::Error;
 use crate::repo::confine;
 use crate::workspace::Tree;

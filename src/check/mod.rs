@@ -15,6 +15,8 @@
 
 pub mod cache;
 mod certificates;
+mod env_check;
+mod finding;
 mod generated;
 pub mod inputs;
 pub mod kubectl;
@@ -33,106 +35,18 @@ mod versions;
 
 use std::fmt::Write as _;
 
-use dbos_gitops_seal::SealingCert;
 use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::repo::LoadedRepo;
 
+pub(crate) use env_check::EnvCheck;
 /// Version of the `--format json` document; bumped only on incompatible changes.
+pub use env_check::EXPIRY_WARNING_SECONDS;
+pub use finding::{Finding, Severity};
+
 pub const JSON_VERSION: u32 = 1;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-    /// A check that could not run; never counted as passed.
-    Skipped,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Skipped => "skipped",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable kebab-case id, e.g. `missing-secret`.
-    pub code: &'static str,
-    /// Repository-relative, `/`-separated; a directory for environment-wide findings.
-    pub file: String,
-    pub message: String,
-    pub hint: Option<String>,
-    /// Dotted path of the offending key in `file` (`app.autoscaling.max-replicas`), when one
-    /// key is at fault. In `--format json` only when known (an added optional key).
-    pub field: Option<String>,
-    /// 1-based line and column of the fault in `file`; 0 when unknown (then not in the JSON).
-    pub line: usize,
-    pub column: usize,
-}
-
-impl Finding {
-    pub fn error(code: &'static str, file: impl Into<String>, message: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Error,
-            code,
-            file: file.into(),
-            message: message.into(),
-            hint: None,
-            field: None,
-            line: 0,
-            column: 0,
-        }
-    }
-
-    pub fn warning(
-        code: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Finding {
-            severity: Severity::Warning,
-            ..Finding::error(code, file, message)
-        }
-    }
-
-    pub fn skipped(
-        code: &'static str,
-        file: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Finding {
-            severity: Severity::Skipped,
-            ..Finding::error(code, file, message)
-        }
-    }
-
-    pub fn hint(mut self, text: impl Into<String>) -> Self {
-        self.hint = Some(text.into());
-        self
-    }
-
-    pub fn field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
-        self
-    }
-
-    /// `file:line:column` in the text output when the line is known.
-    fn place(&self) -> String {
-        if self.line > 0 {
-            format!("{}:{}:{}", self.file, self.line, self.column)
-        } else {
-            self.file.clone()
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -146,40 +60,9 @@ pub struct Options {
     pub now_unix: i64,
 }
 
-/// Certificates close to expiry are a warning this long before.
-pub const EXPIRY_WARNING_SECONDS: i64 = 30 * 86_400;
-
 #[derive(Debug, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
-}
-
-/// One SealedSecret file of an environment, read and parsed.
-pub(crate) struct SealedFile {
-    /// Repository-relative path.
-    pub path: String,
-    /// The file name without `.yaml`/`.yml`.
-    pub stem: String,
-    /// `None` when the file does not hold exactly one valid SealedSecret (already reported).
-    pub sealed: Option<dbos_gitops_seal::SealedSecret>,
-}
-
-/// What the per-environment checks share.
-pub(crate) struct EnvCheck<'a> {
-    pub input: &'a EnvInput,
-    /// `None` when the declarations do not resolve (already reported).
-    pub env: Option<Environment>,
-    /// `environments/<env>`.
-    pub dir: String,
-    /// The env's sealing certificate, also when expired (its key size still checks values).
-    pub cert: Option<SealingCert>,
-    pub sealed: Vec<SealedFile>,
-}
-
-impl EnvCheck<'_> {
-    pub fn name(&self) -> &str {
-        self.input.name.as_str()
-    }
 }
 
 /// Resolves each environment on its own (one broken environment does not hide the others'
@@ -495,14 +378,5 @@ impl Report {
                 "skipped": skipped,
             }
         })
-    }
-}
-
-/// Repository-relative path text.
-pub(crate) fn relative(dir: &str, file: &str) -> String {
-    if dir.is_empty() {
-        file.to_string()
-    } else {
-        format!("{dir}/{file}")
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use base64::Engine;
 use serde_json::Value;
 
-use super::Finding;
+use super::finding::Finding;
 use crate::error::Error;
 use crate::repo::ownership;
 use crate::workspace::Tree;

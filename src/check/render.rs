@@ -15,7 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{EnvCheck, Finding};
+use super::env_check::EnvCheck;
+use super::finding::Finding;
 use crate::model::Environment;
 
 pub fn check(

@@ -6,7 +6,7 @@
 //! `git@host:org/repo`) is not a credential, a password or an HTTP(S) user is. The finding
 //! never prints the credential.
 
-use super::Finding;
+use super::finding::Finding;
 
 /// The URL's authority with its userinfo masked, when that userinfo is a credential.
 pub fn credential(url: &str) -> Option<String> {

@@ -9,7 +9,8 @@
 //! - `gateway-network-peer`: Cilium, whose proxy traffic a Kubernetes NetworkPolicy cannot
 //!   select (the reserved `ingress` identity): the rendered peer admits nothing.
 
-use super::{EnvCheck, Finding};
+use super::env_check::EnvCheck;
+use super::finding::Finding;
 use crate::declare::{ConductorConnection, GatewayImplementation};
 use crate::model::Attachment;
 

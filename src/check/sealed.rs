@@ -14,7 +14,8 @@ use std::path::Path;
 use base64::Engine;
 use dbos_gitops_seal::{Scope, SealedSecret};
 
-use super::{relative, EnvCheck, Finding, SealedFile};
+use super::env_check::{EnvCheck, SealedFile};
+use super::finding::{relative, Finding};
 use crate::error::Error;
 use crate::model::EnvInput;
 

@@ -16,7 +16,7 @@
 use base64::Engine;
 use serde_json::Value;
 
-use super::Finding;
+use super::finding::Finding;
 
 /// The largest object etcd stores by default (its `--max-request-bytes`, 1.5 MiB).
 pub const MAX_OBJECT_BYTES: u64 = 1_572_864;

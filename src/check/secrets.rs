@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{EnvCheck, Finding};
+use super::env_check::EnvCheck;
+use super::finding::Finding;
 use crate::inventory::{self, SecretReference};
 
 /// The hint that fixes a missing secret or key.

@@ -3,7 +3,8 @@
 //! Conductor without authentication, a migrate image for apps whose image has no DBOS CLI, and
 //! no Dex older than the release we test (`dex-image-older`, #21.8).
 
-use super::{EnvCheck, Finding};
+use super::env_check::EnvCheck;
+use super::finding::Finding;
 use crate::declare::{ConductorConnection, Language, Oidc};
 use crate::model::Environment;
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::Finding;
+use super::finding::Finding;
 use crate::error::Error;
 
 /// What `repo::fs::utf8` says about a file that is not UTF-8, after the backquoted path.

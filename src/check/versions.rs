@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::{relative, EnvCheck, Finding};
+use super::env_check::EnvCheck;
+use super::finding::{relative, Finding};
 use crate::error::Error;
 use crate::model::{EnvInput, Environment};
 use crate::workspace::Workspace;

@@ -12,16 +12,18 @@
 //! (`cascade`): Argo CD then deletes everything the environment deployed.
 
 mod cascade;
+mod removal;
 mod text;
 
 use crate::cli::EnvRemoveArgs;
 use crate::error::Error;
 use crate::layout;
-use crate::repo::{Plan, WriteOptions};
-use crate::workspace::{Mode, Scope, Workspace};
+use crate::repo::Plan;
+use crate::workspace::{Mode, Workspace};
 
 use super::context::Context;
 
+use removal::removal_plan;
 use text::Facts;
 
 pub fn remove(context: &Context, arguments: EnvRemoveArgs) -> Result<i32, Error> {
@@ -61,25 +63,6 @@ fn remove_plainly(ws: &mut Workspace, name: &str, arguments: &EnvRemoveArgs) -> 
     println!();
     print!("{}", facts.choices(arguments.dry_run));
     Ok(0)
-}
-
-/// The plan that takes `name` out of Git: every file under its directory removed from the
-/// workspace but those in `keep`, compiled as `build` would compile the repository without it
-/// (its generated files and its `argocd/` entries go with it).
-fn removal_plan(
-    ws: &mut Workspace,
-    name: &str,
-    force: bool,
-    keep: &[String],
-) -> Result<Plan, Error> {
-    for path in ws.tree().files_under(&layout::env_dir(name))? {
-        if !keep.contains(&path) {
-            ws.remove(path);
-        }
-    }
-    let plan = ws.compile(Scope::All, WriteOptions { force })?;
-    plan.ensure_no_conflicts()?;
-    Ok(plan)
 }
 
 /// Applies `plan` (or, with `--dry-run`, says what it would do) and lists the changes.

@@ -3,6 +3,7 @@
 //! that a typo is an error with a line number, not a silently ignored setting.
 
 pub mod image;
+mod modelines;
 pub mod names;
 // The cascade's record of an environment being removed (#24.7).
 pub mod removal;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use names::{EnvName, Namespace, ProjectName, VersionName};
-pub use removal::{parse_removal, removal_file_text, RemovalSpec, REMOVAL_FILE};
+pub use removal::{removal_file_text, RemovalSpec, REMOVAL_FILE};
 
 pub use crate::error::DeclareError;
 use crate::error::Error;
@@ -589,7 +590,7 @@ pub fn parse_dex_users(path: &Path, text: &str) -> Result<DexUsersSpec, DeclareE
 }
 
 pub fn dex_users_file_text(spec: &DexUsersSpec) -> String {
-    let mut text = format!("{}\n", schema::DEX_USERS_MODELINE);
+    let mut text = format!("{}\n", modelines::DEX_USERS_MODELINE);
     text.push_str(
         "# Dex static users of this environment. Maintained by `dbos-gitops dex add-user|remove-user`;\n\
          # each user's bcrypt hash is sealed under `secret-key` in secrets/dex-users.yaml.\n",
@@ -609,6 +610,10 @@ pub fn parse_env(path: &Path, text: &str) -> Result<EnvSpec, DeclareError> {
 }
 
 pub fn parse_versions(path: &Path, text: &str) -> Result<VersionsSpec, DeclareError> {
+    crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
+}
+
+pub fn parse_removal(path: &Path, text: &str) -> Result<RemovalSpec, DeclareError> {
     crate::yaml::parse_file(path, text).map_err(|error| declare_error(path, error))
 }
 
@@ -688,7 +693,7 @@ pub fn repo_file_text(spec: &RepoSpec) -> String {
         crate::yaml::quote_if_needed(&spec.revision),
         spec.argocd.namespace,
         spec.argocd.project,
-        modeline = schema::REPO_MODELINE,
+        modeline = modelines::REPO_MODELINE,
     )
 }
 
@@ -843,7 +848,7 @@ fn gateway_block_text(gateway: &GatewaySpec) -> String {
 }
 
 pub fn versions_file_text(spec: &VersionsSpec) -> String {
-    let mut text = format!("{}\n", schema::VERSIONS_MODELINE);
+    let mut text = format!("{}\n", modelines::VERSIONS_MODELINE);
     text.push_str(
         "# Application versions of this environment, one Deployment each. Maintained by\n\
          # `dbos-gitops version add|activate` and `dbos-gitops retire`.\n",

@@ -8,10 +8,8 @@
 //! that only this environment brought into the project's whitelist.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 use super::names::Namespace;
-use crate::error::DeclareError;
 
 /// The record's file name, beside `env.yaml`.
 pub const REMOVAL_FILE: &str = "removal.yaml";
@@ -36,10 +34,6 @@ pub struct RemovalSpec {
     pub kinds: Vec<String>,
 }
 
-pub fn parse_removal(path: &Path, text: &str) -> Result<RemovalSpec, DeclareError> {
-    crate::yaml::parse_file(path, text).map_err(|error| super::declare_error(path, error))
-}
-
 pub fn removal_file_text(spec: &RemovalSpec) -> Result<String, crate::error::Error> {
     let value = serde_json::to_value(spec)
         .map_err(|error| crate::error::Error::input(format!("removal record: {error}")))?;
@@ -47,7 +41,7 @@ pub fn removal_file_text(spec: &RemovalSpec) -> Result<String, crate::error::Err
         "{}\n\
          # This environment is being removed by `dbos-gitops env remove NAME --cascade`\n\
          # (README, \"Removing an environment\"). Maintained by that command: do not edit.\n{}",
-        super::schema::REMOVAL_MODELINE,
+        super::modelines::REMOVAL_MODELINE,
         crate::yaml::emit(&value)
     ))
 }

@@ -1,11 +1,12 @@
 //! The application: one Deployment per declared version with its replica count, and the
 //! migrate Job (image, command, the CA digest its pods trust).
 
-use super::{env_error, ResolveError};
+use super::checks::env_error;
 use crate::declare::{
     ConductorConnection, EnvName, EnvSpec, Language, TlsSource, VersionName, VersionSpec,
     VersionsSpec,
 };
+use crate::error::ResolveError;
 
 #[derive(Clone, Debug)]
 pub struct Version {
@@ -42,7 +43,7 @@ pub(super) fn versions(spec: &EnvSpec, versions: &VersionsSpec, autoscaled: bool
 /// `app.replicas` lands in every fixed Deployment's `spec.replicas`.
 pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
     match spec.app.replicas {
-        Some(replicas) => super::check_int32(name, "app.replicas", replicas, 0),
+        Some(replicas) => super::checks::check_int32(name, "app.replicas", replicas, 0),
         None => Ok(()),
     }
 }
@@ -111,7 +112,7 @@ pub(super) fn migrate(
     };
     command.extend(["--app-role".to_string(), spec.app.migrate.app_role.clone()]);
     if let Some(image) = &image {
-        super::check_image_field(name, "app.migrate.image", image)?;
+        super::checks::check_image_field(name, "app.migrate.image", image)?;
     }
     Ok((image, command))
 }

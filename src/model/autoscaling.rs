@@ -1,8 +1,9 @@
 //! KEDA autoscaling of the active version: the trigger, the replica bounds and the PostgreSQL
 //! queue-depth query of the `postgresql` trigger.
 
-use super::{env_error, ResolveError};
+use super::checks::env_error;
 use crate::declare::{EnvName, EnvSpec, TriggerKind, VersionsSpec};
+use crate::error::ResolveError;
 
 #[derive(Clone, Debug)]
 pub struct Autoscaling {
@@ -30,8 +31,8 @@ pub(super) fn resolve(
         TriggerKind::Postgresql => 0,
     };
     let min_replicas = autoscaling.min_replicas.unwrap_or(min_default);
-    super::check_int32(name, "app.autoscaling.min-replicas", min_replicas, 0)?;
-    super::check_int32(
+    super::checks::check_int32(name, "app.autoscaling.min-replicas", min_replicas, 0)?;
+    super::checks::check_int32(
         name,
         "app.autoscaling.max-replicas",
         autoscaling.max_replicas,

@@ -1,15 +1,15 @@
 //! Conductor: its image and replica count, and the URL the application pods dial it on
 //! (in-cluster `ws://` or `wss://` through the ingress).
 
-use super::ResolveError;
 use crate::declare::{ConductorConnection, EnvName, EnvSpec, Namespace, Routing};
+use crate::error::ResolveError;
 
 pub(super) fn check_image(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
-    super::check_image_field(name, "conductor.image", &spec.conductor.image)
+    super::checks::check_image_field(name, "conductor.image", &spec.conductor.image)
 }
 
 pub(super) fn check_replicas(name: &EnvName, spec: &EnvSpec) -> Result<(), ResolveError> {
-    super::check_int32(name, "conductor.replicas", spec.conductor.replicas, 1)
+    super::checks::check_int32(name, "conductor.replicas", spec.conductor.replicas, 1)
 }
 
 /// What the app's `DBOS_CONDUCTOR_URL` is set to.

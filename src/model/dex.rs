@@ -1,8 +1,10 @@
 //! Dex: the OAuth issuer, the URLs Conductor and Console derive from it, and the static users
 //! of `dex-users.yaml` with the rules their emails and secret keys follow.
 
-use super::{env_error, Host, ResolveError};
+use super::checks::env_error;
+use super::ingress::Host;
 use crate::declare::{DexUserSpec, DexUsersSpec, EnvName, EnvSpec, Namespace, Routing};
+use crate::error::ResolveError;
 
 /// The OAuth client of the Console, and the audience Conductor checks.
 pub const DEX_CLIENT_ID: &str = "dbos-console";
@@ -118,7 +120,7 @@ pub(super) fn resolve_dex(
     let issuer = format!("{}/dex", external("dex"));
     let image = spec.dex.as_ref().and_then(|dex| dex.image.clone());
     if let Some(image) = &image {
-        super::check_image_field(name, "dex.image", image)?;
+        super::checks::check_image_field(name, "dex.image", image)?;
     }
     let mut resolved: Vec<DexUser> = Vec::new();
     for user in &users.users {

@@ -16,8 +16,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{env_error, ResolveError};
+use super::checks::env_error;
 use crate::declare::{EnvName, GatewayImplementation, GatewaySpec, Namespace, TlsSource};
+use crate::error::ResolveError;
 
 /// The name of the environment's own Gateway (and of its ListenerSet on a shared one).
 pub const GATEWAY_NAME: &str = "dbos";

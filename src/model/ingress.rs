@@ -1,10 +1,11 @@
 //! The ingress: the hosts (or path prefixes) each Service is served on, the domain and
 //! cluster they hang off, and where the TLS certificate comes from (cert-manager's issuer).
 
-use super::{env_error, ResolveError};
+use super::checks::env_error;
 use crate::declare::{
     ConductorConnection, EnvName, EnvSpec, IngressSpec, Oidc, Routing, TlsSource,
 };
+use crate::error::ResolveError;
 
 /// The path prefix of Conductor's WebSocket: the SDKs dial `<conductor-url>/websocket/<app>/<key>`
 /// (dbos-transact-py `dbos/_conductor/conductor.py`, -ts `src/conductor/conductor.ts`, -golang

@@ -9,6 +9,7 @@
 
 mod app;
 mod autoscaling;
+mod checks;
 mod conductor;
 mod console;
 mod dex;
@@ -20,6 +21,7 @@ pub mod database;
 
 pub use app::Version;
 pub use autoscaling::Autoscaling;
+pub use checks::INT32_MAX;
 pub use dex::{check_dex_secret_key, check_email, Dex, DexUser, DEX_CLIENT_ID};
 pub use gateway::{Attachment, Gateway, Peer, DEFAULT_GATEWAY_CLASS, GATEWAY_NAME};
 pub use ingress::{Host, CONDUCTOR_WEBSOCKET_PREFIX, CONDUCTOR_WEBSOCKET_REGEX};
@@ -227,34 +229,6 @@ fn check_distinct_destinations(environments: &[Environment]) -> Result<(), Resol
         }
     }
     Ok(())
-}
-
-/// An error in `environments/<env>/<file>`.
-fn env_error(env: &EnvName, file: &str, message: String) -> ResolveError {
-    ResolveError::in_file(crate::layout::env_path(env, file), message)
-}
-
-/// An image of `env.yaml` that is not a reference, named by its field.
-fn check_image_field(name: &EnvName, field: &str, image: &str) -> Result<(), ResolveError> {
-    check_image(image)
-        .map_err(|message| env_error(name, "env.yaml", format!("{field}: {message}")).field(field))
-}
-
-/// The largest value of a Kubernetes `int32` field (`spec.replicas`, KEDA's
-/// `minReplicaCount`/`maxReplicaCount`); the API server refuses anything above it.
-pub const INT32_MAX: u32 = i32::MAX as u32;
-
-/// An env.yaml integer that lands in a Kubernetes `int32` field: `min..=INT32_MAX`.
-fn check_int32(name: &EnvName, field: &str, value: u32, min: u32) -> Result<(), ResolveError> {
-    if (min..=INT32_MAX).contains(&value) {
-        return Ok(());
-    }
-    Err(env_error(
-        name,
-        "env.yaml",
-        format!("{field} is {value}; it must be {min} to {INT32_MAX} (a Kubernetes int32)"),
-    )
-    .field(field))
 }
 
 pub use crate::declare::image::check_image;

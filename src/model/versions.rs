@@ -6,8 +6,8 @@
 //! and no two versions on the same image (the old one would never drain: its workflows are
 //! recovered by a pod that is in fact the new code; `check` refuses it, `build` renders it).
 
-use super::ResolveError;
 use crate::declare::{EnvName, VersionsSpec};
+use crate::error::ResolveError;
 
 /// One broken rule of `versions.yaml`.
 #[derive(Clone, Debug, PartialEq, Eq)]

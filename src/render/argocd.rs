@@ -29,8 +29,9 @@
 
 use serde_json::{json, Value};
 
-use super::{meta, Tree};
+use super::meta;
 use crate::declare::GatewayImplementation;
+use crate::layout::Tree;
 use crate::layout::{self, REPO_FILE};
 use crate::model::{Attachment, Environment, Repo};
 

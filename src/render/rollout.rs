@@ -77,7 +77,7 @@ fn base_reads() -> &'static BTreeMap<String, BTreeSet<Read>> {
     static READS: OnceLock<BTreeMap<String, BTreeSet<Read>>> = OnceLock::new();
     READS.get_or_init(|| {
         let mut reads: BTreeMap<String, BTreeSet<Read>> = BTreeMap::new();
-        for (path, text) in super::BASE_FILES {
+        for (path, text) in super::base::BASE_FILES {
             if !path.ends_with(".yaml") {
                 continue; // the database bootstrap's SQL (#22)
             }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::error::Error;
 
-use super::declaration_error;
+use super::errors::declaration_error;
 use super::guard::{guard, Kind};
 
 /// Refuses a mapping that repeats a key (`stringData: {k: a, k: b}` would silently keep the

@@ -18,36 +18,17 @@ use std::path::Path;
 use crate::error::Error;
 
 mod duplicates;
+mod errors;
 mod guard;
 
 pub use duplicates::refuse_duplicate_keys;
+use errors::declaration_error;
 pub use guard::{guard, Kind};
 
 /// Parses one YAML (or JSON) document into a typed declaration, naming the file on error.
 pub fn parse_file<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Error> {
     guard(path, text, Kind::Declaration)?;
     serde_yaml::from_str(text).map_err(|source| declaration_error(path, &source))
-}
-
-fn declaration_error(path: &Path, source: &serde_yaml::Error) -> Error {
-    let (line, column) = source
-        .location()
-        .map(|location| (location.line(), location.column()))
-        .unwrap_or((0, 0));
-    Error::Declaration {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message: clean_serde_message(&source.to_string()),
-    }
-}
-
-/// serde_yaml appends " at line X column Y" to messages; we print the location ourselves.
-fn clean_serde_message(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(index) => message[..index].to_string(),
-        None => message.to_string(),
-    }
 }
 
 /// Parses a stream of YAML or JSON documents into values; empty documents are skipped.

@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use crate::error::ConductorError;
 use crate::types::{
     AppVersion, CreateTokenBody, Executor, Problem, PutAppBody, SetLatestVersionBody, Token,
     TokenCreated, Workflow, WorkflowSearchBody,
 };
-use crate::ConductorError;
 
 /// The largest answer read: lists are paged, so this is far above any real one.
 const MAX_BODY: usize = 8 << 20;

@@ -16,8 +16,9 @@ use postgres::error::SqlState;
 use postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::ctx::Ctx;
+use crate::error::DrainError;
 use crate::tls::{self, CertProblem, SslMode, TlsError, TlsSettings};
-use crate::{Ctx, DrainError};
 
 /// One way of connecting.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -188,10 +189,10 @@ fn classify_connect(failed: &Failed, settings: &TlsSettings, ctx: &Ctx) -> Drain
             }
             .into();
         }
-        return crate::classify(error, ctx);
+        return crate::ctx::classify(error, ctx);
     }
     if !is_tls_failure(error) {
-        return crate::classify(error, ctx);
+        return crate::ctx::classify(error, ctx);
     }
     if crate::url::error_chain(error).contains("server does not support TLS") {
         return TlsError::NotOffered {

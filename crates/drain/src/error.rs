@@ -15,7 +15,7 @@ pub enum DrainError {
     BadUrl { url: String, reason: String },
 
     /// TLS to the server could not be set up or failed (`sslmode`, `sslrootcert`, the
-    /// server's certificate, or a server that insists on TLS); see [`crate::TlsError`].
+    /// server's certificate, or a server that insists on TLS); see [`crate::tls::TlsError`].
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
 

@@ -27,7 +27,7 @@
 //! (`idx_workflow_status_in_flight` on `queue_name, status, ...`, created in dbos 3.4.0's
 //! `_migration.py`), so the query stays an index scan.
 
-use crate::DrainError;
+use crate::error::DrainError;
 
 /// The rule the query follows, as the comment it starts with.
 pub const QUEUE_DEPTH_RULE: &str = "dbos-gitops queue depth: the active version's ENQUEUED and \

@@ -19,8 +19,11 @@
 //!   unclaimed, which every application may run, so it counts for every application.
 
 mod connect;
+mod ctx;
+mod dbos;
 mod error;
 mod keda;
+mod session;
 mod tls;
 mod url;
 mod versions;
@@ -28,9 +31,12 @@ mod versions;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use postgres::error::SqlState;
-use postgres::{IsolationLevel, Transaction};
+use postgres::Transaction;
 
+use crate::ctx::Ctx;
+use crate::session::{workflow_status_columns, Failure, Session};
+
+pub use crate::dbos::{DEFAULT_SCHEMA, IN_FLIGHT_STATUSES};
 pub use crate::error::DrainError;
 pub use crate::keda::{keda_queue_depth_sql, QUEUE_DEPTH_RULE};
 pub use crate::tls::{RootCert, SslMode, TlsError};
@@ -46,12 +52,6 @@ pub use crate::versions::{
     set_latest_version, versions_report, LatestOutcome, RegisteredVersion, VersionsQuery,
     VersionsReport,
 };
-
-/// The `workflow_status.status` values of a workflow that has not finished.
-pub const IN_FLIGHT_STATUSES: [&str; 3] = ["PENDING", "ENQUEUED", "DELAYED"];
-
-/// Default schema of the DBOS system tables.
-pub const DEFAULT_SCHEMA: &str = "dbos";
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -144,130 +144,6 @@ pub fn run_in_drain_session(
     })
 }
 
-/// Facts about the connection used to turn driver errors into `DrainError`s.
-struct Ctx {
-    target: String,
-    user: String,
-    database: String,
-    password: Option<String>,
-    timeout: Duration,
-    schema: Option<String>,
-    /// The table and privilege the statement being run needs, for permission and lock errors.
-    access: (&'static str, &'static str),
-}
-
-struct Session {
-    client: postgres::Client,
-    ctx: Ctx,
-}
-
-impl Session {
-    fn open(database_url: &str, timeout: Duration) -> Result<Session, DrainError> {
-        let parsed = url::parse(database_url)?;
-        let mut config = parsed.config;
-        if !timeout.is_zero() {
-            config.connect_timeout(timeout);
-            if config.get_tcp_user_timeout().is_none() {
-                config.tcp_user_timeout(timeout);
-            }
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("dbos-gitops-drain");
-        }
-        let ctx = Ctx {
-            target: parsed.target,
-            user: parsed.user,
-            database: parsed.database,
-            password: parsed.password,
-            timeout,
-            schema: None,
-            access: ("workflow_status", "SELECT"),
-        };
-        let client = connect::connect_within(config, &parsed.tls, &ctx)?;
-        Ok(Session { client, ctx })
-    }
-
-    /// Runs `f` in a read-only transaction and rolls it back.
-    fn read_only<T>(
-        &mut self,
-        f: impl FnOnce(&mut Transaction<'_>, &mut Ctx) -> Result<T, Failure>,
-    ) -> Result<T, DrainError> {
-        let ctx = &mut self.ctx;
-        let mut tx = bounded_transaction(&mut self.client, ctx, true)?;
-        let result = f(&mut tx, ctx);
-        let rollback = tx.rollback();
-        let value = result.map_err(|f| match f {
-            Failure::Drain(d) => d,
-            Failure::Pg(e) => classify(&e, ctx),
-        })?;
-        rollback.map_err(|e| classify(&e, ctx))?;
-        Ok(value)
-    }
-
-    /// Runs `f` in one short read-write transaction, bounded like `read_only`, and commits it
-    /// only when `f` succeeds (dropping the transaction rolls it back).
-    fn read_write<T>(
-        &mut self,
-        f: impl FnOnce(&mut Transaction<'_>, &mut Ctx) -> Result<T, Failure>,
-    ) -> Result<T, DrainError> {
-        let ctx = &mut self.ctx;
-        let mut tx = bounded_transaction(&mut self.client, ctx, false)?;
-        let value = f(&mut tx, ctx).map_err(|f| match f {
-            Failure::Drain(d) => d,
-            Failure::Pg(e) => classify(&e, ctx),
-        })?;
-        tx.commit().map_err(|e| classify(&e, ctx))?;
-        Ok(value)
-    }
-}
-
-/// Starts a transaction whose every statement and lock wait is bounded by the session timeout:
-/// read-only at repeatable read (one snapshot for a report), or read-write at read committed.
-fn bounded_transaction<'a>(
-    client: &'a mut postgres::Client,
-    ctx: &Ctx,
-    read_only: bool,
-) -> Result<Transaction<'a>, DrainError> {
-    let isolation = if read_only {
-        IsolationLevel::RepeatableRead
-    } else {
-        IsolationLevel::ReadCommitted
-    };
-    let mut tx = client
-        .build_transaction()
-        .read_only(read_only)
-        .isolation_level(isolation)
-        .start()
-        .map_err(|e| classify(&e, ctx))?;
-    let ms = ctx.timeout.as_millis().clamp(1, i32::MAX as u128);
-    // A lock wait gives up first (at four fifths of the bound), so that waiting for another
-    // session's lock is reported as that (SQLSTATE 55P03), never as a slow server.
-    let lock_ms = (ms * 4 / 5).max(1);
-    tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {lock_ms}"
-    ))
-    .map_err(|e| classify(&e, ctx))?;
-    Ok(tx)
-}
-
-/// An error inside the transaction, classified once the context is known.
-enum Failure {
-    Drain(DrainError),
-    Pg(postgres::Error),
-}
-
-impl From<postgres::Error> for Failure {
-    fn from(e: postgres::Error) -> Self {
-        Failure::Pg(e)
-    }
-}
-
-impl From<DrainError> for Failure {
-    fn from(e: DrainError) -> Self {
-        Failure::Drain(e)
-    }
-}
-
 fn count_in_flight(
     tx: &mut Transaction<'_>,
     ctx: &mut Ctx,
@@ -340,151 +216,4 @@ fn count_in_flight(
         result.sample_workflow_ids = rows.iter().map(|r| r.get(0)).collect();
     }
     Ok(result)
-}
-
-/// The columns of `<schema>.<table>` from the catalog, empty when there is no such table.
-pub(crate) fn table_columns(
-    tx: &mut Transaction<'_>,
-    schema: &str,
-    table: &str,
-) -> Result<Vec<String>, Failure> {
-    let rows = tx.query(
-        "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relname = $2 \
-         AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped",
-        &[&schema, &table],
-    )?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
-}
-
-/// The columns of `<schema>.workflow_status`, read from the catalog (which, unlike
-/// `information_schema`, does not hide columns the user lacks privileges on, so a missing
-/// grant shows up as "permission denied" rather than as "table not found").
-fn workflow_status_columns(
-    tx: &mut Transaction<'_>,
-    ctx: &Ctx,
-    schema: &str,
-) -> Result<Vec<String>, Failure> {
-    let columns = table_columns(tx, schema, "workflow_status")?;
-    if columns.is_empty() {
-        let schema_exists: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
-                &[&schema],
-            )?
-            .get(0);
-        return Err(DrainError::MissingTable {
-            schema: schema.to_owned(),
-            database: ctx.database.clone(),
-            schema_exists,
-        }
-        .into());
-    }
-    Ok(columns)
-}
-
-/// Turns a driver error into a `DrainError`, never leaking the password.
-fn classify(e: &postgres::Error, ctx: &Ctx) -> DrainError {
-    let scrub = |s: &str| url::scrub(s, ctx.password.as_deref());
-    if let Some(db) = e.as_db_error() {
-        let reason = scrub(db.message());
-        let code = db.code();
-        return if *code == SqlState::INVALID_PASSWORD
-            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
-        {
-            DrainError::Authentication {
-                target: ctx.target.clone(),
-                user: ctx.user.clone(),
-                reason,
-            }
-        } else if *code == SqlState::INVALID_CATALOG_NAME {
-            DrainError::DatabaseNotFound {
-                target: ctx.target.clone(),
-                database: ctx.database.clone(),
-            }
-        } else if *code == SqlState::LOCK_NOT_AVAILABLE {
-            DrainError::LockTimeout {
-                target: ctx.target.clone(),
-                schema: ctx.schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
-                table: ctx.access.0.to_string(),
-                timeout: ctx.timeout,
-            }
-        } else if *code == SqlState::QUERY_CANCELED {
-            DrainError::Timeout {
-                target: ctx.target.clone(),
-                timeout: ctx.timeout,
-            }
-        } else if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
-            DrainError::MissingTable {
-                schema: ctx.schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
-                database: ctx.database.clone(),
-                schema_exists: *code == SqlState::UNDEFINED_TABLE,
-            }
-        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            DrainError::PermissionDenied {
-                schema: ctx.schema.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
-                table: ctx.access.0.to_string(),
-                // PostgreSQL says "permission denied for schema X" when USAGE is missing.
-                privilege: if db.message().contains("for schema") {
-                    "USAGE"
-                } else {
-                    ctx.access.1
-                },
-                user: ctx.user.clone(),
-                reason,
-            }
-        } else if *code == SqlState::TOO_MANY_CONNECTIONS
-            || *code == SqlState::CANNOT_CONNECT_NOW
-            || *code == SqlState::ADMIN_SHUTDOWN
-        {
-            DrainError::Unreachable {
-                target: ctx.target.clone(),
-                reason,
-            }
-        } else {
-            DrainError::Other {
-                reason: format!("{reason} (sqlstate `{}`)", code.code()),
-            }
-        };
-    }
-
-    let chain = scrub(&url::error_chain(e));
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return if io.kind() == std::io::ErrorKind::TimedOut {
-                DrainError::Timeout {
-                    target: ctx.target.clone(),
-                    timeout: ctx.timeout,
-                }
-            } else {
-                DrainError::Unreachable {
-                    target: ctx.target.clone(),
-                    reason: chain,
-                }
-            };
-        }
-        source = cause.source();
-    }
-    if chain.starts_with("authentication error") || chain.contains("password missing") {
-        DrainError::Authentication {
-            target: ctx.target.clone(),
-            user: ctx.user.clone(),
-            reason: chain,
-        }
-    } else if chain.starts_with("timeout waiting for server") {
-        DrainError::Timeout {
-            target: ctx.target.clone(),
-            timeout: ctx.timeout,
-        }
-    } else if chain.starts_with("connection closed") || chain.starts_with("error connecting") {
-        DrainError::Unreachable {
-            target: ctx.target.clone(),
-            reason: chain,
-        }
-    } else {
-        DrainError::Other { reason: chain }
-    }
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use postgres::config::Host;
 
+use crate::error::DrainError;
 use crate::tls::{self, TlsSettings};
-use crate::DrainError;
 
 /// What the drain check needs to know about a parsed URL.
 pub(crate) struct Parsed {

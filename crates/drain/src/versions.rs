@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use postgres::Transaction;
 
-use crate::{
-    keda, table_columns, workflow_status_columns, Ctx, DrainError, Failure, Session,
-    IN_FLIGHT_STATUSES,
-};
+use crate::ctx::Ctx;
+use crate::dbos::IN_FLIGHT_STATUSES;
+use crate::error::DrainError;
+use crate::keda;
+use crate::session::{table_columns, workflow_status_columns, Failure, Session};
 
 /// Which application's rows to look at.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl<'a> VersionsQuery<'a> {
     pub fn new(application_name: Option<&'a str>) -> Self {
         VersionsQuery {
             application_name,
-            schema: crate::DEFAULT_SCHEMA,
+            schema: crate::dbos::DEFAULT_SCHEMA,
             timeout: Duration::from_secs(10),
         }
     }

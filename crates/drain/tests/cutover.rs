@@ -10,6 +10,9 @@
 //!
 //! Needs `DBOS_GITOPS_TEST_DATABASE_URL` and the `dbos` Python package (test venv).
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::io::Write as _;

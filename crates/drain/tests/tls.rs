@@ -7,6 +7,9 @@
 //! Needs the `DBOS_GITOPS_TEST_TLS_*` variables (and, for "server offers no TLS",
 //! `DBOS_GITOPS_TEST_DATABASE_URL`, the suite's plain server) and the `dbos` CLI.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

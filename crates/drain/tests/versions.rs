@@ -5,6 +5,9 @@
 //!
 //! Needs `DBOS_GITOPS_TEST_DATABASE_URL` (see `tests/support/postgres.sh`) and the `dbos` CLI.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::BTreeMap;

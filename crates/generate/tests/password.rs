@@ -1,6 +1,9 @@
 //! bcrypt hashes from `password::hash`, checked by independent implementations: the
 //! `bcrypt` Python package (tests/support/verify_bcrypt.py) and Apache's `htpasswd`.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;

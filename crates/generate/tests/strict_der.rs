@@ -2,6 +2,9 @@
 //! (Python `cryptography`, which rejects an explicitly encoded DEFAULT such as `cA: FALSE`),
 //! not only by the lenient ones (openssl, x509-parser) that let the defect through.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 use dbos_gitops_generate::tls::{issue_self_signed, KeyKind};
 use dbos_gitops_test_support::python::{python_available, strict_x509};
 use serde_json::json;

@@ -1,5 +1,8 @@
 //! Certificates from `issue_self_signed`, checked with x509-parser and the real openssl.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{have_openssl, run, run_stdout, s, TempDir};

@@ -259,7 +259,7 @@ impl SealingCert {
         &self.key
     }
 
-    /// The key to seal with, prepared once per certificate for [`crate::hybrid_encrypt`].
+    /// The key to seal with, prepared once per certificate for [`crate::crypto::hybrid_encrypt`].
     pub fn sealing_key(&self) -> &SealingKey {
         &self.sealing
     }

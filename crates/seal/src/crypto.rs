@@ -7,7 +7,7 @@
 //! key is used exactly once) and no additional data. The output is the RSA block's length as a
 //! big-endian `u16`, the RSA block, then the GCM ciphertext with its 16-byte tag appended.
 //! Upstream decryption tries each private key in turn and takes the first that works; so does
-//! [`crate::SealedSecret::unseal`].
+//! `SealedSecret::unseal`.
 //!
 //! The RSA-OAEP wrapping when sealing is ours: the EME-OAEP block is made in Rust
 //! ([`crate::oaep`]) with a seed from the caller's generator (the operating system's), and only
@@ -115,7 +115,7 @@ fn oaep(label: &str) -> Oaep {
 
 /// An RSA public key prepared once for sealing: RSA-OAEP with SHA-256 and MGF1-SHA-256.
 ///
-/// Cheap to clone (shared). [`crate::SealingCert::sealing_key`] gives the one for a certificate.
+/// Cheap to clone (shared). `SealingCert::sealing_key` gives the one for a certificate.
 #[derive(Clone)]
 pub struct SealingKey {
     rsa: Arc<RsaPublic>,

@@ -46,13 +46,16 @@ pub enum InputError {
     NamespaceMismatch { input: String, explicit: String },
     /// No namespace, and the scope needs one.
     #[error("the secret `{name}` has no namespace, which {scope} scope needs")]
-    MissingNamespace { name: String, scope: crate::Scope },
+    MissingNamespace {
+        name: String,
+        scope: crate::scope::Scope,
+    },
     /// A raw value was sealed without the name the scope needs.
     #[error("sealing a raw value with strict scope needs a name")]
     MissingRawName,
     /// A raw value was sealed without the namespace the scope needs.
     #[error("sealing a raw value with {scope} scope needs a namespace")]
-    MissingRawNamespace { scope: crate::Scope },
+    MissingRawNamespace { scope: crate::scope::Scope },
     /// Merging SealedSecrets that do not describe the same secret.
     #[error("cannot merge: the {what} differs (`{existing}` vs `{newer}`)")]
     MergeMismatch {

@@ -37,6 +37,7 @@ pub use scope::{
 };
 pub use sealed::{
     seal_raw, seal_secret, sealed_value_lengths, SealOptions, SealedSecret, SecretTemplate,
+    SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND,
 };
 pub use stable::{
     annotate_macs, seal_stable, stored_macs, Comparison, KeyOutcome, MacKey, MacKeyError,
@@ -44,8 +45,3 @@ pub use stable::{
 };
 pub use unseal::keys::{KeyError, PrivateKeys};
 pub use unseal::UnsealedSecret;
-
-/// `apiVersion` of every SealedSecret this crate writes (group `bitnami.com`, version `v1alpha1`).
-pub const SEALED_SECRET_API_VERSION: &str = "bitnami.com/v1alpha1";
-/// `kind` of a SealedSecret.
-pub const SEALED_SECRET_KIND: &str = "SealedSecret";

@@ -17,10 +17,12 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use rand::{CryptoRng, RngCore};
 
+use crate::cert::SealingCert;
 use crate::crypto::{hybrid_decrypt_any, hybrid_encrypt, DecryptError};
 use crate::input::decode_std_base64;
+use crate::sealed::SealedSecret;
 use crate::stable::{annotate_macs, MacKey};
-use crate::{PrivateKeys, SealedSecret, SealingCert};
+use crate::unseal::keys::PrivateKeys;
 
 /// One value that none of the given keys opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +96,9 @@ pub fn reseal<R: RngCore + CryptoRng>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{generate_dev_keypair, seal_secret, SealOptions, SecretInput};
+    use crate::devkey::generate_dev_keypair;
+    use crate::input::SecretInput;
+    use crate::sealed::{seal_secret, SealOptions};
     use zeroize::Zeroizing;
 
     fn go_pair() -> (SealingCert, PrivateKeys) {
@@ -154,7 +158,7 @@ mod tests {
         assert!(resealed.unseal(&old_keys).is_err());
         assert_eq!(resealed.annotations["team"], "core");
         assert_eq!(resealed.template, sealed.template);
-        let (_, macs) = crate::stored_macs(&resealed).unwrap();
+        let (_, macs) = crate::stable::stored_macs(&resealed).unwrap();
         assert_eq!(
             macs["a"],
             mac_key.value_mac(

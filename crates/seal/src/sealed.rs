@@ -31,14 +31,20 @@ use rand::{CryptoRng, RngCore};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use crate::cert::SealingCert;
 use crate::crypto::{hybrid_decrypt_any, hybrid_encrypt, DecryptError};
+use crate::input::SecretInput;
 use crate::input::{
     as_object, check_kind, decode_std_base64, opt_str, string_map, InputError, ObjectMeta,
 };
 use crate::scope::{Scope, LAST_APPLIED_ANNOTATIONS};
 use crate::unseal::keys::PrivateKeys;
 use crate::unseal::UnsealedSecret;
-use crate::{SealingCert, SecretInput, SEALED_SECRET_API_VERSION, SEALED_SECRET_KIND};
+
+/// `apiVersion` of every SealedSecret this crate writes (group `bitnami.com`, version `v1alpha1`).
+pub const SEALED_SECRET_API_VERSION: &str = "bitnami.com/v1alpha1";
+/// `kind` of a SealedSecret.
+pub const SEALED_SECRET_KIND: &str = "SealedSecret";
 
 /// Metadata fields that the API server fills in; never worth keeping in a Git repository.
 const SERVER_METADATA: [&str; 8] = [

@@ -28,7 +28,10 @@ use base64::Engine;
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::{InputError, Scope, SealOptions, SealedSecret, SealingCert, SecretInput};
+use crate::cert::SealingCert;
+use crate::input::{InputError, SecretInput};
+use crate::scope::Scope;
+use crate::sealed::{SealOptions, SealedSecret};
 
 /// SealedSecret metadata annotation: JSON object, sealed key -> base64 HMAC-SHA256.
 pub const VALUE_MACS_ANNOTATION: &str = "dbos-gitops.io/value-macs";
@@ -189,7 +192,7 @@ pub fn stored_macs(sealed: &SealedSecret) -> Option<(String, BTreeMap<String, St
     Some((id.clone(), macs))
 }
 
-/// Seals `input` for `cert` as [`crate::seal_secret`] does, except for the values whose MAC
+/// Seals `input` for `cert` as [`crate::sealed::seal_secret`] does, except for the values whose MAC
 /// matches the one `existing` stores for the same key, certificate, scope and label: those keep
 /// their old ciphertext and are never encrypted. Every MAC is computed first, so an unchanged
 /// re-seal does no RSA (or AES) work at all; a value without a comparable stored MAC (new key,

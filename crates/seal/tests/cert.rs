@@ -1,5 +1,8 @@
 //! Certificate loading: the right file loads, every kind of wrong file gets its own error.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! Development key pairs look like the controller's and work end to end.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::real_now;

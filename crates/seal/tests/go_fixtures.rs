@@ -1,6 +1,9 @@
 //! Our decryption reads what the upstream Go code wrote (fixtures made by the unmodified
 //! `pkg/crypto` package; see tests/fixtures/sealed-secrets-go/README.md).
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

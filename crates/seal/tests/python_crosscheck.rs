@@ -1,6 +1,9 @@
 //! What we seal, a second implementation (tests/support/independent_unseal.py, Python
 //! `cryptography`, no shared code) decrypts to the same bytes; and a wrong label fails there.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,9 @@
 //! Sealing: input parsing, kubeseal's namespace and scope rules, the output shape, merging and
 //! unsealing round trips.
 
+// Test helpers unwrap: a failure here is a failed test, with the panic's message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

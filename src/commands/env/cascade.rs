@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::removal_plan;
+use super::removal::removal_plan;
 use super::text::Facts;
 use crate::cli::EnvRemoveArgs;
 use crate::declare::{self, RemovalSpec, REMOVAL_FILE};
