@@ -6,43 +6,15 @@ use crate::support::*;
 use sha2::{Digest, Sha256};
 use std::process::Command;
 
-fn git(repo: &TestRepo, arguments: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(arguments)
-        .current_dir(repo.path())
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The repository committed as it is.
-fn commit_all(repo: &TestRepo, message: &str) {
-    if !repo.exists(".git") {
-        git(repo, &["init", "-q", "-b", "main"]);
-    }
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "--allow-empty", "-m", message]);
-}
-
 /// What must not move: the index's bytes and what git reports as changed.
 fn git_state(repo: &TestRepo) -> (String, String) {
     let index = std::fs::read(repo.path().join(".git/index")).expect("index");
     (
         format!("{:x}", Sha256::digest(&index)),
-        git(repo, &["status", "--porcelain", "--untracked-files=all"]),
+        git(
+            repo.path(),
+            &["status", "--porcelain", "--untracked-files=all"],
+        ),
     )
 }
 
@@ -56,7 +28,7 @@ fn unchanged_work_tree_is_exit_0_in_every_format() {
         return;
     }
     let repo = TestRepo::prod();
-    commit_all(&repo, "prod");
+    commit_all(repo.path(), "prod");
     let run = repo.run(&["diff"]);
     assert_eq!(
         (run.code, run.stdout.as_str()),
@@ -83,7 +55,7 @@ fn version_added_shows_the_new_deployment_and_the_selector_move_without_touching
         return;
     }
     let repo = TestRepo::prod();
-    commit_all(&repo, "prod");
+    commit_all(repo.path(), "prod");
     repo.add_version("v2", "prod");
     let before = git_state(&repo);
     let run = repo.run(&["diff"]);
@@ -144,7 +116,7 @@ fn resealed_secret_is_named_and_no_canary_reaches_any_format() {
         "environments/prod/kustomization.yaml",
         &kustomization.replacen("resources:\n", "resources:\n- plain.yaml\n", 1),
     );
-    commit_all(&repo, "sealed");
+    commit_all(repo.path(), "sealed");
     // `secrets set` refuses a hand-edited kustomization: re-seal with the generated one, then
     // put the edit back.
     let edited = repo.read("environments/prod/kustomization.yaml");
@@ -199,7 +171,7 @@ fn removed_environment_and_its_application_are_removed() {
         "--conductor-version",
         TEST_CONDUCTOR_VERSION,
     ]);
-    commit_all(&repo, "two environments");
+    commit_all(repo.path(), "two environments");
     std::fs::remove_dir_all(repo.path().join("environments/staging")).unwrap();
     repo.ok(&["build"]);
     let run = repo.run(&["diff"]);
@@ -265,7 +237,7 @@ fn unknown_revision_and_no_git_repository_are_exit_2_and_change_nothing() {
         "{}",
         not_git.stderr
     );
-    commit_all(&repo, "prod");
+    commit_all(repo.path(), "prod");
     let before = git_state(&repo);
     let snapshot = repo.snapshot();
     let run = repo.run(&["diff", "no-such-branch"]);
@@ -295,7 +267,7 @@ fn a_repository_below_the_git_top_level_compares_its_own_subtree() {
             std::fs::rename(entry.path(), sub.join(entry.file_name())).unwrap();
         }
     }
-    commit_all(&repo, "nested");
+    commit_all(repo.path(), "nested");
     let unchanged = repo.run(&["--repo", "deploy", "diff"]);
     assert_eq!(
         (unchanged.code, unchanged.stdout.as_str()),
@@ -399,7 +371,7 @@ fn reviewed_change() -> (TestRepo, Vec<String>) {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     let mut sealed = ciphertexts(&repo);
-    commit_all(&repo, "two environments");
+    commit_all(repo.path(), "two environments");
     repo.add_version("v2", "prod");
     let set = [
         "secrets",
@@ -574,7 +546,7 @@ fn markdown_stays_under_the_cap_and_says_what_it_left_out() {
         return;
     }
     let repo = TestRepo::prod();
-    commit_all(&repo, "prod");
+    commit_all(repo.path(), "prod");
     // 600 ConfigMaps of 1 KiB each: far more than one comment holds.
     let mut many = String::new();
     for index in 0..600 {
@@ -839,7 +811,7 @@ fn markdown_counts_a_new_environment_as_added_and_shows_its_objects() {
         return;
     }
     let repo = TestRepo::prod();
-    commit_all(&repo, "prod");
+    commit_all(repo.path(), "prod");
     repo.add_env("staging");
     let run = repo.run(&["diff", "--format", "markdown"]);
     assert_eq!(run.code, 1, "{}", run.stderr);

@@ -7,7 +7,6 @@
 use crate::support::*;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::Command;
 
 struct Spy {
     tools: tempfile::TempDir,
@@ -82,25 +81,6 @@ impl Spy {
     }
 }
 
-fn git(repo: &TestRepo, arguments: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(arguments)
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-}
-
-fn commit_all(repo: &TestRepo) {
-    if !repo.exists(".git") {
-        git(repo, &["init", "-q", "-b", "main"]);
-    }
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "--allow-empty", "-m", "state"]);
-}
-
 /// prod and `extra` more environments.
 fn repo_with(extra: &[&str]) -> TestRepo {
     let repo = TestRepo::prod();
@@ -129,7 +109,7 @@ fn cores() -> usize {
 fn only_changed_environments_render_and_each_render_happens_once() {
     let Some(spy) = Spy::new() else { return };
     let repo = repo_with(&["staging", "qa", "dev"]);
-    commit_all(&repo);
+    commit_all(repo.path(), "state");
 
     // Nothing changed: nothing renders.
     let run = spy.run(&repo, &["diff"]);
@@ -177,7 +157,7 @@ fn only_changed_environments_render_and_each_render_happens_once() {
     assert_eq!(spy.renders().len(), 5);
 
     // The change committed: HEAD's render is the work tree's, from the cache.
-    commit_all(&repo);
+    commit_all(repo.path(), "state");
     let run = spy.run(&repo, &["diff", "HEAD~1"]);
     assert_eq!(run.code, 1);
     assert_eq!(spy.renders().len(), 5, "{:?}", spy.renders());
@@ -187,7 +167,7 @@ fn only_changed_environments_render_and_each_render_happens_once() {
 fn every_render_waits_for_a_core() {
     let Some(spy) = Spy::new() else { return };
     let repo = repo_with(&["staging", "qa", "dev", "test"]);
-    commit_all(&repo);
+    commit_all(repo.path(), "state");
     // base/ is read by every environment: all five change, argocd/ does not.
     let base = repo.read("base/conductor.yaml");
     repo.write(
@@ -222,7 +202,7 @@ fn an_overlay_reading_elsewhere_is_compared_on_what_it_reads() {
         "environments/prod/kustomization.yaml",
         &kustomization.replacen("resources:\n", "resources:\n- ../../shared\n", 1),
     );
-    commit_all(&repo);
+    commit_all(repo.path(), "state");
     assert_eq!(spy.run(&repo, &["diff"]).code, 0);
     assert_eq!(spy.renders(), Vec::<String>::new());
 
@@ -267,7 +247,7 @@ fn an_overlay_reading_elsewhere_is_compared_on_what_it_reads() {
 fn a_non_executable_kubectl_earlier_on_path_is_skipped() {
     let Some(spy) = Spy::new() else { return };
     let repo = TestRepo::prod();
-    commit_all(&repo);
+    commit_all(repo.path(), "state");
     let decoy: PathBuf = spy.tools.path().join("decoy");
     std::fs::create_dir_all(&decoy).unwrap();
     std::fs::write(decoy.join("kubectl"), "#!/bin/sh\nexit 99\n").unwrap();

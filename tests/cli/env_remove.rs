@@ -7,7 +7,6 @@
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 /// `prod` and `staging`, staging with a sealed secret.
 fn two_environments() -> TestRepo {
@@ -193,31 +192,6 @@ fn root_application_is_in_our_project_and_the_project_admits_what_it_syncs() {
     ));
 }
 
-fn git(repo: &TestRepo, arguments: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(arguments)
-        .current_dir(repo.path())
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The repository committed as it is (what a merged step is to the next one).
-fn commit_all(repo: &TestRepo, message: &str) {
-    if !repo.exists(".git") {
-        git(repo, &["init", "-q", "-b", "main"]);
-    }
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "--allow-empty", "-m", message]);
-}
-
 fn destination_namespaces(repo: &TestRepo) -> Vec<String> {
     let project = parse_yaml_stream(&repo.read("argocd/project.yaml")).remove(0);
     project["spec"]["destinations"]
@@ -234,7 +208,7 @@ const STAGING_APP: &str = "argocd/applications/staging.yaml";
 #[test]
 fn cascade_step_1_marks_the_application_and_a_dry_run_prints_the_diff() {
     let repo = two_environments();
-    commit_all(&repo, "two environments");
+    commit_all(repo.path(), "two environments");
     let before = repo.snapshot();
     let dry = repo.ok(&["env", "remove", "staging", "--cascade", "--dry-run"]);
     assert_eq!(repo.snapshot(), before, "--dry-run wrote something");
@@ -289,7 +263,7 @@ fn cascade_step_1_marks_the_application_and_a_dry_run_prints_the_diff() {
 #[test]
 fn cascade_steps_go_through_git_in_order_and_out_of_order_is_refused() {
     let repo = two_environments();
-    commit_all(&repo, "two environments");
+    commit_all(repo.path(), "two environments");
     let prod = files(&repo, "environments/prod");
     repo.ok(&["env", "remove", "staging", "--cascade"]);
     // Step 2 before step 1 is committed: one sync would remove an Application whose live copy
@@ -314,7 +288,7 @@ fn cascade_steps_go_through_git_in_order_and_out_of_order_is_refused() {
     );
     assert_eq!(repo.snapshot(), before, "a refusal wrote something");
 
-    commit_all(&repo, "step 1");
+    commit_all(repo.path(), "step 1");
     let dry = repo.ok(&["env", "remove", "staging", "--cascade", "--dry-run"]);
     assert_eq!(repo.snapshot(), before, "--dry-run wrote something");
     for line in [
@@ -374,7 +348,7 @@ fn cascade_steps_go_through_git_in_order_and_out_of_order_is_refused() {
     );
     assert_eq!(repo.snapshot(), before);
 
-    commit_all(&repo, "step 2");
+    commit_all(repo.path(), "step 2");
     let dry = repo.ok(&["env", "remove", "staging", "--cascade", "--dry-run"]);
     assert!(
         dry.contains("--- a/argocd/project.yaml")
@@ -559,7 +533,7 @@ fn argo_cd_deletes_only_the_cascading_environment_and_only_after_each_step_synce
         return;
     }
     let repo = two_environments();
-    commit_all(&repo, "two environments");
+    commit_all(repo.path(), "two environments");
     let staging = repo.kustomize("staging");
     let prod = repo.kustomize("prod");
     let start = argocd_objects(&repo);
@@ -599,10 +573,10 @@ fn argo_cd_deletes_only_the_cascading_environment_and_only_after_each_step_synce
     // The cascade, each step synced before the next.
     repo.ok(&["env", "remove", "staging", "--cascade"]);
     let marked = argocd_objects(&repo);
-    commit_all(&repo, "step 1");
+    commit_all(repo.path(), "step 1");
     repo.ok(&["env", "remove", "staging", "--cascade"]);
     let out_of_git = argocd_objects(&repo);
-    commit_all(&repo, "step 2");
+    commit_all(repo.path(), "step 2");
     repo.ok(&["env", "remove", "staging", "--cascade"]);
     let finished = argocd_objects(&repo);
 

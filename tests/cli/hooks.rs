@@ -45,7 +45,7 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
     }
     let work = tempfile::tempdir().unwrap();
     let hooks_repo = work.path().join("dbos-gitops");
-    git(work.path(), &["clone", "--quiet", "--no-local"])
+    git_command(work.path(), &["clone", "--quiet", "--no-local"])
         .arg(project_root())
         .arg(&hooks_repo)
         .status()
@@ -54,7 +54,10 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
         .then_some(())
         .expect("git clone");
     let tag = "v0.0.0-hooks-test";
-    assert!(git(&hooks_repo, &["tag", tag]).status().unwrap().success());
+    assert!(git_command(&hooks_repo, &["tag", tag])
+        .status()
+        .unwrap()
+        .success());
     let tagged = crate::install::head_commit(&hooks_repo).unwrap();
 
     let repo = TestRepo::prod();
@@ -63,15 +66,20 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
         hooks_repo.display()
     );
     repo.write(".pre-commit-config.yaml", &config);
-    assert!(git(repo.path(), &["init", "--quiet"])
+    assert!(git_command(repo.path(), &["init", "--quiet"])
         .status()
         .unwrap()
         .success());
-    assert!(git(repo.path(), &["add", "-A"]).status().unwrap().success());
-    assert!(git(repo.path(), &["commit", "--quiet", "-m", "generated"])
+    assert!(git_command(repo.path(), &["add", "-A"])
         .status()
         .unwrap()
         .success());
+    assert!(
+        git_command(repo.path(), &["commit", "--quiet", "-m", "generated"])
+            .status()
+            .unwrap()
+            .success()
+    );
 
     let cache = work.path().join("pre-commit-cache");
     let started = std::time::Instant::now();
@@ -129,21 +137,6 @@ fn pre_commit_builds_the_hooks_from_a_tagged_clone() {
         second.stdout
     );
     assert!(second.stdout.contains(edited), "{}", second.stdout);
-}
-
-fn git(dir: &std::path::Path, arguments: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new("git");
-    command
-        .current_dir(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "advice.detachedHead=false",
-        ])
-        .args(arguments);
-    command
 }
 
 /// `pre-commit run --all-files` with its cache in `cache`, building into the install tests'

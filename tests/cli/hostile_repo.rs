@@ -20,21 +20,6 @@ fn have_git() -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
-fn git(dir: &Path, arguments: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(arguments)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// The finding codes of `check --no-render --format json`.
 fn codes(repo: &TestRepo) -> BTreeSet<String> {
     let run = repo.run(&["check", "--no-render", "--format", "json"]);

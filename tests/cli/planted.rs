@@ -36,20 +36,6 @@ fn all_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn git(dir: &Path, arguments: &[&str]) {
-    let output = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(arguments)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn have_git() -> bool {
     std::process::Command::new("git")
         .arg("--version")

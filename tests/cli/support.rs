@@ -470,3 +470,41 @@ pub fn edit_env(repo: &TestRepo, env: &str, edit: impl Fn(String) -> String) {
     assert_ne!(before, after, "the edit changed nothing");
     repo.write(&path, &after);
 }
+
+/// `git ARGUMENTS` in `dir` as a test user (no signing, branch `main`, no global configuration
+/// needed), not run yet: for a test that sets more on it.
+pub fn git_command(dir: &Path, arguments: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "advice.detachedHead=false",
+        ])
+        .args(arguments);
+    command
+}
+
+/// [`git_command`], run and asserted to succeed: its standard output.
+pub fn git(dir: &Path, arguments: &[&str]) -> String {
+    let output = git_command(dir, arguments).output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The repository at `dir` committed as it is (`git init` first when it is not one yet).
+pub fn commit_all(dir: &Path, message: &str) {
+    if !dir.join(".git").exists() {
+        git(dir, &["init", "-q", "-b", "main"]);
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
+}
