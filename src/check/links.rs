@@ -5,13 +5,12 @@
 
 use super::finding::Finding;
 use crate::error::Error;
-use crate::repo::confine;
 use crate::workspace::Tree;
 
 /// Every link out of the repository in the tree dbos-gitops owns, as findings.
 pub fn check(tree: &Tree) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    for escape in confine::links_out(tree.root())? {
+    for escape in tree.links_out()? {
         let link = tree
             .read_link(&escape.link)
             .map(|target| target.display().to_string())

@@ -15,10 +15,11 @@
 //! our own commands from racing the check; another user changing links in the tree while a
 //! command runs is outside what this guards.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use crate::error::Error;
 
@@ -42,18 +43,6 @@ fn parts(path: &Path) -> Vec<Part> {
         .collect()
 }
 
-/// Paths already resolved in this process: an absolute path as written (no `.` or `..`) to its
-/// real path. dbos-gitops never creates a symbolic link, and the lock keeps our own commands
-/// out while one runs, so an entry stays true for the process (a path that was missing and is
-/// written later resolves to itself either way). It turns the `statx` of every component of
-/// every path, several times per file, into one per path: a no-op build of 1000 environments
-/// made 182 000 of them without it (17 000 before paths were confined).
-static RESOLVED: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
-
-fn resolved() -> std::sync::MutexGuard<'static, HashMap<PathBuf, PathBuf>> {
-    locked(&RESOLVED)
-}
-
 /// Absolute, with no `.` or `..`: the paths whose resolution can be remembered piecewise.
 fn is_plain(path: &Path) -> bool {
     path.is_absolute()
@@ -63,10 +52,18 @@ fn is_plain(path: &Path) -> bool {
 }
 
 /// The real path `path` leads to: every existing symbolic link resolved, `..` applied after
-/// resolution, the missing tail kept as written (with its `..` applied lexically).
+/// resolution, the missing tail kept as written (with its `..` applied lexically). Nothing is
+/// remembered: [`Confinement::resolve`] is the same with its cache.
 pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
-    if is_plain(path) {
-        return resolve_plain(path);
+    resolve_with(path, None)
+}
+
+fn resolve_with(
+    path: &Path,
+    cache: Option<&Mutex<HashMap<PathBuf, PathBuf>>>,
+) -> std::io::Result<PathBuf> {
+    if let (true, Some(cache)) = (is_plain(path), cache) {
+        return resolve_plain(path, cache);
     }
     let start = if path.is_absolute() {
         PathBuf::from("/")
@@ -78,19 +75,22 @@ pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     walk(start, pending)
 }
 
-/// `resolve` of a plain path: its parent (remembered), then its last component.
-fn resolve_plain(path: &Path) -> std::io::Result<PathBuf> {
-    if let Some(real) = resolved().get(path) {
+/// `resolve` of a plain path: its parent (remembered in `cache`), then its last component.
+fn resolve_plain(
+    path: &Path,
+    cache: &Mutex<HashMap<PathBuf, PathBuf>>,
+) -> std::io::Result<PathBuf> {
+    if let Some(real) = lock(cache).get(path) {
         return Ok(real.clone());
     }
     let real = match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) => walk(
-            resolve_plain(parent)?,
+            resolve_plain(parent, cache)?,
             vec![Part::Name(name.to_os_string())],
         )?,
         _ => PathBuf::from("/"),
     };
-    resolved().insert(path.to_path_buf(), real.clone());
+    lock(cache).insert(path.to_path_buf(), real.clone());
     Ok(real)
 }
 
@@ -156,53 +156,6 @@ fn shown(root: &Path, path: &Path) -> String {
         .into_owned()
 }
 
-/// `None` when `path` (absolute, or relative to the current directory) resolves inside `root`.
-pub fn escape(root: &Path, path: &Path) -> Result<Option<Escape>, Error> {
-    if walked_without_links(root, path) {
-        return Ok(None);
-    }
-    let real_root = resolve(root).map_err(|source| Error::io(root, "resolve", source))?;
-    let resolved = resolve(path).map_err(|source| Error::io(path, "resolve", source))?;
-    if resolved.starts_with(&real_root) {
-        return Ok(None);
-    }
-    // Name the first component that leads out: walk the prefixes below the root.
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    let mut prefix = if path.starts_with(root) {
-        root.to_path_buf()
-    } else {
-        PathBuf::new()
-    };
-    for component in relative.components() {
-        prefix.push(component);
-        if let Ok(target) = resolve(&prefix) {
-            if !target.starts_with(&real_root) {
-                return Ok(Some(Escape {
-                    link: shown(root, &prefix),
-                    target,
-                }));
-            }
-        }
-    }
-    Ok(Some(Escape {
-        link: shown(root, path),
-        target: resolved,
-    }))
-}
-
-/// Whether `path` resolves inside `root` (both through every symbolic link and `..`).
-pub fn is_inside(root: &Path, path: &Path) -> Result<bool, Error> {
-    Ok(escape(root, path)?.is_none())
-}
-
-/// Refuses (exit 2) a path of the tree that resolves outside the repository.
-pub fn check(root: &Path, path: &Path) -> Result<(), Error> {
-    match escape(root, path)? {
-        None => Ok(()),
-        Some(escape) => Err(refusal(root, &escape)),
-    }
-}
-
 /// The error for a path that leads out of the repository.
 pub fn refusal(root: &Path, escape: &Escape) -> Error {
     Error::input(format!(
@@ -214,77 +167,172 @@ pub fn refusal(root: &Path, escape: &Escape) -> Error {
     .hint("replace the symbolic link with the directory or file itself (a link to a place inside the repository is fine), then rerun")
 }
 
-/// `fs::read_optional` of a path of the tree, refused when it resolves outside the repository.
-pub fn read_optional(root: &Path, path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    check(root, path)?;
-    super::fs::read_optional(path)
-}
-
 /// Walks at most this deep: a tree nested deeper is not one dbos-gitops wrote.
 const MAX_DEPTH: usize = 32;
 
-/// What `links_out` found for each root (absolute, as the commands name it) in this process:
-/// dbos-gitops never creates a link, and the lock keeps our own commands out, so one walk per
-/// process is enough (`load` walks before it reads; `check` reports the same walk).
-static WALKED: OnceLock<Mutex<HashMap<PathBuf, Vec<Escape>>>> = OnceLock::new();
+/// Confinement to one repository, with what it learns of the file system on the way: the
+/// real path of each path it resolved, and what one walk of the owned tree found. One value
+/// per command (the load makes it; its plans and the workspace's tree share it): dbos-gitops
+/// never creates a symbolic link, and the repository lock keeps our own commands out while
+/// one runs, so what it learnt stays true for the command (a path that was missing and is
+/// written later resolves to itself either way). The cache turns the `statx` of every
+/// component of every path, several times per file, into one per path: a no-op build of 1000
+/// environments made 182 000 of them without it (17 000 before paths were confined).
+#[derive(Debug)]
+pub struct Confinement {
+    root: PathBuf,
+    /// An absolute path as written (no `.` or `..`) to its real path.
+    resolved: Mutex<HashMap<PathBuf, PathBuf>>,
+    /// What [`Confinement::links_out`] found, once walked.
+    walked: Mutex<Option<Vec<Escape>>>,
+    /// The owned tree was walked and found without a single symbolic link, nor a directory too
+    /// deep to walk. Below the root every path of the owned tree is then its own real path: no
+    /// component is a link, and a missing component cannot become one (as above), so
+    /// resolving it again, one `lstat` per path, proves nothing new. This is what keeps
+    /// confinement from costing a large repository a second `statx` per file.
+    link_free: AtomicBool,
+}
 
-/// Roots whose owned tree was walked and found without a single symbolic link, nor a
-/// directory too deep to walk. Below such a root every path of the owned tree is its own real
-/// path: no component is a link, and a missing component cannot become one (as above), so
-/// resolving it again, one `lstat` per path, proves nothing new. This is what keeps
-/// confinement from costing a large repository a second `statx` per file.
-static LINK_FREE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
-
-fn locked<T: Default>(cell: &'static OnceLock<Mutex<T>>) -> std::sync::MutexGuard<'static, T> {
-    cell.get_or_init(Default::default)
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether `path` lies in the owned tree of a root proven free of links (see `LINK_FREE`).
-fn walked_without_links(root: &Path, path: &Path) -> bool {
-    if !is_plain(path) || !locked(&LINK_FREE).contains(root) {
-        return false;
+impl Confinement {
+    /// Confinement to the repository at `root` (absolute, as the commands name it), knowing
+    /// nothing yet.
+    pub fn new(root: &Path) -> Confinement {
+        Confinement {
+            root: root.to_path_buf(),
+            resolved: Mutex::default(),
+            walked: Mutex::default(),
+            link_free: AtomicBool::new(false),
+        }
     }
-    let Ok(relative) = path.strip_prefix(root) else {
-        return false;
-    };
-    let mut components = relative.components();
-    let Some(first) = components.next() else {
-        return false;
-    };
-    let first = first.as_os_str();
-    let owned_dir = crate::layout::GITOPS_DIRS
-        .iter()
-        .any(|name| first == std::ffi::OsStr::new(name));
-    let owned_file = [crate::layout::REPO_FILE, crate::layout::RECORD_FILE]
-        .iter()
-        .any(|name| relative == Path::new(name));
-    // The walk looked `MAX_DEPTH` levels below each owned directory and no further.
-    owned_file || (owned_dir && components.count() <= MAX_DEPTH)
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// [`resolve`], remembering each plain path's real path.
+    pub fn resolve(&self, path: &Path) -> std::io::Result<PathBuf> {
+        resolve_with(path, Some(&self.resolved))
+    }
+
+    /// `None` when `path` (absolute, or relative to the current directory) resolves inside the
+    /// repository.
+    pub fn escape(&self, path: &Path) -> Result<Option<Escape>, Error> {
+        let root = self.root.as_path();
+        if self.walked_without_links(path) {
+            return Ok(None);
+        }
+        let real_root = self
+            .resolve(root)
+            .map_err(|source| Error::io(root, "resolve", source))?;
+        let resolved = self
+            .resolve(path)
+            .map_err(|source| Error::io(path, "resolve", source))?;
+        if resolved.starts_with(&real_root) {
+            return Ok(None);
+        }
+        // Name the first component that leads out: walk the prefixes below the root.
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let mut prefix = if path.starts_with(root) {
+            root.to_path_buf()
+        } else {
+            PathBuf::new()
+        };
+        for component in relative.components() {
+            prefix.push(component);
+            if let Ok(target) = self.resolve(&prefix) {
+                if !target.starts_with(&real_root) {
+                    return Ok(Some(Escape {
+                        link: shown(root, &prefix),
+                        target,
+                    }));
+                }
+            }
+        }
+        Ok(Some(Escape {
+            link: shown(root, path),
+            target: resolved,
+        }))
+    }
+
+    /// Whether `path` resolves inside the repository (through every symbolic link and `..`).
+    pub fn is_inside(&self, path: &Path) -> Result<bool, Error> {
+        Ok(self.escape(path)?.is_none())
+    }
+
+    /// Refuses (exit 2) a path of the tree that resolves outside the repository.
+    pub fn check(&self, path: &Path) -> Result<(), Error> {
+        match self.escape(path)? {
+            None => Ok(()),
+            Some(escape) => Err(refusal(&self.root, &escape)),
+        }
+    }
+
+    /// `fs::read_optional` of a path of the tree, refused when it resolves outside the
+    /// repository.
+    pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+        self.check(path)?;
+        super::fs::read_optional(path)
+    }
+
+    /// Whether `path` lies in the owned tree and that tree was proven free of links.
+    fn walked_without_links(&self, path: &Path) -> bool {
+        if !is_plain(path) || !self.link_free.load(Ordering::Acquire) {
+            return false;
+        }
+        let Ok(relative) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let mut components = relative.components();
+        let Some(first) = components.next() else {
+            return false;
+        };
+        let first = first.as_os_str();
+        let owned_dir = crate::layout::GITOPS_DIRS
+            .iter()
+            .any(|name| first == std::ffi::OsStr::new(name));
+        let owned_file = [crate::layout::REPO_FILE, crate::layout::RECORD_FILE]
+            .iter()
+            .any(|name| relative == Path::new(name));
+        // The walk looked `MAX_DEPTH` levels below each owned directory and no further.
+        owned_file || (owned_dir && components.count() <= MAX_DEPTH)
+    }
+
+    /// Every symbolic link in the tree dbos-gitops owns (`environments/`, `base/`, `argocd/`,
+    /// the repository file and the ownership record) that resolves outside the repository, in
+    /// path order. Links are not followed, so each is named once, where it is. Walked once
+    /// (`load` walks before it reads; `check` reports the same walk).
+    pub fn links_out(&self) -> Result<Vec<Escape>, Error> {
+        if let Some(found) = lock(&self.walked).as_ref() {
+            return Ok(found.clone());
+        }
+        let root = self.root.as_path();
+        let mut walk = Walk::default();
+        for name in crate::layout::GITOPS_DIRS
+            .iter()
+            .chain(&[crate::layout::REPO_FILE, crate::layout::RECORD_FILE])
+        {
+            self.visit(&root.join(name), 0, &mut walk)?;
+        }
+        if is_plain(root) {
+            if !walk.saw_link && !walk.too_deep {
+                self.link_free.store(true, Ordering::Release);
+            }
+            *lock(&self.walked) = Some(walk.found.clone());
+        }
+        Ok(walk.found)
+    }
 }
 
-/// Every symbolic link in the tree dbos-gitops owns (`environments/`, `base/`, `argocd/`, the
-/// repository file and the ownership record) that resolves outside the repository, in path
-/// order. Links are not followed, so each is named once, where it is.
-pub fn links_out(root: &Path) -> Result<Vec<Escape>, Error> {
-    if let Some(found) = locked(&WALKED).get(root) {
-        return Ok(found.clone());
-    }
-    let mut walk = Walk::default();
-    for name in crate::layout::GITOPS_DIRS
-        .iter()
-        .chain(&[crate::layout::REPO_FILE, crate::layout::RECORD_FILE])
-    {
-        visit(root, &root.join(name), 0, &mut walk)?;
-    }
-    if is_plain(root) {
-        if !walk.saw_link && !walk.too_deep {
-            locked(&LINK_FREE).insert(root.to_path_buf());
-        }
-        locked(&WALKED).insert(root.to_path_buf(), walk.found.clone());
-    }
-    Ok(walk.found)
+/// [`Confinement::is_inside`] for a one-off question (where a private key or the journal key
+/// goes): nothing is remembered.
+pub fn is_inside(root: &Path, path: &Path) -> Result<bool, Error> {
+    Confinement::new(root).is_inside(path)
 }
 
 /// What one walk of the owned tree met.
@@ -297,46 +345,49 @@ struct Walk {
     too_deep: bool,
 }
 
-fn visit(root: &Path, path: &Path, depth: usize, walk: &mut Walk) -> Result<(), Error> {
-    let Ok(metadata) = std::fs::symlink_metadata(path) else {
-        return Ok(());
-    };
-    visit_entry(root, path, metadata.file_type(), depth, walk)
-}
+impl Confinement {
+    fn visit(&self, path: &Path, depth: usize, walk: &mut Walk) -> Result<(), Error> {
+        let Ok(metadata) = std::fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        self.visit_entry(path, metadata.file_type(), depth, walk)
+    }
 
-/// One entry, its type as the directory listing gave it (no `statx` per file).
-fn visit_entry(
-    root: &Path,
-    path: &Path,
-    file_type: std::fs::FileType,
-    depth: usize,
-    walk: &mut Walk,
-) -> Result<(), Error> {
-    if file_type.is_symlink() {
-        walk.saw_link = true;
-        if let Some(escape) = escape(root, path)? {
-            walk.found.push(escape);
+    /// One entry, its type as the directory listing gave it (no `statx` per file).
+    fn visit_entry(
+        &self,
+        path: &Path,
+        file_type: std::fs::FileType,
+        depth: usize,
+        walk: &mut Walk,
+    ) -> Result<(), Error> {
+        if file_type.is_symlink() {
+            walk.saw_link = true;
+            if let Some(escape) = self.escape(path)? {
+                walk.found.push(escape);
+            }
+            return Ok(());
         }
-        return Ok(());
-    }
-    if file_type.is_dir() && depth >= MAX_DEPTH {
-        walk.too_deep = true;
-    }
-    if file_type.is_dir() && depth < MAX_DEPTH {
-        let entries = std::fs::read_dir(path).map_err(|source| Error::io(path, "list", source))?;
-        let mut children = Vec::new();
-        for entry in entries.flatten() {
-            let file_type = entry
-                .file_type()
-                .map_err(|source| Error::io(entry.path(), "inspect", source))?;
-            children.push((entry.path(), file_type));
+        if file_type.is_dir() && depth >= MAX_DEPTH {
+            walk.too_deep = true;
         }
-        children.sort_by(|left, right| left.0.cmp(&right.0));
-        for (child, file_type) in children {
-            visit_entry(root, &child, file_type, depth + 1, walk)?;
+        if file_type.is_dir() && depth < MAX_DEPTH {
+            let entries =
+                std::fs::read_dir(path).map_err(|source| Error::io(path, "list", source))?;
+            let mut children = Vec::new();
+            for entry in entries.flatten() {
+                let file_type = entry
+                    .file_type()
+                    .map_err(|source| Error::io(entry.path(), "inspect", source))?;
+                children.push((entry.path(), file_type));
+            }
+            children.sort_by(|left, right| left.0.cmp(&right.0));
+            for (child, file_type) in children {
+                self.visit_entry(&child, file_type, depth + 1, walk)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -353,13 +404,16 @@ mod tests {
         std::os::unix::fs::symlink("../../shared", root.join("environments/prod/secrets")).unwrap();
         assert!(is_inside(root, &root.join("environments/prod/secrets/a.yaml")).unwrap());
         std::os::unix::fs::symlink(outside.path(), root.join("environments/prod/out")).unwrap();
-        let found = escape(root, &root.join("environments/prod/out/new/a.yaml"))
+        let confinement = Confinement::new(root);
+        let found = confinement
+            .escape(&root.join("environments/prod/out/new/a.yaml"))
             .unwrap()
             .unwrap();
         assert_eq!(found.link, "environments/prod/out");
         assert_eq!(found.target, resolve(outside.path()).unwrap());
         // `..` out of the root, through a directory that does not exist yet.
-        let climbed = escape(root, &root.join("missing/../../x"))
+        let climbed = confinement
+            .escape(&root.join("missing/../../x"))
             .unwrap()
             .unwrap();
         assert_eq!(climbed.link, "missing/../..");
@@ -380,12 +434,19 @@ mod tests {
         std::fs::create_dir_all(root.join("environments/prod")).unwrap();
         std::fs::create_dir_all(root.join("docs")).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.join("docs/out")).unwrap();
-        assert_eq!(links_out(root).unwrap(), Vec::new());
-        assert!(locked(&LINK_FREE).contains(root.as_path()));
-        assert!(is_inside(root, &root.join("environments/prod/new/file.yaml")).unwrap());
+        let confinement = Confinement::new(root);
+        assert_eq!(confinement.links_out().unwrap(), Vec::new());
+        assert!(confinement.link_free.load(Ordering::Acquire));
+        assert!(confinement
+            .is_inside(&root.join("environments/prod/new/file.yaml"))
+            .unwrap());
         // Outside the owned tree the walk proves nothing: still resolved, still refused.
-        assert!(!is_inside(root, &root.join("docs/out/x")).unwrap());
-        assert!(!is_inside(root, &root.join("environments/../docs/out/x")).unwrap());
+        assert!(!confinement.is_inside(&root.join("docs/out/x")).unwrap());
+        assert!(!confinement
+            .is_inside(&root.join("environments/../docs/out/x"))
+            .unwrap());
+        // What one value learnt is its own: another of the same root has walked nothing.
+        assert!(!Confinement::new(root).link_free.load(Ordering::Acquire));
     }
 
     #[test]
@@ -398,10 +459,12 @@ mod tests {
         std::os::unix::fs::symlink("../../shared", root.join("environments/prod/secrets")).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.join("shared/out")).unwrap();
         // The link in the owned tree stays inside, so the walk reports nothing...
-        assert_eq!(links_out(root).unwrap(), Vec::new());
+        let confinement = Confinement::new(root);
+        assert_eq!(confinement.links_out().unwrap(), Vec::new());
         // ...but it saw a link, so the paths through it are resolved, and `shared/out` found.
-        assert!(!locked(&LINK_FREE).contains(root.as_path()));
-        let escape = escape(root, &root.join("environments/prod/secrets/out/a.yaml"))
+        assert!(!confinement.link_free.load(Ordering::Acquire));
+        let escape = confinement
+            .escape(&root.join("environments/prod/secrets/out/a.yaml"))
             .unwrap()
             .unwrap();
         assert_eq!(escape.link, "environments/prod/secrets/out");
@@ -413,5 +476,29 @@ mod tests {
         std::os::unix::fs::symlink("b", repo.path().join("a")).unwrap();
         std::os::unix::fs::symlink("a", repo.path().join("b")).unwrap();
         assert!(resolve(&repo.path().join("a/x")).is_err());
+        let confinement = Confinement::new(repo.path());
+        assert!(confinement.resolve(&repo.path().join("a/x")).is_err());
+    }
+
+    #[test]
+    fn the_cache_answers_as_the_file_system_did_and_the_uncached_path_agrees() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = &resolve(repo.path()).unwrap();
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+        let confinement = Confinement::new(root);
+        let through = root.join("link/a.yaml");
+        assert_eq!(
+            confinement.resolve(&through).unwrap(),
+            root.join("real/a.yaml")
+        );
+        assert_eq!(
+            confinement.resolve(&through).unwrap(),
+            resolve(&through).unwrap()
+        );
+        assert_eq!(
+            lock(&confinement.resolved).get(&through),
+            Some(&root.join("real/a.yaml"))
+        );
     }
 }

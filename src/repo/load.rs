@@ -3,7 +3,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::confine::Confinement;
 use super::overlay::Overlay;
 use super::ownership::{self, Record, RECORD_FILE};
 use super::{confine, fs};
@@ -30,6 +32,9 @@ pub struct LoadedRepo {
     /// path, with their bytes (`None`: absent): the workspace's first cache, so that `check`,
     /// the sealing commands and the load read each of them once.
     pub read: BTreeMap<String, Option<Vec<u8>>>,
+    /// Confinement to the repository, with what the load learnt of its paths: its plans and
+    /// the workspace's tree go on with it (`confine::Confinement`).
+    pub confinement: Arc<Confinement>,
 }
 
 impl LoadedRepo {
@@ -94,35 +99,40 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
 /// Loads every environment; any declaration that does not parse is an error. What `build`,
 /// `check` and `init` use: they compile or check every environment.
 pub fn load_repo(root: &Path) -> Result<LoadedRepo, Error> {
-    load(root, None, Reader::strict(root)).map(|(loaded, _)| loaded)
+    let confinement = Arc::new(Confinement::new(root));
+    load(&confinement, None, Reader::strict(&confinement)).map(|(loaded, _)| loaded)
 }
 
 /// `load_repo` (`scope` `None`) or `load_repo_scoped` (`Some(selected)`) of the tree as it will
 /// be once `overlay` is written: what a workspace compiles after a command put a declaration.
+/// `confinement` is the one the workspace loaded with.
 pub fn load_overlaid(
-    root: &Path,
+    confinement: &Arc<Confinement>,
     scope: Option<Option<&str>>,
     overlay: &Overlay,
 ) -> Result<LoadedRepo, Error> {
     let reader = Reader {
         overlay: Some(overlay),
-        ..Reader::strict(root)
+        ..Reader::strict(confinement)
     };
-    load(root, scope, reader).map(|(loaded, _)| loaded)
+    load(confinement, scope, reader).map(|(loaded, _)| loaded)
 }
 
 /// One environment of the tree as it will be once `overlay` is written, or `None` when it has
 /// no `env.yaml` then (removed). The links-out walk is the workspace's, made when it opened.
 pub fn load_env_overlaid(
-    root: &Path,
+    confinement: &Confinement,
     name: &str,
     overlay: &Overlay,
 ) -> Result<Option<EnvInput>, Error> {
     let reader = Reader {
         overlay: Some(overlay),
-        ..Reader::strict(root)
+        ..Reader::strict(confinement)
     };
-    let env_file = root.join(layout::env_dir(name)).join(ENV_FILE);
+    let env_file = confinement
+        .root()
+        .join(layout::env_dir(name))
+        .join(ENV_FILE);
     if !reader.is_file(&env_file)? {
         return Ok(None);
     }
@@ -133,7 +143,8 @@ pub fn load_env_overlaid(
 /// must load; another environment whose declarations do not parse is left out and listed in
 /// `skipped`, so a broken env never blocks a command about a different one.
 pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRepo, Error> {
-    load(root, Some(selected), Reader::strict(root)).map(|(loaded, _)| loaded)
+    let confinement = Arc::new(Confinement::new(root));
+    load(&confinement, Some(selected), Reader::strict(&confinement)).map(|(loaded, _)| loaded)
 }
 
 /// `load_repo` for `check`, which reports paths that lead out of the repository as findings
@@ -144,12 +155,13 @@ pub fn load_repo_scoped(root: &Path, selected: Option<&str>) -> Result<LoadedRep
 /// beside the rest, named, with its error (`check` reports it as a finding and checks the
 /// others), also when a declaration cannot be read (I/O, not UTF-8).
 pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Error)>), Error> {
+    let confinement = Arc::new(Confinement::new(root));
     load(
-        root,
+        &confinement,
         None,
         Reader {
             lenient: true,
-            ..Reader::strict(root)
+            ..Reader::strict(&confinement)
         },
     )
 }
@@ -158,6 +170,7 @@ pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Erro
 /// or, for `check`, treated as absent.
 struct Reader<'a> {
     root: &'a Path,
+    confinement: &'a Confinement,
     lenient: bool,
     /// What a workspace put or removed: read before the disk.
     overlay: Option<&'a Overlay>,
@@ -166,9 +179,10 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn strict(root: &'a Path) -> Self {
+    fn strict(confinement: &'a Confinement) -> Self {
         Reader {
-            root,
+            root: confinement.root(),
+            confinement,
             lenient: false,
             overlay: None,
             kept: RefCell::default(),
@@ -221,7 +235,7 @@ impl<'a> Reader<'a> {
     }
 
     fn allowed(&self, path: &Path) -> Result<bool, Error> {
-        match confine::escape(self.root, path)? {
+        match self.confinement.escape(path)? {
             None => Ok(true),
             Some(_) if self.lenient => Ok(false),
             Some(escape) => Err(confine::refusal(self.root, &escape)),
@@ -230,7 +244,7 @@ impl<'a> Reader<'a> {
 
     /// Refuses a path that leads out, also for `check` (which never gets here with one).
     fn require(&self, path: &Path) -> Result<(), Error> {
-        confine::check(self.root, path)
+        self.confinement.check(path)
     }
 
     fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
@@ -288,14 +302,15 @@ impl<'a> Reader<'a> {
 type Failed = Vec<(String, Error)>;
 
 fn load(
-    root: &Path,
+    confinement: &Arc<Confinement>,
     scope: Option<Option<&str>>,
     reader: Reader,
 ) -> Result<(LoadedRepo, Failed), Error> {
+    let root = confinement.root();
     // A link out of the repository anywhere in the tree we own refuses the whole command
     // before anything is read: no command reads or writes through one (`check` reports them,
     // from this same walk, and loads what does not lead out).
-    let links_out = confine::links_out(root)?;
+    let links_out = confinement.links_out()?;
     if !reader.lenient {
         if let Some(escape) = links_out.first() {
             return Err(confine::refusal(root, escape));
@@ -320,7 +335,7 @@ fn load(
         for name in reader.list(&environments_dir)? {
             let env_file = environments_dir.join(&name).join(ENV_FILE);
             let leads_out =
-                reader.overlaid(&env_file).is_none() && confine::escape(root, &env_file)?.is_some();
+                reader.overlaid(&env_file).is_none() && confinement.escape(&env_file)?.is_some();
             if leads_out && reader.lenient {
                 continue;
             }
@@ -363,6 +378,7 @@ fn load(
         record,
         scoped_to,
         skipped,
+        confinement: Arc::clone(confinement),
     };
     Ok((loaded, failed))
 }

@@ -6,11 +6,14 @@
 //! file is even rewritten, so mtimes stay).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::attributes::as_git_stores;
 use super::ownership::{self, Record, RECORD_FILE};
-use super::{confine, fs};
+use std::sync::Arc;
+
+use super::confine::Confinement;
+use super::fs;
 use crate::error::Error;
 use crate::layout::Tree;
 
@@ -44,6 +47,8 @@ pub struct WriteOptions {
 #[derive(Debug)]
 pub struct Plan {
     root: PathBuf,
+    /// The load's confinement: every path this plan reads or writes is held to it.
+    confinement: Arc<Confinement>,
     /// Files the tool writes but does not own (declarations, certificates): written before the
     /// generated files, only when their content differs.
     declarations: Vec<(String, Vec<u8>, bool)>,
@@ -59,12 +64,13 @@ pub struct Plan {
 impl Plan {
     /// `in_scope` limits which generated paths this plan may touch (`build --env`).
     pub fn compute(
-        root: &Path,
+        confinement: &Arc<Confinement>,
         desired: &Tree,
         old_record: &Record,
         in_scope: &dyn Fn(&str) -> bool,
         options: WriteOptions,
     ) -> Result<Plan, Error> {
+        let root = confinement.root();
         let mut changes = Vec::new();
         let mut conflicts = Vec::new();
         let mut record = Record::new();
@@ -76,7 +82,9 @@ impl Plan {
         for (path, text) in desired.iter().filter(|(path, _)| in_scope(path)) {
             record.insert(path.clone(), ownership::digest(text.as_bytes()));
             // What git would store: a CRLF checkout is not a hand edit (`attributes`).
-            let on_disk = confine::read_optional(root, &root.join(path))?.map(as_git_stores);
+            let on_disk = confinement
+                .read_optional(&root.join(path))?
+                .map(as_git_stores);
             match on_disk {
                 None => changes.push(Change {
                     path: path.clone(),
@@ -111,7 +119,9 @@ impl Plan {
             if !in_scope(path) || desired.contains_key(path) {
                 continue;
             }
-            if let Some(bytes) = confine::read_optional(root, &root.join(path))?.map(as_git_stores)
+            if let Some(bytes) = confinement
+                .read_optional(&root.join(path))?
+                .map(as_git_stores)
             {
                 if &ownership::digest(&bytes) != hash && !options.force {
                     conflicts.push(Conflict {
@@ -128,11 +138,13 @@ impl Plan {
             }
         }
         let record_text = ownership::render(&record);
-        let record_on_disk =
-            confine::read_optional(root, &root.join(RECORD_FILE))?.map(as_git_stores);
+        let record_on_disk = confinement
+            .read_optional(&root.join(RECORD_FILE))?
+            .map(as_git_stores);
         let record_changed = record_on_disk.as_deref() != Some(record_text.as_bytes());
         Ok(Plan {
             root: root.to_path_buf(),
+            confinement: Arc::clone(confinement),
             declarations: Vec::new(),
             changes,
             removed_declarations: Vec::new(),
@@ -144,7 +156,10 @@ impl Plan {
 
     /// Adds a declaration or other non-generated file to write with the plan.
     pub fn declare(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let current = confine::read_optional(&self.root, &self.root.join(path))?.map(as_git_stores);
+        let current = self
+            .confinement
+            .read_optional(&self.root.join(path))?
+            .map(as_git_stores);
         if current.as_deref() != Some(bytes.as_slice()) {
             self.declarations.push((path.to_string(), bytes, false));
         }
@@ -161,7 +176,7 @@ impl Plan {
     /// Removes a file the tool wrote but does not own (a SealedSecret whose last key went),
     /// with the plan, if it exists.
     pub fn remove(&mut self, path: &str) -> Result<(), Error> {
-        if let Some(bytes) = confine::read_optional(&self.root, &self.root.join(path))? {
+        if let Some(bytes) = self.confinement.read_optional(&self.root.join(path))? {
             self.removed_declarations.push(path.to_string());
             self.changes.push(Change {
                 path: path.to_string(),
@@ -269,11 +284,11 @@ impl Plan {
         // files (development keys) are the ones that must be outside it.
         for (path, _, mode) in &writes {
             if mode & 0o077 != 0 {
-                confine::check(&self.root, path)?;
+                self.confinement.check(path)?;
             }
         }
         for path in &removals {
-            confine::check(&self.root, path)?;
+            self.confinement.check(path)?;
         }
         super::journal::check_targets(
             &self.root,

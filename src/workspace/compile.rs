@@ -35,7 +35,13 @@ pub fn plan_build(
                     layout::in_env_scope(path, only_env)
                         && !path.starts_with(&format!("{}/", layout::ARGOCD_DIR))
                 };
-                return Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options);
+                return Plan::compute(
+                    &loaded.confinement,
+                    &tree,
+                    &loaded.record,
+                    &in_scope,
+                    options,
+                );
             }
             None => return Err(error),
         },
@@ -49,7 +55,13 @@ pub fn plan_build(
         .collect();
     let tree = crate::render::render_repo_for(&model, only_env);
     let in_scope = |path: &str| layout::in_env_scope(path, only_env);
-    Plan::compute(&loaded.root, &tree, &loaded.record, &in_scope, options)
+    Plan::compute(
+        &loaded.confinement,
+        &tree,
+        &loaded.record,
+        &in_scope,
+        options,
+    )
 }
 
 /// The environment a scoped load was made for, when this plan is limited to it.

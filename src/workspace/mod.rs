@@ -111,6 +111,7 @@ impl Workspace {
             skipped: Vec::new(),
             removals: Vec::new(),
             read: BTreeMap::new(),
+            confinement: std::sync::Arc::new(crate::repo::confine::Confinement::new(root)),
         };
         Ok(Self::from_loaded(loaded, None, lock))
     }
@@ -142,7 +143,7 @@ impl Workspace {
 
     fn from_loaded(mut loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
         // What the load read is what `read` would read again.
-        let tree = Tree::repository(&loaded.root);
+        let tree = Tree::confined_by(std::sync::Arc::clone(&loaded.confinement));
         tree.keep(std::mem::take(&mut loaded.read));
         Workspace {
             loaded,
@@ -287,7 +288,7 @@ impl Workspace {
         if self.overlay.is_empty() {
             return Ok(());
         }
-        let root = self.loaded.root.clone();
+        let confinement = std::sync::Arc::clone(&self.loaded.confinement);
         // The repository file, or a removal record (read for every environment: `argocd/`).
         let everything = self.overlay.get(REPO_FILE).is_some()
             || self
@@ -299,11 +300,11 @@ impl Workspace {
             let selected = self.selected().ok().map(|env| env.name.clone());
             let reloaded = match &scope {
                 Some(name) => crate::repo::load::load_overlaid(
-                    &root,
+                    &confinement,
                     Some(Some(name.as_str())),
                     &self.overlay,
                 )?,
-                None => crate::repo::load::load_overlaid(&root, None, &self.overlay)?,
+                None => crate::repo::load::load_overlaid(&confinement, None, &self.overlay)?,
             };
             self.loaded = reloaded;
             // Files this reload read from disk for the first time (through no overlay).
@@ -313,7 +314,8 @@ impl Workspace {
         }
         for name in self.touched_environments() {
             let selected = self.selected().ok().map(|env| env.name.clone());
-            let reloaded = crate::repo::load::load_env_overlaid(&root, &name, &self.overlay)?;
+            let reloaded =
+                crate::repo::load::load_env_overlaid(&confinement, &name, &self.overlay)?;
             let at = self.position_str(&name);
             match (reloaded, at) {
                 (Some(env), Some(index)) => self.loaded.environments[index] = env,

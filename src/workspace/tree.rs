@@ -17,25 +17,34 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use std::sync::Arc;
+
 use crate::error::Error;
-use crate::repo::confine;
+use crate::repo::confine::{Confinement, Escape};
 
 #[derive(Debug)]
 pub struct Tree {
     root: PathBuf,
-    /// Whether reads are held inside `root` (the repository); a scratch directory the command
-    /// wrote itself has no link to refuse.
-    confined: bool,
+    /// What reads are held inside (the repository, as the load confined it); `None` for a
+    /// scratch directory the command wrote itself, which has no link to refuse.
+    confinement: Option<Arc<Confinement>>,
     /// Files read through [`Tree::read`], once each (`None`: absent).
     kept: Mutex<BTreeMap<String, Option<Vec<u8>>>>,
 }
 
 impl Tree {
-    /// The repository at `root`.
+    /// The repository at `root`, for a command that loads no declaration (`diff`, shell
+    /// completion).
     pub fn repository(root: &Path) -> Tree {
+        Tree::confined_by(Arc::new(Confinement::new(root)))
+    }
+
+    /// The repository as a load confined it (the workspace's tree): what the load learnt of
+    /// its paths holds for the tree's reads too.
+    pub fn confined_by(confinement: Arc<Confinement>) -> Tree {
         Tree {
-            root: root.to_path_buf(),
-            confined: true,
+            root: confinement.root().to_path_buf(),
+            confinement: Some(confinement),
             kept: Mutex::default(),
         }
     }
@@ -43,8 +52,26 @@ impl Tree {
     /// A directory this command made and filled (never the repository).
     pub fn scratch(dir: &Path) -> Tree {
         Tree {
-            confined: false,
-            ..Tree::repository(dir)
+            root: dir.to_path_buf(),
+            confinement: None,
+            kept: Mutex::default(),
+        }
+    }
+
+    /// Every symbolic link of the owned tree that leads out of the repository
+    /// (`Confinement::links_out`); none in a scratch directory.
+    pub fn links_out(&self) -> Result<Vec<Escape>, Error> {
+        match &self.confinement {
+            Some(confinement) => confinement.links_out(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Refuses `path` when it leads out of the repository.
+    fn check(&self, path: &Path) -> Result<(), Error> {
+        match &self.confinement {
+            Some(confinement) => confinement.check(path),
+            None => Ok(()),
         }
     }
 
@@ -68,11 +95,8 @@ impl Tree {
             return Ok(kept.clone());
         }
         let path = self.path(relative);
-        let bytes = if self.confined {
-            confine::read_optional(&self.root, &path)?
-        } else {
-            crate::repo::fs::read_optional(&path)?
-        };
+        self.check(&path)?;
+        let bytes = crate::repo::fs::read_optional(&path)?;
         self.kept().insert(relative.to_string(), bytes.clone());
         Ok(bytes)
     }
@@ -86,9 +110,7 @@ impl Tree {
         what: &str,
     ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
         let path = self.path(relative);
-        if self.confined {
-            confine::check(&self.root, &path)?;
-        }
+        self.check(&path)?;
         crate::limits::read_bounded_optional(&path, limit, what)
     }
 
@@ -133,9 +155,7 @@ impl Tree {
         let mut pending = vec![dir.to_string()];
         while let Some(current) = pending.pop() {
             let path = self.path(&current);
-            if self.confined {
-                confine::check(&self.root, &path)?;
-            }
+            self.check(&path)?;
             let entries = match self.entries(&current) {
                 Ok(entries) => entries,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
@@ -172,7 +192,7 @@ impl Tree {
             let _ = std::fs::remove_dir(dir);
         }
         let path = self.path(relative);
-        if !self.confined || confine::is_inside(&self.root, &path).unwrap_or(false) {
+        if self.check(&path).is_ok() {
             remove(&path);
         }
     }
