@@ -79,7 +79,7 @@ fn env_names_in(tree: &Tree) -> Vec<String> {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
-        .into_iter()
+        .flatten()
         .filter(|entry| entry.path().join(layout::ENV_FILE).is_file())
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|name| crate::declare::EnvName::new(name).is_ok())
@@ -162,7 +162,7 @@ fn sealed_secret_names(tree: &Tree, env: &str) -> Vec<String> {
         return Vec::new();
     };
     entries
-        .into_iter()
+        .flatten()
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter_map(|name| name.strip_suffix(".yaml").map(str::to_string))
         .collect()

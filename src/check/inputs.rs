@@ -234,7 +234,7 @@ fn collect(tree: &Tree, dir: &str, relative: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = tree.entries(&listed.to_string_lossy()) else {
         return;
     };
-    for entry in entries {
+    for entry in entries.flatten() {
         let path = relative.join(entry.file_name());
         match entry.file_type() {
             Ok(kind) if kind.is_dir() => collect(tree, dir, &path, out),

@@ -197,9 +197,12 @@ type Files = (Vec<String>, Vec<(String, u64)>);
 /// directory, never tracked in a Rust checkout but one `git add -f` away) only key-shaped files
 /// are read ([`key_shaped`]), which keeps a large build tree cheap.
 fn collect_files(tree: &Tree, dir: &str, files: &mut Files) -> Result<(), Error> {
-    let mut entries = tree
+    let listed = |source| Error::io(tree.path(dir), "list", source);
+    let mut entries: Vec<_> = tree
         .entries(dir)
-        .map_err(|source| Error::io(tree.path(dir), "list", source))?;
+        .map_err(listed)?
+        .collect::<Result<_, _>>()
+        .map_err(listed)?;
     entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
         let name = entry.file_name();

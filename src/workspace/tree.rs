@@ -15,9 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::Error;
 use crate::repo::confine::{Confinement, Escape};
@@ -138,9 +136,10 @@ impl Tree {
     }
 
     /// The entries of the directory `relative` ("" for the root), in the order the system
-    /// lists them; each entry's type is the listing's own (a link is a link).
-    pub fn entries(&self, relative: &str) -> std::io::Result<Vec<std::fs::DirEntry>> {
-        std::fs::read_dir(self.path(relative))?.collect()
+    /// lists them; each entry's type is the listing's own (a link is a link). What a walker
+    /// does with an entry it cannot read is its own choice.
+    pub fn entries(&self, relative: &str) -> std::io::Result<std::fs::ReadDir> {
+        std::fs::read_dir(self.path(relative))
     }
 
     /// Where the link `relative` points, as written in it.
@@ -162,6 +161,7 @@ impl Tree {
                 Err(source) => return Err(Error::io(&path, "read", source)),
             };
             for entry in entries {
+                let entry = entry.map_err(|source| Error::io(&path, "read", source))?;
                 let kind = entry
                     .file_type()
                     .map_err(|source| Error::io(entry.path(), "read", source))?;
