@@ -2,7 +2,7 @@
 //! hold that what it checks is real: the advisory database it falls back to without GitHub
 //! (supply-chain/advisory-db) finds the advisory deny.toml excuses once the excuse is gone, and
 //! a duplicate crate without its `skip` entry fails the bans check; each exception carries a
-//! reason.
+//! reason; the ban on `ring` looks at the build graph.
 
 use std::process::Command;
 
@@ -84,4 +84,27 @@ fn a_duplicate_crate_without_its_reasoned_skip_fails_the_bans_check() {
         "two versions of digest without a skip must fail:\n{text}"
     );
     assert!(text.contains("digest"), "{text}");
+}
+
+/// One crypto backend (#25): deny.toml bans `ring` from the build graph, which passes, and the
+/// same ban of a crate that is in the graph (`aws-lc-rs`, the backend) fails: the ban looks at
+/// what is built, not at Cargo.lock, where `ring` keeps an entry (cargo#10801).
+#[test]
+fn ring_is_banned_from_the_build_graph_and_a_ban_of_a_built_crate_fails() {
+    let Some((passed, text)) = deny_with(|config| config.to_string(), &["bans"]) else {
+        return;
+    };
+    assert!(passed, "deny.toml as it is passes:\n{text}");
+    let config = std::fs::read_to_string(project_root().join("deny.toml")).expect("deny.toml");
+    assert!(
+        config.contains("{ crate = \"ring\", reason = \""),
+        "deny.toml bans ring"
+    );
+    let ban_the_backend =
+        |config: &str| config.replace("{ crate = \"ring\",", "{ crate = \"aws-lc-rs\",");
+    let Some((passed, text)) = deny_with(ban_the_backend, &["bans"]) else {
+        return;
+    };
+    assert!(!passed, "a banned crate in the graph must fail:\n{text}");
+    assert!(text.contains("aws-lc-rs"), "{text}");
 }
