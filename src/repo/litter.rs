@@ -70,8 +70,9 @@ impl Marker {
         Ok(())
     }
 
-    /// The nonce of the marker this value made, if it made one: what its journal records.
-    pub fn nonce(&self) -> Option<String> {
+    /// The nonce of the marker this value made, if it made one (what `mark` returns).
+    #[cfg(test)]
+    fn nonce(&self) -> Option<String> {
         self.marked
             .load(Ordering::Acquire)
             .then(|| process_nonce().to_string())

@@ -169,7 +169,7 @@ pub fn load_repo_for_check(root: &Path) -> Result<(LoadedRepo, Vec<(String, Erro
 /// Reads of the tree, confined to the repository (`confine`): a path that leads out is refused,
 /// or, for `check`, treated as absent.
 struct Reader<'a> {
-    root: &'a Path,
+    /// The repository's confinement, and its root (`confinement.root()`).
     confinement: &'a Confinement,
     lenient: bool,
     /// What a workspace put or removed: read before the disk.
@@ -179,9 +179,12 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    fn root(&self) -> &'a Path {
+        self.confinement.root()
+    }
+
     fn strict(confinement: &'a Confinement) -> Self {
         Reader {
-            root: confinement.root(),
             confinement,
             lenient: false,
             overlay: None,
@@ -191,7 +194,7 @@ impl<'a> Reader<'a> {
 
     /// Keeps what was read from disk at `path` for the workspace's cache.
     fn keep(&self, path: &Path, bytes: Option<&Vec<u8>>) {
-        if let Ok(relative) = path.strip_prefix(self.root) {
+        if let Ok(relative) = path.strip_prefix(self.root()) {
             let relative = relative.to_string_lossy().replace('\\', "/");
             self.kept.borrow_mut().insert(relative, bytes.cloned());
         }
@@ -199,7 +202,7 @@ impl<'a> Reader<'a> {
 
     /// What the overlay says of `path`, if it says anything.
     fn overlaid(&self, path: &Path) -> Option<Option<&'a [u8]>> {
-        self.overlay?.get_at(self.root, path)
+        self.overlay?.get_at(self.root(), path)
     }
 
     /// The names of the entries of `dir`: the disk's, then the overlay's puts and removals.
@@ -213,7 +216,7 @@ impl<'a> Reader<'a> {
                 names.push(entry.file_name().to_string_lossy().to_string());
             }
         }
-        if let (Some(overlay), Ok(relative)) = (self.overlay, dir.strip_prefix(self.root)) {
+        if let (Some(overlay), Ok(relative)) = (self.overlay, dir.strip_prefix(self.root())) {
             let relative = relative.to_string_lossy().replace('\\', "/");
             for (name, present) in overlay.files_in(&relative) {
                 if present && !names.iter().any(|known| known == name) {
@@ -238,7 +241,7 @@ impl<'a> Reader<'a> {
         match self.confinement.escape(path)? {
             None => Ok(true),
             Some(_) if self.lenient => Ok(false),
-            Some(escape) => Err(confine::refusal(self.root, &escape)),
+            Some(escape) => Err(confine::refusal(self.root(), &escape)),
         }
     }
 
@@ -283,7 +286,7 @@ impl<'a> Reader<'a> {
     }
 
     fn is_dir(&self, path: &Path) -> Result<bool, Error> {
-        let overlaid = match (self.overlay, path.strip_prefix(self.root)) {
+        let overlaid = match (self.overlay, path.strip_prefix(self.root())) {
             (Some(overlay), Ok(relative)) => overlay.puts_under(&relative.to_string_lossy()),
             _ => false,
         };
@@ -397,7 +400,7 @@ fn load_removals(
             continue;
         };
         let shown = PathBuf::from(layout::env_path(&name, declare::REMOVAL_FILE));
-        if let Some(text) = reader.text_optional(&reader.root.join(&shown), &shown)? {
+        if let Some(text) = reader.text_optional(&reader.root().join(&shown), &shown)? {
             removals.push((env, declare::parse_removal(&shown, &text)?));
         }
     }
@@ -406,7 +409,7 @@ fn load_removals(
 }
 
 fn load_env(reader: &Reader, name: &str) -> Result<EnvInput, Error> {
-    let root = reader.root;
+    let root = reader.root();
     let relative = PathBuf::from(layout::env_dir(name));
     let env_name = EnvName::new(name).map_err(|error| {
         Error::input(format!("`{}`: {error}", relative.display()))

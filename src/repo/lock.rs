@@ -216,10 +216,6 @@ impl Drop for Held {
     }
 }
 
-/// Unit tests that go through the lock table (one root per process) take this first.
-#[cfg(test)]
-pub(crate) static PROCESS_STATE: Mutex<()> = Mutex::new(());
-
 /// Who holds the lock on `directory`: its pid from `/proc/locks` and the words of its command
 /// line up to the first flag (never the flags: a `--database-url` holds a password).
 #[cfg(target_os = "linux")]
@@ -303,9 +299,6 @@ mod tests {
     /// command may open a workspace inside another) must not release the first when it drops.
     #[test]
     fn a_nested_exclusive_lock_leaves_the_lock_to_the_outer_one() {
-        let _serial = PROCESS_STATE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let outer = exclusive(root).expect("outer");

@@ -7,13 +7,12 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-use super::attributes::as_git_stores;
-use super::ownership::{self, Record, RECORD_FILE};
 use std::sync::Arc;
 
+use super::attributes::as_git_stores;
 use super::confine::Confinement;
 use super::fs;
+use super::ownership::{self, Record, RECORD_FILE};
 use crate::error::Error;
 use crate::layout::Tree;
 
@@ -46,8 +45,8 @@ pub struct WriteOptions {
 
 #[derive(Debug)]
 pub struct Plan {
-    root: PathBuf,
-    /// The load's confinement: every path this plan reads or writes is held to it.
+    /// The load's confinement (and the repository's root): every path this plan reads or
+    /// writes is held to it.
     confinement: Arc<Confinement>,
     /// Files the tool writes but does not own (declarations, certificates): written before the
     /// generated files, only when their content differs.
@@ -62,6 +61,10 @@ pub struct Plan {
 }
 
 impl Plan {
+    fn root(&self) -> &std::path::Path {
+        self.confinement.root()
+    }
+
     /// `in_scope` limits which generated paths this plan may touch (`build --env`).
     pub fn compute(
         confinement: &Arc<Confinement>,
@@ -143,7 +146,6 @@ impl Plan {
             .map(as_git_stores);
         let record_changed = record_on_disk.as_deref() != Some(record_text.as_bytes());
         Ok(Plan {
-            root: root.to_path_buf(),
             confinement: Arc::clone(confinement),
             declarations: Vec::new(),
             changes,
@@ -158,7 +160,7 @@ impl Plan {
     pub fn declare(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
         let current = self
             .confinement
-            .read_optional(&self.root.join(path))?
+            .read_optional(&self.root().join(path))?
             .map(as_git_stores);
         if current.as_deref() != Some(bytes.as_slice()) {
             self.declarations.push((path.to_string(), bytes, false));
@@ -176,7 +178,7 @@ impl Plan {
     /// Removes a file the tool wrote but does not own (a SealedSecret whose last key went),
     /// with the plan, if it exists.
     pub fn remove(&mut self, path: &str) -> Result<(), Error> {
-        if let Some(bytes) = self.confinement.read_optional(&self.root.join(path))? {
+        if let Some(bytes) = self.confinement.read_optional(&self.root().join(path))? {
             self.removed_declarations.push(path.to_string());
             self.changes.push(Change {
                 path: path.to_string(),
@@ -250,19 +252,19 @@ impl Plan {
         let mut writes: Vec<(PathBuf, &[u8], u32)> = Vec::new();
         for (path, bytes, private) in &self.declarations {
             writes.push((
-                self.root.join(path),
+                self.root().join(path),
                 bytes,
                 if *private { 0o600 } else { 0o644 },
             ));
         }
         for change in &self.changes {
             if let Some(text) = &change.new {
-                writes.push((self.root.join(&change.path), text.as_bytes(), 0o644));
+                writes.push((self.root().join(&change.path), text.as_bytes(), 0o644));
             }
         }
         if self.record_changed {
             writes.push((
-                self.root.join(RECORD_FILE),
+                self.root().join(RECORD_FILE),
                 self.record_text.as_bytes(),
                 0o644,
             ));
@@ -271,13 +273,13 @@ impl Plan {
             .changes
             .iter()
             .filter(|change| change.new.is_none())
-            .map(|change| self.root.join(&change.path))
+            .map(|change| self.root().join(&change.path))
             .collect();
         let (early, late): (Vec<PathBuf>, Vec<PathBuf>) =
             removals.iter().cloned().partition(|path| {
                 self.removed_declarations
                     .iter()
-                    .any(|declared| self.root.join(declared) == *path)
+                    .any(|declared| self.root().join(declared) == *path)
             });
 
         // Nothing is written through a link or `..` that leaves the repository; the private
@@ -291,10 +293,10 @@ impl Plan {
             self.confinement.check(path)?;
         }
         super::journal::check_targets(
-            &self.root,
+            self.root(),
             writes.iter().map(|(path, _, _)| path.as_path()),
         )?;
-        let mut staging = fs::Staging::new(&self.root, std::sync::Arc::clone(lock.marker()));
+        let mut staging = fs::Staging::new(self.root(), std::sync::Arc::clone(lock.marker()));
         for (path, bytes, mode) in &writes {
             if let Err(error) = staging.stage(path, bytes, *mode) {
                 staging.abort();
@@ -313,7 +315,7 @@ impl Plan {
             early: &early,
             late: &late,
         };
-        super::journal::commit(&self.root, staging, order)
+        super::journal::commit(self.root(), staging, order)
     }
 
     /// A unified diff of every generated file that would change.

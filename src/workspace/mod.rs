@@ -70,7 +70,7 @@ impl Workspace {
     pub fn open(root: &Path, mode: Mode) -> Result<Workspace, Error> {
         let (lock, shared) = Self::lock(root, mode)?;
         let loaded = crate::repo::load_repo(root)?;
-        Ok(Self::from_loaded(loaded, None, lock).sharing(shared))
+        Ok(Self::from_loaded(loaded, None, lock, shared))
     }
 
     /// A command about one environment: `env` (or the only one) must load; another whose
@@ -83,7 +83,7 @@ impl Workspace {
             .environments
             .iter()
             .position(|candidate| candidate.name == name);
-        Ok(Self::from_loaded(loaded, selected, lock).sharing(shared))
+        Ok(Self::from_loaded(loaded, selected, lock, shared))
     }
 
     /// What `check` reads: every environment that loads, the others named with their error
@@ -92,10 +92,7 @@ impl Workspace {
     pub fn open_for_check(root: &Path) -> Result<(Workspace, Vec<(String, Error)>), Error> {
         let (_, shared) = Self::lock(root, Mode::Snapshot)?;
         let (loaded, failed) = crate::repo::load::load_repo_for_check(root)?;
-        Ok((
-            Self::from_loaded(loaded, None, None).sharing(shared),
-            failed,
-        ))
+        Ok((Self::from_loaded(loaded, None, None, shared), failed))
     }
 
     /// A repository that does not exist yet (`init`): no declarations, `spec` as the repository
@@ -113,7 +110,7 @@ impl Workspace {
             read: BTreeMap::new(),
             confinement: std::sync::Arc::new(crate::repo::confine::Confinement::new(root)),
         };
-        Ok(Self::from_loaded(loaded, None, lock))
+        Ok(Self::from_loaded(loaded, None, lock, Shared::default()))
     }
 
     fn lock(root: &Path, mode: Mode) -> Result<(Option<Held>, Shared), Error> {
@@ -122,11 +119,6 @@ impl Workspace {
             Mode::Snapshot => Ok((None, crate::repo::lock::shared(root)?)),
             Mode::Read => Ok((None, Shared::default())),
         }
-    }
-
-    fn sharing(mut self, shared: Shared) -> Self {
-        self.shared = RefCell::new(shared);
-        self
     }
 
     /// Whether a snapshot reader stopped waiting while a writer still held the lock: what it
@@ -141,7 +133,12 @@ impl Workspace {
         self.shared.borrow_mut().release();
     }
 
-    fn from_loaded(mut loaded: LoadedRepo, selected: Option<usize>, lock: Option<Held>) -> Self {
+    fn from_loaded(
+        mut loaded: LoadedRepo,
+        selected: Option<usize>,
+        lock: Option<Held>,
+        shared: Shared,
+    ) -> Self {
         // What the load read is what `read` would read again.
         let tree = Tree::confined_by(std::sync::Arc::clone(&loaded.confinement));
         tree.keep(std::mem::take(&mut loaded.read));
@@ -151,7 +148,7 @@ impl Workspace {
             overlay: Overlay::default(),
             tree,
             lock,
-            shared: RefCell::new(Shared::default()),
+            shared: RefCell::new(shared),
         }
     }
 
